@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+export const JudgeFailureReasonSchema = z.enum([
+  'parse',
+  'schema',
+  'refusal',
+  'throttled',
+  'timeout',
+  'server',
+  'auth',
+]);
+export type JudgeFailureReason = z.infer<typeof JudgeFailureReasonSchema>;
+
+export const RewardStatusSchema = z.enum(['scored', 'fallback', 'excluded']);
+export type RewardStatus = z.infer<typeof RewardStatusSchema>;
+
+/** One line of `steps/NNNNNN.rewards.jsonl`: the reward for one rollout and why. */
+export const RewardRecordSchema = z.object({
+  id: z.string(),
+  step: z.number().int(),
+  reward: z.number(),
+  status: RewardStatusSchema,
+  /** Each component's value in [0, 1] before weighting; `judge` absent when the judge failed. */
+  breakdown: z.record(z.string(), z.number()),
+  judge: z.object({
+    provider: z.string(),
+    model: z.string(),
+    rationale: z.string(),
+    attempts: z.number().int(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    latencyMs: z.number(),
+    failure: z.object({ reason: JudgeFailureReasonSchema, message: z.string() }).optional(),
+  }),
+  /** Why this reward deserves a second look: `fallback:<reason>`, `inconsistent`, ... */
+  flags: z.array(z.string()),
+});
+export type RewardRecord = z.infer<typeof RewardRecordSchema>;

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { once } from 'node:events';
+
+/**
+ * Streams JSON lines into a temp file and renames it into place on `commit()`, so a crash
+ * mid-write leaves no half file under the real name. Respects backpressure.
+ */
+export class AtomicJsonlWriter {
+  private stream: WriteStream | undefined;
+  private readonly tmp: string;
+  bytes = 0;
+  lines = 0;
+
+  constructor(readonly path: string) {
+    this.tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  }
+
+  /** Writes one line; returns the byte offset at which it starts. */
+  async write(value: unknown): Promise<number> {
+    if (!this.stream) {
+      await mkdir(dirname(this.path), { recursive: true });
+      this.stream = createWriteStream(this.tmp);
+    }
+    const line = JSON.stringify(value) + '\n';
+    const offset = this.bytes;
+    this.bytes += Buffer.byteLength(line);
+    this.lines++;
+    if (!this.stream.write(line)) await once(this.stream, 'drain');
+    return offset;
+  }
+
+  async commit(): Promise<void> {
+    if (!this.stream) {
+      await mkdir(dirname(this.path), { recursive: true });
+      this.stream = createWriteStream(this.tmp);
+    }
+    const stream = this.stream;
+    await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await rename(this.tmp, this.path);
+  }
+
+  async abort(): Promise<void> {
+    this.stream?.destroy();
+    await rm(this.tmp, { force: true });
+  }
+}

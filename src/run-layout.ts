@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+
+/** Where a run's files live. Every path of the on-disk contract is spelled here and only here. */
+export class RunLayout {
+  constructor(readonly runDir: string) {}
+
+  static of(outputDir: string, runId: string): RunLayout {
+    return new RunLayout(join(outputDir, runId));
+  }
+
+  static stepName(step: number): string {
+    return String(step).padStart(6, '0');
+  }
+
+  get manifest(): string {
+    return join(this.runDir, 'manifest.jsonl');
+  }
+  rewards(step: number): string {
+    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.rewards.jsonl`);
+  }
+  quarantine(step: number): string {
+    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.quarantine.jsonl`);
+  }
+  /** Scratch space of a step in progress: the validated batch, its chunk index, partial results. */
+  work(step: number): string {
+    return join(this.runDir, 'work', RunLayout.stepName(step));
+  }
+  batch(step: number): string {
+    return join(this.work(step), 'rollouts.jsonl');
+  }
+  chunkIndex(step: number): string {
+    return join(this.work(step), 'chunks.json');
+  }
+  chunkRewards(step: number, chunk: number): string {
+    return join(this.work(step), `chunk-${String(chunk).padStart(5, '0')}.rewards.jsonl`);
+  }
+}
+
+/** The trainer's file for a step, in a directory rollout source. */
+export function stepRolloutFile(dir: string, step: number): string {
+  return join(dir, `step-${RunLayout.stepName(step)}.jsonl`);
+}

@@ -1,0 +1,81 @@
+import type { JudgeFailureReason, RewardRecord } from '../config/reward-record';
+
+/** What a step leaves in workflow history and the manifest: numbers, never rollout text. */
+export interface StepSummary {
+  step: number;
+  count: number;
+  scored: number;
+  fallback: number;
+  excluded: number;
+  quarantined: number;
+  fallbackRate: number;
+  fallbackByReason: Partial<Record<JudgeFailureReason, number>>;
+  reward: { mean: number; std: number; min: number; p50: number; p90: number; max: number };
+  componentMeans: Record<string, number>;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
+export class StepStats {
+  private rewards: number[] = [];
+  private components = new Map<string, { sum: number; n: number }>();
+  private s: Omit<StepSummary, 'reward' | 'componentMeans' | 'fallbackRate' | 'step' | 'quarantined'> = {
+    count: 0,
+    scored: 0,
+    fallback: 0,
+    excluded: 0,
+    fallbackByReason: {},
+    inputTokens: 0,
+    outputTokens: 0,
+  };
+
+  add(r: RewardRecord): void {
+    this.s.count++;
+    this.s[r.status]++;
+    this.s.inputTokens += r.judge.inputTokens;
+    this.s.outputTokens += r.judge.outputTokens;
+    const reason = r.judge.failure?.reason;
+    if (reason && r.status !== 'scored') this.s.fallbackByReason[reason] = (this.s.fallbackByReason[reason] ?? 0) + 1;
+    if (r.status === 'excluded') return;
+    this.rewards.push(r.reward);
+    for (const [name, value] of Object.entries(r.breakdown)) {
+      const c = this.components.get(name) ?? { sum: 0, n: 0 };
+      c.sum += value;
+      c.n++;
+      this.components.set(name, c);
+    }
+  }
+
+  summary(step: number, quarantined: number): StepSummary {
+    const sorted = Float64Array.from(this.rewards).sort();
+    const n = sorted.length;
+    const mean = n === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / n;
+    const variance = n === 0 ? 0 : sorted.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+    const q = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(p * (n - 1) + 0.5))]!);
+    const componentMeans: Record<string, number> = {};
+    for (const [name, c] of [...this.components].sort(([a], [b]) => a.localeCompare(b))) {
+      componentMeans[name] = round(c.sum / c.n);
+    }
+    const failed = this.s.fallback + this.s.excluded;
+    return {
+      step,
+      ...this.s,
+      quarantined,
+      fallbackRate: this.s.count === 0 ? 0 : round(failed / this.s.count),
+      reward: {
+        mean: round(mean),
+        std: round(Math.sqrt(variance)),
+        min: round(q(0)),
+        p50: round(q(0.5)),
+        p90: round(q(0.9)),
+        max: round(q(1)),
+      },
+      componentMeans,
+    };
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

@@ -1,0 +1,36 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Rollout } from '../../src/config/rollout';
+import { stepRolloutFile } from '../../src/run-layout';
+
+export async function tempDir(prefix = 'arbiter-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export function rollout(id: string, overrides: Partial<Rollout> = {}): Rollout {
+  return {
+    id,
+    prompt: 'Flag the legal risk of this clause: the supplier may terminate at any time without notice.',
+    response: 'High risk: the supplier may terminate at any time without notice, leaving no continuity.',
+    reference: 'High risk: the supplier can terminate at will without notice.',
+    ...overrides,
+  };
+}
+
+/** Writes `step-NNNNNN.jsonl` files of `perStep` rollouts each into `dir`; returns all ids. */
+export async function writeSteps(dir: string, steps: number, perStep: number, firstStep = 1): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const ids: string[] = [];
+  for (let step = firstStep; step < firstStep + steps; step++) {
+    const lines: string[] = [];
+    for (let i = 0; i < perStep; i++) {
+      const id = `s${step}-r${i}`;
+      ids.push(id);
+      // Alternate good and empty answers so rewards vary.
+      lines.push(JSON.stringify(rollout(id, i % 2 === 0 ? {} : { response: 'ok' })));
+    }
+    await writeFile(stepRolloutFile(dir, step), lines.join('\n') + '\n');
+  }
+  return ids;
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createArbiterWorker } from '../../src/worker/create-worker';
+
+// Worker lifecycle chatter drowns test output; warnings and errors still show.
+if (!(globalThis as { arbiterRuntimeInstalled?: boolean }).arbiterRuntimeInstalled) {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  (globalThis as { arbiterRuntimeInstalled?: boolean }).arbiterRuntimeInstalled = true;
+}
+
+export interface TemporalTestContext {
+  client: Client;
+  taskQueue: string;
+  worker: Worker;
+}
+
+/**
+ * Runs `body` with a real worker (bundled workflows, real activities) polling a fresh task
+ * queue on the test dev server, and shuts the worker down afterwards.
+ */
+export async function withWorker<T>(body: (ctx: TemporalTestContext) => Promise<T>): Promise<T> {
+  const address = inject('temporalAddress');
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const taskQueue = `test-${randomUUID()}`;
+  try {
+    const worker = await createArbiterWorker({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
+    const client = new Client({ connection });
+    return await worker.runUntil(body({ client, taskQueue, worker }));
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+  }
+}
+
+export async function clientOnly<T>(body: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    return await body(new Client({ connection }));
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,1 @@
+export { rftRun } from './rft-run';
