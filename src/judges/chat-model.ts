@@ -1,0 +1,52 @@
+import type { JudgeFailureReason } from '../config/reward-record';
+import type { JudgeUsage } from './judge';
+
+/** One turn of a judge conversation. Rollout text only ever appears inside `text`, delimited. */
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  text: string;
+}
+
+export interface ChatRequest {
+  system: string;
+  messages: ChatMessage[];
+  temperature: number;
+  maxTokens: number;
+}
+
+export interface ChatResponse {
+  text: string;
+  usage: JudgeUsage;
+  latencyMs: number;
+  /** Provider's stop reason, e.g. `end_turn`, `max_tokens`, `content_filtered`. */
+  stopReason: string | undefined;
+}
+
+/**
+ * A model behind an API (Bedrock Converse, OpenAI-compatible). It makes exactly one
+ * request per call: retries are the caller's (see src/limits), so they never multiply with
+ * an SDK's own retries and Temporal's.
+ */
+export interface ChatModel {
+  readonly provider: string;
+  readonly model: string;
+  complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse>;
+}
+
+/**
+ * A failed model call, classified. `retryable` says whether trying the same call again can
+ * help (throttling, 5xx, timeouts) or not (auth, validation).
+ */
+export class ChatCallError extends Error {
+  constructor(
+    readonly reason: JudgeFailureReason,
+    message: string,
+    readonly retryable: boolean,
+    readonly latencyMs = 0,
+    /** Provider's error name or HTTP status, for the failure record. */
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'ChatCallError';
+  }
+}
