@@ -11,12 +11,15 @@ export interface RunProgress {
   /** The step being scored now, if any. */
   currentStep: number | undefined;
   lastStep: StepSummary | undefined;
+  /** Summaries of the latest steps, oldest first, so a watcher polling slowly misses none. */
+  recent: StepSummary[];
 }
 
 export const progressQuery = defineQuery<RunProgress>('progress');
 
 /** The Web UI's "current details": a Markdown table of the latest steps. */
-export function progressMarkdown(p: RunProgress, recent: StepSummary[]): string {
+export function progressMarkdown(p: RunProgress): string {
+  const recent = p.recent;
   const head = `**${p.runId}**: ${p.status}, ${p.stepsDone}/${p.totalSteps} steps scored`;
   if (recent.length === 0) return head;
   const rows = recent.map(

@@ -53,7 +53,6 @@ export interface RunResult {
 export async function rftRun(input: RunConfigInput): Promise<RunResult> {
   const config = validate(input);
   const runId = config.runId ?? workflowInfo().workflowId;
-  const recent: StepSummary[] = [];
   const progress: RunProgress = {
     runId,
     status: 'running',
@@ -61,6 +60,7 @@ export async function rftRun(input: RunConfigInput): Promise<RunResult> {
     stepsDone: 0,
     currentStep: undefined,
     lastStep: undefined,
+    recent: [],
   };
   setHandler(progressQuery, () => progress);
 
@@ -69,14 +69,13 @@ export async function rftRun(input: RunConfigInput): Promise<RunResult> {
     const summary = await scoreStep(config, runId, step);
     progress.stepsDone++;
     progress.lastStep = summary;
-    recent.push(summary);
-    if (recent.length > RECENT_STEPS) recent.shift();
-    report(progress, recent);
+    progress.recent = [...progress.recent, summary].slice(-RECENT_STEPS);
+    report(progress);
   }
 
   progress.currentStep = undefined;
   progress.status = 'completed';
-  report(progress, recent);
+  report(progress);
   return { runId, stepsDone: progress.stepsDone, lastStep: progress.lastStep };
 }
 
@@ -92,13 +91,13 @@ async function scoreStep(config: RunConfig, runId: string, step: number): Promis
   return checkpoint.summary;
 }
 
-function report(progress: RunProgress, recent: StepSummary[]): void {
+function report(progress: RunProgress): void {
   upsertSearchAttributes([
     { key: ArbiterStatus, value: progress.status },
     { key: ArbiterStep, value: progress.lastStep?.step ?? 0 },
     { key: ArbiterRewardMean, value: progress.lastStep?.reward.mean ?? 0 },
   ]);
-  setCurrentDetails(progressMarkdown(progress, recent));
+  setCurrentDetails(progressMarkdown(progress));
 }
 
 function validate(input: unknown): RunConfig {

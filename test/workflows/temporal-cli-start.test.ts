@@ -1,0 +1,45 @@
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+import { readManifest } from '../../src/steps/checkpoint';
+import { tempDir } from '../helpers/fixtures';
+import { withWorker } from '../helpers/temporal';
+
+const run = promisify(execFile);
+
+describe('a run started from the Temporal CLI, as the README shows', () => {
+  it('completes and writes one reward artifact per step', async () => {
+    const dir = await tempDir();
+    // The README's example input, with its output redirected to a scratch folder.
+    const example = JSON.parse(await readFile('examples/contracts/run.json', 'utf8'));
+    const input = { ...example, rollouts: { ...example.rollouts, path: resolve(example.rollouts.path) }, outputDir: dir };
+    const inputFile = join(dir, 'run.json');
+    await writeFile(inputFile, JSON.stringify(input));
+    const workflowId = `cli-run-${Date.now()}`;
+    const cli = inject('temporalCliPath');
+    const address = inject('temporalAddress');
+
+    await withWorker(async ({ taskQueue }) => {
+      await run(cli, [
+        'workflow', 'start',
+        '--address', address,
+        '--task-queue', taskQueue,
+        '--type', 'rftRun',
+        '--workflow-id', workflowId,
+        '--input-file', inputFile,
+      ]);
+      const { stdout } = await run(cli, ['workflow', 'result', '--address', address, '--workflow-id', workflowId, '--output', 'json']);
+      expect(JSON.parse(stdout).status).toMatch(/COMPLETED/);
+    });
+
+    const manifest = await readManifest(join(dir, workflowId, 'manifest.jsonl'));
+    expect(manifest.map((m) => m.step)).toEqual([1, 2, 3]);
+    for (const m of manifest) {
+      const lines = (await readFile(join(dir, workflowId, m.file), 'utf8')).trim().split('\n');
+      expect(lines).toHaveLength(16);
+      expect(m.summary.scored).toBe(16);
+    }
+  });
+});
