@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/steps/checkpoint';
 import { progressQuery } from '../../workflows/progress';
 import { tempDir, writeSteps } from '../helpers/fixtures';
+import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 
 describe('rftRun against a real dev server', () => {
@@ -21,6 +22,7 @@ describe('rftRun against a real dev server', () => {
         args: [{ steps: 3, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, chunkSize: 3, outputDir }],
       });
       const out = await handle.result();
+      await maybeRecordHistory('three-steps-offline', runId);
       const progress = await handle.query(progressQuery);
       expect(progress.status).toBe('completed');
       expect(progress.stepsDone).toBe(3);

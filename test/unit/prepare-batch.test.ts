@@ -1,0 +1,74 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RunLayout } from '../../src/run-layout';
+import { parseChunkIndex, prepareBatch } from '../../src/steps/prepare-batch';
+import { readLines } from '../../src/io/read-lines';
+import { rollout, tempDir } from '../helpers/fixtures';
+
+async function prepare(lines: (string | Buffer)[], chunkSize = 2, maxLineBytes?: number) {
+  const dir = await tempDir();
+  const source = join(dir, 'step.jsonl');
+  await writeFile(source, Buffer.concat(lines.map((l) => Buffer.concat([Buffer.from(l), Buffer.from('\n')]))));
+  const layout = new RunLayout(join(dir, 'run'));
+  const info = await prepareBatch({ source, layout, step: 1, chunkSize, maxLineBytes });
+  return { info, layout };
+}
+
+const line = (id: string, extra = {}) => JSON.stringify({ ...rollout(id), ...extra });
+
+describe('prepareBatch', () => {
+  it('quarantines each bad line with its number and scores the rest', async () => {
+    const { info, layout } = await prepare([
+      line('a'),
+      '{"id": "b", "prompt": ',
+      JSON.stringify({ id: 'c', prompt: 'p' }),
+      line('a'),
+      '',
+      Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
+      line('d'),
+      line('e', { response: '' }),
+    ]);
+    expect(info).toMatchObject({ lines: 7, valid: 3, quarantined: 4, chunkCount: 2 });
+    const quarantine = (await readFile(layout.quarantine(1), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(quarantine.map((q) => q.line)).toEqual([2, 3, 4, 6]);
+    expect(quarantine[0].error).toMatch(/broken JSON/);
+    expect(quarantine[1].error).toMatch(/^response: /);
+    expect(quarantine[2].error).toMatch(/duplicate id "a"/);
+    expect(quarantine[3].error).toMatch(/invalid UTF-8/);
+  });
+
+  it('quarantines an oversized line without holding it', async () => {
+    const { info, layout } = await prepare([line('a'), line('big', { response: 'x'.repeat(5000) }), line('b')], 10, 2000);
+    expect(info).toMatchObject({ valid: 2, quarantined: 1 });
+    const [q] = (await readFile(layout.quarantine(1), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(q.line).toBe(2);
+    expect(q.error).toMatch(/exceeds the limit/);
+    expect(q.preview.length).toBeLessThanOrEqual(200);
+  });
+
+  it('cuts chunks whose byte ranges hold exactly their rollouts', async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `r${i}`);
+    const { info, layout } = await prepare(ids.map((id) => line(id)), 3);
+    expect(info.chunkCount).toBe(3);
+    const chunks = parseChunkIndex(await readFile(layout.chunkIndex(1), 'utf8'));
+    expect(chunks.map((c) => c[2])).toEqual([3, 3, 1]);
+    const got: string[][] = [];
+    for (const [start, end] of chunks) {
+      const inChunk: string[] = [];
+      for await (const l of readLines(layout.batch(1), { start, end })) if ('text' in l) inChunk.push(JSON.parse(l.text).id);
+      got.push(inChunk);
+    }
+    expect(got).toEqual([ids.slice(0, 3), ids.slice(3, 6), ids.slice(6)]);
+  });
+
+  it('gives the same files when run again, and no quarantine file when all is well', async () => {
+    const { info, layout } = await prepare([line('a'), line('b')]);
+    expect(info.quarantined).toBe(0);
+    await expect(readFile(layout.quarantine(1))).rejects.toThrow(/ENOENT/);
+    const first = await readFile(layout.batch(1), 'utf8');
+    const again = await prepareBatch({ source: join(layout.runDir, '..', 'step.jsonl'), layout, step: 1, chunkSize: 2 });
+    expect(again).toEqual(info);
+    expect(await readFile(layout.batch(1), 'utf8')).toBe(first);
+  });
+});
