@@ -1,0 +1,506 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local fake of the Bedrock Runtime Converse API: a real network peer for the real
+ * BedrockRuntimeClient (tests, benchmarks), never a replaced module.
+ *
+ * It is a cleartext HTTP/2 server because the SDK's default Node request handler speaks
+ * HTTP/2 only; an HTTP/1.1 server makes the client fail with `ERR_HTTP2_ERROR`.
+ */
+
+/** What one call did wrong (or specially), instead of a normal answer. */
+export type Fault =
+  | { type: 'throttle'; message?: string }
+  | { type: 'error'; status: number; errorType: string; message?: string }
+  /** Never answers; the stream stays open until the client gives up or the server closes. */
+  | { type: 'hang' }
+  /** Resets the stream mid-call, as a dropped connection would. */
+  | { type: 'reset' }
+  /** A specific assistant answer (prose, malformed JSON, ...). */
+  | { type: 'text'; text: string; stopReason?: string }
+  | { type: 'refusal'; stopReason?: 'content_filtered' | 'guardrail_intervened' | 'end_turn'; text?: string };
+
+export interface ConverseRequestBody {
+  messages?: { role?: string; content?: { text?: string }[] }[];
+  system?: { text?: string }[];
+  inferenceConfig?: { maxTokens?: number; temperature?: number };
+}
+
+export interface FakeCall {
+  /** 1-based number of the call since start (or the last `reset()`). */
+  n: number;
+  modelId: string;
+  body: ConverseRequestBody;
+}
+
+/** A queue consumed one entry per call (`undefined` = answer normally), or a per-call choice. */
+export type FaultScript = (Fault | undefined)[] | ((call: FakeCall) => Fault | undefined);
+
+export interface FakeBedrockOptions {
+  /** Time to answer a call the model answers (fixed, or uniform in [min, max]). Errors are immediate. */
+  latencyMs?: number | [number, number];
+  /** Requests per second per account, as a token bucket; beyond it calls get 429 ThrottlingException. */
+  quota?: { requestsPerSecond: number; burst?: number };
+  /** Tokens per minute (input + maxTokens reserved per call, as Bedrock does); beyond it, 429. */
+  tokensPerMinute?: number;
+  /** Fraction of calls (after faults and quotas) that fail with a random status of `failureStatuses`. */
+  failureRate?: number;
+  failureStatuses?: (500 | 503)[];
+  faults?: FaultScript;
+  /** The assistant text of a normal call. Default: `defaultRespond` (a passing verdict). */
+  respond?: (call: FakeCall) => string;
+  /** When set, any other model id gets the ValidationException Bedrock gives for unknown models. */
+  models?: string[];
+  /** Seed of the fake's randomness (latency, failures), so runs repeat exactly. */
+  seed?: number;
+  /** Distinct prompt hashes counted before further ones go to `untrackedPrompts`. */
+  maxTrackedPrompts?: number;
+  host?: string;
+  port?: number;
+}
+
+export interface FakeBedrockStats {
+  /** Converse requests received (hung ones included). */
+  requests: number;
+  /** HTTP 200 answers, refusals and scripted texts included. */
+  ok: number;
+  throttled: number;
+  hangs: number;
+  resets: number;
+  refusals: number;
+  /** Error answers other than throttling, by HTTP status. */
+  errorsByStatus: Record<number, number>;
+  callsByModel: Record<string, number>;
+  /** Calls per `promptHash` of the first user message, i.e. per judged rollout. */
+  callsByPromptHash: Map<string, number>;
+  untrackedPrompts: number;
+  inputTokens: number;
+  outputTokens: number;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+export interface FakeBedrock {
+  /** Base URL for the client's `endpoint` or `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`. */
+  url: string;
+  port: number;
+  /** Live counters (mutated in place; `reset()` zeroes them). */
+  stats: FakeBedrockStats;
+  setOptions(partial: Partial<FakeBedrockOptions>): void;
+  /** Zeroes stats and the call counter and refills quotas; options stay. */
+  reset(): void;
+  /** Closes every session, hung ones included, and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Error shapes as Bedrock sends them: the SDK reads the type from `x-amzn-errortype`. */
+export const bedrockErrors = {
+  throttling: { type: 'error', status: 429, errorType: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' },
+  serviceUnavailable: { type: 'error', status: 503, errorType: 'ServiceUnavailableException', message: 'Bedrock is unable to process your request.' },
+  internal: { type: 'error', status: 500, errorType: 'InternalServerException', message: 'The server encountered an internal error.' },
+  modelTimeout: { type: 'error', status: 408, errorType: 'ModelTimeoutException', message: 'Model has timed out in processing the request.' },
+  modelNotReady: { type: 'error', status: 429, errorType: 'ModelNotReadyException', message: 'Model is not ready to serve inference requests.' },
+  validation: { type: 'error', status: 400, errorType: 'ValidationException', message: 'The provided model identifier is invalid.' },
+  accessDenied: { type: 'error', status: 403, errorType: 'AccessDeniedException', message: 'You don\'t have access to the model with the specified model ID.' },
+  expiredToken: { type: 'error', status: 403, errorType: 'ExpiredTokenException', message: 'The security token included in the request is expired' },
+  unrecognizedClient: { type: 'error', status: 403, errorType: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' },
+} as const satisfies Record<string, Fault>;
+
+/** The hash `stats.callsByPromptHash` is keyed by. */
+export function promptHash(firstUserMessage: string): string {
+  return createHash('sha256').update(firstUserMessage).digest('hex').slice(0, 32);
+}
+
+/** Token counts as the fake bills them: about four characters per token. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const PATH = /^\/model\/([^/?]+)\/converse(?:\?.*)?$/;
+
+export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promise<FakeBedrock> {
+  let options: FakeBedrockOptions = { ...initial };
+  let faultQueue: (Fault | undefined)[] = Array.isArray(initial.faults) ? [...initial.faults] : [];
+  let random = mulberry32(initial.seed ?? 1);
+  let callNumber = 0;
+  let requestBucket = makeRequestBucket(options);
+  let tokenBucket = makeTokenBucket(options);
+
+  const stats = emptyStats();
+  const sessions = new Set<Http2Session>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const server: Http2Server = createServer();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    // A session torn down by close() or a client reset must not crash the test process.
+    session.on('error', () => {});
+  });
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => {});
+    const path = String(headers[constants.HTTP2_HEADER_PATH] ?? '');
+    const method = String(headers[constants.HTTP2_HEADER_METHOD] ?? '');
+    const match = PATH.exec(path);
+    if (method !== 'POST' || !match?.[1]) {
+      sendError(stream, 404, 'UnknownOperationException', `no such operation: ${method} ${path}`);
+      return;
+    }
+    const modelId = safeDecode(match[1]);
+    const hasAuth = headers[constants.HTTP2_HEADER_AUTHORIZATION] !== undefined;
+    readBody(stream)
+      .then((raw) => handleConverse(stream, modelId, raw, hasAuth))
+      .catch(() => {
+        if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      });
+  });
+
+  async function handleConverse(stream: ServerHttp2Stream, modelId: string, raw: string, hasAuth: boolean): Promise<void> {
+    stats.requests++;
+    stats.callsByModel[modelId] = (stats.callsByModel[modelId] ?? 0) + 1;
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let hung = false;
+    try {
+      let body: ConverseRequestBody;
+      try {
+        body = JSON.parse(raw) as ConverseRequestBody;
+      } catch {
+        return countedError(stream, 400, 'SerializationException', 'request body is not JSON');
+      }
+      if (!hasAuth) return countedError(stream, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+      if (options.models && !options.models.includes(modelId)) {
+        return countedError(stream, 400, 'ValidationException', 'The provided model identifier is invalid.');
+      }
+      const invalid = validateConversation(body);
+      if (invalid) return countedError(stream, 400, 'ValidationException', invalid);
+
+      const call: FakeCall = { n: ++callNumber, modelId, body };
+      countPrompt(body);
+      const fault = nextFault(call);
+      const inputTokens = estimateTokens(requestText(body));
+
+      if (fault) {
+        switch (fault.type) {
+          case 'throttle':
+            return throttle(stream, fault.message);
+          case 'error':
+            return countedError(stream, fault.status, fault.errorType, fault.message ?? fault.errorType);
+          case 'hang':
+            stats.hangs++;
+            hung = true;
+            // Counted out of flight when the client (or close()) ends the stream.
+            stream.once('close', () => stats.inFlight--);
+            return;
+          case 'reset':
+            stats.resets++;
+            stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+            return;
+        }
+      }
+      if (!requestBucket.take(1)) return throttle(stream);
+      const reserved = inputTokens + (body.inferenceConfig?.maxTokens ?? 0);
+      if (!tokenBucket.take(reserved)) return throttle(stream, 'Too many tokens, please wait before trying again.');
+      if (!fault && options.failureRate && random() < options.failureRate) {
+        const statuses = options.failureStatuses?.length ? options.failureStatuses : [500, 503];
+        const status = statuses[Math.floor(random() * statuses.length)] ?? 500;
+        const shape = status === 503 ? bedrockErrors.serviceUnavailable : bedrockErrors.internal;
+        return countedError(stream, status, shape.errorType, shape.message);
+      }
+
+      let text: string;
+      let stopReason = 'end_turn';
+      if (fault?.type === 'text') {
+        text = fault.text;
+        stopReason = fault.stopReason ?? stopReason;
+      } else if (fault?.type === 'refusal') {
+        stats.refusals++;
+        stopReason = fault.stopReason ?? 'content_filtered';
+        text = fault.text ?? (stopReason === 'guardrail_intervened' ? 'Sorry, the model cannot answer this question.' : '');
+      } else {
+        text = (options.respond ?? defaultRespond)(call);
+      }
+
+      const started = performance.now();
+      await sleepUnlessClosed(stream, pickLatency());
+      if (stream.destroyed || stream.closed) return;
+      const outputTokens = estimateTokens(text);
+      stats.ok++;
+      stats.inputTokens += inputTokens;
+      stats.outputTokens += outputTokens;
+      respondJson(stream, 200, {
+        output: { message: { role: 'assistant', content: text === '' ? [] : [{ text }] } },
+        stopReason,
+        usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+        metrics: { latencyMs: Math.round(performance.now() - started) },
+      });
+    } finally {
+      if (!hung) stats.inFlight--;
+    }
+  }
+
+  function nextFault(call: FakeCall): Fault | undefined {
+    if (typeof options.faults === 'function') return options.faults(call);
+    return faultQueue.shift();
+  }
+
+  function countPrompt(body: ConverseRequestBody): void {
+    const first = body.messages?.find((m) => m.role === 'user');
+    const hash = promptHash(contentText(first?.content));
+    const seen = stats.callsByPromptHash.get(hash);
+    if (seen !== undefined) stats.callsByPromptHash.set(hash, seen + 1);
+    else if (stats.callsByPromptHash.size < (options.maxTrackedPrompts ?? 100_000)) stats.callsByPromptHash.set(hash, 1);
+    else stats.untrackedPrompts++;
+  }
+
+  function throttle(stream: ServerHttp2Stream, message?: string): void {
+    stats.throttled++;
+    sendError(stream, 429, 'ThrottlingException', message ?? bedrockErrors.throttling.message);
+  }
+
+  function countedError(stream: ServerHttp2Stream, status: number, errorType: string, message: string): void {
+    stats.errorsByStatus[status] = (stats.errorsByStatus[status] ?? 0) + 1;
+    sendError(stream, status, errorType, message);
+  }
+
+  function pickLatency(): number {
+    const latency = options.latencyMs ?? 0;
+    if (typeof latency === 'number') return latency;
+    const [min, max] = latency;
+    return min + random() * (max - min);
+  }
+
+  function sleepUnlessClosed(stream: ServerHttp2Stream, ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        timers.delete(timer);
+        stream.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timers.add(timer);
+      stream.once('close', done);
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(initial.port ?? 0, initial.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = initial.host ?? '127.0.0.1';
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    stats,
+    setOptions(partial) {
+      options = { ...options, ...partial };
+      if ('faults' in partial) faultQueue = Array.isArray(partial.faults) ? [...partial.faults] : [];
+      if ('seed' in partial) random = mulberry32(partial.seed ?? 1);
+      if ('quota' in partial) requestBucket = makeRequestBucket(options);
+      if ('tokensPerMinute' in partial) tokenBucket = makeTokenBucket(options);
+    },
+    reset() {
+      Object.assign(stats, emptyStats(), { inFlight: stats.inFlight });
+      callNumber = 0;
+      requestBucket = makeRequestBucket(options);
+      tokenBucket = makeTokenBucket(options);
+    },
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.destroy();
+      });
+    },
+  };
+}
+
+function emptyStats(): FakeBedrockStats {
+  return {
+    requests: 0,
+    ok: 0,
+    throttled: 0,
+    hangs: 0,
+    resets: 0,
+    refusals: 0,
+    errorsByStatus: {},
+    callsByModel: {},
+    callsByPromptHash: new Map(),
+    untrackedPrompts: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  };
+}
+
+function respondJson(stream: ServerHttp2Stream, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  stream.respond({
+    [constants.HTTP2_HEADER_STATUS]: status,
+    'content-type': 'application/json',
+    'x-amzn-requestid': randomUUID(),
+    ...extra,
+  });
+  stream.end(JSON.stringify(body));
+}
+
+function sendError(stream: ServerHttp2Stream, status: number, errorType: string, message: string): void {
+  // Bedrock appends a namespace URL after a colon; the SDK strips it, so sending it checks that path too.
+  respondJson(stream, status, { message }, {
+    'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+  });
+}
+
+function readBody(stream: ServerHttp2Stream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new Error('request body too large'));
+      else chunks.push(chunk);
+    });
+    stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.once('error', reject);
+    stream.once('close', () => reject(new Error('stream closed before the body ended')));
+  });
+}
+
+/** Bedrock rejects conversations that do not start with a user turn or do not alternate. */
+function validateConversation(body: ConverseRequestBody): string | undefined {
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return 'messages: must contain at least one message';
+  if (messages[0]?.role !== 'user') return 'A conversation must start with a user message. Try again with a conversation that starts with a user message.';
+  for (let i = 1; i < messages.length; i++) {
+    if (messages[i]?.role === messages[i - 1]?.role) {
+      return 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.';
+    }
+  }
+  return undefined;
+}
+
+function contentText(content: { text?: string }[] | undefined): string {
+  return (content ?? []).map((block) => block.text ?? '').join('\n');
+}
+
+function requestText(body: ConverseRequestBody): string {
+  const system = contentText(body.system);
+  const messages = (body.messages ?? []).map((m) => contentText(m.content));
+  return [system, ...messages].join('\n');
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * Finds criterion ids in the prompt, preferring the system prompt so rollout text cannot add
+ * criteria: an `in this order: a, b, c` list (Arbiter's rubric prompt), else `"id": "x"`,
+ * `id="x"`, or list items `- [x]` / `` - `x` ``.
+ */
+export function findCriterionIds(body: ConverseRequestBody): string[] {
+  const fromSystem = criterionIdsIn(contentText(body.system));
+  if (fromSystem.length > 0) return fromSystem;
+  const firstUser = body.messages?.find((m) => m.role === 'user');
+  return criterionIdsIn(contentText(firstUser?.content));
+}
+
+const CRITERION_ID = /^[\w.-]{1,80}$/;
+
+function criterionIdsIn(text: string): string[] {
+  const ordered = /in this order:\s*([^\n]+?)\.?\s*$/m.exec(text)?.[1];
+  if (ordered) {
+    const ids = ordered.split(',').map((id) => id.trim()).filter(isCriterionId);
+    if (ids.length > 0) return ids;
+  }
+  const ids = new Set<string>();
+  const patterns = [
+    /"id"\s*:\s*"([^"\n]{1,80})"/g,
+    /\bid\s*=\s*["']([^"'\n]{1,80})["']/g,
+    /^\s*[-*]\s*\[([\w.-]{1,80})\]/gm,
+    /^\s*[-*]\s*`([\w.-]{1,80})`/gm,
+  ];
+  for (const pattern of patterns) {
+    for (const match of text.matchAll(pattern)) if (match[1] && isCriterionId(match[1])) ids.add(match[1]);
+  }
+  return [...ids];
+}
+
+/** Format examples (`"id":"..."`) are placeholders, not criteria. */
+function isCriterionId(id: string): boolean {
+  return CRITERION_ID.test(id) && !/^\.+$/.test(id);
+}
+
+/**
+ * A verdict that passes: for a preference prompt (it asks for a "winner") a tie, which stays
+ * consistent when the order is swapped; otherwise a rubric answer passing every criterion found.
+ */
+export function defaultRespond(call: FakeCall): string {
+  if (contentText(call.body.system).includes('"winner"')) {
+    return JSON.stringify({ winner: 'tie', rationale: 'fake-bedrock: tie' });
+  }
+  const criteria = findCriterionIds(call.body).map((id) => ({ id, pass: true, evidence: 'fake-bedrock: passes' }));
+  return JSON.stringify({ criteria, rationale: criteria.length > 0 ? 'fake-bedrock: all criteria pass' : 'ok' });
+}
+
+interface Bucket {
+  take(amount: number): boolean;
+}
+
+/** A token bucket on the wall clock; `capacity` tokens, refilled at `perMs`. */
+function bucket(capacity: number, perMs: number): Bucket {
+  let level = capacity;
+  let last = performance.now();
+  return {
+    take(amount) {
+      const now = performance.now();
+      level = Math.min(capacity, level + (now - last) * perMs);
+      last = now;
+      if (level < amount) return false;
+      level -= amount;
+      return true;
+    },
+  };
+}
+
+const unlimited: Bucket = { take: () => true };
+
+function makeRequestBucket(options: FakeBedrockOptions): Bucket {
+  const quota = options.quota;
+  if (!quota) return unlimited;
+  return bucket(quota.burst ?? Math.max(1, quota.requestsPerSecond), quota.requestsPerSecond / 1000);
+}
+
+function makeTokenBucket(options: FakeBedrockOptions): Bucket {
+  const tpm = options.tokensPerMinute;
+  if (!tpm) return unlimited;
+  return bucket(tpm, tpm / 60_000);
+}
+
+/** Small seeded PRNG: runs with the same seed see the same latencies and failures. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
