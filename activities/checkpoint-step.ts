@@ -1,5 +1,6 @@
 import { RunLayout } from '../src/run-layout';
-import { checkpointStep as checkpoint, type ManifestLine } from '../src/steps/checkpoint';
+import type { ReviewPolicy } from '../src/review/review-picker';
+import { checkpointStep as checkpoint, type CheckpointResult } from '../src/steps/checkpoint';
 
 export interface CheckpointStepInput {
   outputDir: string;
@@ -7,14 +8,22 @@ export interface CheckpointStepInput {
   step: number;
   chunkCount: number;
   quarantined: number;
+  price: { inputPerMTok: number; outputPerMTok: number } | undefined;
+  /** Return the rewards inline (small batches a trainer sent with submitRollouts). */
+  returnRewards: boolean;
+  review: ReviewPolicy;
+  workflowId: string;
 }
 
 /** Writes the step's reward artifact and manifest line; the step is done only after this. */
-export async function checkpointStep(input: CheckpointStepInput): Promise<ManifestLine> {
+export async function checkpointStep(input: CheckpointStepInput): Promise<CheckpointResult> {
   return checkpoint({
     layout: RunLayout.of(input.outputDir, input.runId),
     step: input.step,
     chunkCount: input.chunkCount,
     quarantined: input.quarantined,
+    price: input.price,
+    returnRewards: input.returnRewards,
+    review: input.review,
   });
 }

@@ -1,3 +1,5 @@
 export { prepareStep } from './prepare-step';
+export { stageRollouts } from './stage-rollouts';
 export { scoreChunk } from './score-chunk';
 export { checkpointStep } from './checkpoint-step';
+export { finalizeRun } from './finalize-run';

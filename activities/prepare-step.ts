@@ -1,6 +1,5 @@
 import { access } from 'node:fs/promises';
-import { Context } from '@temporalio/activity';
-import type { RunConfig } from '../src/config/run-config';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { RunLayout, stepRolloutFile } from '../src/run-layout';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 
@@ -8,8 +7,13 @@ export interface PrepareStepInput {
   outputDir: string;
   runId: string;
   step: number;
-  source: RunConfig['rollouts'];
+  /** The directory the trainer writes step files into, or (from an update) the file itself. */
+  source: string;
+  fromDirectory: boolean;
+  waitTimeoutSeconds: number;
   chunkSize: number;
+  /** Preference mode compares rollouts of one prompt: keep each group inside one chunk. */
+  groupForPreference: boolean;
 }
 
 const POLL_MS = 1000;
@@ -20,20 +24,26 @@ const POLL_MS = 1000;
  */
 export async function prepareStep(input: PrepareStepInput): Promise<BatchInfo> {
   const ctx = Context.current();
-  const file = stepRolloutFile(input.source.path, input.step);
+  const file = input.fromDirectory ? stepRolloutFile(input.source, input.step) : input.source;
+  const deadline = Date.now() + input.waitTimeoutSeconds * 1000;
   for (;;) {
     try {
       await access(file);
       break;
     } catch {
+      if (!input.fromDirectory || Date.now() > deadline) {
+        throw ApplicationFailure.nonRetryable(`rollout file ${file} not found`, 'RolloutsMissing');
+      }
       ctx.heartbeat({ waitingFor: file });
       await ctx.sleep(POLL_MS);
     }
   }
+  ctx.heartbeat({ preparing: file });
   return prepareBatch({
     source: file,
     layout: RunLayout.of(input.outputDir, input.runId),
     step: input.step,
     chunkSize: input.chunkSize,
+    groupForPreference: input.groupForPreference,
   });
 }

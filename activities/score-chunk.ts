@@ -1,28 +1,49 @@
-import { Context } from '@temporalio/activity';
-import type { JudgeConfig } from '../src/config/run-config';
-import { createJudge } from '../src/judges/create-judge';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { RunConfig } from '../src/config/run-config';
+import { buildJudge, judgeCacheDir } from '../src/engine/build-judge';
 import { RunLayout } from '../src/run-layout';
-import { scoreChunk as score, type ChunkResult } from '../src/steps/score-chunk';
+import { JudgeAuthError, scoreChunk as score, type ChunkResult } from '../src/steps/score-chunk';
 
 export interface ScoreChunkInput {
   outputDir: string;
   runId: string;
   step: number;
   chunk: number;
-  judge: JudgeConfig;
-  concurrency: number;
+  judge: RunConfig['judge'];
+  rewards: RunConfig['rewards'];
+  fallback: RunConfig['fallback'];
+  cache: boolean;
 }
+
+const HEARTBEAT_EVERY_MS = 5000;
 
 /** Judges one chunk of a step, heartbeating how far it got. */
 export async function scoreChunk(input: ScoreChunkInput): Promise<ChunkResult> {
   const ctx = Context.current();
-  return score({
-    layout: RunLayout.of(input.outputDir, input.runId),
-    step: input.step,
-    chunk: input.chunk,
-    judge: createJudge(input.judge),
-    concurrency: input.concurrency,
-    signal: ctx.cancellationSignal,
-    onProgress: (done, total) => ctx.heartbeat({ done, total }),
-  });
+  let progress = { done: 0, total: 0 };
+  // Heartbeat on a timer too: one slow judge call must not look like a dead worker.
+  const timer = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
+  const judge = await buildJudge(input.judge, { cacheDir: input.cache ? judgeCacheDir(input.outputDir) : undefined });
+  try {
+    return await score({
+      layout: RunLayout.of(input.outputDir, input.runId),
+      runId: input.runId,
+      step: input.step,
+      chunk: input.chunk,
+      judge,
+      rewards: input.rewards,
+      fallback: input.fallback,
+      signal: ctx.cancellationSignal,
+      onProgress: (done, total) => {
+        progress = { done, total };
+        ctx.heartbeat(progress);
+      },
+    });
+  } catch (err) {
+    if (err instanceof JudgeAuthError) throw ApplicationFailure.nonRetryable(err.message, 'JudgeAuthError');
+    throw err;
+  } finally {
+    clearInterval(timer);
+    await judge.close();
+  }
 }

@@ -21,6 +21,13 @@ export class RunLayout {
   quarantine(step: number): string {
     return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.quarantine.jsonl`);
   }
+  /** Rollouts a trainer sent inline with submitRollouts, staged as a step file. */
+  inbox(step: number): string {
+    return join(this.runDir, 'inbox', `step-${RunLayout.stepName(step)}.jsonl`);
+  }
+  review(step: number): string {
+    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.review.json`);
+  }
   /** Scratch space of a step in progress: the validated batch, its chunk index, partial results. */
   work(step: number): string {
     return join(this.runDir, 'work', RunLayout.stepName(step));

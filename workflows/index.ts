@@ -1,1 +1,2 @@
 export { rftRun } from './rft-run';
+export { humanReview } from './human-review';

@@ -1,11 +1,23 @@
-import { defineQuery } from '@temporalio/workflow';
 import type { StepSummary } from '../src/steps/step-summary';
 
-export type RunStatus = 'running' | 'completed';
+export type RunStatus = 'running' | 'paused' | 'completed' | 'cancelled';
+
+export interface Agreement {
+  reviews: number;
+  agree: number;
+  /** Share of reviews where the human and the judge gave the same pass/fail. */
+  accuracy: number | null;
+  /** Cohen's kappa on pass/fail: agreement beyond chance. */
+  kappa: number | null;
+  /** judge pass/fail × human pass/fail counts. */
+  matrix: { jp_hp: number; jp_hf: number; jf_hp: number; jf_hf: number };
+}
 
 export interface RunProgress {
   runId: string;
   status: RunStatus;
+  /** Why the run is paused or was cancelled. */
+  reason: string | undefined;
   totalSteps: number;
   stepsDone: number;
   /** The step being scored now, if any. */
@@ -13,24 +25,41 @@ export interface RunProgress {
   lastStep: StepSummary | undefined;
   /** Summaries of the latest steps, oldest first, so a watcher polling slowly misses none. */
   recent: StepSummary[];
+  totals: { rollouts: number; fallbacks: number; inputTokens: number; outputTokens: number; costUsd: number };
+  judgeModel: string;
+  agreement: Agreement;
+  openReviews: string[];
 }
 
-export const progressQuery = defineQuery<RunProgress>('progress');
-
-/** The Web UI's "current details": a Markdown table of the latest steps. */
+/** The Web UI's "current details": the run's health at a glance, as Markdown. */
 export function progressMarkdown(p: RunProgress): string {
-  const recent = p.recent;
-  const head = `**${p.runId}**: ${p.status}, ${p.stepsDone}/${p.totalSteps} steps scored`;
-  if (recent.length === 0) return head;
-  const rows = recent.map(
-    (s) =>
-      `| ${s.step} | ${s.count} | ${s.reward.mean.toFixed(3)} | ${s.reward.p50.toFixed(3)} | ${(s.fallbackRate * 100).toFixed(1)}% | ${s.quarantined} |`,
-  );
-  return [
-    head,
+  const lines = [
+    `**${p.runId}**: ${p.status}${p.reason ? ` (${p.reason})` : ''}, ${p.stepsDone}/${p.totalSteps} steps scored, judge \`${p.judgeModel}\``,
     '',
-    '| step | rollouts | reward mean | p50 | fallback | quarantined |',
-    '|---:|---:|---:|---:|---:|---:|',
-    ...rows,
-  ].join('\n');
+    `rollouts ${p.totals.rollouts}, fallbacks ${p.totals.fallbacks}, tokens ${p.totals.inputTokens} in / ${p.totals.outputTokens} out, est. cost $${p.totals.costUsd.toFixed(4)}`,
+  ];
+  if (p.agreement.reviews > 0) {
+    lines.push(
+      '',
+      `human review: ${p.agreement.reviews} answered, agreement ${pct(p.agreement.accuracy)}, kappa ${p.agreement.kappa?.toFixed(2) ?? 'n/a'}`,
+    );
+  }
+  if (p.recent.length > 0) {
+    lines.push(
+      '',
+      '| step | rollouts | reward mean | p50 | p90 | fallback | quarantined | tokens |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...p.recent
+        .slice(-10)
+        .map(
+          (s) =>
+            `| ${s.step} | ${s.count} | ${s.reward.mean.toFixed(3)} | ${s.reward.p50.toFixed(3)} | ${s.reward.p90.toFixed(3)} | ${pct(s.fallbackRate)} | ${s.quarantined} | ${s.inputTokens + s.outputTokens} |`,
+        ),
+    );
+  }
+  return lines.join('\n');
+}
+
+function pct(x: number | null): string {
+  return x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`;
 }

@@ -1,103 +1,392 @@
 import {
+  ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
   log,
-  proxyActivities,
-  setCurrentDetails,
+  ParentClosePolicy,
   setHandler,
-  upsertSearchAttributes,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type * as activities from '../activities';
+import {
+  CancelRequestSchema,
+  PauseRequestSchema,
+  ReconfigureRequestSchema,
+  ResumeRequestSchema,
+  SubmitRolloutsRequestSchema,
+} from '../src/config/controls';
 import { RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import { describeZodIssues } from '../src/config/validation-error';
 import type { StepSummary } from '../src/steps/step-summary';
-import { boundedAll } from './bounded-all';
-import { progressMarkdown, progressQuery, type RunProgress } from './progress';
-import { ArbiterRewardMean, ArbiterStatus, ArbiterStep } from './search-attributes';
+import { addReview, emptyAgreement } from './agreement';
+import {
+  cancelUpdate,
+  pauseUpdate,
+  progressQuery,
+  reconfigureUpdate,
+  resumeUpdate,
+  reviewOutcomeSignal,
+  stepSummaryQuery,
+  submitRolloutsUpdate,
+  type ControlReply,
+  type StepRewards,
+} from './definitions';
+import { humanReview } from './human-review';
+import type { RunProgress } from './progress';
+import { report } from './report';
+import { finalizeRun, scoreStep, stageRollouts, type StepOutcome } from './score-step';
 
-const retry = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  maximumAttempts: 10,
-  nonRetryableErrorTypes: ['ConfigError'],
-};
+const RECENT_STEPS = 20;
+const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
 
-const { prepareStep } = proxyActivities<typeof activities>({
-  // Waiting for the trainer's file can take long; the heartbeat says the worker is alive.
-  startToCloseTimeout: '24h',
-  heartbeatTimeout: '30s',
-  retry,
-});
-const { scoreChunk } = proxyActivities<typeof activities>({
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '1m',
-  retry,
-});
-const { checkpointStep } = proxyActivities<typeof activities>({
-  startToCloseTimeout: '10m',
-  retry,
-});
-
-/** Judge calls in flight inside one chunk activity. */
-const JUDGE_CONCURRENCY = 8;
-const RECENT_STEPS = 10;
+/** What a run hands to its next incarnation on continue-as-new: plain data only. */
+export interface CarriedState {
+  config: RunConfig;
+  progress: RunProgress;
+  nextStep: number;
+  cancel: { mode: 'finish-step' | 'abandon-step'; reason?: string } | undefined;
+}
 
 export interface RunResult {
   runId: string;
+  status: RunProgress['status'];
   stepsDone: number;
   lastStep: StepSummary | undefined;
+  totals: RunProgress['totals'];
+  agreement: RunProgress['agreement'];
 }
 
-/** One reinforcement fine-tuning run: score every step's rollouts, checkpoint each step. */
-export async function rftRun(input: RunConfigInput): Promise<RunResult> {
-  const config = validate(input);
+/**
+ * One reinforcement fine-tuning run. For each step: rollouts in, judged in chunks, rewards
+ * checkpointed, a sample sent to human review, the fallback guard checked. Pausable,
+ * reconfigurable and cancellable while it runs; continues as new before history grows large.
+ */
+export async function rftRun(input: RunConfigInput, carried?: CarriedState): Promise<RunResult> {
+  let config = carried?.config ?? validate(input);
   const runId = config.runId ?? workflowInfo().workflowId;
-  const progress: RunProgress = {
+  const progress = carried?.progress ?? startingProgress(runId, config);
+  let nextStep = carried?.nextStep ?? config.firstStep;
+  let cancel = carried?.cancel;
+  let stepScope: CancellationScope | undefined;
+  const submissions = new Map<number, { file: string; inline: boolean }>();
+  const results = new Map<number, StepRewards>();
+  let ended = false;
+  const lastStep = () => config.firstStep + config.steps - 1;
+
+  // ---- what people and trainers can ask and send ----
+  setHandler(progressQuery, () => progress);
+  setHandler(stepSummaryQuery, (step) => progress.recent.find((s) => s.step === step) ?? null);
+
+  setHandler(pauseUpdate, (request) => pause(PauseRequestSchema.parse(request).reason ?? 'paused by request'), {
+    validator: (request) => {
+      PauseRequestSchema.parse(request);
+      requireActive();
+      if (progress.status === 'paused') throw new Error(`run is already paused: ${progress.reason}`);
+    },
+  });
+
+  setHandler(
+    resumeUpdate,
+    (request) => {
+      const { judge, note } = ResumeRequestSchema.parse(request);
+      if (judge) config = { ...config, judge };
+      progress.status = 'running';
+      progress.reason = undefined;
+      progress.judgeModel = judgeModel(config);
+      report(progress);
+      return reply(`resumed${judge ? ` with judge ${judgeModel(config)}` : ''}${note ? `: ${note}` : ''}`);
+    },
+    {
+      validator: (request) => {
+        ResumeRequestSchema.parse(request);
+        requireActive();
+        if (progress.status !== 'paused') throw new Error('run is not paused');
+      },
+    },
+  );
+
+  setHandler(
+    cancelUpdate,
+    (request) => {
+      const { mode, reason } = CancelRequestSchema.parse(request);
+      cancel = { mode, reason };
+      if (mode === 'abandon-step') stepScope?.cancel();
+      return reply(mode === 'abandon-step' ? 'cancelling now' : 'cancelling after the current step');
+    },
+    {
+      validator: (request) => {
+        CancelRequestSchema.parse(request);
+        requireActive();
+        if (cancel) throw new Error('run is already being cancelled');
+      },
+    },
+  );
+
+  setHandler(
+    reconfigureUpdate,
+    (request) => {
+      config = reconfigured(config, request);
+      progress.judgeModel = judgeModel(config);
+      report(progress);
+      return reply(`reconfigured from step ${nextStep + (progress.currentStep === undefined ? 0 : 1)}`);
+    },
+    {
+      validator: (request) => {
+        requireActive();
+        reconfigured(config, request);
+      },
+    },
+  );
+
+  setHandler(
+    submitRolloutsUpdate,
+    async (request) => {
+      const { step, rollouts, path } = SubmitRolloutsRequestSchema.parse(request);
+      const file = rollouts ? await stageRollouts({ outputDir: config.outputDir, runId, step, rollouts }) : path!;
+      submissions.set(step, { file, inline: rollouts !== undefined });
+      await condition(() => results.has(step) || ended);
+      const result = results.get(step);
+      results.delete(step);
+      if (!result) throw ApplicationFailure.nonRetryable(`the run ended (${progress.status}) before step ${step} was scored`);
+      return result;
+    },
+    {
+      validator: (request) => {
+        const parsed = SubmitRolloutsRequestSchema.safeParse(request);
+        if (!parsed.success) throw new Error(describeZodIssues(parsed.error).join('; '));
+        const { step, rollouts } = parsed.data;
+        requireActive();
+        if (config.rollouts.type !== 'updates') throw new Error('this run reads rollouts from a directory, not from updates');
+        if (step < nextStep || step > lastStep()) throw new Error(`step ${step} is not ahead (next step is ${nextStep}, last ${lastStep()})`);
+        if (submissions.has(step)) throw new Error(`step ${step} was already submitted`);
+        if (rollouts && JSON.stringify(rollouts).length > MAX_INLINE_SUBMISSION_BYTES) {
+          throw new Error(`inline rollouts over ${MAX_INLINE_SUBMISSION_BYTES} bytes: write them to a file and send its path`);
+        }
+      },
+    },
+  );
+
+  setHandler(reviewOutcomeSignal, ({ judgePass, humanPass }) => {
+    progress.agreement = addReview(progress.agreement, judgePass, humanPass);
+    const floor = config.review.agreementFloor;
+    const { accuracy, reviews } = progress.agreement;
+    if (floor !== undefined && accuracy !== null && reviews >= config.review.minReviews && accuracy < floor && progress.status === 'running') {
+      pause(`judge-human agreement ${(accuracy * 100).toFixed(1)}% fell below the floor ${(floor * 100).toFixed(1)}%`);
+    }
+    report(progress);
+  });
+
+  // ---- the run ----
+  report(progress);
+  try {
+    while (nextStep <= lastStep() && !cancel) {
+      await condition(() => progress.status !== 'paused' || cancel !== undefined);
+      if (cancel) break;
+      if (config.budgetUsd !== undefined && progress.totals.costUsd >= config.budgetUsd) {
+        pause(`budget of $${config.budgetUsd} reached ($${progress.totals.costUsd.toFixed(4)} spent); raise budgetUsd with reconfigure, then resume`);
+        continue;
+      }
+
+      const step = nextStep;
+      const source = await rolloutsOf(step);
+      if (!source) break; // cancelled while waiting for the trainer
+      progress.currentStep = step;
+      const outcome = await scoreInScope(step, source);
+      progress.currentStep = undefined;
+      if (outcome === 'abandoned') break;
+      if (outcome === 'judge-refused') continue; // paused; the same step again after resume
+      nextStep++;
+      record(outcome.summary);
+      if (submissions.has(step)) {
+        results.set(step, { step, summary: outcome.summary, file: outcome.file, rewards: outcome.rewards });
+        submissions.delete(step);
+      }
+      await sendToReview(step, outcome);
+      guardFallbackRate(outcome.summary);
+      report(progress);
+
+      if (nextStep <= lastStep() && continueAsNewDue() && allHandlersFinished()) {
+        log.info('continuing as new', { nextStep, historyLength: workflowInfo().historyLength });
+        await continueAsNew<typeof rftRun>(input, { config, progress, nextStep, cancel });
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => finish('cancelled', 'workflow cancelled'));
+    }
+    throw err;
+  }
+
+  if (cancel) await finish('cancelled', cancel.reason ?? `cancelled (${cancel.mode})`);
+  else await finish('completed', undefined);
+  return {
+    runId,
+    status: progress.status,
+    stepsDone: progress.stepsDone,
+    lastStep: progress.lastStep,
+    totals: progress.totals,
+    agreement: progress.agreement,
+  };
+
+  // ---- the parts of a step ----
+
+  async function rolloutsOf(step: number): Promise<{ file: string; inline: boolean } | undefined> {
+    if (config.rollouts.type === 'directory') return { file: `${config.rollouts.path}`, inline: false };
+    await condition(() => submissions.has(step) || cancel !== undefined);
+    return submissions.get(step);
+  }
+
+  async function scoreInScope(
+    step: number,
+    source: { file: string; inline: boolean },
+  ): Promise<StepOutcome | 'abandoned' | 'judge-refused'> {
+    const scope = new CancellationScope();
+    stepScope = scope;
+    try {
+      return await scope.run(() => scoreStep(config, runId, step, source));
+    } catch (err) {
+      if (isCancellation(err) && cancel?.mode === 'abandon-step') return 'abandoned';
+      const refused = judgeRefusal(err);
+      if (refused) {
+        // Credentials do not fix themselves: stop paying for nothing, say why, wait for people.
+        pause(`step ${step}: ${refused}; fix the judge's credentials (AWS default chain) or resume with another judge`);
+        return 'judge-refused';
+      }
+      throw err;
+    } finally {
+      stepScope = undefined;
+    }
+  }
+
+  function record(summary: StepSummary): void {
+    progress.stepsDone++;
+    progress.lastStep = summary;
+    progress.recent = [...progress.recent, summary].slice(-RECENT_STEPS);
+    const t = progress.totals;
+    t.rollouts += summary.count;
+    t.fallbacks += summary.fallback + summary.excluded;
+    t.inputTokens += summary.inputTokens;
+    t.outputTokens += summary.outputTokens;
+    t.costUsd = Math.round((t.costUsd + summary.costUsd) * 1e6) / 1e6;
+  }
+
+  async function sendToReview(step: number, outcome: StepOutcome): Promise<void> {
+    if (outcome.reviewItems.length === 0) return;
+    const workflowId = `${workflowInfo().workflowId}-review-${step}`;
+    await startChild(humanReview, {
+      workflowId,
+      args: [
+        {
+          parentWorkflowId: workflowInfo().workflowId,
+          runId,
+          step,
+          items: outcome.reviewItems,
+          deadlineHours: config.review.deadlineHours,
+        },
+      ],
+      // Training never waits for people: the review lives on if the run ends first.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `human review of ${runId} step ${step}: ${outcome.reviewItems.length} items`,
+    });
+    progress.openReviews = [...progress.openReviews, workflowId].slice(-20);
+  }
+
+  function guardFallbackRate(summary: StepSummary): void {
+    const max = config.fallback.maxRate;
+    if (summary.fallbackRate <= max || max >= 1) return;
+    const reasons = Object.entries(summary.fallbackByReason)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ');
+    pause(
+      `fallback rate ${(summary.fallbackRate * 100).toFixed(1)}% exceeded ${(max * 100).toFixed(1)}% at step ${summary.step} (${reasons}); ` +
+        'training on fallback rewards ruins a run: fix the judge, then resume (optionally with a new judge)',
+    );
+  }
+
+  function continueAsNewDue(): boolean {
+    const stepsHere = progress.stepsDone - (carried?.progress.stepsDone ?? 0);
+    return workflowInfo().continueAsNewSuggested || stepsHere >= config.continueAsNewEverySteps;
+  }
+
+  async function finish(status: 'completed' | 'cancelled', reason: string | undefined): Promise<void> {
+    ended = true;
+    progress.status = status;
+    progress.reason = reason;
+    progress.currentStep = undefined;
+    await finalizeRun({ outputDir: config.outputDir, runId, status, reason, stepsDone: progress.stepsDone, totals: progress.totals });
+    report(progress);
+  }
+
+  function pause(reason: string): ControlReply {
+    progress.status = 'paused';
+    progress.reason = reason;
+    log.warn('run paused', { reason });
+    report(progress);
+    return reply(`paused: ${reason}`);
+  }
+
+  function reply(message: string): ControlReply {
+    return { status: progress.status, message };
+  }
+
+  function requireActive(): void {
+    if (ended || progress.status === 'completed' || progress.status === 'cancelled') {
+      throw new Error(`run is ${progress.status}`);
+    }
+  }
+}
+
+/** The message of a JudgeAuthError behind an activity failure, if that is what `err` is. */
+function judgeRefusal(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'JudgeAuthError') {
+    return err.cause.message;
+  }
+  return undefined;
+}
+
+function startingProgress(runId: string, config: RunConfig): RunProgress {
+  return {
     runId,
     status: 'running',
+    reason: undefined,
     totalSteps: config.steps,
     stepsDone: 0,
     currentStep: undefined,
     lastStep: undefined,
     recent: [],
+    totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    judgeModel: judgeModel(config),
+    agreement: emptyAgreement(),
+    openReviews: [],
   };
-  setHandler(progressQuery, () => progress);
-
-  for (let step = config.firstStep; step < config.firstStep + config.steps; step++) {
-    progress.currentStep = step;
-    const summary = await scoreStep(config, runId, step);
-    progress.stepsDone++;
-    progress.lastStep = summary;
-    progress.recent = [...progress.recent, summary].slice(-RECENT_STEPS);
-    report(progress);
-  }
-
-  progress.currentStep = undefined;
-  progress.status = 'completed';
-  report(progress);
-  return { runId, stepsDone: progress.stepsDone, lastStep: progress.lastStep };
 }
 
-/** Rollouts in, judged chunk by chunk, checkpointed: the step is done when its artifact is. */
-async function scoreStep(config: RunConfig, runId: string, step: number): Promise<StepSummary> {
-  const where = { outputDir: config.outputDir, runId, step };
-  const batch = await prepareStep({ ...where, source: config.rollouts, chunkSize: config.chunkSize });
-  await boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
-    scoreChunk({ ...where, chunk, judge: config.judge, concurrency: JUDGE_CONCURRENCY }),
-  );
-  const checkpoint = await checkpointStep({ ...where, chunkCount: batch.chunkCount, quarantined: batch.quarantined });
-  log.info('step checkpointed', { step, file: checkpoint.file, rewardMean: checkpoint.summary.reward.mean });
-  return checkpoint.summary;
+function judgeModel(config: RunConfig): string {
+  return config.judge.provider === 'offline-heuristic' ? 'offline-heuristic' : `${config.judge.provider}:${config.judge.model}`;
 }
 
-function report(progress: RunProgress): void {
-  upsertSearchAttributes([
-    { key: ArbiterStatus, value: progress.status },
-    { key: ArbiterStep, value: progress.lastStep?.step ?? 0 },
-    { key: ArbiterRewardMean, value: progress.lastStep?.reward.mean ?? 0 },
-  ]);
-  setCurrentDetails(progressMarkdown(progress));
+/** Applies a reconfigure request, validating the result as a whole run config. */
+function reconfigured(config: RunConfig, request: unknown): RunConfig {
+  const parsed = ReconfigureRequestSchema.safeParse(request);
+  if (!parsed.success) throw new Error(describeZodIssues(parsed.error).join('; '));
+  const r = parsed.data;
+  const next = {
+    ...config,
+    ...(r.judge && { judge: r.judge }),
+    ...(r.weights && { rewards: { ...config.rewards, weights: r.weights } }),
+    ...(r.review && { review: r.review }),
+    ...(r.chunkSize !== undefined && { chunkSize: r.chunkSize }),
+    ...(r.maxChunksInFlight !== undefined && { maxChunksInFlight: r.maxChunksInFlight }),
+    ...(r.fallbackMaxRate !== undefined && { fallback: { ...config.fallback, maxRate: r.fallbackMaxRate } }),
+    ...(r.budgetUsd !== undefined && { budgetUsd: r.budgetUsd }),
+  };
+  const checked = RunConfigSchema.safeParse(next);
+  if (!checked.success) throw new Error(describeZodIssues(checked.error).join('; '));
+  return checked.data;
 }
 
 function validate(input: unknown): RunConfig {

@@ -30,9 +30,15 @@ export const RewardRecordSchema = z.object({
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),
     latencyMs: z.number(),
+    /** Hash of the rubric and prompt template version that produced the judgement. */
+    rubricHash: z.string().optional(),
+    /** Taken from the judge cache: paid for once, earlier. */
+    cached: z.boolean().optional(),
     failure: z.object({ reason: JudgeFailureReasonSchema, message: z.string() }).optional(),
   }),
   /** Why this reward deserves a second look: `fallback:<reason>`, `inconsistent`, ... */
   flags: z.array(z.string()),
+  /** Component notes, e.g. `length: 412 words > max 300`. */
+  notes: z.array(z.string()).optional(),
 });
 export type RewardRecord = z.infer<typeof RewardRecordSchema>;

@@ -1,26 +1,76 @@
 import { z } from 'zod';
+import { RewardConfigSchema } from '../rewards/reward-config';
+import { JudgeConfigSchema, PriceSchema } from './judge-config';
 import { ConfigError, describeZodIssues } from './validation-error';
+
+// Pure zod: the workflow sandbox imports this file to validate its input.
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export const DirectorySourceSchema = z
   .object({
+    /** The trainer writes `step-NNNNNN.jsonl` files into `path` (relative paths: the worker's cwd). */
     type: z.literal('directory'),
-    /** Directory the trainer writes `step-NNNNNN.jsonl` files into (relative paths: worker's cwd). */
     path: z.string().min(1),
+    /** How long a step waits for its file before the step fails. */
+    waitTimeoutSeconds: z.number().int().min(1).default(24 * 3600),
   })
   .strict();
 
-export const RolloutSourceSchema = z.discriminatedUnion('type', [DirectorySourceSchema]);
-
-export const OfflineJudgeSchema = z
+export const UpdateSourceSchema = z
   .object({
-    /** Deterministic text heuristics, NOT an LLM: for demos and tests without credentials. */
-    provider: z.literal('offline-heuristic'),
+    /** The trainer sends each step with the `submitRollouts` Update and gets the rewards back. */
+    type: z.literal('updates'),
   })
   .strict();
 
-export const JudgeConfigSchema = z.discriminatedUnion('provider', [OfflineJudgeSchema]);
+export const RolloutSourceSchema = z.discriminatedUnion('type', [DirectorySourceSchema, UpdateSourceSchema]);
+
+export const FallbackSchema = z
+  .object({
+    /**
+     * What a sample whose judge failed gets: `neutral` (neutralValue), `deterministic-only`
+     * (the other reward components), or `exclude` (the trainer is told to drop it). Always flagged.
+     */
+    policy: z.enum(['neutral', 'deterministic-only', 'exclude']).default('neutral'),
+    neutralValue: z.number().default(0.5),
+    /** A step whose share of fallbacks exceeds this pauses the run (1 = never). */
+    maxRate: z.number().min(0).max(1).default(0.2),
+  })
+  .strict()
+  .prefault({});
+
+export const ActivityPolicySchema = z
+  .object({
+    /** One chunk's scoring may take this long per attempt. */
+    startToCloseSeconds: z.number().int().min(1).default(1800),
+    /** A worker that stops heartbeating this long is presumed dead; the chunk moves on. */
+    heartbeatSeconds: z.number().int().min(1).default(60),
+    maximumAttempts: z.number().int().min(1).default(10),
+    initialIntervalSeconds: z.number().min(0.1).default(1),
+    backoffCoefficient: z.number().min(1).default(2),
+    maximumIntervalSeconds: z.number().min(1).default(60),
+  })
+  .strict()
+  .prefault({});
+
+export const ReviewSchema = z
+  .object({
+    /** Every K steps a sample goes to human review (0 = only flagged samples, never periodic). */
+    everySteps: z.number().int().min(0).default(0),
+    /** Rollouts drawn at random from a review step. */
+    samples: z.number().int().min(0).max(100).default(4),
+    /** Also review every judgement flagged inconsistent or scored within this distance of 0.5. */
+    lowConfidenceMargin: z.number().min(0).max(0.5).default(0),
+    /** Flagged samples sent per step at most. */
+    maxFlaggedPerStep: z.number().int().min(0).max(100).default(4),
+    deadlineHours: z.number().min(0.001).default(72),
+    /** Pause the run when judge-human agreement (accuracy) falls below this, after minReviews. */
+    agreementFloor: z.number().min(0).max(1).optional(),
+    minReviews: z.number().int().min(1).default(10),
+  })
+  .strict()
+  .prefault({});
 
 export const RunConfigSchema = z
   .object({
@@ -34,11 +84,23 @@ export const RunConfigSchema = z
     /** First step number (steps are numbered from 1 by default). */
     firstStep: z.number().int().min(0).default(1),
     rollouts: RolloutSourceSchema,
-    judge: JudgeConfigSchema.default({ provider: 'offline-heuristic' }),
+    judge: JudgeConfigSchema.default({ provider: 'offline-heuristic', mode: 'rubric' }),
+    rewards: RewardConfigSchema.prefault({}),
+    fallback: FallbackSchema,
     /** Rollouts per scoring activity. */
     chunkSize: z.number().int().min(1).max(10_000).default(64),
-    /** Scoring activities of one step running at once. */
+    /** Scoring activities of one step running at once (Temporal allows 2,000 pending per run). */
     maxChunksInFlight: z.number().int().min(1).max(200).default(8),
+    scoring: ActivityPolicySchema,
+    review: ReviewSchema,
+    /** Per-model prices (USD per million tokens) for cost estimates, keyed by model id. */
+    prices: z.record(z.string(), PriceSchema).default({}),
+    /** Pause the run before a step when the estimated cost so far has reached this. */
+    budgetUsd: z.number().positive().optional(),
+    /** Reuse judgements of identical (judge, rubric, prompt, response) across retries and runs. */
+    cache: z.boolean().default(true),
+    /** Start a fresh history after this many steps even if Temporal has not suggested it. */
+    continueAsNewEverySteps: z.number().int().min(1).default(200),
     /** Root of the run artifacts: `<outputDir>/<runId>/steps/NNNNNN.rewards.jsonl`. */
     outputDir: z.string().min(1).default('runs'),
   })
@@ -46,7 +108,7 @@ export const RunConfigSchema = z
 
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 export type RunConfig = z.output<typeof RunConfigSchema>;
-export type JudgeConfig = z.output<typeof JudgeConfigSchema>;
+export type { JudgeConfig } from './judge-config';
 
 /** Validates a run config, throwing a ConfigError whose lines name each bad field. */
 export function parseRunConfig(input: unknown): RunConfig {

@@ -8,7 +8,8 @@ import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { connectOrStart } from '../temporal/connect-or-start';
 import { temporalEnv } from '../temporal-env';
 import { createArbiterWorker } from '../worker/create-worker';
-import { progressQuery, type RunProgress } from '../../workflows/progress';
+import { progressQuery } from '../../workflows/definitions';
+import type { RunProgress } from '../../workflows/progress';
 
 const EXAMPLE = 'examples/contracts/run.json';
 

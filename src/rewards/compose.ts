@@ -1,38 +1,97 @@
 import type { Rollout } from '../config/rollout';
-import type { RewardRecord } from '../config/reward-record';
-import type { Judge, Judgement } from '../judges/judge';
+import type { JudgeFailureReason, RewardRecord } from '../config/reward-record';
+import type { RunConfig } from '../config/run-config';
+import type { JudgeUsage } from '../judges/judge';
+import { combineReward } from './combine';
 
-/** The reward a sample gets when its judge failed; always flagged, never silent. */
-export const NEUTRAL_FALLBACK = 0.5;
+/** A judge's verdict on one rollout, whatever the mode (rubric score or preference win rate). */
+export type JudgeVerdict = {
+  usage: JudgeUsage;
+  latencyMs: number;
+  attempts: number;
+  cached?: boolean;
+} & (
+  | { ok: true; score: number; rationale: string; flags?: string[] }
+  | { ok: false; reason: JudgeFailureReason | undefined; message: string; flags?: string[] }
+);
 
-/** Combines a judgement into the reward record written to the step artifact. */
-export function composeReward(step: number, rollout: Rollout, judge: Judge, judgement: Judgement): RewardRecord {
-  const base = {
+export interface JudgeIdentity {
+  provider: string;
+  model: string;
+  rubricHash?: string;
+}
+
+/**
+ * The reward record of one rollout: the judge's score combined with the deterministic
+ * components by the run's weights, or, when the judge failed, the configured fallback, always
+ * flagged. Every record keeps its breakdown and the judge's details.
+ */
+export function composeReward(args: {
+  step: number;
+  rollout: Rollout;
+  judge: JudgeIdentity;
+  verdict: JudgeVerdict;
+  rewards: RunConfig['rewards'];
+  fallback: RunConfig['fallback'];
+}): RewardRecord {
+  const { step, rollout, judge, verdict, rewards, fallback } = args;
+  const details = {
     provider: judge.provider,
     model: judge.model,
-    attempts: judgement.attempts,
-    inputTokens: judgement.usage.inputTokens,
-    outputTokens: judgement.usage.outputTokens,
-    latencyMs: Math.round(judgement.latencyMs * 1000) / 1000,
+    attempts: verdict.attempts,
+    inputTokens: verdict.usage.inputTokens,
+    outputTokens: verdict.usage.outputTokens,
+    latencyMs: Math.round(verdict.latencyMs * 1000) / 1000,
+    ...(judge.rubricHash && { rubricHash: judge.rubricHash }),
+    ...(verdict.cached && { cached: true }),
   };
-  if (judgement.ok) {
+  const flags = [...(verdict.flags ?? [])];
+
+  if (verdict.ok) {
+    const combined = combineReward({
+      judgeScore: verdict.score,
+      rollout,
+      config: rewards,
+      policy: { type: 'neutral', value: fallback.neutralValue },
+    });
+    if (combined.vetoed) flags.push('safety-veto');
     return {
       id: rollout.id,
       step,
-      reward: judgement.score,
+      reward: combined.reward ?? fallback.neutralValue,
       status: 'scored',
-      breakdown: { judge: judgement.score },
-      judge: { ...base, rationale: judgement.rationale },
-      flags: [],
+      breakdown: combined.breakdown,
+      judge: { ...details, rationale: verdict.rationale },
+      flags,
+      ...(combined.notes.length > 0 && { notes: combined.notes }),
     };
   }
+
+  flags.push(verdict.reason ? `fallback:${verdict.reason}` : 'fallback');
+  const combined = combineReward({
+    judgeScore: undefined,
+    rollout,
+    config: rewards,
+    policy:
+      fallback.policy === 'deterministic-only'
+        ? { type: 'deterministic-only' }
+        : { type: 'neutral', value: fallback.neutralValue },
+  });
+  if (combined.vetoed) flags.push('safety-veto');
+  const notes = [...combined.notes];
+  if (combined.reward === undefined) notes.push('fallback: no deterministic component has a weight; neutral value used');
   return {
     id: rollout.id,
     step,
-    reward: NEUTRAL_FALLBACK,
-    status: 'fallback',
-    breakdown: {},
-    judge: { ...base, rationale: '', failure: { reason: judgement.reason, message: judgement.message } },
-    flags: [`fallback:${judgement.reason}`],
+    reward: combined.reward ?? fallback.neutralValue,
+    status: fallback.policy === 'exclude' ? 'excluded' : 'fallback',
+    breakdown: combined.breakdown,
+    judge: {
+      ...details,
+      rationale: '',
+      ...(verdict.reason && { failure: { reason: verdict.reason, message: verdict.message.slice(0, 1000) } }),
+    },
+    flags,
+    ...(notes.length > 0 && { notes }),
   };
 }

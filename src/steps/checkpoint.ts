@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { z } from 'zod';
-import { RewardRecordSchema } from '../config/reward-record';
+import { RolloutSchema } from '../config/rollout';
+import { RewardRecordSchema, type RewardRecord } from '../config/reward-record';
 import { writeFileAtomic } from '../io/atomic-write';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
+import { EXCERPT_CHARS, excerpt, type ReviewItem } from '../review/review-item';
+import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
 import type { RunLayout } from '../run-layout';
 import { StepStats, type StepSummary } from './step-summary';
 
@@ -14,6 +17,18 @@ export interface ManifestLine {
   file: string;
   sha256: string;
   summary: StepSummary;
+}
+
+export interface RunEndLine {
+  end: { status: 'completed' | 'cancelled'; reason: string | undefined; stepsDone: number; totals: Record<string, number> };
+}
+
+export interface CheckpointResult {
+  entry: ManifestLine;
+  /** The artifact's path as the workers see it. */
+  file: string;
+  rewards: { id: string; reward: number; status: string; flags: string[] }[] | undefined;
+  reviewItems: ReviewItem[];
 }
 
 const ManifestLineSchema = z.object({
@@ -25,23 +40,36 @@ const ManifestLineSchema = z.object({
 
 /**
  * Makes a step durable: joins the chunk results into `steps/NNNNNN.rewards.jsonl` and records
- * it in `manifest.jsonl` with its sha256, both by write-then-rename. Running it twice for a
- * step leaves one artifact and one manifest line, so retries and replays are harmless.
+ * it in `manifest.jsonl` with its sha256, both by write-then-rename, after choosing the step's
+ * review items. Running it twice for a step leaves one artifact and one manifest line and
+ * returns the same result, so retries and replays are harmless.
  */
 export async function checkpointStep(args: {
   layout: RunLayout;
   step: number;
   chunkCount: number;
   quarantined: number;
-}): Promise<ManifestLine> {
+  price?: { inputPerMTok: number; outputPerMTok: number };
+  returnRewards?: boolean;
+  review?: ReviewPolicy;
+}): Promise<CheckpointResult> {
   const { layout, step } = args;
-  const manifest = await readManifest(layout.manifest);
-  const already = manifest.find((m) => m.step === step);
-  if (already && (await sha256Of(layout.rewards(step))) === already.sha256) return already;
+  const lines = await readManifestLines(layout.manifest);
+  const already = lines.find((m): m is ManifestLine => 'step' in m && m.step === step);
+  if (already && (await sha256Of(layout.rewards(step))) === already.sha256) {
+    return {
+      entry: already,
+      file: layout.rewards(step),
+      rewards: args.returnRewards ? brief(await readRecords(layout.rewards(step))) : undefined,
+      reviewItems: await readReviewItems(layout.review(step)),
+    };
+  }
 
   const out = new AtomicJsonlWriter(layout.rewards(step));
   const hash = createHash('sha256');
   const stats = new StepStats();
+  const picker = args.review ? new ReviewPicker(args.review) : undefined;
+  const inline: RewardRecord[] = [];
   try {
     for (let chunk = 0; chunk < args.chunkCount; chunk++) {
       for await (const line of readLines(layout.chunkRewards(step, chunk))) {
@@ -49,8 +77,9 @@ export async function checkpointStep(args: {
         if (!line.text) continue;
         const record = RewardRecordSchema.parse(JSON.parse(line.text));
         stats.add(record);
-        const text = JSON.stringify(record) + '\n';
-        hash.update(text);
+        picker?.offer(record);
+        if (args.returnRewards) inline.push(record);
+        hash.update(JSON.stringify(record) + '\n');
         await out.write(record);
       }
     }
@@ -60,21 +89,33 @@ export async function checkpointStep(args: {
     throw err;
   }
 
+  const reviewItems = picker ? await reviewItemsFor(layout, step, picker) : [];
+  await writeFileAtomic(layout.review(step), JSON.stringify(reviewItems));
   const entry: ManifestLine = {
     step,
     file: relative(layout.runDir, layout.rewards(step)),
     sha256: hash.digest('hex'),
-    summary: stats.summary(step, args.quarantined),
+    summary: stats.summary(step, args.quarantined, args.price),
   };
-  const others = manifest.filter((m) => m.step !== step);
-  const lines = [...others, entry].sort((a, b) => a.step - b.step);
-  await writeFileAtomic(layout.manifest, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+  const others = lines.filter((m) => !('step' in m && m.step === step));
+  await writeManifest(layout.manifest, [...others, entry]);
   // The batch copy and partial files are only scratch once the artifact is durable.
   await rm(layout.work(step), { recursive: true, force: true });
-  return entry;
+  return { entry, file: layout.rewards(step), rewards: args.returnRewards ? brief(inline) : undefined, reviewItems };
 }
 
+/** The manifest's closing line; written once, replaced if the run's end is recorded again. */
+export async function appendRunEnd(layout: RunLayout, end: RunEndLine['end']): Promise<void> {
+  const lines = (await readManifestLines(layout.manifest)).filter((l) => !('end' in l));
+  await writeManifest(layout.manifest, [...lines, { end }]);
+}
+
+/** The step lines of a run's manifest, in step order. */
 export async function readManifest(path: string): Promise<ManifestLine[]> {
+  return (await readManifestLines(path)).filter((l): l is ManifestLine => 'step' in l);
+}
+
+async function readManifestLines(path: string): Promise<(ManifestLine | RunEndLine)[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -86,10 +127,65 @@ export async function readManifest(path: string): Promise<ManifestLine[]> {
     .split('\n')
     .filter((l) => l.trim())
     .map((l, i) => {
-      const parsed = ManifestLineSchema.safeParse(JSON.parse(l));
+      const json = JSON.parse(l) as unknown;
+      if (typeof json === 'object' && json !== null && 'end' in json) return json as RunEndLine;
+      const parsed = ManifestLineSchema.safeParse(json);
       if (!parsed.success) throw new Error(`${path}:${i + 1}: not a manifest line`);
       return parsed.data;
     });
+}
+
+async function writeManifest(path: string, lines: (ManifestLine | RunEndLine)[]): Promise<void> {
+  const steps = lines.filter((l): l is ManifestLine => 'step' in l).sort((a, b) => a.step - b.step);
+  const end = lines.filter((l): l is RunEndLine => 'end' in l);
+  await writeFileAtomic(path, [...steps, ...end].map((l) => JSON.stringify(l) + '\n').join(''));
+}
+
+async function reviewItemsFor(layout: RunLayout, step: number, picker: ReviewPicker): Promise<ReviewItem[]> {
+  const picks = new Map(picker.picks().map((p) => [p.record.id, p]));
+  if (picks.size === 0) return [];
+  const items: ReviewItem[] = [];
+  for await (const line of readLines(layout.batch(step))) {
+    if (!('text' in line) || !line.text) continue;
+    const rollout = RolloutSchema.parse(JSON.parse(line.text));
+    const pick = picks.get(rollout.id);
+    if (!pick) continue;
+    const judgeScore = pick.record.breakdown.judge;
+    items.push({
+      itemId: `s${step}-${items.length + 1}`,
+      step,
+      rolloutId: rollout.id,
+      why: pick.why,
+      prompt: excerpt(rollout.prompt, EXCERPT_CHARS.prompt),
+      response: excerpt(rollout.response, EXCERPT_CHARS.response),
+      reference: rollout.reference === undefined ? undefined : excerpt(rollout.reference, EXCERPT_CHARS.reference),
+      reward: pick.record.reward,
+      judgeScore,
+      judgePass: (judgeScore ?? pick.record.reward) >= 0.5,
+      rationale: excerpt(pick.record.judge.rationale, EXCERPT_CHARS.rationale),
+    });
+  }
+  return items;
+}
+
+async function readReviewItems(path: string): Promise<ReviewItem[]> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as ReviewItem[];
+  } catch {
+    return [];
+  }
+}
+
+async function readRecords(path: string): Promise<RewardRecord[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => RewardRecordSchema.parse(JSON.parse(l)));
+}
+
+function brief(records: RewardRecord[]) {
+  return records.map((r) => ({ id: r.id, reward: r.reward, status: r.status, flags: r.flags }));
 }
 
 async function sha256Of(path: string): Promise<string | undefined> {

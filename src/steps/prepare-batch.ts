@@ -1,11 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { z } from 'zod';
-import { RolloutSchema } from '../config/rollout';
+import { RolloutSchema, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
 import { writeFileAtomic } from '../io/atomic-write';
 import type { RunLayout } from '../run-layout';
+import { groupKey } from './group-key';
 
 /** Byte range `[start, end]` (inclusive) of a chunk in the step's batch file, and its size. */
 export type ChunkRef = [start: number, end: number, count: number];
@@ -37,8 +38,12 @@ export async function prepareBatch(args: {
   step: number;
   chunkSize: number;
   maxLineBytes?: number;
+  /** Keep rollouts of one group (or prompt) in one chunk, for preference mode. */
+  groupForPreference?: boolean;
 }): Promise<BatchInfo> {
   const { source, layout, step, chunkSize } = args;
+  // Preference mode holds the step in memory to gather groups scattered through the file.
+  const groups = args.groupForPreference ? new Map<string, Rollout[]>() : undefined;
   const batch = new AtomicJsonlWriter(layout.batch(step));
   const quarantine = new AtomicJsonlWriter(layout.quarantine(step));
   const chunks: ChunkRef[] = [];
@@ -77,10 +82,27 @@ export async function prepareBatch(args: {
         continue;
       }
       seen.add(parsed.data.id);
+      if (groups) {
+        const key = groupKey(parsed.data);
+        const group = groups.get(key);
+        if (group) group.push(parsed.data);
+        else groups.set(key, [parsed.data]);
+        continue;
+      }
       if (chunkCount === 0) chunkStart = batch.bytes;
       await batch.write(parsed.data);
       chunkCount++;
       if (chunkCount === chunkSize) {
+        chunks.push([chunkStart, batch.bytes - 1, chunkCount]);
+        chunkCount = 0;
+      }
+    }
+    // Whole groups per chunk: a chunk closes at the first group boundary at or past chunkSize.
+    for (const group of groups?.values() ?? []) {
+      if (chunkCount === 0) chunkStart = batch.bytes;
+      for (const rollout of group) await batch.write(rollout);
+      chunkCount += group.length;
+      if (chunkCount >= chunkSize) {
         chunks.push([chunkStart, batch.bytes - 1, chunkCount]);
         chunkCount = 0;
       }

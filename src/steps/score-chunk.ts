@@ -2,11 +2,14 @@ import { appendFile, readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
 import { RewardRecordSchema, type JudgeFailureReason, type RewardRecord } from '../config/reward-record';
+import type { RunConfig } from '../config/run-config';
+import type { JudgeHandle } from '../engine/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
 import { readLines } from '../io/read-lines';
-import type { Judge } from '../judges/judge';
-import { composeReward } from '../rewards/compose';
+import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
+import { composeReward, type JudgeVerdict } from '../rewards/compose';
 import type { RunLayout } from '../run-layout';
+import { groupKey } from './group-key';
 import { parseChunkIndex } from './prepare-batch';
 
 export interface ChunkResult {
@@ -20,23 +23,34 @@ export interface ChunkResult {
   outputTokens: number;
   /** Rollouts found already judged by an earlier attempt of this activity. */
   resumed: number;
+  /** Judgements taken from the cache instead of the model. */
+  cached: number;
+}
+
+/** The judge's credentials were refused: no later call can succeed, so the chunk stops at once. */
+export class JudgeAuthError extends Error {
+  override name = 'JudgeAuthError';
+}
+
+export interface ScoreChunkArgs {
+  layout: RunLayout;
+  runId: string;
+  step: number;
+  chunk: number;
+  judge: JudgeHandle;
+  rewards: RunConfig['rewards'];
+  fallback: RunConfig['fallback'];
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
  * Scores one chunk of a step's batch. Results are appended to the chunk's partial file as they
- * finish, so an attempt that dies (worker crash, timeout) leaves its work behind and the next
- * attempt judges only what is missing.
+ * finish (a whole preference group at a time), so an attempt that dies leaves its work behind
+ * and the next attempt judges only what is missing.
  */
-export async function scoreChunk(args: {
-  layout: RunLayout;
-  step: number;
-  chunk: number;
-  judge: Judge;
-  concurrency: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
-}): Promise<ChunkResult> {
-  const { layout, step, chunk, judge } = args;
+export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
+  const { layout, step, chunk } = args;
   const ref = parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8'))[chunk];
   if (!ref) throw new Error(`step ${step} has no chunk ${chunk}`);
   const [start, end, count] = ref;
@@ -55,24 +69,113 @@ export async function scoreChunk(args: {
 
   const resumed = finished.size;
   let done = resumed;
+  let cached = 0;
   args.onProgress?.(done, count);
-  const limit = pLimit(args.concurrency);
-  // Appends are serialised so lines never interleave.
   let appending: Promise<void> = Promise.resolve();
-  await Promise.all(
-    todo.map((rollout) =>
+  // Appends are serialised so lines never interleave.
+  const write = async (records: RewardRecord[]) => {
+    appending = appending.then(() => appendFile(partialPath, records.map((r) => JSON.stringify(r) + '\n').join('')));
+    await appending;
+    for (const r of records) {
+      finished.set(r.id, r);
+      if (r.judge.cached) cached++;
+    }
+    done += records.length;
+    args.onProgress?.(done, count);
+  };
+
+  const limit = pLimit(args.judge.concurrency);
+  if (args.judge.mode === 'rubric') {
+    await Promise.all(todo.map((rollout) => limit(() => scoreAlone(args, rollout).then((r) => write([r])))));
+  } else {
+    const groups = groupRollouts(todo);
+    await Promise.all(groups.map((group) => scoreGroup(args, group, limit).then(write)));
+  }
+  return summarise(chunk, [...finished.values()], resumed, cached);
+}
+
+async function scoreAlone(args: ScoreChunkArgs, rollout: Rollout): Promise<RewardRecord> {
+  args.signal?.throwIfAborted();
+  const judgement = await args.judge.rubric(rollout, args.signal);
+  failFastOnAuth(judgement);
+  const verdict: JudgeVerdict = judgement.ok
+    ? { ...judgement, score: judgement.score, rationale: judgement.rationale }
+    : { ...judgement, reason: judgement.reason };
+  return compose(args, rollout, verdict);
+}
+
+/**
+ * Preference mode: every planned pair of the group is compared (both orders, inside the
+ * judge), and each response's reward is its win rate in the group.
+ */
+async function scoreGroup(args: ScoreChunkArgs, group: Rollout[], limit: ReturnType<typeof pLimit>): Promise<RewardRecord[]> {
+  const byId = new Map(group.map((r) => [r.id, r]));
+  const ids = group.map((r) => r.id);
+  const pairs = planPairs(ids, { maxPairsPerGroup: args.judge.maxPairsPerGroup, seed: `${args.runId}:${args.step}:${groupKey(group[0]!)}` });
+  let anyCached = false;
+  const outcomes: (PreferenceOutcome & { cached?: boolean })[] = await Promise.all(
+    pairs.map(([a, b]) =>
       limit(async () => {
         args.signal?.throwIfAborted();
-        const judgement = await judge.judge(rollout, args.signal);
-        const record = composeReward(step, rollout, judge, judgement);
-        appending = appending.then(() => appendFile(partialPath, JSON.stringify(record) + '\n'));
-        await appending;
-        finished.set(record.id, record);
-        args.onProgress?.(++done, count);
+        const outcome = await args.judge.compare(byId.get(a)!, byId.get(b)!, args.signal);
+        failFastOnAuth(outcome);
+        if (outcome.cached) anyCached = true;
+        return outcome;
       }),
     ),
   );
-  return summarise(chunk, [...finished.values()], resumed);
+  const report = winRates(ids, outcomes);
+  const share = (n: number) => n / Math.max(1, group.length);
+  return report.rates.map((rate) => {
+    const rollout = byId.get(rate.id)!;
+    const mine = outcomes.filter((o) => o.a === rate.id || o.b === rate.id);
+    const cost = {
+      // A pair's cost is shared by its two responses; the group's by all of them.
+      usage: {
+        inputTokens: Math.round(mine.reduce((n, o) => n + o.usage.inputTokens, 0) / 2),
+        outputTokens: Math.round(mine.reduce((n, o) => n + o.usage.outputTokens, 0) / 2),
+      },
+      latencyMs: share(report.latencyMs),
+      attempts: mine.reduce((n, o) => n + o.attempts, 0),
+      cached: anyCached && mine.every((o) => o.cached),
+    };
+    const flags = rate.inconsistent > 0 ? ['inconsistent'] : [];
+    if (rate.noComparisons) {
+      const failure = report.failures.find((f) => f.a === rate.id || f.b === rate.id);
+      return compose(args, rollout, {
+        ok: false,
+        ...cost,
+        reason: failure?.reason,
+        message: failure ? failure.message : 'no comparison possible: the response has no other response to its prompt',
+        flags: failure ? flags : [...flags, 'no-comparisons'],
+      });
+    }
+    const rationale = `won ${rate.wins}, tied ${rate.ties}, lost ${rate.losses} of ${rate.comparisons} comparisons` +
+      (rate.inconsistent ? ` (${rate.inconsistent} flipped with the order)` : '') +
+      (rate.failed ? `; ${rate.failed} comparisons failed` : '');
+    return compose(args, rollout, { ok: true, ...cost, score: rate.reward, rationale, flags });
+  });
+}
+
+function compose(args: ScoreChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
+  return composeReward({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+}
+
+function failFastOnAuth(outcome: { ok: boolean; reason?: JudgeFailureReason; message?: string }): void {
+  if (!outcome.ok && outcome.reason === 'auth') {
+    throw new JudgeAuthError(`the judge refused our credentials: ${outcome.message ?? ''}`);
+  }
+}
+
+function groupRollouts(rollouts: Rollout[]): Rollout[][] {
+  const groups = new Map<string, Rollout[]>();
+  for (const r of rollouts) {
+    const key = groupKey(r);
+    const group = groups.get(key);
+    if (group) group.push(r);
+    else groups.set(key, [r]);
+  }
+  return [...groups.values()];
 }
 
 async function readFinished(path: string): Promise<Map<string, RewardRecord>> {
@@ -96,7 +199,7 @@ async function readFinished(path: string): Promise<Map<string, RewardRecord>> {
   return finished;
 }
 
-function summarise(chunk: number, records: RewardRecord[], resumed: number): ChunkResult {
+function summarise(chunk: number, records: RewardRecord[], resumed: number, cached: number): ChunkResult {
   const result: ChunkResult = {
     chunk,
     count: records.length,
@@ -107,11 +210,14 @@ function summarise(chunk: number, records: RewardRecord[], resumed: number): Chu
     inputTokens: 0,
     outputTokens: 0,
     resumed,
+    cached,
   };
   for (const r of records) {
     result[r.status]++;
-    result.inputTokens += r.judge.inputTokens;
-    result.outputTokens += r.judge.outputTokens;
+    if (!r.judge.cached) {
+      result.inputTokens += r.judge.inputTokens;
+      result.outputTokens += r.judge.outputTokens;
+    }
     const reason = r.judge.failure?.reason;
     if (reason) result.failures[reason] = (result.failures[reason] ?? 0) + 1;
   }

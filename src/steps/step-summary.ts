@@ -12,15 +12,19 @@ export interface StepSummary {
   fallbackByReason: Partial<Record<JudgeFailureReason, number>>;
   reward: { mean: number; std: number; min: number; p50: number; p90: number; max: number };
   componentMeans: Record<string, number>;
+  /** Tokens paid for in this step (cache hits cost nothing). */
   inputTokens: number;
   outputTokens: number;
+  cached: number;
+  /** Estimated from the run's price table; 0 when the model has no price. */
+  costUsd: number;
 }
 
 /** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
 export class StepStats {
   private rewards: number[] = [];
   private components = new Map<string, { sum: number; n: number }>();
-  private s: Omit<StepSummary, 'reward' | 'componentMeans' | 'fallbackRate' | 'step' | 'quarantined'> = {
+  private s: Omit<StepSummary, 'reward' | 'componentMeans' | 'fallbackRate' | 'step' | 'quarantined' | 'costUsd'> = {
     count: 0,
     scored: 0,
     fallback: 0,
@@ -28,13 +32,17 @@ export class StepStats {
     fallbackByReason: {},
     inputTokens: 0,
     outputTokens: 0,
+    cached: 0,
   };
 
   add(r: RewardRecord): void {
     this.s.count++;
     this.s[r.status]++;
-    this.s.inputTokens += r.judge.inputTokens;
-    this.s.outputTokens += r.judge.outputTokens;
+    if (r.judge.cached) this.s.cached++;
+    else {
+      this.s.inputTokens += r.judge.inputTokens;
+      this.s.outputTokens += r.judge.outputTokens;
+    }
     const reason = r.judge.failure?.reason;
     if (reason && r.status !== 'scored') this.s.fallbackByReason[reason] = (this.s.fallbackByReason[reason] ?? 0) + 1;
     if (r.status === 'excluded') return;
@@ -47,7 +55,7 @@ export class StepStats {
     }
   }
 
-  summary(step: number, quarantined: number): StepSummary {
+  summary(step: number, quarantined: number, price?: { inputPerMTok: number; outputPerMTok: number }): StepSummary {
     const sorted = Float64Array.from(this.rewards).sort();
     const n = sorted.length;
     const mean = n === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / n;
@@ -62,6 +70,7 @@ export class StepStats {
       step,
       ...this.s,
       quarantined,
+      costUsd: price ? round((this.s.inputTokens * price.inputPerMTok + this.s.outputTokens * price.outputPerMTok) / 1e6) : 0,
       fallbackRate: this.s.count === 0 ? 0 : round(failed / this.s.count),
       reward: {
         mean: round(mean),

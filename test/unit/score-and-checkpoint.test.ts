@@ -9,6 +9,11 @@ import { checkpointStep, readManifest } from '../../src/steps/checkpoint';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { scoreChunk } from '../../src/steps/score-chunk';
 import { rollout, tempDir } from '../helpers/fixtures';
+import { handleOf } from '../helpers/judge-handle';
+import { parseRunConfig } from '../../src/config/run-config';
+
+const { rewards, fallback } = parseRunConfig({ steps: 1, rollouts: { type: 'directory', path: 'x' } });
+const common = { runId: 'r', rewards, fallback };
 
 /** Our own Judge interface, counting which rollouts it was asked about. */
 class CountingJudge implements Judge {
@@ -38,14 +43,14 @@ describe('scoreChunk', () => {
   it('resumes after a crash: judges only what the earlier attempt did not finish', async () => {
     const { layout } = await setup(6, 6);
     const first = new CountingJudge();
-    await scoreChunk({ layout, step: 7, chunk: 0, judge: first, concurrency: 1 });
+    await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(first, 1) });
     // Simulate an attempt that died after two results and half a line.
     const lines = (await readFile(layout.chunkRewards(7, 0), 'utf8')).trim().split('\n');
     await writeFile(layout.chunkRewards(7, 0), lines.slice(0, 2).join('\n') + '\n');
     await appendFile(layout.chunkRewards(7, 0), lines[2]!.slice(0, 20));
 
     const second = new CountingJudge();
-    const result = await scoreChunk({ layout, step: 7, chunk: 0, judge: second, concurrency: 3 });
+    const result = await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(second, 3) });
     const done = lines.slice(0, 2).map((l) => JSON.parse(l).id);
     expect(second.asked.sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5'].filter((id) => !done.includes(id)));
     expect(result).toMatchObject({ count: 6, scored: 6, resumed: 2, inputTokens: 60, outputTokens: 12 });
@@ -55,7 +60,7 @@ describe('scoreChunk', () => {
 
   it('flags a failed judgement as a fallback with its reason', async () => {
     const { layout } = await setup(3, 3);
-    const result = await scoreChunk({ layout, step: 7, chunk: 0, judge: new CountingJudge(new Set(['r1'])), concurrency: 2 });
+    const result = await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new CountingJudge(new Set(['r1'])), 2) });
     expect(result).toMatchObject({ scored: 2, fallback: 1, failures: { server: 1 } });
     const records = (await readFile(layout.chunkRewards(7, 0), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     const failed = records.find((r) => r.id === 'r1');
@@ -67,11 +72,11 @@ describe('scoreChunk', () => {
 describe('checkpointStep', () => {
   it('writes the artifact and one manifest line, idempotently', async () => {
     const { layout, info, ids } = await setup(5, 2);
-    const judge = new OfflineHeuristicJudge();
+    const judge = handleOf(new OfflineHeuristicJudge(), 2);
     for (let chunk = 0; chunk < info.chunkCount; chunk++) {
-      await scoreChunk({ layout, step: 7, chunk, judge, concurrency: 2 });
+      await scoreChunk({ ...common, layout, step: 7, chunk, judge });
     }
-    const entry = await checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
+    const { entry } = await checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
     expect(entry.file).toBe(join('steps', '000007.rewards.jsonl'));
     expect(entry.summary).toMatchObject({ step: 7, count: 5, scored: 5, fallbackRate: 0 });
     const artifact = (await readFile(layout.rewards(7), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
@@ -80,7 +85,7 @@ describe('checkpointStep', () => {
     await expect(stat(layout.work(7))).rejects.toThrow(/ENOENT/);
 
     const again = await checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
-    expect(again).toEqual(entry);
+    expect(again.entry).toEqual(entry);
     const manifest = await readManifest(layout.manifest);
     expect(manifest).toHaveLength(1);
     expect(manifest[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/steps/checkpoint';
-import { progressQuery } from '../../workflows/progress';
+import { progressQuery } from '../../workflows/definitions';
 import { tempDir, writeSteps } from '../helpers/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { RubricSchema } from '../judges/rubric';
+
+/** Calls per minute and tokens per minute the provider grants this run (per worker process). */
+export const QuotaSchema = z
+  .object({
+    requestsPerMinute: z.number().positive().default(600),
+    tokensPerMinute: z.number().positive().optional(),
+    /** Judge calls in flight at once in one worker process. */
+    maxInFlight: z.number().int().min(1).max(1024).default(32),
+  })
+  .strict()
+  .prefault({});
+
+/** US dollars per million tokens, for cost estimates in step summaries. */
+export const PriceSchema = z
+  .object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) })
+  .strict();
+
+const llmFields = {
+  /** Bedrock model id or inference profile id (e.g. `us.anthropic.claude-3-5-haiku-20241022-v1:0`), or the server's model name. */
+  model: z.string().min(1).max(2048),
+  mode: z.enum(['rubric', 'preference']).default('rubric'),
+  rubric: RubricSchema,
+  temperature: z.number().min(0).max(2).default(0),
+  maxTokens: z.number().int().min(16).max(32_768).default(1024),
+  /** One model call may take this long before it counts as a timeout. */
+  requestTimeoutMs: z.number().int().min(100).max(900_000).default(60_000),
+  /** Tries of one call on throttling, 5xx and timeouts, with full-jitter backoff between them. */
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+  quota: QuotaSchema,
+  preference: z
+    .object({
+      /** Pairs judged per group at most; larger groups get a balanced sample of pairs. */
+      maxPairsPerGroup: z.number().int().min(1).max(1000).default(24),
+    })
+    .strict()
+    .prefault({}),
+};
+
+export const BedrockJudgeSchema = z
+  .object({
+    provider: z.literal('bedrock'),
+    /** AWS region; the default chain (AWS_REGION, profile) when absent. Credentials always come from the default chain. */
+    region: z.string().min(1).optional(),
+    ...llmFields,
+  })
+  .strict();
+
+export const OpenAiJudgeSchema = z
+  .object({
+    /** Any `/v1/chat/completions` server: vLLM, Ollama, llama.cpp, OpenAI. Key from OPENAI_API_KEY. */
+    provider: z.literal('openai-compatible'),
+    /** Base URL ending in `/v1`; OPENAI_BASE_URL when absent. */
+    baseUrl: z.string().url().optional(),
+    ...llmFields,
+  })
+  .strict();
+
+export const OfflineJudgeSchema = z
+  .object({
+    /** Deterministic text heuristics, NOT an LLM: for demos and tests without credentials. */
+    provider: z.literal('offline-heuristic'),
+    mode: z.literal('rubric').default('rubric'),
+  })
+  .strict();
+
+export const JudgeConfigSchema = z.discriminatedUnion('provider', [
+  OfflineJudgeSchema,
+  BedrockJudgeSchema,
+  OpenAiJudgeSchema,
+]);
+
+export type JudgeConfig = z.output<typeof JudgeConfigSchema>;
+export type LlmJudgeConfig = Extract<JudgeConfig, { provider: 'bedrock' | 'openai-compatible' }>;

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import type { Rollout } from '../config/rollout';
+import type { JudgeConfig } from '../config/judge-config';
+import { JudgeCache, judgeCacheKey } from '../cache/judge-cache';
+import type { Judge, Judgement } from '../judges/judge';
+import { LlmPreferenceJudge } from '../judges/llm-preference-judge';
+import { LlmRubricJudge } from '../judges/llm-rubric-judge';
+import { OfflineHeuristicJudge } from '../judges/offline-heuristic';
+import type { PreferenceOutcome } from '../judges/preference';
+import { rubricHash } from '../judges/rubric-hash';
+import { governedChatModel } from './judge-runtime';
+
+type Cached<T> = T & { cached?: boolean };
+
+/** The judge of a run as the chunk scorer needs it: one mode, one identity, an optional cache. */
+export interface JudgeHandle {
+  identity: { provider: string; model: string; rubricHash?: string };
+  mode: 'rubric' | 'preference';
+  concurrency: number;
+  maxPairsPerGroup: number;
+  rubric(rollout: Rollout, signal?: AbortSignal): Promise<Cached<Judgement>>;
+  compare(a: Rollout, b: Rollout, signal?: AbortSignal): Promise<Cached<PreferenceOutcome>>;
+  close(): Promise<void>;
+}
+
+/** Builds the judge a run's config asks for, behind the judge cache when the run uses one. */
+export async function buildJudge(config: JudgeConfig, options: { cacheDir?: string }): Promise<JudgeHandle> {
+  if (config.provider === 'offline-heuristic') {
+    const offline = new OfflineHeuristicJudge();
+    return {
+      identity: { provider: offline.provider, model: offline.model },
+      mode: 'rubric',
+      concurrency: 16,
+      maxPairsPerGroup: 0,
+      rubric: (rollout) => offline.judge(rollout),
+      compare: () => Promise.reject(new Error('the offline heuristic judge has no preference mode')),
+      close: async () => {},
+    };
+  }
+
+  const chat = governedChatModel(config);
+  const hash = rubricHash(config.rubric);
+  const rubricJudge: Judge = new LlmRubricJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
+  const preferenceJudge = new LlmPreferenceJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
+  const cache = options.cacheDir ? await JudgeCache.open<Judgement & { ok: true }>(options.cacheDir) : undefined;
+  const pairCache = options.cacheDir ? await JudgeCache.open<PreferenceOutcome & { ok: true }>(options.cacheDir) : undefined;
+  const params = { temperature: config.temperature, maxTokens: config.maxTokens };
+  const base = { provider: config.provider, model: config.model, promptVersion: hash };
+
+  return {
+    identity: { provider: config.provider, model: config.model, rubricHash: hash },
+    mode: config.mode,
+    concurrency: config.quota.maxInFlight,
+    maxPairsPerGroup: config.preference.maxPairsPerGroup,
+    async rubric(rollout, signal) {
+      const key = judgeCacheKey({
+        ...base,
+        mode: 'rubric',
+        prompt: rollout.prompt,
+        response: rollout.response,
+        params: { ...params, reference: rollout.reference ?? '' },
+      });
+      const hit = cache?.get(key);
+      if (hit) return { ...hit, cached: true };
+      const judgement = await rubricJudge.judge(rollout, signal);
+      if (judgement.ok && cache) await cache.put(key, judgement);
+      return judgement;
+    },
+    async compare(a, b, signal) {
+      const key = judgeCacheKey({
+        ...base,
+        mode: 'preference',
+        prompt: a.prompt,
+        response: a.response,
+        secondResponse: b.response,
+        order: 'ab',
+        params: { ...params, reference: a.reference ?? '' },
+      });
+      const hit = pairCache?.get(key);
+      // The ids of this pair, not of whichever pair wrote the entry.
+      if (hit) return { ...hit, a: a.id, b: b.id, cached: true };
+      const outcome = await preferenceJudge.compare(a.prompt, a, b, signal);
+      if (outcome.ok && pairCache) await pairCache.put(key, outcome);
+      return outcome;
+    },
+    async close() {
+      await cache?.close();
+      await pairCache?.close();
+    },
+  };
+}
+
+export function judgeCacheDir(outputDir: string): string {
+  return join(outputDir, '.judge-cache');
+}

@@ -1,0 +1,61 @@
+import type { ChatModel, ChatRequest, ChatResponse } from '../judges/chat-model';
+import { ChatCallError } from '../judges/chat-model';
+import { callWithRetries } from '../limits/call-with-retries';
+import type { QuotaLimiter } from '../limits/quota-limiter';
+
+export interface GovernedChatOptions {
+  limiter: QuotaLimiter;
+  maxAttempts: number;
+  backoff?: { baseMs: number; capMs: number };
+  onRetry?: (error: ChatCallError) => void;
+}
+
+/** Rough tokens of a request before it is sent (≈4 characters a token), plus the output reserve. */
+export function estimateRequestTokens(request: ChatRequest): number {
+  const chars = request.system.length + request.messages.reduce((n, m) => n + m.text.length, 0);
+  return Math.ceil(chars / 4) + request.maxTokens;
+}
+
+/**
+ * A ChatModel that waits for the quota before each call, tells the limiter how the call went
+ * (throttling slows everyone down, success lets the rate grow back), and retries throttling,
+ * 5xx and timeouts with full-jitter backoff. This is the one retry layer around a model call.
+ */
+export class GovernedChatModel implements ChatModel {
+  readonly provider: string;
+  readonly model: string;
+
+  constructor(
+    private readonly inner: ChatModel,
+    private readonly options: GovernedChatOptions,
+  ) {
+    this.provider = inner.provider;
+    this.model = inner.model;
+  }
+
+  async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse> {
+    const estimate = estimateRequestTokens(request);
+    const { value } = await callWithRetries(
+      async () => {
+        const permit = await this.options.limiter.acquire(estimate, signal);
+        try {
+          const response = await this.inner.complete(request, signal);
+          permit.release({ outcome: 'ok', actualTokens: response.usage.inputTokens + response.usage.outputTokens });
+          return response;
+        } catch (err) {
+          const throttled = err instanceof ChatCallError && err.reason === 'throttled';
+          permit.release({ outcome: throttled ? 'throttled' : 'error' });
+          throw err;
+        }
+      },
+      {
+        maxAttempts: this.options.maxAttempts,
+        baseMs: this.options.backoff?.baseMs ?? 250,
+        capMs: this.options.backoff?.capMs ?? 20_000,
+        signal,
+        onRetry: ({ error }) => this.options.onRetry?.(error),
+      },
+    );
+    return value;
+  }
+}

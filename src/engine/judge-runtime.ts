@@ -1,0 +1,47 @@
+import type { LlmJudgeConfig } from '../config/judge-config';
+import { BedrockChatModel } from '../judges/bedrock-chat';
+import type { ChatModel } from '../judges/chat-model';
+import { OpenAiChatModel } from '../judges/openai-chat';
+import { QuotaLimiter } from '../limits/quota-limiter';
+import { GovernedChatModel } from './governed-chat';
+
+/**
+ * Per-process registry of model clients and their quota limiters: every chunk activity of a
+ * worker that judges with the same model shares one limiter, so the process as a whole keeps
+ * to the quota however many chunks run at once.
+ */
+const models = new Map<string, ChatModel>();
+const limiters = new Map<string, QuotaLimiter>();
+
+function identity(config: LlmJudgeConfig): string {
+  const endpoint = config.provider === 'bedrock' ? (config.region ?? '') : (config.baseUrl ?? '');
+  return `${config.provider}|${endpoint}|${config.model}`;
+}
+
+export function governedChatModel(config: LlmJudgeConfig): GovernedChatModel {
+  const id = identity(config);
+  let model = models.get(id);
+  if (!model) {
+    model =
+      config.provider === 'bedrock'
+        ? new BedrockChatModel({ model: config.model, region: config.region, requestTimeoutMs: config.requestTimeoutMs })
+        : new OpenAiChatModel({ model: config.model, baseUrl: config.baseUrl, requestTimeoutMs: config.requestTimeoutMs });
+    models.set(id, model);
+  }
+  const quota = config.quota;
+  const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}`;
+  let limiter = limiters.get(limiterId);
+  if (!limiter) {
+    limiter = new QuotaLimiter({
+      requestsPerMinute: quota.requestsPerMinute,
+      tokensPerMinute: quota.tokensPerMinute,
+      maxInFlight: quota.maxInFlight,
+    });
+    limiters.set(limiterId, limiter);
+  }
+  return new GovernedChatModel(model, { limiter, maxAttempts: config.maxAttempts });
+}
+
+export function limiterSnapshots() {
+  return [...limiters.entries()].map(([id, l]) => ({ id, ...l.snapshot() }));
+}

@@ -1,0 +1,45 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  CancelRequest,
+  PauseRequest,
+  ReconfigureRequest,
+  ResumeRequest,
+  SubmitRolloutsRequest,
+} from '../src/config/controls';
+import type { StepSummary } from '../src/steps/step-summary';
+import type { RunProgress } from './progress';
+
+// The run's public interface: what the CLI, trainers and the Web UI can ask and send.
+
+export interface ControlReply {
+  status: RunProgress['status'];
+  message: string;
+}
+
+export interface StepRewards {
+  step: number;
+  summary: StepSummary;
+  /** Artifact path as the workers see it. */
+  file: string;
+  /** Inline rewards for small batches (submitRollouts with inline rollouts). */
+  rewards?: { id: string; reward: number; status: string; flags: string[] }[];
+}
+
+export interface ReviewOutcome {
+  step: number;
+  itemId: string;
+  judgePass: boolean;
+  humanPass: boolean;
+}
+
+export const progressQuery = defineQuery<RunProgress>('progress');
+export const stepSummaryQuery = defineQuery<StepSummary | null, [number]>('stepSummary');
+
+export const pauseUpdate = defineUpdate<ControlReply, [PauseRequest]>('pause');
+export const resumeUpdate = defineUpdate<ControlReply, [ResumeRequest]>('resume');
+export const cancelUpdate = defineUpdate<ControlReply, [CancelRequest]>('cancel');
+export const reconfigureUpdate = defineUpdate<ControlReply, [ReconfigureRequest]>('reconfigure');
+export const submitRolloutsUpdate = defineUpdate<StepRewards, [SubmitRolloutsRequest]>('submitRollouts');
+
+/** Sent by a humanReview child each time a reviewer answers. */
+export const reviewOutcomeSignal = defineSignal<[ReviewOutcome]>('reviewOutcome');

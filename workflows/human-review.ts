@@ -1,0 +1,95 @@
+import { condition, defineQuery, defineUpdate, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import type { ReviewItem } from '../src/review/review-item';
+import { reviewOutcomeSignal } from './definitions';
+
+export interface HumanReviewInput {
+  parentWorkflowId: string;
+  runId: string;
+  step: number;
+  items: ReviewItem[];
+  deadlineHours: number;
+}
+
+export interface ReviewAnswer {
+  itemId: string;
+  /** pass/fail, or a score in [0, 1] (≥ 0.5 counts as pass). */
+  verdict?: 'pass' | 'fail';
+  score?: number;
+  note?: string;
+  reviewer?: string;
+}
+
+export interface ReviewState {
+  runId: string;
+  step: number;
+  deadline: string;
+  items: (ReviewItem & { answer: (ReviewAnswer & { humanPass: boolean }) | undefined })[];
+  open: number;
+  status: 'open' | 'done' | 'expired';
+}
+
+export const reviewItemsQuery = defineQuery<ReviewState>('items');
+export const submitReviewUpdate = defineUpdate<{ open: number; agreesWithJudge: boolean }, [ReviewAnswer]>('submitReview');
+
+/**
+ * Holds a batch of review items until people answer them all or the deadline passes. Each
+ * answer goes back to the run (a signal), which tracks judge-human agreement.
+ */
+export async function humanReview(input: HumanReviewInput): Promise<ReviewState> {
+  const deadlineMs = Date.now() + input.deadlineHours * 3600_000;
+  const state: ReviewState = {
+    runId: input.runId,
+    step: input.step,
+    deadline: new Date(deadlineMs).toISOString(),
+    items: input.items.map((item) => ({ ...item, answer: undefined })),
+    open: input.items.length,
+    status: 'open',
+  };
+  setHandler(reviewItemsQuery, () => state);
+  setHandler(
+    submitReviewUpdate,
+    async (answer) => {
+      const item = state.items.find((i) => i.itemId === answer.itemId)!;
+      const humanPass = answer.verdict ? answer.verdict === 'pass' : (answer.score ?? 0) >= 0.5;
+      item.answer = { ...answer, humanPass };
+      state.open--;
+      try {
+        await getExternalWorkflowHandle(input.parentWorkflowId).signal(reviewOutcomeSignal, {
+          step: input.step,
+          itemId: item.itemId,
+          judgePass: item.judgePass,
+          humanPass,
+        });
+      } catch (err) {
+        // The run may have finished; the answer still stands here.
+        log.warn('could not tell the run about a review', { error: String(err) });
+      }
+      return { open: state.open, agreesWithJudge: humanPass === item.judgePass };
+    },
+    {
+      validator: (answer) => {
+        if (typeof answer !== 'object' || answer === null || typeof answer.itemId !== 'string') {
+          throw new Error('itemId: required');
+        }
+        const item = state.items.find((i) => i.itemId === answer.itemId);
+        if (!item) throw new Error(`no review item ${answer.itemId} (items: ${state.items.map((i) => i.itemId).join(', ')})`);
+        if (item.answer) throw new Error(`item ${answer.itemId} was already reviewed`);
+        if (state.status !== 'open') throw new Error(`this review is ${state.status}`);
+        const hasVerdict = answer.verdict !== undefined;
+        const hasScore = answer.score !== undefined;
+        if (hasVerdict === hasScore) throw new Error('give either verdict (pass|fail) or score (0..1)');
+        if (hasVerdict && answer.verdict !== 'pass' && answer.verdict !== 'fail') throw new Error('verdict: pass or fail');
+        if (hasScore && !(typeof answer.score === 'number' && answer.score >= 0 && answer.score <= 1)) {
+          throw new Error('score: a number from 0 to 1');
+        }
+        if (answer.note !== undefined && (typeof answer.note !== 'string' || answer.note.length > 2000)) {
+          throw new Error('note: text of at most 2000 characters');
+        }
+      },
+    },
+  );
+
+  const allAnswered = await condition(() => state.open === 0, Math.max(1, deadlineMs - Date.now()));
+  state.status = allAnswered ? 'done' : 'expired';
+  return state;
+}
