@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../../src/review/seeded-random';
 
 /**
  * A local fake of the Bedrock Runtime Converse API: a real network peer for the real
@@ -124,7 +125,7 @@ const PATH = /^\/model\/([^/?]+)\/converse(?:\?.*)?$/;
 export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promise<FakeBedrock> {
   let options: FakeBedrockOptions = { ...initial };
   let faultQueue: (Fault | undefined)[] = Array.isArray(initial.faults) ? [...initial.faults] : [];
-  let random = mulberry32(initial.seed ?? 1);
+  let random = seededRandom(initial.seed ?? 1);
   let callNumber = 0;
   let requestBucket = makeRequestBucket(options);
   let tokenBucket = makeTokenBucket(options);
@@ -305,7 +306,7 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
     setOptions(partial) {
       options = { ...options, ...partial };
       if ('faults' in partial) faultQueue = Array.isArray(partial.faults) ? [...partial.faults] : [];
-      if ('seed' in partial) random = mulberry32(partial.seed ?? 1);
+      if ('seed' in partial) random = seededRandom(partial.seed ?? 1);
       if ('quota' in partial) requestBucket = makeRequestBucket(options);
       if ('tokensPerMinute' in partial) tokenBucket = makeTokenBucket(options);
     },
@@ -493,14 +494,3 @@ function makeTokenBucket(options: FakeBedrockOptions): Bucket {
   return bucket(tpm, tpm / 60_000);
 }
 
-/** Small seeded PRNG: runs with the same seed see the same latencies and failures. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
