@@ -14,7 +14,11 @@ const models = new Map<string, ChatModel>();
 const limiters = new Map<string, QuotaLimiter>();
 
 function identity(config: LlmJudgeConfig): string {
-  const endpoint = config.provider === 'bedrock' ? (config.region ?? '') : (config.baseUrl ?? '');
+  // The SDK reads AWS_ENDPOINT_URL_BEDROCK_RUNTIME when a client is made: it is part of who we talk to.
+  const endpoint =
+    config.provider === 'bedrock'
+      ? `${config.region ?? ''}@${process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ?? ''}`
+      : (config.baseUrl ?? process.env.OPENAI_BASE_URL ?? '');
   return `${config.provider}|${endpoint}|${config.model}`;
 }
 

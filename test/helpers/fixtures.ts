@@ -27,8 +27,9 @@ export async function writeSteps(dir: string, steps: number, perStep: number, fi
     for (let i = 0; i < perStep; i++) {
       const id = `s${step}-r${i}`;
       ids.push(id);
-      // Alternate good and empty answers so rewards vary.
-      lines.push(JSON.stringify(rollout(id, i % 2 === 0 ? {} : { response: 'ok' })));
+      // Alternate good and empty answers so rewards vary; the id keeps every text distinct.
+      const good = rollout(id);
+      lines.push(JSON.stringify({ ...good, response: i % 2 === 0 ? `${good.response} [${id}]` : `ok [${id}]` }));
     }
     await writeFile(stepRolloutFile(dir, step), lines.join('\n') + '\n');
   }

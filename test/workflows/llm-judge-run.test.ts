@@ -1,0 +1,133 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/steps/checkpoint';
+import { stepRolloutFile } from '../../src/run-layout';
+import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
+import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
+import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { maybeRecordHistory } from '../helpers/histories';
+import { withWorker } from '../helpers/temporal';
+
+const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
+
+const rubric = {
+  criteria: [
+    { id: 'flags_risk', description: 'Says whether the clause is risky for the customer', weight: 2 },
+    { id: 'explains_why', description: 'Explains the reason for the risk' },
+  ],
+};
+
+let fake: FakeBedrock;
+let restoreEnv: () => void;
+
+beforeAll(async () => {
+  fake = await startFakeBedrock({ seed: 3, latencyMs: [5, 20], respond: markerJudge(GOOD) });
+  restoreEnv = useFakeBedrockEnv(fake.url);
+});
+afterAll(async () => {
+  restoreEnv();
+  await fake.close();
+});
+
+async function records(outputDir: string, runId: string) {
+  const manifest = await readManifest(join(outputDir, runId, 'manifest.jsonl'));
+  const all = [];
+  for (const m of manifest) {
+    const text = await readFile(join(outputDir, runId, m.file), 'utf8');
+    all.push(...text.trim().split('\n').map((l) => JSON.parse(l)));
+  }
+  return { manifest, all };
+}
+
+describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => {
+  it('rubric mode: scores every rollout once, keeps tokens and rationale, and never pays twice', async () => {
+    const dir = await tempDir();
+    await writeSteps(join(dir, 'rollouts'), 2, 6);
+    const outputDir = join(dir, 'out');
+    const config = {
+      steps: 2,
+      rollouts: { type: 'directory', path: join(dir, 'rollouts') },
+      judge: { provider: 'bedrock', model: TEST_MODEL, rubric },
+      chunkSize: 4,
+      outputDir,
+      prices: { [TEST_MODEL]: { inputPerMTok: 0.8, outputPerMTok: 4 } },
+    };
+    fake.reset();
+
+    const workflowId = `rubric-${Date.now()}`;
+    await withWorker(async ({ client, taskQueue }) => {
+      const first = await client.workflow.execute('rftRun', { taskQueue, workflowId, args: [{ ...config, runId: 'first' }] });
+      expect(first.totals.rollouts).toBe(12);
+      expect(first.totals.costUsd).toBeGreaterThan(0);
+    });
+    await maybeRecordHistory('two-steps-bedrock-rubric', workflowId);
+    expect(fake.stats.requests).toBe(12);
+    expect([...fake.stats.callsByPromptHash.values()].every((n) => n === 1)).toBe(true);
+
+    const { manifest, all } = await records(outputDir, 'first');
+    expect(all).toHaveLength(12);
+    for (const r of all) {
+      expect(r.status).toBe('scored');
+      expect(r.judge).toMatchObject({ provider: 'bedrock', model: TEST_MODEL, attempts: 1 });
+      expect(r.judge.rubricHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.judge.inputTokens).toBeGreaterThan(0);
+      const good = Number(r.id.split('-r')[1]) % 2 === 0;
+      expect(r.reward).toBe(good ? 1 : 0);
+      expect(r.judge.rationale).toBe(good ? 'flags the risk' : 'misses the risk');
+    }
+    expect(manifest[0]!.summary.inputTokens).toBeGreaterThan(0);
+
+    // Same rollouts, same judge: a second run answers from the cache.
+    await withWorker(({ client, taskQueue }) =>
+      client.workflow.execute('rftRun', { taskQueue, workflowId: `rubric-again-${Date.now()}`, args: [{ ...config, runId: 'second' }] }),
+    );
+    expect(fake.stats.requests).toBe(12);
+    const again = await records(outputDir, 'second');
+    expect(again.all.every((r) => r.judge.cached === true)).toBe(true);
+    expect(again.manifest.map((m) => m.summary.cached)).toEqual([6, 6]);
+    expect(again.manifest.map((m) => m.summary.inputTokens)).toEqual([0, 0]);
+  });
+
+  it('preference mode: win rates within each group, both orders asked', async () => {
+    const dir = await tempDir();
+    const rolloutsDir = join(dir, 'rollouts');
+    await mkdir(rolloutsDir, { recursive: true });
+    // Two prompts, three answers each, scattered through the file: one good answer per group.
+    const lines = [];
+    for (const g of ['g1', 'g2']) {
+      lines.push(rollout(`${g}-good`, { group: g }));
+      lines.push(rollout(`${g}-bad1`, { group: g, response: 'No risk here.' }));
+      lines.push(rollout(`${g}-bad2`, { group: g, response: 'Fine.' }));
+    }
+    const shuffled = [lines[0], lines[3], lines[1], lines[4], lines[2], lines[5]];
+    await writeFile(stepRolloutFile(rolloutsDir, 1), shuffled.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const outputDir = join(dir, 'out');
+    fake.reset();
+
+    await withWorker(({ client, taskQueue }) =>
+      client.workflow.execute('rftRun', {
+        taskQueue,
+        workflowId: `pref-${Date.now()}`,
+        args: [{
+          runId: 'pref',
+          steps: 1,
+          rollouts: { type: 'directory', path: rolloutsDir },
+          judge: { provider: 'bedrock', model: TEST_MODEL, mode: 'preference', rubric },
+          chunkSize: 2,
+          outputDir,
+        }],
+      }),
+    );
+    // 3 pairs per group, each asked in both orders.
+    expect(fake.stats.requests).toBe(2 * 3 * 2);
+    const { all } = await records(outputDir, 'pref');
+    const reward = new Map(all.map((r) => [r.id, r.reward]));
+    for (const g of ['g1', 'g2']) {
+      expect(reward.get(`${g}-good`)).toBe(1);
+      expect(reward.get(`${g}-bad1`)).toBe(0.25);
+      expect(reward.get(`${g}-bad2`)).toBe(0.25);
+    }
+    expect(all.every((r) => r.status === 'scored' && r.flags.length === 0)).toBe(true);
+  });
+});
