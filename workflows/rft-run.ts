@@ -19,6 +19,7 @@ import {
   ResumeRequestSchema,
   SubmitRolloutsRequestSchema,
 } from '../src/config/controls';
+import type { z } from 'zod';
 import { RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import { describeZodIssues } from '../src/config/validation-error';
 import type { StepSummary } from '../src/steps/step-summary';
@@ -83,7 +84,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
 
   setHandler(pauseUpdate, (request) => pause(PauseRequestSchema.parse(request).reason ?? 'paused by request'), {
     validator: (request) => {
-      PauseRequestSchema.parse(request);
+      check(PauseRequestSchema, request);
       requireActive();
       if (progress.status === 'paused') throw new Error(`run is already paused: ${progress.reason}`);
     },
@@ -102,7 +103,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     },
     {
       validator: (request) => {
-        ResumeRequestSchema.parse(request);
+        check(ResumeRequestSchema, request);
         requireActive();
         if (progress.status !== 'paused') throw new Error('run is not paused');
       },
@@ -119,7 +120,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     },
     {
       validator: (request) => {
-        CancelRequestSchema.parse(request);
+        check(CancelRequestSchema, request);
         requireActive();
         if (cancel) throw new Error('run is already being cancelled');
       },
@@ -156,9 +157,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     },
     {
       validator: (request) => {
-        const parsed = SubmitRolloutsRequestSchema.safeParse(request);
-        if (!parsed.success) throw new Error(describeZodIssues(parsed.error).join('; '));
-        const { step, rollouts } = parsed.data;
+        const { step, rollouts } = check(SubmitRolloutsRequestSchema, request);
         requireActive();
         if (config.rollouts.type !== 'updates') throw new Error('this run reads rollouts from a directory, not from updates');
         if (step < nextStep || step > lastStep()) throw new Error(`step ${step} is not ahead (next step is ${nextStep}, last ${lastStep()})`);
@@ -369,11 +368,19 @@ function judgeModel(config: RunConfig): string {
   return config.judge.provider === 'offline-heuristic' ? 'offline-heuristic' : `${config.judge.provider}:${config.judge.model}`;
 }
 
+/**
+ * Validates an update payload, throwing a plain Error naming each bad field: that is what the
+ * caller sees when the update is rejected (a ZodError would not be reported as clearly).
+ */
+function check<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
+  const parsed = schema.safeParse(request);
+  if (!parsed.success) throw new Error(describeZodIssues(parsed.error).join('; '));
+  return parsed.data;
+}
+
 /** Applies a reconfigure request, validating the result as a whole run config. */
 function reconfigured(config: RunConfig, request: unknown): RunConfig {
-  const parsed = ReconfigureRequestSchema.safeParse(request);
-  if (!parsed.success) throw new Error(describeZodIssues(parsed.error).join('; '));
-  const r = parsed.data;
+  const r = check(ReconfigureRequestSchema, request);
   const next = {
     ...config,
     ...(r.judge && { judge: r.judge }),

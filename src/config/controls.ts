@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { RolloutSchema } from './rollout';
 import { JudgeConfigSchema } from './judge-config';
-import { RewardWeightsSchema } from '../rewards/reward-config';
-import { ReviewSchema } from './run-config';
 
 // Payloads of the run's Updates, validated before they are accepted into history. Pure zod.
 
@@ -12,8 +10,10 @@ export type PauseRequest = z.input<typeof PauseRequestSchema>;
 export const ReconfigureRequestSchema = z
   .object({
     judge: JudgeConfigSchema.optional(),
-    weights: RewardWeightsSchema.optional(),
-    review: ReviewSchema.optional(),
+    // Checked as part of the whole new run config (see rftRun's reconfigure): the schemas of
+    // these two fill defaults even for an absent value, which would silently reset them.
+    weights: z.record(z.string(), z.unknown()).optional(),
+    review: z.record(z.string(), z.unknown()).optional(),
     chunkSize: z.number().int().min(1).max(10_000).optional(),
     maxChunksInFlight: z.number().int().min(1).max(200).optional(),
     fallbackMaxRate: z.number().min(0).max(1).optional(),

@@ -85,11 +85,22 @@ export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
   };
 
   const limit = pLimit(args.judge.concurrency);
+  // One refused credential means every queued call would be refused too: stop them all.
+  const refused = new AbortController();
+  const guarded = <T>(task: () => Promise<T>) => async () => {
+    refused.signal.throwIfAborted();
+    try {
+      return await task();
+    } catch (err) {
+      if (err instanceof JudgeAuthError) refused.abort(err);
+      throw err;
+    }
+  };
   if (args.judge.mode === 'rubric') {
-    await Promise.all(todo.map((rollout) => limit(() => scoreAlone(args, rollout).then((r) => write([r])))));
+    await Promise.all(todo.map((rollout) => limit(guarded(() => scoreAlone(args, rollout).then((r) => write([r]))))));
   } else {
     const groups = groupRollouts(todo);
-    await Promise.all(groups.map((group) => scoreGroup(args, group, limit).then(write)));
+    await Promise.all(groups.map((group) => scoreGroup(args, group, (fn) => limit(guarded(fn))).then(write)));
   }
   return summarise(chunk, [...finished.values()], resumed, cached);
 }
@@ -108,7 +119,11 @@ async function scoreAlone(args: ScoreChunkArgs, rollout: Rollout): Promise<Rewar
  * Preference mode: every planned pair of the group is compared (both orders, inside the
  * judge), and each response's reward is its win rate in the group.
  */
-async function scoreGroup(args: ScoreChunkArgs, group: Rollout[], limit: ReturnType<typeof pLimit>): Promise<RewardRecord[]> {
+async function scoreGroup(
+  args: ScoreChunkArgs,
+  group: Rollout[],
+  limit: <T>(task: () => Promise<T>) => Promise<T>,
+): Promise<RewardRecord[]> {
   const byId = new Map(group.map((r) => [r.id, r]));
   const ids = group.map((r) => r.id);
   const pairs = planPairs(ids, { maxPairsPerGroup: args.judge.maxPairsPerGroup, seed: `${args.runId}:${args.step}:${groupKey(group[0]!)}` });
