@@ -72,6 +72,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   const progress = carried?.progress ?? startingProgress(runId, config);
   let nextStep = carried?.nextStep ?? config.firstStep;
   let cancel = carried?.cancel;
+  const stepsAtStart = progress.stepsDone;
   let stepScope: CancellationScope | undefined;
   const submissions = new Map<number, { file: string; inline: boolean }>();
   const results = new Map<number, StepRewards>();
@@ -307,7 +308,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   }
 
   function continueAsNewDue(): boolean {
-    const stepsHere = progress.stepsDone - (carried?.progress.stepsDone ?? 0);
+    const stepsHere = progress.stepsDone - stepsAtStart;
     return workflowInfo().continueAsNewSuggested || stepsHere >= config.continueAsNewEverySteps;
   }
 

@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+import { startDevServer } from '../../src/devserver/start-dev-server';
+import { createArbiterWorker } from '../../src/worker/create-worker';
+import { progressQuery } from '../../workflows/definitions';
+import { reviewItemsQuery, submitReviewUpdate } from '../../workflows/human-review';
+import { tempDir, writeSteps } from '../helpers/fixtures';
+import { maybeRecordHistory } from '../helpers/histories';
+import { withWorker } from '../helpers/temporal';
+import { runChain } from '../helpers/run-chain';
+import { waitFor } from '../helpers/wait-for';
+
+describe('human review', () => {
+  it('sends samples to a review child every K steps and tracks judge-human agreement', async () => {
+    const dir = await tempDir();
+    await writeSteps(join(dir, 'rollouts'), 2, 6);
+    const workflowId = `review-${Date.now()}`;
+    await withWorker(async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start('rftRun', {
+        taskQueue,
+        workflowId,
+        args: [{ steps: 3, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), review: { everySteps: 2, samples: 3 } }],
+      });
+      // Step 3's file is not there yet: the run waits, so it can hear the reviews.
+      await waitFor(() => handle.query(progressQuery), (p) => p.stepsDone === 2);
+      const progress = await handle.query(progressQuery);
+      expect(progress.openReviews).toEqual([`${workflowId}-review-2`]);
+
+      const review = client.workflow.getHandle(`${workflowId}-review-2`);
+      const state = await review.query(reviewItemsQuery);
+      expect(state.items).toHaveLength(3);
+      expect(state.items.every((i) => i.step === 2 && i.why === 'sampled' && i.response.length > 0)).toBe(true);
+
+      const [first, second, third] = state.items;
+      const agree = await review.executeUpdate(submitReviewUpdate, { args: [{ itemId: first!.itemId, verdict: first!.judgePass ? 'pass' : 'fail' }] });
+      expect(agree).toEqual({ open: 2, agreesWithJudge: true });
+      const disagree = await review.executeUpdate(submitReviewUpdate, { args: [{ itemId: second!.itemId, score: second!.judgePass ? 0 : 1, note: 'wrong' }] });
+      expect(disagree).toEqual({ open: 1, agreesWithJudge: false });
+
+      const rejected = (args: unknown) =>
+        review.executeUpdate(submitReviewUpdate, { args: [args as never] }).then(
+          () => 'accepted',
+          (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
+        );
+      expect(await rejected({ itemId: first!.itemId, verdict: 'pass' })).toMatch(/already reviewed/);
+      expect(await rejected({ itemId: 'nope', verdict: 'pass' })).toMatch(/no review item nope/);
+      expect(await rejected({ itemId: third!.itemId, verdict: 'maybe' })).toMatch(/verdict/);
+
+      const withAgreement = await waitFor(() => handle.query(progressQuery), (p) => p.agreement.reviews === 2);
+      expect(withAgreement.agreement).toMatchObject({ reviews: 2, agree: 1, accuracy: 0.5 });
+
+      await writeSteps(join(dir, 'rollouts'), 1, 2, 3);
+      expect(await handle.result()).toMatchObject({ status: 'completed', stepsDone: 3 });
+    });
+    await maybeRecordHistory('three-steps-with-review', workflowId);
+  });
+});
+
+describe('continue-as-new', () => {
+  it('every N steps: same totals as one long history', async () => {
+    const dir = await tempDir();
+    await writeSteps(join(dir, 'rollouts'), 5, 3);
+    const base = { steps: 5, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, chunkSize: 2 };
+    await withWorker(async ({ client, taskQueue }) => {
+      const oneHistory = await client.workflow.execute('rftRun', {
+        taskQueue,
+        workflowId: `long-${Date.now()}`,
+        args: [{ ...base, outputDir: join(dir, 'a') }],
+      });
+      const workflowId = `chained-${Date.now()}`;
+      const handle = await client.workflow.start('rftRun', {
+        taskQueue,
+        workflowId,
+        args: [{ ...base, outputDir: join(dir, 'b'), continueAsNewEverySteps: 2 }],
+      });
+      const chained = await handle.result();
+      expect(chained.totals).toEqual(oneHistory.totals);
+      expect(chained.stepsDone).toBe(5);
+      expect(await runChain(client, workflowId, handle.firstExecutionRunId)).toHaveLength(3);
+    });
+  });
+
+  it('when the server suggests it (low limit.historyCount.suggestContinueAsNew)', async () => {
+    const dir = await tempDir();
+    await writeSteps(join(dir, 'rollouts'), 4, 4);
+    const server = await startDevServer({ dynamicConfig: ['limit.historyCount.suggestContinueAsNew=15'] });
+    const connection = await Connection.connect({ address: server.address });
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    try {
+      const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: 'suggested', workflowBundle: { codePath: inject('workflowBundlePath') } });
+      const client = new Client({ connection });
+      const workflowId = `suggested-${Date.now()}`;
+      const handle = await client.workflow.start('rftRun', {
+        taskQueue: 'suggested',
+        workflowId,
+        args: [{ steps: 4, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), chunkSize: 2 }],
+      });
+      const result = await worker.runUntil(handle.result());
+      expect(result).toMatchObject({ status: 'completed', stepsDone: 4 });
+      expect(result.totals.rollouts).toBe(16);
+      const lengths = await runChain(client, workflowId, handle.firstExecutionRunId);
+      expect(lengths.length, `history lengths ${lengths.join(', ')}`).toBeGreaterThanOrEqual(3);
+    } finally {
+      await connection.close();
+      await nativeConnection.close();
+      await server.stop();
+    }
+  });
+});
