@@ -20,5 +20,6 @@ export async function maybeRecordHistory(name: string, workflowId: string): Prom
     { maxBuffer: 256 * 1024 * 1024 },
   );
   await mkdir(HISTORIES_DIR, { recursive: true });
-  await writeFile(join(HISTORIES_DIR, `${name}.json`), stdout);
+  // The workflow id is kept beside the events: child ids derive from it, so replay needs it.
+  await writeFile(join(HISTORIES_DIR, `${name}.json`), JSON.stringify({ workflowId, history: JSON.parse(stdout) }));
 }

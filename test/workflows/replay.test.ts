@@ -13,10 +13,7 @@ describe('replay of recorded run histories', () => {
     const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort();
     expect(files.length).toBeGreaterThan(0);
     const histories = await Promise.all(
-      files.map(async (file) => ({
-        workflowId: file.replace(/\.json$/, ''),
-        history: JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')),
-      })),
+      files.map(async (file) => JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as { workflowId: string; history: unknown }),
     );
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
