@@ -1,0 +1,54 @@
+import type { StepSummary } from '../steps/step-summary';
+import type { RunProgress } from '../../workflows/progress';
+
+const num = (x: number) => x.toFixed(3);
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+
+/** One line per checkpointed step: what `run watch` prints and the status shows for the last step. */
+export function stepLine(s: StepSummary, totalSteps?: number): string {
+  const of = totalSteps === undefined ? '' : `/${totalSteps}`;
+  return (
+    `step ${s.step}${of}: ${s.count} rollouts, reward mean ${num(s.reward.mean)} ` +
+    `(p50 ${num(s.reward.p50)}, p90 ${num(s.reward.p90)}), fallback ${pct(s.fallbackRate)}, ` +
+    `quarantined ${s.quarantined}, tokens ${s.inputTokens + s.outputTokens}`
+  );
+}
+
+/** The last step in a few words, for the progress bar's line. */
+export function stepBrief(s: StepSummary): string {
+  return `step ${s.step}: mean ${num(s.reward.mean)} p50 ${num(s.reward.p50)} p90 ${num(s.reward.p90)}, fallback ${pct(s.fallbackRate)}`;
+}
+
+/** `run status`: the run's health for a person, one fact per line. */
+export function progressReport(workflowId: string, p: RunProgress): string {
+  const lines = [
+    `run        ${p.runId}${p.runId === workflowId ? '' : ` (workflow ${workflowId})`}`,
+    `status     ${p.status}${p.reason ? `: ${p.reason}` : ''}`,
+    `steps      ${p.stepsDone}/${p.totalSteps} done${p.currentStep === undefined ? '' : `, scoring step ${p.currentStep}`}`,
+    `judge      ${p.judgeModel}`,
+  ];
+  if (p.lastStep) {
+    const s = p.lastStep;
+    lines.push(
+      `last step  ${s.step}: reward mean ${num(s.reward.mean)}, p50 ${num(s.reward.p50)}, p90 ${num(s.reward.p90)}; ` +
+        `fallback ${pct(s.fallbackRate)}, quarantined ${s.quarantined}`,
+    );
+  }
+  const t = p.totals;
+  lines.push(
+    `totals     ${t.rollouts} rollouts, ${t.fallbacks} fallbacks (${pct(t.rollouts ? t.fallbacks / t.rollouts : null)}), ` +
+      `tokens ${t.inputTokens} in / ${t.outputTokens} out, est. cost $${(t.costUsd ?? 0).toFixed(4)}`,
+  );
+  const a = p.agreement;
+  lines.push(
+    a.reviews > 0
+      ? `agreement  ${a.reviews} reviews, accuracy ${pct(a.accuracy)}, kappa ${a.kappa === null ? 'n/a' : a.kappa.toFixed(2)}`
+      : 'agreement  no human reviews answered yet',
+  );
+  lines.push(
+    p.openReviews.length > 0
+      ? `reviews    ${p.openReviews.length} opened: ${p.openReviews.join(', ')}`
+      : 'reviews    none opened',
+  );
+  return lines.join('\n');
+}

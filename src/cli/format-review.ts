@@ -1,0 +1,54 @@
+import type { ReviewState } from '../../workflows/human-review';
+
+type Item = ReviewState['items'][number];
+
+const WHY: Record<Item['why'], string> = {
+  sampled: 'drawn at random from the step',
+  inconsistent: 'the judge contradicted itself (e.g. swapped-order preference disagreed)',
+  'low-confidence': 'the judge score was close to the pass/fail line',
+};
+
+/** Collapses whitespace and cuts to `max` characters, for one-line listings. */
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+function judgeVerdict(item: Item): string {
+  return `judge ${item.judgePass ? 'pass' : 'fail'}${item.judgeScore === undefined ? ' (judge failed; fallback)' : ` ${item.judgeScore.toFixed(2)}`}`;
+}
+
+/** `review list`: one open item per line; the response, since prompts of a step often share their opening. */
+export function itemListLine(item: Item): string {
+  return `  ${item.itemId}  ${judgeVerdict(item)}, ${item.why}: "${oneLine(item.response, 80)}"`;
+}
+
+export function reviewHeader(workflowId: string, s: ReviewState): string {
+  return `${workflowId}: run ${s.runId} step ${s.step}, ${s.open}/${s.items.length} open, ${s.status}, deadline ${s.deadline}`;
+}
+
+/** `review show`: everything a reviewer needs to decide, with the judge's view last so it does not lead. */
+export function itemDetails(item: Item): string {
+  const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
+  const lines = [
+    `── ${item.itemId} (step ${item.step}, rollout ${item.rolloutId}) ──`,
+    `  why picked: ${WHY[item.why] ?? item.why}`,
+    '  prompt:',
+    indent(item.prompt),
+    '  response:',
+    indent(item.response),
+  ];
+  if (item.reference !== undefined) lines.push('  reference:', indent(item.reference));
+  lines.push(`  ${judgeVerdict(item)}, reward ${item.reward.toFixed(3)}`);
+  if (item.rationale) lines.push('  judge rationale:', indent(item.rationale));
+  if (item.answer) {
+    const a = item.answer;
+    const given = a.verdict ?? `score ${a.score}`;
+    lines.push(
+      `  reviewed: ${given} (${a.humanPass ? 'pass' : 'fail'})${a.reviewer ? ` by ${a.reviewer}` : ''}${a.note ? `: ${a.note}` : ''}`,
+    );
+  } else {
+    lines.push('  not reviewed yet');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,162 @@
+// The same with the Temporal CLI:
+//   temporal workflow list --query "WorkflowType = 'humanReview' AND ExecutionStatus = 'Running'"
+//   temporal workflow query --workflow-id run-42-review-3 --type items
+//   temporal workflow update execute --workflow-id run-42-review-3 --name submitReview \
+//     --input '{"itemId":"3-0","verdict":"pass","note":"fine","reviewer":"ana"}'
+import { userInfo } from 'node:os';
+import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { Command } from 'commander';
+import { reviewItemsQuery, submitReviewUpdate, type ReviewAnswer, type ReviewState } from '../../workflows/human-review';
+import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';
+import { CliError, EXIT_INVALID, isUnreachable, rootMessage, updateRejection } from './errors';
+import { itemDetails, itemListLine, reviewHeader } from './format-review';
+
+const QUERY_TIMEOUT_MS = 10_000;
+const UPDATE_WAIT_SECONDS = 30;
+
+export function reviewCommand(): Command {
+  const review = new Command('review').description('answer human-review requests (workflow type humanReview)');
+
+  withConnectionOptions(
+    review
+      .command('list')
+      .description('list open reviews and their unanswered items')
+      .option('--run <workflowId>', "only this run's reviews"),
+  ).action(async (opts: ConnectionFlags & { run?: string }) => {
+    await withTemporal(opts, async (t) => {
+      const prefix = opts.run === undefined ? undefined : `${opts.run}-review-`;
+      let shown = 0;
+      // Visibility is eventually consistent: a review started a moment ago may not be listed yet.
+      for await (const wf of t.client.workflow.list({ query: "WorkflowType = 'humanReview' AND ExecutionStatus = 'Running'" })) {
+        if (prefix !== undefined && !wf.workflowId.startsWith(prefix)) continue;
+        shown++;
+        let state: ReviewState;
+        try {
+          state = await queryItems(t, wf.workflowId);
+        } catch (err) {
+          if (err instanceof CliError || isUnreachable(err)) throw err;
+          console.log(`${wf.workflowId}: could not read items (${rootMessage(err)})`);
+          continue;
+        }
+        console.log(reviewHeader(wf.workflowId, state));
+        for (const item of state.items) if (!item.answer) console.log(itemListLine(item));
+      }
+      if (shown === 0) console.log(opts.run === undefined ? 'no open reviews' : `no open reviews for run ${opts.run}`);
+    });
+  });
+
+  withConnectionOptions(
+    review
+      .command('show')
+      .description("print a review's items in full: prompt, response, reference, judge score and rationale")
+      .argument('<reviewWorkflowId>', 'e.g. run-42-review-3 (see `review list`)')
+      .argument('[itemId]', 'only this item'),
+  ).action(async (workflowId: string, itemId: string | undefined, opts: ConnectionFlags) => {
+    await withTemporal(opts, async (t) => {
+      const state = await queryItems(t, workflowId);
+      const items = itemId === undefined ? state.items : state.items.filter((i) => i.itemId === itemId);
+      if (items.length === 0 && itemId !== undefined) {
+        throw new CliError(`no item ${itemId} in ${workflowId} (items: ${state.items.map((i) => i.itemId).join(', ')})`);
+      }
+      console.log(reviewHeader(workflowId, state));
+      for (const item of items) console.log(`\n${itemDetails(item)}`);
+      if (state.status === 'open' && state.open > 0) {
+        console.log(`\nanswer with: npx arbiter review submit ${workflowId} <itemId> --pass | --fail | --score <0..1> [--note <text>]`);
+      }
+    });
+  });
+
+  withConnectionOptions(
+    review
+      .command('submit')
+      .description("record a person's verdict on one item")
+      .argument('<reviewWorkflowId>')
+      .argument('<itemId>')
+      .option('--pass', 'the response is acceptable')
+      .option('--fail', 'the response is not acceptable')
+      .option('--score <0..1>', 'a graded verdict; 0.5 and above counts as pass')
+      .option('--note <text>', 'why, for the record')
+      .option('--reviewer <name>', 'who answers (default: your login name)'),
+  ).action(
+    async (
+      workflowId: string,
+      itemId: string,
+      opts: ConnectionFlags & { pass?: boolean; fail?: boolean; score?: string; note?: string; reviewer?: string },
+    ) => {
+      const answer = answerOf(itemId, opts);
+      await withTemporal(opts, async (t) => {
+        const handle = t.client.workflow.getHandle(workflowId);
+        let reply;
+        try {
+          reply = await t.connection.withDeadline(Date.now() + UPDATE_WAIT_SECONDS * 1000, () =>
+            handle.executeUpdate(submitReviewUpdate, { args: [answer] }),
+          );
+        } catch (err) {
+          const rejected = updateRejection(err);
+          if (rejected !== undefined) throw new CliError(rejected);
+          if (err instanceof WorkflowNotFoundError) throw await explainMissing(t, workflowId);
+          if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+            throw new CliError(`no worker accepted the review within ${UPDATE_WAIT_SECONDS}s; is an Arbiter worker running?`);
+          }
+          throw err;
+        }
+        console.log(
+          `recorded ${itemId}: ${reply.agreesWithJudge ? 'agrees' : 'disagrees'} with the judge; ` +
+            `${reply.open} item${reply.open === 1 ? '' : 's'} still open in ${workflowId}`,
+        );
+      });
+    },
+  );
+
+  return review;
+}
+
+function answerOf(itemId: string, opts: { pass?: boolean; fail?: boolean; score?: string; note?: string; reviewer?: string }): ReviewAnswer {
+  const given = [opts.pass, opts.fail, opts.score !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new CliError('give exactly one of --pass, --fail, --score <0..1>', EXIT_INVALID);
+  const answer: ReviewAnswer = { itemId, reviewer: opts.reviewer ?? loginName() };
+  if (opts.score !== undefined) {
+    const score = Number(opts.score);
+    if (opts.score.trim() === '' || !(score >= 0 && score <= 1)) throw new CliError('--score: a number from 0 to 1', EXIT_INVALID);
+    answer.score = score;
+  } else {
+    answer.verdict = opts.pass ? 'pass' : 'fail';
+  }
+  if (opts.note !== undefined) answer.note = opts.note;
+  if (answer.reviewer === undefined) delete answer.reviewer;
+  return answer;
+}
+
+function loginName(): string | undefined {
+  try {
+    return process.env.USER ?? userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+async function queryItems(t: Temporal, workflowId: string): Promise<ReviewState> {
+  const handle = t.client.workflow.getHandle(workflowId);
+  try {
+    return await t.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(reviewItemsQuery));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no review ${workflowId}`);
+    if (isUnreachable(err)) throw err;
+    throw await explainMissing(t, workflowId, err);
+  }
+}
+
+/** Why a review did not answer: gone, closed, or no worker to replay it. */
+async function explainMissing(t: Temporal, workflowId: string, cause?: unknown): Promise<CliError> {
+  try {
+    const description = await t.client.workflow.getHandle(workflowId).describe();
+    const status = description.status.name;
+    if (status !== 'RUNNING') return new CliError(`review ${workflowId} is closed (${status.toLowerCase()}): its deadline passed or every item was answered`);
+    return new CliError(
+      `review ${workflowId} did not answer${cause === undefined ? '' : ` (${rootMessage(cause)})`}; is a worker polling task queue "${description.taskQueue}"?`,
+    );
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return new CliError(`no review ${workflowId}`);
+    throw err;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The Web UI's base URL: TEMPORAL_UI_URL when set, otherwise the dev server's convention of
+ * listening 1000 ports above the frontend (7233 -> 8233). A guess for other deployments,
+ * which is why the variable exists.
+ */
+export function uiBaseUrl(address: string, env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.TEMPORAL_UI_URL?.trim();
+  if (configured) return configured.replace(/\/+$/, '');
+  const colon = address.lastIndexOf(':');
+  const hasPort = colon > address.lastIndexOf(']');
+  const host = hasPort ? address.slice(0, colon) : address;
+  const port = hasPort ? Number(address.slice(colon + 1)) : 7233;
+  return `http://${host}:${(Number.isFinite(port) ? port : 7233) + 1000}`;
+}
+
+export function workflowUrl(uiBase: string, namespace: string, workflowId: string): string {
+  return `${uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
