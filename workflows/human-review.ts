@@ -1,4 +1,4 @@
-import { condition, defineQuery, defineUpdate, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, defineUpdate, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
 import type { ReviewItem } from '../src/review/review-item';
 import { reviewOutcomeSignal } from './definitions';
 
@@ -91,5 +91,7 @@ export async function humanReview(input: HumanReviewInput): Promise<ReviewState>
 
   const allAnswered = await condition(() => state.open === 0, Math.max(1, deadlineMs - Date.now()));
   state.status = allAnswered ? 'done' : 'expired';
+  // The last answer's handler is still telling the run; let it finish so its caller gets a reply.
+  await condition(allHandlersFinished);
   return state;
 }

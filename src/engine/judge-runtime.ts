@@ -24,13 +24,15 @@ function identity(config: LlmJudgeConfig): string {
 
 export function governedChatModel(config: LlmJudgeConfig): GovernedChatModel {
   const id = identity(config);
-  let model = models.get(id);
+  // A model client is made for its timeout too: a run reconfigured with another one gets a new client.
+  const modelId = `${id}|${config.requestTimeoutMs}`;
+  let model = models.get(modelId);
   if (!model) {
     model =
       config.provider === 'bedrock'
         ? new BedrockChatModel({ model: config.model, region: config.region, requestTimeoutMs: config.requestTimeoutMs })
         : new OpenAiChatModel({ model: config.model, baseUrl: config.baseUrl, requestTimeoutMs: config.requestTimeoutMs });
-    models.set(id, model);
+    models.set(modelId, model);
   }
   const quota = config.quota;
   const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}`;

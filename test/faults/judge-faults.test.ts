@@ -1,0 +1,109 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JudgeConfigSchema } from '../../src/config/judge-config';
+import { parseRunConfig } from '../../src/config/run-config';
+import { buildJudge } from '../../src/engine/build-judge';
+import { RunLayout } from '../../src/run-layout';
+import { prepareBatch } from '../../src/steps/prepare-batch';
+import { JudgeAuthError, scoreChunk } from '../../src/steps/score-chunk';
+import { bedrockErrors, startFakeBedrock, type FakeBedrock, type Fault, type FaultScript } from '../fake-bedrock/server';
+import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
+import { rollout, tempDir } from '../helpers/fixtures';
+
+let fake: FakeBedrock;
+let restoreEnv: () => void;
+beforeAll(async () => {
+  fake = await startFakeBedrock({ seed: 11, respond: markerJudge('leaving no continuity') });
+  restoreEnv = useFakeBedrockEnv(fake.url);
+});
+afterAll(async () => {
+  restoreEnv();
+  await fake.close();
+});
+
+const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
+
+/** Scores 6 rollouts (two marked FAIL-ME) in one chunk against the fake with the given faults. */
+async function scoreWith(faults: FaultScript, judge: Record<string, unknown> = {}, fallback: Record<string, unknown> = {}) {
+  const dir = await tempDir();
+  const source = join(dir, 'step.jsonl');
+  const lines = Array.from({ length: 6 }, (_, i) =>
+    JSON.stringify(rollout(`r${i}`, { response: `${i < 2 ? 'FAIL-ME ' : ''}High risk, leaving no continuity [${i}]` })),
+  );
+  await writeFile(source, lines.join('\n') + '\n');
+  const layout = new RunLayout(join(dir, 'run'));
+  await prepareBatch({ source, layout, step: 1, chunkSize: 10 });
+  const config = parseRunConfig({ steps: 1, rollouts: { type: 'updates' }, fallback });
+  const handle = await buildJudge(
+    JudgeConfigSchema.parse({ provider: 'bedrock', model: TEST_MODEL, rubric, quota: { requestsPerMinute: 60_000, maxInFlight: 6 }, ...judge }),
+    {},
+  );
+  fake.reset();
+  fake.setOptions({ faults });
+  try {
+    const result = await scoreChunk({ layout, runId: 'faults', step: 1, chunk: 0, judge: handle, rewards: config.rewards, fallback: config.fallback });
+    const records = (await readFile(layout.chunkRewards(1, 0), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    return { result, records: new Map(records.map((r) => [r.id, r])) };
+  } finally {
+    fake.setOptions({ faults: [] });
+    await handle.close();
+  }
+}
+
+/** Faults only for the rollouts marked FAIL-ME; the others are answered normally. */
+const forMarked = (fault: Fault): FaultScript => (call) => (userText(call).includes('FAIL-ME') ? fault : undefined);
+
+describe('judge faults become flagged fallbacks with their reason', () => {
+  it.each([
+    ['server', forMarked({ ...bedrockErrors.internal, type: 'error' }), {}],
+    ['server', forMarked({ ...bedrockErrors.serviceUnavailable, type: 'error' }), {}],
+    ['throttled', forMarked({ type: 'throttle' }), {}],
+    ['timeout', forMarked({ ...bedrockErrors.modelTimeout, type: 'error' }), {}],
+    ['timeout', forMarked({ type: 'hang' }), { requestTimeoutMs: 300 }],
+    ['parse', forMarked({ type: 'text', text: '{"criteria": [ {"id": "flags_risk", "pass": tru' }), {}],
+    ['parse', forMarked({ type: 'text', text: 'The response is good and flags the risk well.' }), {}],
+    ['schema', forMarked({ type: 'text', text: '{"criteria": [{"id": "flags_risk", "pass": "yes"}], "rationale": 3}' }), {}],
+    ['refusal', forMarked({ type: 'refusal' }), {}],
+  ] as const)('%s (%#)', async (reason, faults, judge) => {
+    const { result, records } = await scoreWith(faults, { maxAttempts: 2, ...judge });
+    expect(result).toMatchObject({ scored: 4, fallback: 2, failures: { [reason]: 2 } });
+    for (const id of ['r0', 'r1']) {
+      const r = records.get(id);
+      expect(r.status).toBe('fallback');
+      expect(r.reward).toBe(0.5);
+      expect(r.flags).toContain(`fallback:${reason}`);
+      expect(r.judge.failure.reason).toBe(reason);
+    }
+    for (const id of ['r2', 'r3', 'r4', 'r5']) expect(records.get(id).status).toBe('scored');
+  });
+
+  it('a throttling storm that passes is absorbed by backoff: no fallbacks', async () => {
+    // Every call is throttled twice before it goes through.
+    const seen = new Map<string, number>();
+    const storm: FaultScript = (call) => {
+      const key = userText(call);
+      const n = (seen.get(key) ?? 0) + 1;
+      seen.set(key, n);
+      return n <= 2 ? { type: 'throttle' } : undefined;
+    };
+    const { result } = await scoreWith(storm, { maxAttempts: 5 });
+    expect(result).toMatchObject({ scored: 6, fallback: 0 });
+    expect(fake.stats.throttled).toBe(12);
+  });
+
+  it('fallback policies: deterministic-only and exclude', async () => {
+    const faults = forMarked({ ...bedrockErrors.internal, type: 'error' });
+    const excluded = await scoreWith(faults, { maxAttempts: 1 }, { policy: 'exclude' });
+    expect(excluded.result).toMatchObject({ scored: 4, excluded: 2 });
+    expect(excluded.records.get('r0').status).toBe('excluded');
+    const deterministic = await scoreWith(faults, { maxAttempts: 1 }, { policy: 'deterministic-only' });
+    expect(deterministic.records.get('r0')).toMatchObject({ status: 'fallback', reward: 0.5 });
+    expect(deterministic.records.get('r0').notes.join()).toMatch(/no deterministic component/);
+  });
+
+  it('expired credentials fail fast, without retries', async () => {
+    await expect(scoreWith(() => ({ ...bedrockErrors.expiredToken, type: 'error' }), { maxAttempts: 5 })).rejects.toBeInstanceOf(JudgeAuthError);
+    expect(fake.stats.requests).toBeLessThanOrEqual(6);
+  });
+});
