@@ -1,3 +1,4 @@
+export { awaitRollouts } from './await-rollouts';
 export { prepareStep } from './prepare-step';
 export { stageRollouts } from './stage-rollouts';
 export { scoreChunk } from './score-chunk';

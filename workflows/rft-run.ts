@@ -74,6 +74,8 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   let cancel = carried?.cancel;
   const stepsAtStart = progress.stepsDone;
   let stepScope: CancellationScope | undefined;
+  /** True while the step in progress still waits for its rollouts: nothing to finish yet. */
+  let awaitingRollouts = false;
   const submissions = new Map<number, { file: string; inline: boolean }>();
   const results = new Map<number, StepRewards>();
   let ended = false;
@@ -116,8 +118,11 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     (request) => {
       const { mode, reason } = CancelRequestSchema.parse(request);
       cancel = { mode, reason };
-      if (mode === 'abandon-step') stepScope?.cancel();
-      return reply(mode === 'abandon-step' ? 'cancelling now' : 'cancelling after the current step');
+      if (mode === 'abandon-step' || awaitingRollouts) {
+        stepScope?.cancel();
+        return reply('cancelling now');
+      }
+      return reply('cancelling after the current step');
     },
     {
       validator: (request) => {
@@ -246,10 +251,11 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   ): Promise<StepOutcome | 'abandoned' | 'judge-refused'> {
     const scope = new CancellationScope();
     stepScope = scope;
+    awaitingRollouts = true;
     try {
-      return await scope.run(() => scoreStep(config, runId, step, source));
+      return await scope.run(() => scoreStep(config, runId, step, source, () => (awaitingRollouts = false)));
     } catch (err) {
-      if (isCancellation(err) && cancel?.mode === 'abandon-step') return 'abandoned';
+      if (isCancellation(err) && cancel) return 'abandoned';
       const refused = judgeRefusal(err);
       if (refused) {
         // Credentials do not fix themselves: stop paying for nothing, say why, wait for people.
@@ -259,6 +265,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       throw err;
     } finally {
       stepScope = undefined;
+      awaitingRollouts = false;
     }
   }
 

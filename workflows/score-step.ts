@@ -45,19 +45,26 @@ export async function scoreStep(
   runId: string,
   step: number,
   source: { file: string; inline: boolean },
+  onScoring: () => void,
 ): Promise<StepOutcome> {
   const where = { outputDir: config.outputDir, runId, step };
-  const waitSeconds = config.rollouts.type === 'directory' ? config.rollouts.waitTimeoutSeconds : 0;
-  const batch = await configured(config, waitSeconds).prepareStep({
+  const { prepareStep, scoreChunk, checkpointStep } = configured(config);
+  const file =
+    config.rollouts.type === 'directory'
+      ? await configured(config, config.rollouts.waitTimeoutSeconds).awaitRollouts({
+          directory: source.file,
+          step,
+          waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds,
+        })
+      : source.file;
+  onScoring();
+  const batch = await prepareStep({
     ...where,
-    source: source.file,
-    fromDirectory: config.rollouts.type === 'directory',
-    waitTimeoutSeconds: waitSeconds,
+    file,
     chunkSize: config.chunkSize,
     groupForPreference: config.judge.mode === 'preference',
   });
 
-  const { scoreChunk, checkpointStep } = configured(config);
   await boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
     scoreChunk({
       ...where,

@@ -98,6 +98,22 @@ describe('run controls', () => {
     expect(lines.at(-1)).toMatchObject({ end: { status: 'cancelled', reason: 'trainer crashed', stepsDone: 0 } });
   });
 
+  it('cancel (finish-step) while the step still waits for its rollouts ends the run now', async () => {
+    const dir = await tempDir();
+    await writeStep(dir, 1, 2);
+    await withWorker(async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start('rftRun', {
+        taskQueue,
+        workflowId: `cancel-waiting-${Date.now()}`,
+        args: [{ steps: 3, rollouts: { type: 'directory', path: dir }, outputDir: join(dir, 'out') }],
+      });
+      await waitFor(() => handle.query(progressQuery), (p) => p.stepsDone === 1 && p.currentStep === 2);
+      const reply = await handle.executeUpdate(cancelUpdate, { args: [{}] });
+      expect(reply.message).toBe('cancelling now');
+      expect(await handle.result()).toMatchObject({ status: 'cancelled', stepsDone: 1 });
+    });
+  });
+
   it('the fallback guard pauses a run whose judge keeps failing; resume with another judge goes on', async () => {
     const dir = await tempDir();
     await writeSteps(dir, 2, 4);
