@@ -9,6 +9,7 @@ export interface PrepareStepInput {
   /** The step's rollout file: the trainer's, or one staged from a submitRollouts update. */
   file: string;
   chunkSize: number;
+  maxChunks: number;
   /** Preference mode compares rollouts of one prompt: keep each group inside one chunk. */
   groupForPreference: boolean;
 }
@@ -21,6 +22,7 @@ export async function prepareStep(input: PrepareStepInput): Promise<BatchInfo> {
       layout: RunLayout.of(input.outputDir, input.runId),
       step: input.step,
       chunkSize: input.chunkSize,
+      maxChunks: input.maxChunks,
       groupForPreference: input.groupForPreference,
     });
   } catch (err) {

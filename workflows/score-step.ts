@@ -62,6 +62,7 @@ export async function scoreStep(
     ...where,
     file,
     chunkSize: config.chunkSize,
+    maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',
   });
 

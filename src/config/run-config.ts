@@ -89,6 +89,11 @@ export const RunConfigSchema = z
     fallback: FallbackSchema,
     /** Rollouts per scoring activity. */
     chunkSize: z.number().int().min(1).max(10_000).default(64),
+    /**
+     * A step never needs more scoring activities than this: larger steps get larger chunks, so
+     * the history of a step stays bounded however many rollouts it has.
+     */
+    maxChunksPerStep: z.number().int().min(1).max(1000).default(256),
     /** Scoring activities of one step running at once (Temporal allows 2,000 pending per run). */
     maxChunksInFlight: z.number().int().min(1).max(200).default(8),
     scoring: ActivityPolicySchema,

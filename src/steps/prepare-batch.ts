@@ -40,17 +40,19 @@ export async function prepareBatch(args: {
   maxLineBytes?: number;
   /** Keep rollouts of one group (or prompt) in one chunk, for preference mode. */
   groupForPreference?: boolean;
+  /** Chunks grow past chunkSize when a step would otherwise need more activities than this. */
+  maxChunks?: number;
 }): Promise<BatchInfo> {
-  const { source, layout, step, chunkSize } = args;
+  const { source, layout, step } = args;
   // Preference mode holds the step in memory to gather groups scattered through the file.
   const groups = args.groupForPreference ? new Map<string, Rollout[]>() : undefined;
   const batch = new AtomicJsonlWriter(layout.batch(step));
   const quarantine = new AtomicJsonlWriter(layout.quarantine(step));
-  const chunks: ChunkRef[] = [];
   const seen = new Set<string>();
   let lines = 0;
-  let chunkStart = 0;
-  let chunkCount = 0;
+  // Where each unit (a rollout, or a whole preference group) starts in the batch, and its size.
+  const unitStarts: number[] = [];
+  const unitSizes: number[] = [];
 
   const reject = (line: number, error: string, preview: string) =>
     quarantine.write({ line, error, preview: preview.slice(0, 200) } satisfies QuarantineLine);
@@ -89,25 +91,15 @@ export async function prepareBatch(args: {
         else groups.set(key, [parsed.data]);
         continue;
       }
-      if (chunkCount === 0) chunkStart = batch.bytes;
+      unitStarts.push(batch.bytes);
+      unitSizes.push(1);
       await batch.write(parsed.data);
-      chunkCount++;
-      if (chunkCount === chunkSize) {
-        chunks.push([chunkStart, batch.bytes - 1, chunkCount]);
-        chunkCount = 0;
-      }
     }
-    // Whole groups per chunk: a chunk closes at the first group boundary at or past chunkSize.
     for (const group of groups?.values() ?? []) {
-      if (chunkCount === 0) chunkStart = batch.bytes;
+      unitStarts.push(batch.bytes);
+      unitSizes.push(group.length);
       for (const rollout of group) await batch.write(rollout);
-      chunkCount += group.length;
-      if (chunkCount >= chunkSize) {
-        chunks.push([chunkStart, batch.bytes - 1, chunkCount]);
-        chunkCount = 0;
-      }
     }
-    if (chunkCount > 0) chunks.push([chunkStart, batch.bytes - 1, chunkCount]);
   } catch (err) {
     await Promise.all([batch.abort(), quarantine.abort()]);
     throw err;
@@ -119,8 +111,34 @@ export async function prepareBatch(args: {
     await quarantine.abort();
     await rm(layout.quarantine(step), { force: true });
   }
+  const chunks = cutChunks(unitStarts, unitSizes, batch.bytes, effectiveChunkSize(seen.size, args.chunkSize, args.maxChunks));
   await writeFileAtomic(layout.chunkIndex(step), JSON.stringify(chunks));
   return { step, source, lines, valid: seen.size, quarantined: quarantine.lines, chunkCount: chunks.length };
+}
+
+/**
+ * The chunk size actually used: the configured one, or larger when the step is so big that
+ * it would need more than `maxChunks` activities (history grows with every activity).
+ */
+export function effectiveChunkSize(rollouts: number, chunkSize: number, maxChunks = Infinity): number {
+  return Math.max(chunkSize, Math.ceil(rollouts / maxChunks));
+}
+
+/** Cuts units into chunks; a chunk closes at the first unit boundary at or past `size`. */
+function cutChunks(starts: number[], sizes: number[], totalBytes: number, size: number): ChunkRef[] {
+  const chunks: ChunkRef[] = [];
+  let first = 0;
+  let count = 0;
+  for (let i = 0; i < starts.length; i++) {
+    count += sizes[i]!;
+    if (count >= size || i === starts.length - 1) {
+      const end = i + 1 < starts.length ? starts[i + 1]! - 1 : totalBytes - 1;
+      chunks.push([starts[first]!, end, count]);
+      first = i + 1;
+      count = 0;
+    }
+  }
+  return chunks;
 }
 
 const ChunkIndexSchema = z.array(z.tuple([z.number(), z.number(), z.number()]));

@@ -6,12 +6,12 @@ import { parseChunkIndex, prepareBatch } from '../../src/steps/prepare-batch';
 import { readLines } from '../../src/io/read-lines';
 import { rollout, tempDir } from '../helpers/fixtures';
 
-async function prepare(lines: (string | Buffer)[], chunkSize = 2, maxLineBytes?: number) {
+async function prepare(lines: (string | Buffer)[], chunkSize = 2, maxLineBytes?: number, maxChunks?: number) {
   const dir = await tempDir();
   const source = join(dir, 'step.jsonl');
   await writeFile(source, Buffer.concat(lines.map((l) => Buffer.concat([Buffer.from(l), Buffer.from('\n')]))));
   const layout = new RunLayout(join(dir, 'run'));
-  const info = await prepareBatch({ source, layout, step: 1, chunkSize, maxLineBytes });
+  const info = await prepareBatch({ source, layout, step: 1, chunkSize, maxLineBytes, maxChunks });
   return { info, layout };
 }
 
@@ -60,6 +60,30 @@ describe('prepareBatch', () => {
       got.push(inChunk);
     }
     expect(got).toEqual([ids.slice(0, 3), ids.slice(3, 6), ids.slice(6)]);
+  });
+
+  it('grows chunks so a big step needs at most maxChunks activities', async () => {
+    const { info, layout } = await prepare(Array.from({ length: 10 }, (_, i) => line(`r${i}`)), 2, undefined, 3);
+    expect(info.chunkCount).toBe(3);
+    const chunks = parseChunkIndex(await readFile(layout.chunkIndex(1), 'utf8'));
+    expect(chunks.map((c) => c[2])).toEqual([4, 4, 2]);
+  });
+
+  it('keeps a preference group whole in one chunk, wherever its lines are', async () => {
+    const { layout } = await prepare(
+      [line('a1', { group: 'a' }), line('b1', { group: 'b' }), line('a2', { group: 'a' }), line('b2', { group: 'b' }), line('a3', { group: 'a' })],
+      1,
+    );
+    const info = await prepareBatch({ source: join(layout.runDir, '..', 'step.jsonl'), layout, step: 1, chunkSize: 1, groupForPreference: true });
+    expect(info.chunkCount).toBe(2);
+    const chunks = parseChunkIndex(await readFile(layout.chunkIndex(1), 'utf8'));
+    const groups: string[][] = [];
+    for (const [start, end] of chunks) {
+      const ids: string[] = [];
+      for await (const l of readLines(layout.batch(1), { start, end })) if ('text' in l) ids.push(JSON.parse(l.text).id);
+      groups.push(ids);
+    }
+    expect(groups).toEqual([['a1', 'a2', 'a3'], ['b1', 'b2']]);
   });
 
   it('gives the same files when run again, and no quarantine file when all is well', async () => {
