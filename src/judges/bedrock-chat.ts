@@ -5,6 +5,7 @@ import {
   type ConverseCommandOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
+import { callDeadline } from './call-deadline';
 
 export const BEDROCK_PROVIDER = 'bedrock';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -190,35 +191,4 @@ export function classifyBedrockError(error: unknown, model: string, latencyMs: n
 
 function isTimeoutReason(reason: unknown): boolean {
   return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
-}
-
-interface CallDeadline {
-  signal: AbortSignal;
-  timedOut(): boolean;
-  clear(): void;
-}
-
-/**
- * The caller's signal plus a per-call timer. Linked by hand rather than with
- * AbortSignal.any, which on Node 20 keeps every combined signal alive as long as the
- * caller's long-lived signal (measured: one retained signal per call).
- */
-function callDeadline(timeoutMs: number, caller: AbortSignal | undefined): CallDeadline {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
-  }, timeoutMs);
-  const onAbort = (): void => controller.abort(caller?.reason);
-  if (caller?.aborted) onAbort();
-  else caller?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    clear: () => {
-      clearTimeout(timer);
-      caller?.removeEventListener('abort', onAbort);
-    },
-  };
 }

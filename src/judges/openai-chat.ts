@@ -1,4 +1,5 @@
 import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
+import { callDeadline } from './call-deadline';
 
 export const OPENAI_PROVIDER = 'openai-compatible';
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -165,35 +166,4 @@ function errorCode(error: unknown): string | undefined {
 
 function isTimeoutReason(reason: unknown): boolean {
   return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
-}
-
-interface CallDeadline {
-  signal: AbortSignal;
-  timedOut(): boolean;
-  clear(): void;
-}
-
-/**
- * The caller's signal plus a per-call timer. Linked by hand rather than with
- * AbortSignal.any, which on Node 20 keeps every combined signal alive as long as the
- * caller's long-lived signal (measured: one retained signal per call).
- */
-function callDeadline(timeoutMs: number, caller: AbortSignal | undefined): CallDeadline {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
-  }, timeoutMs);
-  const onAbort = (): void => controller.abort(caller?.reason);
-  if (caller?.aborted) onAbort();
-  else caller?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    clear: () => {
-      clearTimeout(timer);
-      caller?.removeEventListener('abort', onAbort);
-    },
-  };
 }
