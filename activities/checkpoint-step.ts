@@ -1,6 +1,7 @@
 import { RunLayout } from '../src/run-layout';
 import type { ReviewPolicy } from '../src/review/review-picker';
-import { checkpointStep as checkpoint, type CheckpointResult } from '../src/steps/checkpoint';
+import { ApplicationFailure } from '@temporalio/activity';
+import { ChunkResultsIncomplete, checkpointStep as checkpoint, type CheckpointResult } from '../src/steps/checkpoint';
 
 export interface CheckpointStepInput {
   outputDir: string;
@@ -17,6 +18,15 @@ export interface CheckpointStepInput {
 
 /** Writes the step's reward artifact and manifest line; the step is done only after this. */
 export async function checkpointStep(input: CheckpointStepInput): Promise<CheckpointResult> {
+  try {
+    return await checkpointOnce(input);
+  } catch (err) {
+    if (err instanceof ChunkResultsIncomplete) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    throw err;
+  }
+}
+
+function checkpointOnce(input: CheckpointStepInput): Promise<CheckpointResult> {
   return checkpoint({
     layout: RunLayout.of(input.outputDir, input.runId),
     step: input.step,

@@ -15,14 +15,17 @@ export interface ScoreChunkInput {
   cache: boolean;
 }
 
-const HEARTBEAT_EVERY_MS = 5000;
+/** Heartbeats come at least this often, and three times per heartbeat timeout. */
+const MAX_HEARTBEAT_INTERVAL_MS = 5000;
 
 /** Judges one chunk of a step, heartbeating how far it got. */
 export async function scoreChunk(input: ScoreChunkInput): Promise<ChunkResult> {
   const ctx = Context.current();
   let progress = { done: 0, total: 0 };
-  // Heartbeat on a timer too: one slow judge call must not look like a dead worker.
-  const timer = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
+  // Heartbeat on a timer too: a slow judge call, or a wait for the shared quota, must not look
+  // like a dead worker, whatever heartbeat timeout the run chose.
+  const timeout = ctx.info.heartbeatTimeoutMs ?? MAX_HEARTBEAT_INTERVAL_MS * 3;
+  const timer = setInterval(() => ctx.heartbeat(progress), Math.max(100, Math.min(MAX_HEARTBEAT_INTERVAL_MS, timeout / 3)));
   const judge = await buildJudge(input.judge, { cacheDir: input.cache ? judgeCacheDir(input.outputDir) : undefined });
   try {
     return await score({

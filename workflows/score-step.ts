@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
 import type { ReviewItem } from '../src/review/review-item';
@@ -66,38 +66,50 @@ export async function scoreStep(
     groupForPreference: config.judge.mode === 'preference',
   });
 
-  await boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
-    scoreChunk({
-      ...where,
-      chunk,
-      judge: config.judge,
-      rewards: config.rewards,
-      fallback: config.fallback,
-      cache: config.cache,
-    }),
-  );
-
   const review = config.review;
   const periodic = review.everySteps > 0 && (step - config.firstStep + 1) % review.everySteps === 0;
-  const checkpoint = await checkpointStep({
-    ...where,
-    chunkCount: batch.chunkCount,
-    quarantined: batch.quarantined,
-    price: config.judge.provider === 'offline-heuristic' ? undefined : config.prices[config.judge.model],
-    returnRewards: source.inline,
-    review: {
-      samples: periodic ? review.samples : 0,
-      lowConfidenceMargin: review.lowConfidenceMargin,
-      maxFlagged: review.maxFlaggedPerStep,
-      // The workflow's deterministic random: the same sample on every replay.
-      seed: Math.floor(Math.random() * 2 ** 31),
-    },
-    workflowId: workflowInfo().workflowId,
-  });
-  return {
-    summary: checkpoint.entry.summary,
-    file: checkpoint.file,
-    rewards: checkpoint.rewards,
-    reviewItems: checkpoint.reviewItems,
-  };
+  // The workflow's deterministic random: the same review sample on every replay.
+  const reviewSeed = Math.floor(Math.random() * 2 ** 31);
+  const scoreAllChunks = () =>
+    boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
+      scoreChunk({
+        ...where,
+        chunk,
+        judge: config.judge,
+        rewards: config.rewards,
+        fallback: config.fallback,
+        cache: config.cache,
+      }),
+    );
+  const checkpoint = () =>
+    checkpointStep({
+      ...where,
+      chunkCount: batch.chunkCount,
+      quarantined: batch.quarantined,
+      price: config.judge.provider === 'offline-heuristic' ? undefined : config.prices[config.judge.model],
+      returnRewards: source.inline,
+      review: {
+        samples: periodic ? review.samples : 0,
+        lowConfidenceMargin: review.lowConfidenceMargin,
+        maxFlagged: review.maxFlaggedPerStep,
+        seed: reviewSeed,
+      },
+      workflowId: workflowInfo().workflowId,
+    });
+
+  for (let round = 1; ; round++) {
+    await scoreAllChunks();
+    try {
+      const done = await checkpoint();
+      return { summary: done.entry.summary, file: done.file, rewards: done.rewards, reviewItems: done.reviewItems };
+    } catch (err) {
+      // Chunks resume from their partial files: running them again judges only what was lost.
+      if (round < 3 && failureType(err) === 'ChunkResultsIncomplete') continue;
+      throw err;
+    }
+  }
+}
+
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type ?? undefined : undefined;
 }

@@ -8,6 +8,11 @@ export const QuotaSchema = z
     tokensPerMinute: z.number().positive().optional(),
     /** Judge calls in flight at once in one worker process. */
     maxInFlight: z.number().int().min(1).max(1024).default(32),
+    /** Requests (and tokens) that may go at once; default a tenth of a second of requests, a second of tokens. */
+    burst: z
+      .object({ requests: z.number().int().min(1).optional(), tokens: z.number().int().min(1).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .prefault({});

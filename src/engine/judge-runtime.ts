@@ -35,13 +35,14 @@ export function governedChatModel(config: LlmJudgeConfig): GovernedChatModel {
     models.set(modelId, model);
   }
   const quota = config.quota;
-  const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}`;
+  const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}|${quota.burst?.requests ?? ''}|${quota.burst?.tokens ?? ''}`;
   let limiter = limiters.get(limiterId);
   if (!limiter) {
     limiter = new QuotaLimiter({
       requestsPerMinute: quota.requestsPerMinute,
       tokensPerMinute: quota.tokensPerMinute,
       maxInFlight: quota.maxInFlight,
+      burst: quota.burst,
     });
     limiters.set(limiterId, limiter);
   }

@@ -10,6 +10,7 @@ import { readLines } from '../io/read-lines';
 import { EXCERPT_CHARS, excerpt, type ReviewItem } from '../review/review-item';
 import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
 import type { RunLayout } from '../run-layout';
+import { parseChunkIndex } from './prepare-batch';
 import { StepStats, type StepSummary } from './step-summary';
 
 export interface ManifestLine {
@@ -21,6 +22,14 @@ export interface ManifestLine {
 
 export interface RunEndLine {
   end: { status: 'completed' | 'cancelled'; reason: string | undefined; stepsDone: number; totals: Record<string, number> };
+}
+
+/** A line lost to overlapping chunk attempts and a crash: the chunks must run again (they resume). */
+export class ChunkResultsIncomplete extends Error {
+  override name = 'ChunkResultsIncomplete';
+  constructor(step: number, found: number, expected: number) {
+    super(`step ${step}: chunk results cover ${found} of ${expected} rollouts`);
+  }
 }
 
 export interface CheckpointResult {
@@ -70,12 +79,23 @@ export async function checkpointStep(args: {
   const stats = new StepStats();
   const picker = args.review ? new ReviewPicker(args.review) : undefined;
   const inline: RewardRecord[] = [];
+  const expected = parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8')).reduce((n, c) => n + c[2], 0);
+  // Two attempts of a chunk can overlap (the server gave up on one that was still running):
+  // both append to the partial file, so a rollout may be there twice. The first one counts.
+  const seen = new Set<string>();
   try {
     for (let chunk = 0; chunk < args.chunkCount; chunk++) {
       for await (const line of readLines(layout.chunkRewards(step, chunk))) {
         if ('error' in line) throw new Error(`chunk ${chunk} of step ${step} has a corrupt line ${line.lineNumber}`);
         if (!line.text) continue;
-        const record = RewardRecordSchema.parse(JSON.parse(line.text));
+        let record: RewardRecord;
+        try {
+          record = RewardRecordSchema.parse(JSON.parse(line.text));
+        } catch {
+          continue; // torn by a crash mid-append; its rollout has a whole line elsewhere or is missing (checked below)
+        }
+        if (seen.has(record.id)) continue;
+        seen.add(record.id);
         stats.add(record);
         picker?.offer(record);
         if (args.returnRewards) inline.push(record);
@@ -83,6 +103,7 @@ export async function checkpointStep(args: {
         await out.write(record);
       }
     }
+    if (seen.size !== expected) throw new ChunkResultsIncomplete(step, seen.size, expected);
     await out.commit();
   } catch (err) {
     await out.abort();

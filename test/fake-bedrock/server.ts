@@ -109,9 +109,14 @@ export const bedrockErrors = {
   unrecognizedClient: { type: 'error', status: 403, errorType: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' },
 } as const satisfies Record<string, Fault>;
 
-/** The hash `stats.callsByPromptHash` is keyed by. */
+/**
+ * The hash `stats.callsByPromptHash` is keyed by. Judge prompts wrap rollout text in
+ * delimiters with a fresh random nonce per call; the nonce is dropped so that judging the
+ * same rollout twice counts twice.
+ */
 export function promptHash(firstUserMessage: string): string {
-  return createHash('sha256').update(firstUserMessage).digest('hex').slice(0, 32);
+  const stable = firstUserMessage.replace(/<<<(END_)?([A-Z][A-Z0-9_]*?)_[A-Za-z0-9]{1,64}>>>/g, '<<<$1$2>>>');
+  return createHash('sha256').update(stable).digest('hex').slice(0, 32);
 }
 
 /** Token counts as the fake bills them: about four characters per token. */

@@ -46,13 +46,13 @@ describe('QuotaLimiter token buckets', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('defaults the burst to one second of the configured rate', async () => {
+  it('defaults the request burst to a tenth of a second of the configured rate', async () => {
     const clock = new FakeClock();
-    const l = limiter(clock, { requestsPerMinute: 600 });
+    const l = limiter(clock, { requestsPerMinute: 6000 });
     const { granted } = acquireAll(l, Array(12).fill(0));
     await settle();
     expect(granted).toHaveLength(10);
-    await clock.advance(100);
+    await clock.advance(10);
     expect(granted).toHaveLength(11);
   });
 
