@@ -1,0 +1,152 @@
+/**
+ * Shared pieces of the judge benchmark (`bench/judge.ts`) and its worker processes
+ * (`bench/judge-worker.ts`): the rubric, the rollouts, the run config, and Arbiter's chunk
+ * loop (what the workflow does with `maxChunksInFlight` scoring activities, minus Temporal).
+ */
+import { writeFile } from 'node:fs/promises';
+import type { RubricInput } from '../src/judges/rubric';
+import { parseRunConfig, type RunConfig } from '../src/config/run-config';
+import type { JudgeHandle } from '../src/engine/build-judge';
+import { RunLayout } from '../src/run-layout';
+import { scoreChunk, type ChunkResult } from '../src/steps/score-chunk';
+
+export const MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
+export const STEP = 1;
+
+/** Three criteria: the fake's default answer passes each id it finds in the prompt. */
+export const RUBRIC: RubricInput = {
+  criteria: [
+    { id: 'correct', description: 'The response answers the question correctly, consistent with the reference answer.' },
+    { id: 'cites_clause', description: 'The response names the contract clause its answer relies on.' },
+    { id: 'concise', description: 'The response is at most three sentences long.', weight: 0.5 },
+  ],
+};
+
+export interface BenchQuota {
+  requestsPerMinute: number;
+  maxInFlight: number;
+}
+
+/** A full run config as a user would write it: a Bedrock rubric judge, cache off. */
+export function benchRunConfig(args: { rolloutsDir: string; outputDir: string; quota: BenchQuota; chunkSize: number; maxChunksInFlight: number }): RunConfig {
+  return parseRunConfig({
+    runId: 'bench',
+    steps: 1,
+    rollouts: { type: 'directory', path: args.rolloutsDir },
+    judge: {
+      provider: 'bedrock',
+      model: MODEL,
+      mode: 'rubric',
+      rubric: RUBRIC,
+      maxTokens: 512,
+      quota: { requestsPerMinute: args.quota.requestsPerMinute, maxInFlight: args.quota.maxInFlight },
+    },
+    chunkSize: args.chunkSize,
+    maxChunksInFlight: args.maxChunksInFlight,
+    // Every rollout must be a real call to the fake: no judge cache.
+    cache: false,
+    outputDir: args.outputDir,
+  });
+}
+
+export interface BenchRollout {
+  id: string;
+  prompt: string;
+  response: string;
+  reference: string;
+}
+
+const TOPICS = ['termination', 'indemnification', 'confidentiality', 'governing law', 'payment terms', 'liability cap', 'assignment', 'force majeure'];
+
+/** Distinct, non-empty rollouts (an empty response would be scored without calling the model). */
+export function makeRollouts(count: number): BenchRollout[] {
+  return Array.from({ length: count }, (_, i) => {
+    const topic = TOPICS[i % TOPICS.length]!;
+    return {
+      id: `r${String(i).padStart(5, '0')}`,
+      prompt: `Question ${i}: what does the ${topic} clause of contract #${1000 + (i % 97)} say about notice periods?`,
+      response: `The ${topic} clause (section ${(i % 12) + 1}.${(i % 5) + 1}) requires ${(i % 9) + 1}0 days' written notice. Rollout ${i}.`,
+      reference: `Section ${(i % 12) + 1}.${(i % 5) + 1}: ${(i % 9) + 1}0 days' written notice.`,
+    };
+  });
+}
+
+export async function writeRolloutFile(path: string, rollouts: BenchRollout[]): Promise<void> {
+  await writeFile(path, rollouts.map((r) => JSON.stringify(r) + '\n').join(''));
+}
+
+export interface ChunksOutcome {
+  count: number;
+  scored: number;
+  fallback: number;
+  excluded: number;
+  failures: Record<string, number>;
+}
+
+/**
+ * Scores the given chunks of the step with Arbiter's chunk activity code, at most
+ * `maxChunksInFlight` at once, as the workflow schedules them. All chunks of one process share
+ * the process's QuotaLimiter (src/engine/judge-runtime.ts).
+ */
+export async function scoreChunks(args: {
+  config: RunConfig;
+  judge: JudgeHandle;
+  chunks: number[];
+}): Promise<ChunksOutcome> {
+  const queue = [...args.chunks];
+  return pullChunks({ ...args, slots: args.config.maxChunksInFlight, next: async () => queue.shift() });
+}
+
+/**
+ * Runs `slots` chunk activities at once, each slot taking the next chunk from `next` until it
+ * returns undefined: how a worker's activity slots pull the step's scheduled chunks from the
+ * task queue (with two workers, `next` is the shared queue of the parent process).
+ */
+export async function pullChunks(args: {
+  config: RunConfig;
+  judge: JudgeHandle;
+  slots: number;
+  next: () => Promise<number | undefined>;
+}): Promise<ChunksOutcome> {
+  const { config, judge } = args;
+  const layout = RunLayout.of(config.outputDir, config.runId!);
+  const results: ChunkResult[] = [];
+  const slot = async (): Promise<void> => {
+    for (let chunk = await args.next(); chunk !== undefined; chunk = await args.next()) {
+      results.push(
+        await scoreChunk({ layout, runId: config.runId!, step: STEP, chunk, judge, rewards: config.rewards, fallback: config.fallback }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: args.slots }, slot));
+  const outcome: ChunksOutcome = { count: 0, scored: 0, fallback: 0, excluded: 0, failures: {} };
+  for (const r of results) {
+    outcome.count += r.count;
+    outcome.scored += r.scored;
+    outcome.fallback += r.fallback;
+    outcome.excluded += r.excluded;
+    for (const [reason, n] of Object.entries(r.failures)) outcome.failures[reason] = (outcome.failures[reason] ?? 0) + (n ?? 0);
+  }
+  return outcome;
+}
+
+export function sumOutcomes(outcomes: ChunksOutcome[]): ChunksOutcome {
+  const total: ChunksOutcome = { count: 0, scored: 0, fallback: 0, excluded: 0, failures: {} };
+  for (const o of outcomes) {
+    total.count += o.count;
+    total.scored += o.scored;
+    total.fallback += o.fallback;
+    total.excluded += o.excluded;
+    for (const [reason, n] of Object.entries(o.failures)) total.failures[reason] = (total.failures[reason] ?? 0) + n;
+  }
+  return total;
+}
+
+/** Env override for exploring parameters without editing the file (e.g. BENCH_MAX_IN_FLIGHT=32). */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}

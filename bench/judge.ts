@@ -1,0 +1,434 @@
+/**
+ * Judge throughput benchmark: `npm run bench:judge`.
+ *
+ * A fake Bedrock (test/fake-bedrock/server.ts) answers Converse in 200 ms under an account
+ * quota of 50 requests/s (token bucket with a small burst, like a per-second window); beyond
+ * it, 429 ThrottlingException. 2,000 rollouts are judged with a 3-criterion rubric, four ways:
+ *
+ *  (a) arbiter        Arbiter's chunk activity code (prepareBatch, then scoreChunk over all chunks,
+ *                     several at once as the workflow's maxChunksInFlight) with the judge from
+ *                     buildJudge: per-process QuotaLimiter (AIMD) + full-jitter retries, cache off.
+ *  (b) naive          Promise.all over 2,000 ConverseCommand sends, SDK default retries.
+ *  (c) pool16         16 workers, 5 tries per call with exponential backoff + jitter, SDK retries off
+ *                     (the usual reward-Lambda pattern).
+ *  (d) arbiter-2proc  two worker processes (bench/judge-worker.ts) on the one quota, each configured
+ *                     with half of it, each scoring half of the step's chunks (1,000 rollouts).
+ *  (d2) arbiter-2proc-aimd  the same, each configured with the whole quota, relying on AIMD.
+ *
+ * One JSON line per variant on stdout; progress notes on stderr. Not a test: nothing asserts.
+ *
+ * Environment knobs, for exploring (the defaults are the configuration the results were measured with):
+ *   BENCH_VARIANTS=arbiter,naive,...  subset to run      BENCH_ROLLOUTS=2000
+ *   BENCH_RPM=3000 (judge.quota.requestsPerMinute)      BENCH_MAX_IN_FLIGHT (judge.quota.maxInFlight)
+ *   BENCH_CHUNK_SIZE=100  BENCH_CHUNKS_IN_FLIGHT=8     BENCH_FAKE_BURST=10
+ *   BENCH_2PROC_SPLIT=static|queue (how the two workers of (d) share the chunks)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import { startFakeBedrock, type FakeBedrock } from '../test/fake-bedrock/server';
+import { buildJudge } from '../src/engine/build-judge';
+import { limiterSnapshots } from '../src/engine/judge-runtime';
+import { parseRubricVerdict } from '../src/judges/parse-verdict';
+import { buildRubricPrompt } from '../src/judges/prompts/rubric-prompt';
+import { RubricSchema } from '../src/judges/rubric';
+import { RunLayout, stepRolloutFile } from '../src/run-layout';
+import { prepareBatch } from '../src/steps/prepare-batch';
+import {
+  MODEL,
+  RUBRIC,
+  STEP,
+  benchRunConfig,
+  envNumber,
+  makeRollouts,
+  scoreChunks,
+  sumOutcomes,
+  writeRolloutFile,
+  type BenchQuota,
+  type BenchRollout,
+  type ChunksOutcome,
+} from './judge-common';
+import type { WorkerChunk, WorkerMessage, WorkerStart } from './judge-worker';
+
+const QUOTA_RPS = 50;
+const LATENCY_MS = 200;
+const FAKE_BURST = envNumber('BENCH_FAKE_BURST', 10);
+const ROLLOUTS = envNumber('BENCH_ROLLOUTS', 2000);
+const CHUNK_SIZE = envNumber('BENCH_CHUNK_SIZE', 100);
+const CHUNKS_IN_FLIGHT = envNumber('BENCH_CHUNKS_IN_FLIGHT', 8);
+const SPLIT = process.env.BENCH_2PROC_SPLIT === 'queue' ? 'queue' : 'static';
+
+/**
+ * What a user sets in `judge.quota` for one worker process that owns the whole quota:
+ * requestsPerMinute is the account quota itself (3000/min = 50/s); maxInFlight is the config
+ * default. The limiter's request burst (a tenth of a second of quota) keeps the start from
+ * overrunning the provider's short-window limit.
+ */
+const ARBITER_QUOTA: BenchQuota = {
+  requestsPerMinute: envNumber('BENCH_RPM', QUOTA_RPS * 60),
+  maxInFlight: envNumber('BENCH_MAX_IN_FLIGHT', 32),
+};
+
+const POOL_WORKERS = 16;
+const POOL_TRIES = 5;
+const POOL_BASE_MS = 100;
+
+const ALL_VARIANTS = ['arbiter', 'naive', 'pool16', 'arbiter-2proc', 'arbiter-2proc-aimd'] as const;
+type Variant = (typeof ALL_VARIANTS)[number];
+
+const here = dirname(fileURLToPath(import.meta.url));
+const rubric = RubricSchema.parse(RUBRIC);
+const criterionIds = rubric.criteria.map((c) => c.id);
+
+interface VariantResult {
+  variant: Variant;
+  seconds: number;
+  /** Samples that got a judgement. */
+  judged: number;
+  /** Samples without one. */
+  failed: number;
+  /** Samples that got Arbiter's fallback reward; null where the pattern has no fallback (the sample is lost). */
+  fallbacks: number | null;
+  extra?: Record<string, unknown>;
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench:judge] ${message}\n`);
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function report(result: VariantResult, fake: FakeBedrock): void {
+  const { stats } = fake;
+  const throughput = result.judged / result.seconds;
+  const line = {
+    variant: result.variant,
+    rollouts: ROLLOUTS,
+    seconds: round(result.seconds, 2),
+    throughput: round(throughput, 2),
+    throughput_over_quota: round(throughput / QUOTA_RPS, 3),
+    failed: result.failed,
+    throttled_per_success: round(stats.throttled / Math.max(1, stats.ok), 3),
+    fallbacks: result.fallbacks,
+    requests: stats.requests,
+    // Diagnostics beyond the issue's columns.
+    ok: stats.ok,
+    throttled: stats.throttled,
+    other_errors: stats.errorsByStatus,
+    fake_max_in_flight: stats.maxInFlight,
+    ...result.extra,
+  };
+  process.stdout.write(JSON.stringify(line) + '\n');
+}
+
+// ---------------------------------------------------------------- (a) arbiter, in this process
+
+async function prepareRun(outputDir: string, rolloutsDir: string, quota: BenchQuota) {
+  const config = benchRunConfig({ rolloutsDir, outputDir, quota, chunkSize: CHUNK_SIZE, maxChunksInFlight: CHUNKS_IN_FLIGHT });
+  const layout = RunLayout.of(config.outputDir, config.runId!);
+  await rm(layout.runDir, { recursive: true, force: true });
+  await mkdir(layout.work(STEP), { recursive: true });
+  await mkdir(dirname(layout.rewards(STEP)), { recursive: true });
+  const info = await prepareBatch({ source: stepRolloutFile(rolloutsDir, STEP), layout, step: STEP, chunkSize: config.chunkSize });
+  if (info.valid !== ROLLOUTS) throw new Error(`prepareBatch kept ${info.valid} of ${ROLLOUTS} rollouts`);
+  return { config, chunks: Array.from({ length: info.chunkCount }, (_, i) => i) };
+}
+
+function arbiterResult(variant: Variant, seconds: number, outcome: ChunksOutcome, extra: Record<string, unknown>): VariantResult {
+  if (outcome.count !== ROLLOUTS) throw new Error(`${variant}: ${outcome.count} reward records for ${ROLLOUTS} rollouts`);
+  const failed = outcome.fallback + outcome.excluded;
+  return { variant, seconds, judged: outcome.scored, failed, fallbacks: failed, extra: { failures: outcome.failures, ...extra } };
+}
+
+async function runArbiter(work: string, rolloutsDir: string): Promise<VariantResult> {
+  const { config, chunks } = await prepareRun(join(work, 'arbiter'), rolloutsDir, ARBITER_QUOTA);
+  // No cacheDir: the judge cache is off, every rollout is a model call.
+  const judge = await buildJudge(config.judge, {});
+  try {
+    const began = performance.now();
+    const outcome = await scoreChunks({ config, judge, chunks });
+    const seconds = (performance.now() - began) / 1000;
+    const limiter = limiterSnapshots()[0];
+    return arbiterResult('arbiter', seconds, outcome, {
+      quota: ARBITER_QUOTA,
+      limiter: limiter && { effectiveRpm: round(limiter.effectiveRequestsPerMinute, 1), decreases: limiter.decreases, increases: limiter.increases },
+    });
+  } finally {
+    await judge.close();
+  }
+}
+
+// ------------------------------------------------------ (d) arbiter, two worker processes
+
+/**
+ * The QuotaLimiter is per process (src/limits/quota-limiter.ts; judge-runtime.ts keeps one per
+ * model per process): it knows nothing of other workers and assumes it owns the
+ * `requestsPerMinute` it is given. With N worker processes on one account quota, the way to
+ * configure them is to give each its share in `judge.quota`: requestsPerMinute / N (here
+ * 1500/min each for 3000/min) and maxInFlight / N (here 16 each for 32). The `-aimd` variant
+ * instead gives each process the whole quota and relies on AIMD (429 → rate × 0.7, then +5%
+ * per 10 s without throttling) to find the sum: it pays a burst of 429s at the start and the
+ * slow climb back.
+ */
+async function runTwoProcesses(variant: Variant, work: string, rolloutsDir: string, perProcess: BenchQuota): Promise<VariantResult> {
+  const { config, chunks } = await prepareRun(join(work, variant), rolloutsDir, perProcess);
+  const children: ChildProcess[] = [];
+  try {
+    // Each runs half of maxChunksInFlight chunk activities. `static` (default): each worker
+    // scores its own half of the chunks (1,000 rollouts). `queue`: both pull from one queue, as
+    // from Temporal's task queue; then the split is uneven and the worker left with the last
+    // chunks finishes them alone, at its share of the quota (the other share idles).
+    const queues = SPLIT === 'queue' ? [[...chunks]] : [0, 1].map((k) => chunks.filter((c) => c % 2 === k));
+    const slots = Math.max(1, Math.ceil(config.maxChunksInFlight / 2));
+    const done: Promise<Extract<WorkerMessage, { type: 'done' }>>[] = [];
+    const ready: Promise<void>[] = [];
+    for (let k = 0; k < 2; k++) {
+      const child = fork(join(here, 'judge-worker.ts'), [], {
+        execArgv: ['--import', 'tsx'],
+        // The AWS_* variables set in main() reach the worker through its environment.
+        env: process.env,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      children.push(child);
+      child.on('message', (message: WorkerMessage) => {
+        const queue = queues[SPLIT === 'queue' ? 0 : k]!;
+        if (message.type === 'want') child.send({ type: 'chunk', request: message.request, chunk: queue.shift() ?? null } satisfies WorkerChunk);
+      });
+      const messages = workerMessages(child);
+      ready.push(messages.then(() => undefined));
+      const finished = messages.then((m) => m.done);
+      // Observed below; this only keeps an early failure from being an unhandled rejection.
+      finished.catch(() => {});
+      done.push(finished);
+      child.send({ type: 'start', config, slots } satisfies WorkerStart);
+    }
+    await Promise.all(ready.map((r, i) => r.catch((err) => Promise.reject(new Error(`worker ${i}: ${err}`)))));
+    const began = performance.now();
+    for (const child of children) child.send({ type: 'go' });
+    const results = await Promise.all(done);
+    const seconds = (performance.now() - began) / 1000;
+    const outcome = sumOutcomes(results.map((r) => r.outcome));
+    return arbiterResult(variant, seconds, outcome, {
+      quota_per_process: perProcess,
+      processes: 2,
+      split: SPLIT,
+      worker_rollouts: results.map((r) => r.outcome.count),
+      worker_seconds: results.map((r) => round(r.seconds, 2)),
+      limiters: results.map((r) => {
+        const l = r.limiter[0];
+        return l && { effectiveRpm: round(l.effectiveRequestsPerMinute, 1), decreases: l.decreases, increases: l.increases };
+      }),
+    });
+  } finally {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill();
+  }
+}
+
+/** Resolves once the worker is ready; `.done` resolves with its result. */
+function workerMessages(child: ChildProcess): Promise<{ done: Promise<Extract<WorkerMessage, { type: 'done' }>> }> {
+  return new Promise((resolveReady, rejectReady) => {
+    let resolveDone!: (m: Extract<WorkerMessage, { type: 'done' }>) => void;
+    let rejectDone!: (err: Error) => void;
+    const donePromise = new Promise<Extract<WorkerMessage, { type: 'done' }>>((res, rej) => {
+      resolveDone = res;
+      rejectDone = rej;
+    });
+    donePromise.catch(() => {});
+    child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'ready') resolveReady({ done: donePromise });
+      else if (message.type === 'done') resolveDone(message);
+      else if (message.type === 'error') {
+        const err = new Error(`worker failed: ${message.message}`);
+        rejectReady(err);
+        rejectDone(err);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      const err = new Error(`worker exited (code ${code}, signal ${signal}) before finishing`);
+      rejectReady(err);
+      rejectDone(err);
+    });
+  });
+}
+
+// --------------------------------------------------------- (b) naive and (c) pool16
+
+function converseCommand(rollout: BenchRollout): ConverseCommand {
+  // The same request Arbiter's rubric judge sends (BedrockChatModel), so the fake answers alike.
+  const prompt = buildRubricPrompt(rubric, rollout);
+  return new ConverseCommand({
+    modelId: MODEL,
+    system: [{ text: prompt.system }],
+    messages: prompt.messages.map((m) => ({ role: m.role, content: [{ text: m.text }] })),
+    inferenceConfig: { temperature: 0, maxTokens: 512 },
+  });
+}
+
+/** A judgement is a 200 whose text parses as the rubric verdict. */
+async function judgeOnce(client: BedrockRuntimeClient, rollout: BenchRollout): Promise<boolean> {
+  const output = await client.send(converseCommand(rollout));
+  const text = (output.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
+  return parseRubricVerdict(text, criterionIds).ok;
+}
+
+async function runNaive(rollouts: BenchRollout[]): Promise<VariantResult> {
+  // The SDK's defaults: standard retry mode, 3 attempts, its own retry-token bucket. No maxAttempts.
+  const client = new BedrockRuntimeClient({});
+  try {
+    const began = performance.now();
+    const settled = await Promise.allSettled(rollouts.map((r) => judgeOnce(client, r)));
+    const seconds = (performance.now() - began) / 1000;
+    const judged = settled.filter((s) => s.status === 'fulfilled' && s.value).length;
+    return { variant: 'naive', seconds, judged, failed: rollouts.length - judged, fallbacks: null, extra: { errors: errorNames(settled) } };
+  } finally {
+    client.destroy();
+  }
+}
+
+async function runPool(rollouts: BenchRollout[]): Promise<VariantResult> {
+  const client = new BedrockRuntimeClient({ maxAttempts: 1 });
+  const errors: Record<string, number> = {};
+  let judged = 0;
+  let nextIndex = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const rollout = rollouts[nextIndex++];
+      if (!rollout) return;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (await judgeOnce(client, rollout)) judged++;
+          break;
+        } catch (err) {
+          if (attempt >= POOL_TRIES) {
+            const name = (err as Error).name ?? 'Error';
+            errors[name] = (errors[name] ?? 0) + 1;
+            break;
+          }
+          // Exponential backoff, 100 ms × 2^(attempt-1), plus up to one base of random jitter.
+          await sleep(POOL_BASE_MS * 2 ** (attempt - 1) + Math.random() * POOL_BASE_MS);
+        }
+      }
+    }
+  };
+  try {
+    const began = performance.now();
+    await Promise.all(Array.from({ length: POOL_WORKERS }, worker));
+    const seconds = (performance.now() - began) / 1000;
+    return {
+      variant: 'pool16',
+      seconds,
+      judged,
+      failed: rollouts.length - judged,
+      fallbacks: null,
+      extra: { errors, pool: { workers: POOL_WORKERS, tries: POOL_TRIES, baseMs: POOL_BASE_MS } },
+    };
+  } finally {
+    client.destroy();
+  }
+}
+
+function errorNames(settled: PromiseSettledResult<boolean>[]): Record<string, number> {
+  const names: Record<string, number> = {};
+  for (const s of settled) {
+    const name = s.status === 'rejected' ? ((s.reason as Error)?.name ?? 'Error') : s.value ? undefined : 'unparseable';
+    if (name) names[name] = (names[name] ?? 0) + 1;
+  }
+  return names;
+}
+
+// ------------------------------------------------------------------------------- main
+
+function selectedVariants(): Variant[] {
+  const raw = process.env.BENCH_VARIANTS;
+  if (!raw) return [...ALL_VARIANTS];
+  const wanted = raw.split(',').map((v) => v.trim()).filter(Boolean);
+  for (const v of wanted) if (!(ALL_VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant ${v}; known: ${ALL_VARIANTS.join(', ')}`);
+  return wanted as Variant[];
+}
+
+/** Waits until the fake has no call in flight (late answers of the previous variant), then zeroes it. */
+async function resetFake(fake: FakeBedrock): Promise<void> {
+  for (let i = 0; i < 100 && fake.stats.inFlight > 0; i++) await sleep(50);
+  // Let the fake's per-second window fully refill, as it would between two jobs.
+  await sleep(1000);
+  fake.reset();
+}
+
+async function main(): Promise<void> {
+  const variants = selectedVariants();
+  const fake = await startFakeBedrock({
+    latencyMs: LATENCY_MS,
+    quota: { requestsPerSecond: QUOTA_RPS, burst: FAKE_BURST },
+    seed: 7,
+  });
+  // The standard SDK variables, set before any client exists: BedrockChatModel (via buildJudge),
+  // the naive and pool clients, and the forked workers all pick them up.
+  process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = fake.url;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDBENCHTEST';
+  process.env.AWS_SECRET_ACCESS_KEY = 'bench-test-secret';
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+
+  const work = await mkdtemp(join(tmpdir(), 'arbiter-bench-'));
+  try {
+    const rollouts = makeRollouts(ROLLOUTS);
+    const rolloutsDir = join(work, 'rollouts');
+    await mkdir(rolloutsDir, { recursive: true });
+    await writeRolloutFile(stepRolloutFile(rolloutsDir, STEP), rollouts);
+    log(`fake Bedrock at ${fake.url}: ${LATENCY_MS} ms, ${QUOTA_RPS} req/s (burst ${FAKE_BURST}); ${ROLLOUTS} rollouts; variants ${variants.join(', ')}`);
+
+    const half: BenchQuota = {
+      requestsPerMinute: ARBITER_QUOTA.requestsPerMinute / 2,
+      maxInFlight: Math.max(1, Math.ceil(ARBITER_QUOTA.maxInFlight / 2)),
+    };
+    for (const variant of variants) {
+      await resetFake(fake);
+      log(`${variant} ...`);
+      let result: VariantResult;
+      switch (variant) {
+        case 'arbiter':
+          result = await runArbiter(work, rolloutsDir);
+          break;
+        case 'naive':
+          result = await runNaive(rollouts);
+          break;
+        case 'pool16':
+          result = await runPool(rollouts);
+          break;
+        case 'arbiter-2proc':
+          result = await runTwoProcesses(variant, work, rolloutsDir, half);
+          break;
+        case 'arbiter-2proc-aimd':
+          result = await runTwoProcesses(variant, work, rolloutsDir, ARBITER_QUOTA);
+          break;
+      }
+      report(result, fake);
+    }
+  } finally {
+    await fake.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => {
+    // Watchdog: the judge runtime keeps its Bedrock client for the process's lifetime; the fake's
+    // close() ends its session, but should anything still hold the event loop, do not hang.
+    setTimeout(() => {
+      log('something still holds the event loop after the benchmark; exiting');
+      process.exit(0);
+    }, 3000).unref();
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
