@@ -37,9 +37,9 @@ export async function scoreChunk(input: ScoreChunkInput): Promise<ChunkResult> {
       rewards: input.rewards,
       fallback: input.fallback,
       signal: ctx.cancellationSignal,
+      // The timer above sends it: a heartbeat per rollout cost more than the judging (bench:overhead).
       onProgress: (done, total) => {
         progress = { done, total };
-        ctx.heartbeat(progress);
       },
     });
   } catch (err) {

@@ -1,10 +1,11 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
 import { RewardRecordSchema, type JudgeFailureReason, type RewardRecord } from '../config/reward-record';
 import type { RunConfig } from '../config/run-config';
 import type { JudgeHandle } from '../engine/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
+import { BatchedAppender } from '../io/batched-appender';
 import { readLines } from '../io/read-lines';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
 import { composeReward, type JudgeVerdict } from '../rewards/compose';
@@ -71,11 +72,9 @@ export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
   let done = resumed;
   let cached = 0;
   args.onProgress?.(done, count);
-  let appending: Promise<void> = Promise.resolve();
-  // Appends are serialised so lines never interleave.
-  const write = async (records: RewardRecord[]) => {
-    appending = appending.then(() => appendFile(partialPath, records.map((r) => JSON.stringify(r) + '\n').join('')));
-    await appending;
+  const appender = new BatchedAppender(partialPath);
+  const write = (records: RewardRecord[]) => {
+    appender.add(records.map((r) => JSON.stringify(r) + '\n'));
     for (const r of records) {
       finished.set(r.id, r);
       if (r.judge.cached) cached++;
@@ -96,11 +95,16 @@ export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
       throw err;
     }
   };
-  if (args.judge.mode === 'rubric') {
-    await Promise.all(todo.map((rollout) => limit(guarded(() => scoreAlone(args, rollout).then((r) => write([r]))))));
-  } else {
-    const groups = groupRollouts(todo);
-    await Promise.all(groups.map((group) => scoreGroup(args, group, (fn) => limit(guarded(fn))).then(write)));
+  try {
+    if (args.judge.mode === 'rubric') {
+      await Promise.all(todo.map((rollout) => limit(guarded(() => scoreAlone(args, rollout).then((r) => write([r]))))));
+    } else {
+      const groups = groupRollouts(todo);
+      await Promise.all(groups.map((group) => scoreGroup(args, group, (fn) => limit(guarded(fn))).then(write)));
+    }
+  } finally {
+    // What finished before a failure is kept for the next attempt.
+    await appender.close();
   }
   return summarise(chunk, [...finished.values()], resumed, cached);
 }

@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../../activities';
+import { WORKFLOWS_PATH } from './workflows-path';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH };
 
 export interface ArbiterWorkerOptions {
   connection: NativeConnection;

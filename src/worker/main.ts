@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { temporalEnv } from '../temporal-env';
+import { bundleWorkflowsInChild } from './bundle-workflows';
 import { createArbiterWorker } from './create-worker';
 
 /** `npm run worker`: serve the `arbiter` task queue until interrupted. */
@@ -10,7 +11,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address });
   try {
     await registerSearchAttributes(address, namespace);
-    const worker = await createArbiterWorker({ connection, namespace, taskQueue });
+    const codePath = await bundleWorkflowsInChild();
+    const worker = await createArbiterWorker({ connection, namespace, taskQueue, workflowBundle: { codePath } });
     console.log(`arbiter worker: polling task queue "${taskQueue}" on ${address} (namespace ${namespace})`);
     await worker.run();
   } finally {

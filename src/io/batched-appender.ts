@@ -1,0 +1,46 @@
+import { appendFile } from 'node:fs/promises';
+
+/**
+ * Appends lines to a file in batches: one write per `maxLines` lines or per `maxDelayMs`,
+ * whichever comes first, instead of one open/write/close per line. Writes are serialised,
+ * so lines never interleave. What is still pending at a crash is lost, which callers accept
+ * only for work they can redo cheaply (judgements are in the judge cache by then).
+ */
+export class BatchedAppender {
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(
+    private readonly path: string,
+    private readonly maxLines = 100,
+    private readonly maxDelayMs = 250,
+  ) {}
+
+  add(lines: string[]): void {
+    if (this.failure) throw this.failure;
+    this.pending.push(...lines);
+    if (this.pending.length >= this.maxLines) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.maxDelayMs);
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length > 0) {
+      const text = this.pending.join('');
+      this.pending = [];
+      this.writing = this.writing.then(() => appendFile(this.path, text)).catch((err: unknown) => {
+        this.failure = err;
+      });
+    }
+    return this.writing;
+  }
+
+  /** Writes what is pending and reports a failed write, if any. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.failure) throw this.failure;
+  }
+}
