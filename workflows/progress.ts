@@ -47,13 +47,13 @@ export function progressMarkdown(p: RunProgress): string {
   if (p.recent.length > 0) {
     lines.push(
       '',
-      '| step | rollouts | reward mean | p50 | p90 | fallback | quarantined | tokens |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| step | rollouts | reward mean | p50 | p90 | fallback | quarantined | calls | tokens | seconds |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...p.recent
         .slice(-10)
         .map(
           (s) =>
-            `| ${s.step} | ${s.count} | ${s.reward.mean.toFixed(3)} | ${s.reward.p50.toFixed(3)} | ${s.reward.p90.toFixed(3)} | ${pct(s.fallbackRate)} | ${s.quarantined} | ${s.inputTokens + s.outputTokens} |`,
+            `| ${s.step} | ${s.count} | ${s.reward.mean.toFixed(3)} | ${s.reward.p50.toFixed(3)} | ${s.reward.p90.toFixed(3)} | ${pct(s.fallbackRate)} | ${s.quarantined} | ${s.calls} | ${s.inputTokens + s.outputTokens} | ${((s.durationMs ?? 0) / 1000).toFixed(1)} |`,
         ),
     );
   }

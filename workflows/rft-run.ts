@@ -200,11 +200,13 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       const source = await rolloutsOf(step);
       if (!source) break; // cancelled while waiting for the trainer
       progress.currentStep = step;
+      const stepStarted = Date.now();
       const outcome = await scoreInScope(step, source);
       progress.currentStep = undefined;
       if (outcome === 'abandoned') break;
       if (outcome === 'judge-refused') continue; // paused; the same step again after resume
       nextStep++;
+      outcome.summary.durationMs = Date.now() - stepStarted;
       record(outcome.summary);
       if (submissions.has(step)) {
         results.set(step, { step, summary: outcome.summary, file: outcome.file, rewards: outcome.rewards });

@@ -16,8 +16,12 @@ export interface StepSummary {
   inputTokens: number;
   outputTokens: number;
   cached: number;
+  /** Model calls paid for in this step, re-asks and retried attempts of a judgement included. */
+  calls: number;
   /** Estimated from the run's price table; 0 when the model has no price. */
   costUsd: number;
+  /** Wall time of the step in the run, from its start to its checkpoint (set by the workflow). */
+  durationMs?: number;
 }
 
 /** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
@@ -33,6 +37,7 @@ export class StepStats {
     inputTokens: 0,
     outputTokens: 0,
     cached: 0,
+    calls: 0,
   };
 
   add(r: RewardRecord): void {
@@ -40,6 +45,7 @@ export class StepStats {
     this.s[r.status]++;
     if (r.judge.cached) this.s.cached++;
     else {
+      this.s.calls += r.judge.attempts;
       this.s.inputTokens += r.judge.inputTokens;
       this.s.outputTokens += r.judge.outputTokens;
     }

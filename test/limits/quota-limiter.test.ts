@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { QuotaLimiter, type QuotaLimiterOptions, type QuotaPermit } from '../../src/limits/quota-limiter';
 import { FakeClock, settle } from './fake-clock';
 
+/** Most tests reason about a burst of 10 requests (one second at 600/min): it is set explicitly. */
 function limiter(clock: FakeClock, options: Partial<QuotaLimiterOptions> = {}): QuotaLimiter {
   return new QuotaLimiter({
     requestsPerMinute: 600,
     maxInFlight: 1000,
+    burst: { requests: 10 },
     clock: clock.now,
     sleep: clock.sleep,
     ...options,
@@ -48,7 +50,7 @@ describe('QuotaLimiter token buckets', () => {
 
   it('defaults the request burst to a tenth of a second of the configured rate', async () => {
     const clock = new FakeClock();
-    const l = limiter(clock, { requestsPerMinute: 6000 });
+    const l = limiter(clock, { requestsPerMinute: 6000, burst: undefined });
     const { granted } = acquireAll(l, Array(12).fill(0));
     await settle();
     expect(granted).toHaveLength(10);
@@ -59,7 +61,7 @@ describe('QuotaLimiter token buckets', () => {
   it('charges the estimate up front and settles to the actual tokens on release', async () => {
     const clock = new FakeClock();
     // 1000 tokens per second, burst 1000.
-    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { tokens: 1000 } });
+    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { requests: 10, tokens: 1000 } });
     const first = await l.acquire(1000);
     expect(l.snapshot().availableTokens).toBeCloseTo(0);
 
@@ -72,7 +74,7 @@ describe('QuotaLimiter token buckets', () => {
 
   it('puts under-estimated calls into token debt, which delays the next call', async () => {
     const clock = new FakeClock();
-    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { tokens: 1000 } });
+    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { requests: 10, tokens: 1000 } });
     const permit = await l.acquire(100);
     permit.release({ outcome: 'ok', actualTokens: 1100 });
     expect(l.snapshot().availableTokens).toBeCloseTo(900 - 1000);
@@ -86,7 +88,7 @@ describe('QuotaLimiter token buckets', () => {
 
   it('admits a call estimated above the token burst once the bucket is full, never starving it', async () => {
     const clock = new FakeClock();
-    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { tokens: 1000 } });
+    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { requests: 10, tokens: 1000 } });
     (await l.acquire(500)).release({ outcome: 'ok' });
     const { granted } = acquireAll(l, [3000, 10]);
     await clock.advance(499);
@@ -222,7 +224,7 @@ describe('QuotaLimiter admission', () => {
 
   it('is first come first served: a small request does not overtake a big one', async () => {
     const clock = new FakeClock();
-    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { tokens: 1000 } });
+    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { requests: 10, tokens: 1000 } });
     await l.acquire(1000);
     const { granted } = acquireAll(l, [800, 10, 10]);
     await clock.advance(799);
@@ -243,7 +245,7 @@ describe('QuotaLimiter admission', () => {
 
   it('rejects a waiter whose signal aborts, and lets the ones behind it through', async () => {
     const clock = new FakeClock();
-    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { tokens: 1000 } });
+    const l = limiter(clock, { tokensPerMinute: 60_000, burst: { requests: 10, tokens: 1000 } });
     await l.acquire(1000);
     const controller = new AbortController();
     const big = l.acquire(1000, controller.signal);

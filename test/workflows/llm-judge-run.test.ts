@@ -77,6 +77,7 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
       expect(r.judge.rationale).toBe(good ? 'flags the risk' : 'misses the risk');
     }
     expect(manifest[0]!.summary.inputTokens).toBeGreaterThan(0);
+    expect(manifest.map((m) => m.summary.calls)).toEqual([6, 6]);
 
     // Same rollouts, same judge: a second run answers from the cache.
     await withWorker(({ client, taskQueue }) =>
@@ -87,6 +88,7 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
     expect(again.all.every((r) => r.judge.cached === true)).toBe(true);
     expect(again.manifest.map((m) => m.summary.cached)).toEqual([6, 6]);
     expect(again.manifest.map((m) => m.summary.inputTokens)).toEqual([0, 0]);
+    expect(again.manifest.map((m) => m.summary.calls)).toEqual([0, 0]);
   });
 
   it('preference mode: win rates within each group, both orders asked', async () => {

@@ -4,7 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { startDevServer } from '../../src/devserver/start-dev-server';
 import { createArbiterWorker } from '../../src/worker/create-worker';
-import { progressQuery } from '../../workflows/definitions';
+import { progressQuery, resumeUpdate } from '../../workflows/definitions';
 import { reviewItemsQuery, submitReviewUpdate } from '../../workflows/human-review';
 import { tempDir, writeSteps } from '../helpers/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
@@ -21,7 +21,12 @@ describe('human review', () => {
       const handle = await client.workflow.start('rftRun', {
         taskQueue,
         workflowId,
-        args: [{ steps: 3, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), review: { everySteps: 2, samples: 3 } }],
+        args: [{
+          steps: 3,
+          rollouts: { type: 'directory', path: join(dir, 'rollouts') },
+          outputDir: join(dir, 'out'),
+          review: { everySteps: 2, samples: 3, agreementFloor: 0.75, minReviews: 2 },
+        }],
       });
       // Step 3's file is not there yet: the run waits, so it can hear the reviews.
       await waitFor(() => handle.query(progressQuery), (p) => p.stepsDone === 2);
@@ -50,8 +55,12 @@ describe('human review', () => {
 
       const withAgreement = await waitFor(() => handle.query(progressQuery), (p) => p.agreement.reviews === 2);
       expect(withAgreement.agreement).toMatchObject({ reviews: 2, agree: 1, accuracy: 0.5 });
+      // Half the reviews disagree with the judge: below the floor of 75 %, the run pauses.
+      expect(withAgreement.status).toBe('paused');
+      expect(withAgreement.reason).toMatch(/agreement 50\.0% fell below the floor 75\.0%/);
 
       await writeSteps(join(dir, 'rollouts'), 1, 2, 3);
+      await handle.executeUpdate(resumeUpdate, { args: [{ note: 'judge checked' }] });
       expect(await handle.result()).toMatchObject({ status: 'completed', stepsDone: 3 });
     });
     await maybeRecordHistory('three-steps-with-review', workflowId);
