@@ -29,9 +29,12 @@ describe('a run started from the Temporal CLI, as the README shows', () => {
         '--type', 'rftRun',
         '--workflow-id', workflowId,
         '--input-file', inputFile,
+        '--static-summary', 'contract clauses, offline judge',
       ]);
       const { stdout } = await run(cli, ['workflow', 'result', '--address', address, '--workflow-id', workflowId, '--output', 'json']);
       expect(JSON.parse(stdout).status).toMatch(/COMPLETED/);
+      const { stdout: described } = await run(cli, ['workflow', 'describe', '--address', address, '--workflow-id', workflowId, '--output', 'json']);
+      expect(described).toContain('contract clauses, offline judge');
     });
 
     const manifest = await readManifest(join(dir, workflowId, 'manifest.jsonl'));
