@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { z } from 'zod';
 import { RolloutSchema } from '../config/rollout';
@@ -63,7 +63,7 @@ export async function checkpointStep(args: {
   review?: ReviewPolicy;
 }): Promise<CheckpointResult> {
   const { layout, step } = args;
-  const lines = await readManifestLines(layout.manifest);
+  const { lines, torn } = await readManifestFile(layout.manifest);
   const already = lines.find((m): m is ManifestLine => 'step' in m && m.step === step);
   if (already && (await sha256Of(layout.rewards(step))) === already.sha256) {
     return {
@@ -118,8 +118,15 @@ export async function checkpointStep(args: {
     sha256: hash.digest('hex'),
     summary: stats.summary(step, args.quarantined, args.price),
   };
-  const others = lines.filter((m) => !('step' in m && m.step === step));
-  await writeManifest(layout.manifest, [...others, entry]);
+  const last = lines.at(-1);
+  if (!torn && (last === undefined || ('step' in last && last.step < step))) {
+    // The usual case, a step after the last one: append, rather than rewrite the whole manifest
+    // every step (a 1,000-step run would write it 1,000 times over).
+    await appendDurably(layout.manifest, JSON.stringify(entry) + '\n');
+  } else {
+    const others = lines.filter((m) => !('step' in m && m.step === step));
+    await writeManifest(layout.manifest, [...others, entry]);
+  }
   // The batch copy and partial files are only scratch once the artifact is durable.
   await rm(layout.work(step), { recursive: true, force: true });
   return { entry, file: layout.rewards(step), rewards: args.returnRewards ? brief(inline) : undefined, reviewItems };
@@ -127,24 +134,37 @@ export async function checkpointStep(args: {
 
 /** The manifest's closing line; written once, replaced if the run's end is recorded again. */
 export async function appendRunEnd(layout: RunLayout, end: RunEndLine['end']): Promise<void> {
-  const lines = (await readManifestLines(layout.manifest)).filter((l) => !('end' in l));
+  const lines = (await readManifestFile(layout.manifest)).lines.filter((l) => !('end' in l));
   await writeManifest(layout.manifest, [...lines, { end }]);
 }
 
 /** The step lines of a run's manifest, in step order. */
 export async function readManifest(path: string): Promise<ManifestLine[]> {
-  return (await readManifestLines(path)).filter((l): l is ManifestLine => 'step' in l);
+  return (await readManifestFile(path)).lines.filter((l): l is ManifestLine => 'step' in l);
 }
 
-async function readManifestLines(path: string): Promise<(ManifestLine | RunEndLine)[]> {
+async function appendDurably(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'a');
+  try {
+    await handle.appendFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The manifest's lines; `torn` when a crash cut its last append short (that line never counted). */
+async function readManifestFile(path: string): Promise<{ lines: (ManifestLine | RunEndLine)[]; torn: boolean }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], torn: false };
     throw err;
   }
-  return text
+  const torn = text.length > 0 && !text.endsWith('\n');
+  const whole = torn ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
+  const lines = whole
     .split('\n')
     .filter((l) => l.trim())
     .map((l, i) => {
@@ -154,6 +174,7 @@ async function readManifestLines(path: string): Promise<(ManifestLine | RunEndLi
       if (!parsed.success) throw new Error(`${path}:${i + 1}: not a manifest line`);
       return parsed.data;
     });
+  return { lines, torn };
 }
 
 async function writeManifest(path: string, lines: (ManifestLine | RunEndLine)[]): Promise<void> {

@@ -90,4 +90,24 @@ describe('checkpointStep', () => {
     expect(manifest).toHaveLength(1);
     expect(manifest[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it('appends each new step to the manifest and recovers from an append torn by a crash', async () => {
+    const dir = await tempDir();
+    const layout = new RunLayout(join(dir, 'run'));
+    const judge = handleOf(new OfflineHeuristicJudge(), 2);
+    const checkpointed = async (step: number) => {
+      const source = join(dir, `step-${step}.jsonl`);
+      await writeFile(source, [0, 1].map((i) => JSON.stringify(rollout(`s${step}-${i}`))).join('\n') + '\n');
+      const info = await prepareBatch({ source, layout, step, chunkSize: 2 });
+      await scoreChunk({ ...common, layout, step, chunk: 0, judge });
+      return checkpointStep({ layout, step, chunkCount: info.chunkCount, quarantined: 0 });
+    };
+    await checkpointed(1);
+    await checkpointed(2);
+    await appendFile(layout.manifest, '{"step":3,"file":"steps/0000'); // the crash
+    await checkpointed(3);
+    const text = await readFile(layout.manifest, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect((await readManifest(layout.manifest)).map((m) => m.step)).toEqual([1, 2, 3]);
+  });
 });
