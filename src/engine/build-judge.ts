@@ -42,8 +42,8 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
   const hash = rubricHash(config.rubric);
   const rubricJudge: Judge = new LlmRubricJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
   const preferenceJudge = new LlmPreferenceJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
-  const cache = options.cacheDir ? await JudgeCache.open<Judgement & { ok: true }>(options.cacheDir) : undefined;
-  const pairCache = options.cacheDir ? await JudgeCache.open<PreferenceOutcome & { ok: true }>(options.cacheDir) : undefined;
+  // One store for both modes: the mode is part of every key.
+  const cache = options.cacheDir ? await JudgeCache.open<(Judgement | PreferenceOutcome) & { ok: true }>(options.cacheDir) : undefined;
   const params = { temperature: config.temperature, maxTokens: config.maxTokens };
   const base = { provider: config.provider, model: config.model, promptVersion: hash };
 
@@ -60,7 +60,7 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
         response: rollout.response,
         params: { ...params, reference: rollout.reference ?? '' },
       });
-      const hit = cache?.get(key);
+      const hit = cache?.get(key) as (Judgement & { ok: true }) | undefined;
       if (hit) return { ...hit, cached: true };
       const judgement = await rubricJudge.judge(rollout, signal);
       if (judgement.ok && cache) await cache.put(key, judgement);
@@ -76,16 +76,15 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
         order: 'ab',
         params: { ...params, reference: a.reference ?? '' },
       });
-      const hit = pairCache?.get(key);
+      const hit = cache?.get(key) as (PreferenceOutcome & { ok: true }) | undefined;
       // The ids of this pair, not of whichever pair wrote the entry.
       if (hit) return { ...hit, a: a.id, b: b.id, cached: true };
       const outcome = await preferenceJudge.compare(a.prompt, a, b, signal);
-      if (outcome.ok && pairCache) await pairCache.put(key, outcome);
+      if (outcome.ok && cache) await cache.put(key, outcome);
       return outcome;
     },
     async close() {
       await cache?.close();
-      await pairCache?.close();
     },
   };
 }
