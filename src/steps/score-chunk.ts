@@ -131,14 +131,12 @@ async function scoreGroup(
   const byId = new Map(group.map((r) => [r.id, r]));
   const ids = group.map((r) => r.id);
   const pairs = planPairs(ids, { maxPairsPerGroup: args.judge.maxPairsPerGroup, seed: `${args.runId}:${args.step}:${groupKey(group[0]!)}` });
-  let anyCached = false;
   const outcomes: (PreferenceOutcome & { cached?: boolean })[] = await Promise.all(
     pairs.map(([a, b]) =>
       limit(async () => {
         args.signal?.throwIfAborted();
         const outcome = await args.judge.compare(byId.get(a)!, byId.get(b)!, args.signal);
         failFastOnAuth(outcome);
-        if (outcome.cached) anyCached = true;
         return outcome;
       }),
     ),
@@ -148,15 +146,16 @@ async function scoreGroup(
   return report.rates.map((rate) => {
     const rollout = byId.get(rate.id)!;
     const mine = outcomes.filter((o) => o.a === rate.id || o.b === rate.id);
+    // A pair's calls and tokens are booked to its first response, so step totals count each once.
+    const booked = outcomes.filter((o) => o.a === rate.id);
     const cost = {
-      // A pair's cost is shared by its two responses; the group's by all of them.
       usage: {
-        inputTokens: Math.round(mine.reduce((n, o) => n + o.usage.inputTokens, 0) / 2),
-        outputTokens: Math.round(mine.reduce((n, o) => n + o.usage.outputTokens, 0) / 2),
+        inputTokens: booked.reduce((n, o) => n + o.usage.inputTokens, 0),
+        outputTokens: booked.reduce((n, o) => n + o.usage.outputTokens, 0),
       },
       latencyMs: share(report.latencyMs),
-      attempts: mine.reduce((n, o) => n + o.attempts, 0),
-      cached: anyCached && mine.every((o) => o.cached),
+      attempts: booked.reduce((n, o) => n + o.attempts, 0),
+      cached: mine.length > 0 && mine.every((o) => o.cached),
     };
     const flags = rate.inconsistent > 0 ? ['inconsistent'] : [];
     if (rate.noComparisons) {

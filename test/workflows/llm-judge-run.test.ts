@@ -123,7 +123,9 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
     );
     // 3 pairs per group, each asked in both orders.
     expect(fake.stats.requests).toBe(2 * 3 * 2);
-    const { all } = await records(outputDir, 'pref');
+    const { all, manifest } = await records(outputDir, 'pref');
+    expect(manifest[0]!.summary.calls).toBe(12);
+    expect(manifest[0]!.summary.inputTokens).toBe(fake.stats.inputTokens);
     const reward = new Map(all.map((r) => [r.id, r.reward]));
     for (const g of ['g1', 'g2']) {
       expect(reward.get(`${g}-good`)).toBe(1);
