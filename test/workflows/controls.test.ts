@@ -57,7 +57,7 @@ describe('run controls', () => {
       expect(await rejection(handle.executeUpdate(cancelUpdate, { args: [{ mode: 'later' as never }] }))).toMatch(/mode/);
 
       const reconfigured = await handle.executeUpdate(reconfigureUpdate, { args: [{ chunkSize: 2 }] });
-      expect(reconfigured.status).toBe('running');
+      expect(reconfigured).toEqual({ status: 'running', message: 'reconfigured from step 3' });
       const paused = await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'looking at step 1' }] });
       expect(paused).toMatchObject({ status: 'paused', message: 'paused: looking at step 1' });
       expect(await rejection(handle.executeUpdate(pauseUpdate, { args: [{}] }))).toMatch(/already paused/);
@@ -73,10 +73,13 @@ describe('run controls', () => {
       await handle.executeUpdate(resumeUpdate, { args: [{ note: 'all good' }] });
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'completed', stepsDone: 3 });
+      // The step in progress (2, waiting for its file) keeps its config; step 3 is cut in chunks of 2.
+      const history = await handle.fetchHistory();
+      const chunkActivities = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scoreChunk');
+      expect(chunkActivities).toHaveLength(1 + 1 + 2);
     });
     const lines = (await readFile(join(dir, 'out', workflowId, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step ?? l.end.status)).toEqual([1, 2, 3, 'completed']);
-    // Step 3 came after reconfigure: chunks of 2 instead of 4 (seen in nothing but the count).
     expect(lines[2].summary.count).toBe(4);
   });
 
