@@ -10,7 +10,7 @@ import { parseRunConfig } from '../../src/config/run-config';
 import { freePort } from '../../src/devserver/free-port';
 import { buildJudge, judgeCacheDir } from '../../src/engine/build-judge';
 import { RunLayout, stepRolloutFile } from '../../src/run-layout';
-import { checkpointStep, readManifest } from '../../src/steps/checkpoint';
+import { checkpointStep } from '../../src/steps/checkpoint';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { scoreChunk } from '../../src/steps/score-chunk';
 import { createArbiterWorker } from '../../src/worker/create-worker';
@@ -18,6 +18,7 @@ import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../fake-bedro
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
 import { tempDir, writeSteps } from '../helpers/fixtures';
 import { killChildren, retriedActivities, spawnDevServer, waitForServer, type Child } from '../helpers/processes';
+import { readRunRecords } from '../helpers/run-records';
 
 // The worker runs in this process: keep its warnings (connection trouble) for the report.
 const workerWarnings: string[] = [];
@@ -180,13 +181,8 @@ describe('server crash', () => {
       expect(workerFailure).toBeUndefined();
       expect(result).toMatchObject({ status: 'completed', stepsDone: steps });
 
-      const manifest = await readManifest(join(outputDir, 'crashed', 'manifest.jsonl'));
+      const { manifest, records } = await readRunRecords(join(outputDir, 'crashed'));
       expect(manifest.map((m) => m.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
-      const records: RewardRecord[] = [];
-      for (const m of manifest) {
-        const text = await readFile(join(outputDir, 'crashed', m.file), 'utf8');
-        records.push(...text.trim().split('\n').map((l) => JSON.parse(l) as RewardRecord));
-      }
       const seen = new Map<string, number>();
       for (const r of records) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
 

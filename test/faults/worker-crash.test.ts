@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readManifest } from '../../src/steps/checkpoint';
-import type { RewardRecord } from '../../src/config/reward-record';
 import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, userText } from '../helpers/fake-bedrock-env';
 import { tempDir, writeSteps } from '../helpers/fixtures';
 import { killChildren, retriedActivities, spawnWorker, type Child } from '../helpers/processes';
+import { readRunRecords } from '../helpers/run-records';
 
 const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky for the customer' }] };
@@ -134,18 +132,12 @@ describe('worker crash', () => {
       expect(kills).toHaveLength(3);
 
       // Every rollout id exactly once across the checkpointed artifacts; none a fallback.
-      const manifest = await readManifest(join(outputDir, 'crashed', 'manifest.jsonl'));
+      const { manifest, records } = await readRunRecords(join(outputDir, 'crashed'));
       expect(manifest.map((m) => m.step)).toEqual([1, 2, 3]);
-      const records: RewardRecord[] = [];
-      for (const m of manifest) {
-        const text = await readFile(join(outputDir, 'crashed', m.file), 'utf8');
-        records.push(...text.trim().split('\n').map((l) => JSON.parse(l) as RewardRecord));
-      }
       const seen = new Map<string, number>();
       for (const r of records) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
-      // Paid twice: judge calls beyond the first for a rollout. (The fake's callsByPromptHash
-      // cannot see these: every call's prompt carries a fresh random delimiter nonce, so a
-      // rollout judged twice has two different prompt hashes; hence the count by id.)
+      // Paid twice: judge calls beyond the first for a rollout, counted by rollout id and, as a
+      // cross-check, by the fake's prompt hash (which ignores the delimiter nonces).
       const retried = await retriedActivities(handle);
       const duplicates = [...callsById.values()].reduce((n, calls) => n + calls - 1, 0);
       const byPromptHash = [...fake.stats.callsByPromptHash.values()].reduce((n, calls) => n + calls - 1, 0);

@@ -1,12 +1,12 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readManifest } from '../../src/steps/checkpoint';
 import { stepRolloutFile } from '../../src/run-layout';
 import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
 import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
+import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 
 const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
@@ -31,12 +31,7 @@ afterAll(async () => {
 });
 
 async function records(outputDir: string, runId: string) {
-  const manifest = await readManifest(join(outputDir, runId, 'manifest.jsonl'));
-  const all = [];
-  for (const m of manifest) {
-    const text = await readFile(join(outputDir, runId, m.file), 'utf8');
-    all.push(...text.trim().split('\n').map((l) => JSON.parse(l)));
-  }
+  const { manifest, records: all } = await readRunRecords(join(outputDir, runId));
   return { manifest, all };
 }
 
