@@ -6,6 +6,7 @@ import type {
   ResumeRequest,
   SubmitRolloutsRequest,
 } from '../src/config/controls';
+import type { RunConfig } from '../src/config/run-config';
 import type { StepSummary } from '../src/steps/step-summary';
 import type { RunProgress } from './progress';
 
@@ -34,6 +35,8 @@ export interface ReviewOutcome {
 
 export const progressQuery = defineQuery<RunProgress>('progress');
 export const stepSummaryQuery = defineQuery<StepSummary | null, [number]>('stepSummary');
+/** The config the run uses now, reconfigurations included. */
+export const configQuery = defineQuery<RunConfig>('config');
 
 export const pauseUpdate = defineUpdate<ControlReply, [PauseRequest]>('pause');
 export const resumeUpdate = defineUpdate<ControlReply, [ResumeRequest]>('resume');

@@ -8,6 +8,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -22,10 +23,12 @@ import {
 import type { z } from 'zod';
 import { RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import { describeZodIssues } from '../src/config/validation-error';
+import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import type { StepSummary } from '../src/steps/step-summary';
 import { addReview, emptyAgreement } from './agreement';
 import {
   cancelUpdate,
+  configQuery,
   pauseUpdate,
   progressQuery,
   reconfigureUpdate,
@@ -39,6 +42,7 @@ import {
 import { humanReview } from './human-review';
 import type { RunProgress } from './progress';
 import { report } from './report';
+import { NON_RETRYABLE_TYPES } from './activity-policies';
 import { finalizeRun, scoreStep, stageRollouts, type StepOutcome } from './score-step';
 
 const RECENT_STEPS = 20;
@@ -77,12 +81,16 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   /** True while the step in progress still waits for its rollouts: nothing to finish yet. */
   let awaitingRollouts = false;
   const submissions = new Map<number, { file: string; inline: boolean }>();
-  const results = new Map<number, StepRewards>();
+  /** What each submitted step's update returns: its rewards, or why the step was not scored. */
+  const results = new Map<number, StepRewards | { refused: string }>();
+  /** Continue-as-new is due: submissions already accepted are scored first, new ones wait for the next execution. */
+  let rollingOver = false;
   let ended = false;
   const lastStep = () => config.firstStep + config.steps - 1;
 
   // ---- what people and trainers can ask and send ----
   setHandler(progressQuery, () => progress);
+  setHandler(configQuery, () => config);
   setHandler(stepSummaryQuery, (step) => progress.recent.find((s) => s.step === step) ?? null);
 
   setHandler(pauseUpdate, (request) => pause(PauseRequestSchema.parse(request).reason ?? 'paused by request'), {
@@ -153,12 +161,13 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     submitRolloutsUpdate,
     async (request) => {
       const { step, rollouts, path } = SubmitRolloutsRequestSchema.parse(request);
-      const file = rollouts ? await stageRollouts({ outputDir: config.outputDir, runId, step, rollouts }) : path!;
+      const file = rollouts ? await stageRollouts(config, { outputDir: config.outputDir, runId, step, rollouts }) : path!;
       submissions.set(step, { file, inline: rollouts !== undefined });
       await condition(() => results.has(step) || ended);
       const result = results.get(step);
       results.delete(step);
       if (!result) throw ApplicationFailure.nonRetryable(`the run ended (${progress.status}) before step ${step} was scored`);
+      if ('refused' in result) throw ApplicationFailure.nonRetryable(result.refused, 'StepRefused');
       return result;
     },
     {
@@ -168,6 +177,9 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
         if (config.rollouts.type !== 'updates') throw new Error('this run reads rollouts from a directory, not from updates');
         if (step < nextStep || step > lastStep()) throw new Error(`step ${step} is not ahead (next step is ${nextStep}, last ${lastStep()})`);
         if (submissions.has(step)) throw new Error(`step ${step} was already submitted`);
+        if (rollingOver) {
+          throw new Error(`the run is moving to a fresh history (continue-as-new) after step ${nextStep - 1}: send step ${step} again in a few seconds`);
+        }
         if (rollouts && JSON.stringify(rollouts).length > MAX_INLINE_SUBMISSION_BYTES) {
           throw new Error(`inline rollouts over ${MAX_INLINE_SUBMISSION_BYTES} bytes: write them to a file and send its path`);
         }
@@ -204,7 +216,13 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       const outcome = await scoreInScope(step, source);
       progress.currentStep = undefined;
       if (outcome === 'abandoned') break;
-      if (outcome === 'judge-refused') continue; // paused; the same step again after resume
+      if (outcome === 'paused') continue; // the same step again after resume
+      if ('refused' in outcome) {
+        pause(outcome.refused);
+        // A trainer that sent this batch hears why at once, and may send a corrected one.
+        if (submissions.delete(step)) results.set(step, outcome);
+        continue;
+      }
       nextStep++;
       outcome.summary.durationMs = Date.now() - stepStarted;
       record(outcome.summary);
@@ -216,7 +234,17 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       guardFallbackRate(outcome.summary);
       report(progress);
 
-      if (nextStep <= lastStep() && continueAsNewDue() && allHandlersFinished()) {
+      if (nextStep <= lastStep() && continueAsNewDue()) {
+        if (patched('drain-submissions-before-continue-as-new')) {
+          // An update's caller waits for its step's rewards: a submission accepted here is scored
+          // here, and its handler returns, before the history starts afresh (the samples' pattern:
+          // wait for handlers to finish). Meanwhile new submissions wait for the next execution.
+          rollingOver = true;
+          if (submissions.size > 0) continue;
+          await condition(allHandlersFinished);
+        } else if (!allHandlersFinished()) {
+          continue;
+        }
         log.info('continuing as new', { nextStep, historyLength: workflowInfo().historyLength });
         await continueAsNew<typeof rftRun>(input, { config, progress, nextStep, cancel });
       }
@@ -250,7 +278,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   async function scoreInScope(
     step: number,
     source: { file: string; inline: boolean },
-  ): Promise<StepOutcome | 'abandoned' | 'judge-refused'> {
+  ): Promise<StepOutcome | { refused: string } | 'abandoned' | 'paused'> {
     const scope = new CancellationScope();
     stepScope = scope;
     awaitingRollouts = true;
@@ -262,7 +290,15 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       if (refused) {
         // Credentials do not fix themselves: stop paying for nothing, say why, wait for people.
         pause(`step ${step}: ${refused}; fix the judge's credentials (AWS default chain) or resume with another judge`);
-        return 'judge-refused';
+        return 'paused';
+      }
+      const failed = isCancellation(err) ? undefined : stepFailure(err);
+      if (failed && patched('step-failures-pause')) {
+        scope.cancel(); // the step's other chunks: it is scored again after resume
+        // An activity out of attempts (a full disk, a missing file, a judge down for good): the
+        // run keeps every step done so far and waits for someone to fix the cause and resume.
+        pause(`step ${step}: ${failed}; fix the cause, then resume (the step is scored again, finished chunks are kept)`);
+        return 'paused';
       }
       throw err;
     } finally {
@@ -326,7 +362,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     progress.status = status;
     progress.reason = reason;
     progress.currentStep = undefined;
-    await finalizeRun({ outputDir: config.outputDir, runId, status, reason, stepsDone: progress.stepsDone, totals: progress.totals });
+    await finalizeRun(config, { outputDir: config.outputDir, runId, status, reason, stepsDone: progress.stepsDone, totals: progress.totals });
     report(progress);
   }
 
@@ -347,6 +383,19 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       throw new Error(`run is ${progress.status}`);
     }
   }
+}
+
+/**
+ * What went wrong, when `err` is an activity of the step that failed for good and the run can
+ * wait for a fix; undefined for failures that end the run (a config or a folder that is not ours).
+ */
+function stepFailure(err: unknown): string | undefined {
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type && NON_RETRYABLE_TYPES.includes(cause.type)) return undefined;
+  const why = cause?.message ?? err.message;
+  const exhausted = err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? ' after all its attempts' : '';
+  return `${err.activityType} failed${exhausted}: ${why}`;
 }
 
 /** The message of a JudgeAuthError behind an activity failure, if that is what `err` is. */
@@ -390,17 +439,7 @@ function check<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
 
 /** Applies a reconfigure request, validating the result as a whole run config. */
 function reconfigured(config: RunConfig, request: unknown): RunConfig {
-  const r = check(ReconfigureRequestSchema, request);
-  const next = {
-    ...config,
-    ...(r.judge && { judge: r.judge }),
-    ...(r.weights && { rewards: { ...config.rewards, weights: r.weights } }),
-    ...(r.review && { review: r.review }),
-    ...(r.chunkSize !== undefined && { chunkSize: r.chunkSize }),
-    ...(r.maxChunksInFlight !== undefined && { maxChunksInFlight: r.maxChunksInFlight }),
-    ...(r.fallbackMaxRate !== undefined && { fallback: { ...config.fallback, maxRate: r.fallbackMaxRate } }),
-    ...(r.budgetUsd !== undefined && { budgetUsd: r.budgetUsd }),
-  };
+  const next = mergeReconfigure(config, check(ReconfigureRequestSchema, request));
   const checked = RunConfigSchema.safeParse(next);
   if (!checked.success) throw new Error(describeZodIssues(checked.error).join('; '));
   return checked.data;

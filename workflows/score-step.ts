@@ -1,8 +1,10 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
 import type { ReviewItem } from '../src/review/review-item';
 import type { StepSummary } from '../src/steps/step-summary';
+import type { BatchInfo } from '../src/steps/prepare-batch';
+import { runActivities } from './activity-policies';
 import { boundedAll } from './bounded-all';
 
 export interface StepOutcome {
@@ -12,28 +14,18 @@ export interface StepOutcome {
   reviewItems: ReviewItem[];
 }
 
-const quick = proxyActivities<typeof activities>({
-  startToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError'] },
-});
+/** The run's closing activity: a manifest line saying how it ended. */
+export function finalizeRun(config: RunConfig, input: Parameters<typeof activities.finalizeRun>[0]): Promise<void> {
+  return runActivities(config).finalizeRun(input);
+}
 
-export const { stageRollouts, finalizeRun } = quick;
+export function stageRollouts(config: RunConfig, input: Parameters<typeof activities.stageRollouts>[0]): Promise<string> {
+  return runActivities(config).stageRollouts(input);
+}
 
-/** Activities whose timeouts and retries the run config sets. */
-function configured(config: RunConfig, extraStartToCloseSeconds = 0) {
-  const s = config.scoring;
-  return proxyActivities<typeof activities>({
-    startToCloseTimeout: (s.startToCloseSeconds + extraStartToCloseSeconds) * 1000,
-    heartbeatTimeout: s.heartbeatSeconds * 1000,
-    retry: {
-      initialInterval: s.initialIntervalSeconds * 1000,
-      backoffCoefficient: s.backoffCoefficient,
-      maximumInterval: s.maximumIntervalSeconds * 1000,
-      maximumAttempts: s.maximumAttempts,
-      // A bad config or an auth failure will not fix itself by trying again.
-      nonRetryableErrorTypes: ['ConfigError', 'JudgeAuthError'],
-    },
-  });
+/** A step that must not be scored as it is: the run pauses with this reason. */
+export interface RefusedStep {
+  refused: string;
 }
 
 /**
@@ -46,12 +38,12 @@ export async function scoreStep(
   step: number,
   source: { file: string; inline: boolean },
   onScoring: () => void,
-): Promise<StepOutcome> {
+): Promise<StepOutcome | RefusedStep> {
   const where = { outputDir: config.outputDir, runId, step };
-  const { prepareStep, scoreChunk, checkpointStep } = configured(config);
+  const { awaitRollouts, prepareStep, scoreChunk, checkpointStep } = runActivities(config);
   const file =
     config.rollouts.type === 'directory'
-      ? await configured(config, config.rollouts.waitTimeoutSeconds).awaitRollouts({
+      ? await awaitRollouts({
           directory: source.file,
           step,
           waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds,
@@ -65,6 +57,9 @@ export async function scoreStep(
     maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',
   });
+  const refused = quarantineRefusal(config, runId, batch);
+  // Histories recorded before this guard scored such steps; they must replay as they ran.
+  if (refused && patched('quarantine-guard')) return { refused };
 
   const review = config.review;
   const periodic = review.everySteps > 0 && (step - config.firstStep + 1) % review.everySteps === 0;
@@ -112,4 +107,28 @@ export async function scoreStep(
 
 function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type ?? undefined : undefined;
+}
+
+/**
+ * Why a prepared batch makes no sense to score, if it doesn't: no valid rollout at all, or more
+ * of its lines quarantined than the run allows (a trainer writing the wrong format, a truncated
+ * file). Scoring the rest would train on a fraction of the step without anyone noticing.
+ */
+function quarantineRefusal(config: RunConfig, runId: string, batch: BatchInfo): string | undefined {
+  const max = config.quarantine.maxShare;
+  const share = batch.lines === 0 ? 1 : batch.quarantined / batch.lines;
+  if (batch.valid > 0 && share <= max) return undefined;
+  const reasons = Object.entries(batch.quarantineReasons ?? {})
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  const where = `${config.outputDir}/${runId}/steps/${String(batch.step).padStart(6, '0')}.quarantine.jsonl`;
+  const what =
+    batch.valid === 0
+      ? `no valid rollout in ${batch.source} (${batch.lines} lines${reasons ? `: ${reasons}` : ''})`
+      : `${batch.quarantined} of ${batch.lines} lines of ${batch.source} quarantined (${reasons}), above quarantine.maxShare ${(max * 100).toFixed(1)}%`;
+  return (
+    `step ${batch.step}: ${what}; the lines and reasons are in ${where}. ` +
+    'Fix the rollouts (a trainer sending them again with submitRollouts, or rewriting the step file), then resume; ' +
+    'or raise quarantine.maxShare with reconfigure'
+  );
 }

@@ -7,17 +7,30 @@ import { JudgeConfigSchema } from './judge-config';
 export const PauseRequestSchema = z.object({ reason: z.string().max(500).optional() }).strict().prefault({});
 export type PauseRequest = z.input<typeof PauseRequestSchema>;
 
+/** Part of a config section: checked as part of the whole new run config (see mergeReconfigure). */
+const section = z.record(z.string(), z.unknown()).optional();
+
+/**
+ * What `reconfigure` may change, named as in the run config file. Sections merge deeply: only
+ * the fields named change. The run's shape (steps, rollouts, outputDir, runId) stays.
+ */
 export const ReconfigureRequestSchema = z
   .object({
-    judge: JudgeConfigSchema.optional(),
-    // Checked as part of the whole new run config (see rftRun's reconfigure): the schemas of
-    // these two fill defaults even for an absent value, which would silently reset them.
-    weights: z.record(z.string(), z.unknown()).optional(),
-    review: z.record(z.string(), z.unknown()).optional(),
+    judge: section,
+    rewards: section,
+    review: section,
+    fallback: section,
+    quarantine: section,
+    scoring: section,
+    prices: section,
     chunkSize: z.number().int().min(1).max(10_000).optional(),
     maxChunksInFlight: z.number().int().min(1).max(200).optional(),
-    fallbackMaxRate: z.number().min(0).max(1).optional(),
     budgetUsd: z.number().positive().optional(),
+    cache: z.boolean().optional(),
+    /** Arbiter 0.1's name for `rewards.weights`. */
+    weights: section,
+    /** Arbiter 0.1's name for `fallback.maxRate`. */
+    fallbackMaxRate: z.number().min(0).max(1).optional(),
   })
   .strict()
   .refine((r) => Object.values(r).some((v) => v !== undefined), { message: 'nothing to change' });

@@ -40,6 +40,17 @@ export const FallbackSchema = z
   .strict()
   .prefault({});
 
+export const QuarantineSchema = z
+  .object({
+    /**
+     * A step with a larger share of its lines quarantined (or with no valid rollout) is not
+     * scored: the run pauses and names the file, since a fraction of a step is not the step.
+     */
+    maxShare: z.number().min(0).max(1).default(0.1),
+  })
+  .strict()
+  .prefault({});
+
 export const ActivityPolicySchema = z
   .object({
     /** One chunk's scoring may take this long per attempt. */
@@ -84,6 +95,7 @@ export const RunConfigSchema = z
     /** First step number (steps are numbered from 1 by default). */
     firstStep: z.number().int().min(0).default(1),
     rollouts: RolloutSourceSchema,
+    quarantine: QuarantineSchema,
     judge: JudgeConfigSchema.default({ provider: 'offline-heuristic', mode: 'rubric' }),
     rewards: RewardConfigSchema.prefault({}),
     fallback: FallbackSchema,

@@ -18,6 +18,8 @@ export interface BatchInfo {
   lines: number;
   valid: number;
   quarantined: number;
+  /** Quarantined lines by kind of fault, e.g. `{"broken JSON": 3, "duplicate id": 1}`. */
+  quarantineReasons: Record<string, number>;
   chunkCount: number;
 }
 
@@ -54,15 +56,19 @@ export async function prepareBatch(args: {
   const unitStarts: number[] = [];
   const unitSizes: number[] = [];
 
-  const reject = (line: number, error: string, preview: string) =>
-    quarantine.write({ line, error, preview: preview.slice(0, 200) } satisfies QuarantineLine);
+  const quarantineReasons: Record<string, number> = {};
+  const reject = (line: number, kind: string, error: string, preview: string) => {
+    quarantineReasons[kind] = (quarantineReasons[kind] ?? 0) + 1;
+    return quarantine.write({ line, error, preview: preview.slice(0, 200) } satisfies QuarantineLine);
+  };
 
   try {
     for await (const raw of readLines(source, { maxLineBytes: args.maxLineBytes })) {
       if ('error' in raw) {
         lines++;
+        const kind = raw.error === 'too-long' ? 'line too long' : 'invalid UTF-8';
         const why = raw.error === 'too-long' ? `line of ${raw.byteLength} bytes exceeds the limit` : 'invalid UTF-8';
-        await reject(raw.lineNumber, why, raw.preview);
+        await reject(raw.lineNumber, kind, why, raw.preview);
         continue;
       }
       if (raw.text.trim() === '') continue;
@@ -71,16 +77,16 @@ export async function prepareBatch(args: {
       try {
         json = JSON.parse(raw.text);
       } catch (err) {
-        await reject(raw.lineNumber, `broken JSON: ${(err as Error).message}`, raw.text);
+        await reject(raw.lineNumber, 'broken JSON', `broken JSON: ${(err as Error).message}`, raw.text);
         continue;
       }
       const parsed = RolloutSchema.safeParse(json);
       if (!parsed.success) {
-        await reject(raw.lineNumber, describeZodIssues(parsed.error).join('; '), raw.text);
+        await reject(raw.lineNumber, 'not a rollout', describeZodIssues(parsed.error).join('; '), raw.text);
         continue;
       }
       if (seen.has(parsed.data.id)) {
-        await reject(raw.lineNumber, `duplicate id ${JSON.stringify(parsed.data.id)}`, raw.text);
+        await reject(raw.lineNumber, 'duplicate id', `duplicate id ${JSON.stringify(parsed.data.id)}`, raw.text);
         continue;
       }
       seen.add(parsed.data.id);
@@ -113,7 +119,7 @@ export async function prepareBatch(args: {
   }
   const chunks = cutChunks(unitStarts, unitSizes, batch.bytes, effectiveChunkSize(seen.size, args.chunkSize, args.maxChunks));
   await writeFileAtomic(layout.chunkIndex(step), JSON.stringify(chunks));
-  return { step, source, lines, valid: seen.size, quarantined: quarantine.lines, chunkCount: chunks.length };
+  return { step, source, lines, valid: seen.size, quarantined: quarantine.lines, quarantineReasons, chunkCount: chunks.length };
 }
 
 /**

@@ -1,5 +1,6 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../../activities';
+import { keepAlive } from './keep-alive';
 import { WORKFLOWS_PATH } from './workflows-path';
 
 export { WORKFLOWS_PATH };
@@ -12,6 +13,8 @@ export interface ArbiterWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Cap on chunk activities this worker runs at once. */
   maxConcurrentActivityTaskExecutions?: number;
+  /** Run inside the keep-alive heartbeat (tests inject slow or failing activities here). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 /** A worker that runs Arbiter's run workflow and its activities. */
@@ -23,5 +26,6 @@ export function createArbiterWorker(options: ArbiterWorkerOptions): Promise<Work
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
+    interceptors: { activity: [keepAlive, ...(options.activityInterceptors ?? [])] },
   });
 }

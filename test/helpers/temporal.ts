@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createArbiterWorker } from '../../src/worker/create-worker';
 
@@ -20,7 +20,10 @@ export interface TemporalTestContext {
  * Runs `body` with a real worker (bundled workflows, real activities) polling a fresh task
  * queue on the test dev server, and shuts the worker down afterwards.
  */
-export async function withWorker<T>(body: (ctx: TemporalTestContext) => Promise<T>): Promise<T> {
+export async function withWorker<T>(
+  body: (ctx: TemporalTestContext) => Promise<T>,
+  options: { activityInterceptors?: ActivityInterceptorsFactory[] } = {},
+): Promise<T> {
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
@@ -30,6 +33,7 @@ export async function withWorker<T>(body: (ctx: TemporalTestContext) => Promise<
       connection: nativeConnection,
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
+      activityInterceptors: options.activityInterceptors,
     });
     const client = new Client({ connection });
     return await worker.runUntil(body({ client, taskQueue, worker }));

@@ -1,0 +1,59 @@
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type * as activities from '../activities';
+import type { RunConfig } from '../src/config/run-config';
+
+/**
+ * Failures that trying again cannot fix: the run stops at once (or pauses, see rftRun) with the
+ * message, instead of paying for ten attempts.
+ */
+export const NON_RETRYABLE_TYPES = ['ConfigError', 'JudgeAuthError', 'RunDirTaken'];
+
+/**
+ * Every activity of a run, with its timeouts and retry policy: the one place they are chosen.
+ *
+ * - The heartbeat timeout (`scoring.heartbeatSeconds`) is how soon a dead worker is noticed. Every
+ *   activity heartbeats while it runs (the worker's keep-alive interceptor, or its own progress),
+ *   so a large step or a slow filesystem never looks dead, and attempts never overlap.
+ * - Start-to-close bounds one attempt by what the activity does: file work by the size of a
+ *   step, judging by the run's `scoring` policy, waiting for a trainer by `waitTimeoutSeconds`.
+ */
+export function runActivities(config: RunConfig) {
+  const s = config.scoring;
+  const heartbeatTimeout = s.heartbeatSeconds * 1000;
+  const scoringRetry: ActivityOptions['retry'] = {
+    initialInterval: s.initialIntervalSeconds * 1000,
+    backoffCoefficient: s.backoffCoefficient,
+    maximumInterval: s.maximumIntervalSeconds * 1000,
+    maximumAttempts: s.maximumAttempts,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+  };
+
+  // Reading, validating and writing a step's files: minutes for millions of lines, never hours.
+  const files = proxyActivities<typeof activities>({
+    startToCloseTimeout: '1h',
+    heartbeatTimeout,
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  });
+  // Judging a chunk: as long as the run's scoring policy allows, retried as it says.
+  const judging = proxyActivities<typeof activities>({
+    startToCloseTimeout: s.startToCloseSeconds * 1000,
+    heartbeatTimeout,
+    retry: scoringRetry,
+  });
+  const waitSeconds = config.rollouts.type === 'directory' ? config.rollouts.waitTimeoutSeconds : 0;
+  // Waiting for the trainer's file: as long as the run is willing to wait, plus a margin to say so.
+  const waiting = proxyActivities<typeof activities>({
+    startToCloseTimeout: (waitSeconds + 300) * 1000,
+    heartbeatTimeout,
+    retry: scoringRetry,
+  });
+
+  return {
+    awaitRollouts: waiting.awaitRollouts,
+    stageRollouts: files.stageRollouts,
+    prepareStep: files.prepareStep,
+    scoreChunk: judging.scoreChunk,
+    checkpointStep: files.checkpointStep,
+    finalizeRun: files.finalizeRun,
+  };
+}
