@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stepRolloutFile } from '../../src/run-layout';
+import { submitRolloutsUpdate } from '../../workflows/definitions';
 import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, userText } from '../helpers/fake-bedrock-env';
 import { tempDir, writeSteps } from '../helpers/fixtures';
@@ -50,7 +52,9 @@ afterAll(async () => {
 });
 
 describe('worker crash', () => {
-  it('a worker SIGKILLed three times mid-chunk: the run completes, every rollout once, at most the in-flight calls paid twice', async () => {
+  // A run reading step files, and a run fed by a trainer's submitRollouts updates (each update
+  // waits for its step's rewards across the crashes).
+  it.each(['directory', 'updates'] as const)('a worker SIGKILLed three times mid-chunk (%s): the run completes, every rollout once, at most the in-flight calls paid twice', async (mode) => {
     const started = Date.now();
     const dir = await tempDir('arbiter-worker-crash-');
     const ids = await writeSteps(join(dir, 'rollouts'), STEPS, PER_STEP);
@@ -98,7 +102,7 @@ describe('worker crash', () => {
         args: [{
           runId: 'crashed',
           steps: STEPS,
-          rollouts: { type: 'directory', path: join(dir, 'rollouts') },
+          rollouts: mode === 'directory' ? { type: 'directory', path: join(dir, 'rollouts') } : { type: 'updates' },
           outputDir,
           judge: { provider: 'bedrock', model: TEST_MODEL, rubric, quota: { maxInFlight: MAX_IN_FLIGHT, requestsPerMinute: 60_000 } },
           chunkSize: CHUNK_SIZE,
@@ -111,7 +115,14 @@ describe('worker crash', () => {
         }],
       });
 
-      const outcome = handle.result();
+      // The trainer of an updates-fed run sends each step by path and waits for its rewards.
+      const trainer = async () => {
+        for (let step = 1; step <= STEPS; step++) {
+          const reply = await handle.executeUpdate(submitRolloutsUpdate, { args: [{ step, path: stepRolloutFile(join(dir, 'rollouts'), step) }] });
+          expect(reply.summary.count).toBe(PER_STEP);
+        }
+      };
+      const outcome = mode === 'updates' ? trainer().then(() => handle.result()) : handle.result();
       outcome.catch(() => {}); // awaited below; a failure also ends the wait for the next crash
       for (const [i, signal] of killSignals.entries()) {
         await Promise.race([signal, outcome.then(() => Promise.reject(new Error(`the run ended before crash ${i + 1}`)))]);
@@ -143,7 +154,7 @@ describe('worker crash', () => {
       const byPromptHash = [...fake.stats.callsByPromptHash.values()].reduce((n, calls) => n + calls - 1, 0);
       const cached = records.filter((r) => r.judge.cached).length;
       console.log(
-        `[worker-crash] ${ids.length} rollouts, ${fake.stats.requests} judge requests, ${duplicates} paid twice ` +
+        `[worker-crash, ${mode}] ${ids.length} rollouts, ${fake.stats.requests} judge requests, ${duplicates} paid twice ` +
           `(${[...callsById.entries()].filter(([, n]) => n > 1).map(([id, n]) => `${id}×${n}`).join(' ') || 'none'}); ` +
           `duplicates by the fake's prompt hash: ${byPromptHash}; cached records ${cached}; ` +
           `kills ${JSON.stringify(kills)}; worker boots ${bootMs.join('/')} ms; retried activities ${JSON.stringify(retried)}; run ${durationMs} ms; ` +
