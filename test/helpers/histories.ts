@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -10,10 +10,17 @@ export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.u
 /**
  * With ARBITER_RECORD_HISTORIES=1, saves a finished run's event history into test/histories/
  * (as `temporal workflow show --output json` prints it), where the replay test keeps checking
- * that today's workflow code still replays it.
+ * that today's workflow code still replays it. A history already there is kept, never recorded
+ * over: it stands for the runs that older code left running. To record what new code does,
+ * give the recording a new name.
  */
 export async function maybeRecordHistory(name: string, workflowId: string): Promise<void> {
   if (process.env.ARBITER_RECORD_HISTORIES !== '1') return;
+  const file = join(HISTORIES_DIR, `${name}.json`);
+  if (await access(file).then(() => true, () => false)) {
+    console.log(`history ${name} is kept as recorded (test/histories is append-only)`);
+    return;
+  }
   const { stdout } = await promisify(execFile)(
     inject('temporalCliPath'),
     ['workflow', 'show', '--address', inject('temporalAddress'), '--workflow-id', workflowId, '--output', 'json'],
@@ -21,5 +28,5 @@ export async function maybeRecordHistory(name: string, workflowId: string): Prom
   );
   await mkdir(HISTORIES_DIR, { recursive: true });
   // The workflow id is kept beside the events: child ids derive from it, so replay needs it.
-  await writeFile(join(HISTORIES_DIR, `${name}.json`), JSON.stringify({ workflowId, history: JSON.parse(stdout) }));
+  await writeFile(file, JSON.stringify({ workflowId, history: JSON.parse(stdout) }));
 }

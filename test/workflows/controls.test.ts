@@ -7,6 +7,7 @@ import { cancelUpdate, pauseUpdate, progressQuery, reconfigureUpdate, resumeUpda
 import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
 import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 
@@ -78,6 +79,7 @@ describe('run controls', () => {
       const chunkActivities = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scoreChunk');
       expect(chunkActivities).toHaveLength(1 + 1 + 2);
     });
+    await maybeRecordHistory('paused-reconfigured-resumed', workflowId);
     const lines = (await readFile(join(dir, 'out', workflowId, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step ?? l.end.status)).toEqual([1, 2, 3, 'completed']);
     expect(lines[2].summary.count).toBe(4);
@@ -156,11 +158,12 @@ describe('run controls', () => {
     await writeSteps(dir, 1, 6);
     fake.reset();
     fake.setOptions({ faults: () => ({ ...bedrockErrors.expiredToken, type: 'error' as const }) });
+    const authWorkflowId = `auth-${Date.now()}`;
     try {
       await withWorker(async ({ client, taskQueue }) => {
         const handle = await client.workflow.start('rftRun', {
           taskQueue,
-          workflowId: `auth-${Date.now()}`,
+          workflowId: authWorkflowId,
           args: [{
             steps: 1,
             rollouts: { type: 'directory', path: dir },
@@ -177,6 +180,7 @@ describe('run controls', () => {
         await handle.executeUpdate(cancelUpdate, { args: [{ mode: 'abandon-step' }] });
         expect((await handle.result()).status).toBe('cancelled');
       });
+      await maybeRecordHistory('judge-refused-then-cancelled', authWorkflowId);
     } finally {
       fake.setOptions({ faults: [] });
     }

@@ -6,6 +6,7 @@ import { readManifest } from '../../src/steps/checkpoint';
 import { stepRolloutFile } from '../../src/run-layout';
 import { progressQuery, reconfigureUpdate, resumeUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
 import { failingActivities, slowActivities } from '../helpers/activity-faults';
+import { maybeRecordHistory } from '../helpers/histories';
 import { rollout, tempDir } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
@@ -50,6 +51,7 @@ describe('a step that makes no sense is not scored', () => {
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'completed', stepsDone: 1 });
       expect(result.totals.rollouts).toBe(2);
+      await maybeRecordHistory('quarantined-step-paused-then-fixed', handle.workflowId);
     });
   });
 
@@ -163,6 +165,7 @@ describe('activities that run long and activities that fail for good', () => {
         expect(result.totals.rollouts).toBe(4);
         const manifest = await readManifest(join(dir, 'out', handle.workflowId, 'manifest.jsonl'));
         expect(manifest.map((m) => [m.step, m.summary.count])).toEqual([[1, 4]]);
+        await maybeRecordHistory('chunk-failed-paused-resumed', handle.workflowId);
       },
       { activityInterceptors: [broken] },
     );
