@@ -8,6 +8,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -20,7 +21,7 @@ import {
   SubmitRolloutsRequestSchema,
 } from '../src/config/controls';
 import type { z } from 'zod';
-import { RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
+import { isSafeRunId, RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import { describeZodIssues } from '../src/config/validation-error';
 import type { StepSummary } from '../src/steps/step-summary';
 import { addReview, emptyAgreement } from './agreement';
@@ -69,6 +70,15 @@ export interface RunResult {
 export async function rftRun(input: RunConfigInput, carried?: CarriedState): Promise<RunResult> {
   let config = carried?.config ?? validate(input);
   const runId = config.runId ?? workflowInfo().workflowId;
+  // Only runs that would write outside outputDir reach the patch: every other history is unchanged.
+  if (!isSafeRunId(runId) && patched('refuse-unsafe-workflow-id')) {
+    throw ApplicationFailure.nonRetryable(
+      `workflow id ${JSON.stringify(runId)} is not a safe folder name for the run's artifacts ` +
+        '(letters, digits, ".", "_" and "-", starting with a letter or digit): set runId in the run config',
+      'ConfigError',
+      { issues: [`runId: required when the workflow id ${JSON.stringify(runId)} is not a safe folder name`] },
+    );
+  }
   const progress = carried?.progress ?? startingProgress(runId, config);
   let nextStep = carried?.nextStep ?? config.firstStep;
   let cancel = carried?.cancel;
