@@ -304,6 +304,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
           runId,
           step,
           items: outcome.reviewItems,
+          file: outcome.reviewFile,
           deadlineHours: config.review.deadlineHours,
         },
       ],

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -36,7 +37,11 @@ describe('human review', () => {
       const review = client.workflow.getHandle(`${workflowId}-review-2`);
       const state = await review.query(reviewItemsQuery);
       expect(state.items).toHaveLength(3);
-      expect(state.items.every((i) => i.step === 2 && i.why === 'sampled' && i.response.length > 0)).toBe(true);
+      expect(state.items.every((i) => i.step === 2 && i.why === 'sampled' && i.response === undefined)).toBe(true);
+      // The texts are in the step's review file, not in the workflow.
+      const stored = JSON.parse(await readFile(state.file!, 'utf8')) as { itemId: string; response: string }[];
+      expect(stored.map((s) => s.itemId)).toEqual(state.items.map((i) => i.itemId));
+      expect(stored.every((s) => s.response.length > 0)).toBe(true);
 
       const [first, second, third] = state.items;
       const agree = await review.executeUpdate(submitReviewUpdate, { args: [{ itemId: first!.itemId, verdict: first!.judgePass ? 'pass' : 'fail' }] });
