@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../../activities';
+import { workerSettingsFromEnv, type WorkerSettings } from './worker-settings';
 import { WORKFLOWS_PATH } from './workflows-path';
 
 export { WORKFLOWS_PATH };
@@ -12,6 +13,8 @@ export interface ArbiterWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Cap on chunk activities this worker runs at once. */
   maxConcurrentActivityTaskExecutions?: number;
+  /** Judge endpoints and rollout folders runs may use; default from the environment (workerSettingsFromEnv). */
+  settings?: WorkerSettings;
 }
 
 /** A worker that runs Arbiter's run workflow and its activities. */
@@ -21,7 +24,17 @@ export function createArbiterWorker(options: ArbiterWorkerOptions): Promise<Work
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities,
+    activities: activitiesWith(options.settings ?? workerSettingsFromEnv()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
   });
+}
+
+/** The activities, with the activities that read files or call judges bound to this worker's settings. */
+function activitiesWith(settings: WorkerSettings): typeof activities {
+  return {
+    ...activities,
+    awaitRollouts: (input) => activities.awaitRollouts(input, settings),
+    prepareStep: (input) => activities.prepareStep(input, settings),
+    scoreChunk: (input) => activities.scoreChunk(input, settings),
+  };
 }

@@ -3,6 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createArbiterWorker } from '../../src/worker/create-worker';
+import type { WorkerSettings } from '../../src/worker/worker-settings';
+import { testWorkerSettings } from './worker-settings';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
 if (!(globalThis as { arbiterRuntimeInstalled?: boolean }).arbiterRuntimeInstalled) {
@@ -20,7 +22,10 @@ export interface TemporalTestContext {
  * Runs `body` with a real worker (bundled workflows, real activities) polling a fresh task
  * queue on the test dev server, and shuts the worker down afterwards.
  */
-export async function withWorker<T>(body: (ctx: TemporalTestContext) => Promise<T>): Promise<T> {
+export async function withWorker<T>(
+  body: (ctx: TemporalTestContext) => Promise<T>,
+  options: { settings?: WorkerSettings } = {},
+): Promise<T> {
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
@@ -30,6 +35,7 @@ export async function withWorker<T>(body: (ctx: TemporalTestContext) => Promise<
       connection: nativeConnection,
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
+      settings: options.settings ?? testWorkerSettings(),
     });
     const client = new Client({ connection });
     return await worker.runUntil(body({ client, taskQueue, worker }));

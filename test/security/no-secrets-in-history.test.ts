@@ -9,6 +9,7 @@ import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL } from '../helpers/fake-bedrock-env';
 import { rollout, tempDir } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
+import { TEST_WORKER_ENV } from '../helpers/worker-settings';
 import { waitFor } from '../helpers/wait-for';
 import { reviewItemsQuery } from '../../workflows/human-review';
 
@@ -54,6 +55,7 @@ describe('security', () => {
     worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
       env: {
         ...process.env,
+        ...TEST_WORKER_ENV,
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         ARBITER_TASK_QUEUE: taskQueue,
         AWS_ENDPOINT_URL_BEDROCK_RUNTIME: fake.url,

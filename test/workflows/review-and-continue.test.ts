@@ -12,6 +12,7 @@ import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 import { runChain } from '../helpers/run-chain';
 import { waitFor } from '../helpers/wait-for';
+import { testWorkerSettings } from '../helpers/worker-settings';
 
 describe('human review', () => {
   it('sends samples to a review child every K steps and tracks judge-human agreement', async () => {
@@ -103,7 +104,7 @@ describe('continue-as-new', () => {
     const connection = await Connection.connect({ address: server.address });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     try {
-      const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: 'suggested', workflowBundle: { codePath: inject('workflowBundlePath') } });
+      const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: 'suggested', workflowBundle: { codePath: inject('workflowBundlePath') }, settings: testWorkerSettings() });
       const client = new Client({ connection });
       const workflowId = `suggested-${Date.now()}`;
       const handle = await client.workflow.start('rftRun', {
