@@ -3,6 +3,7 @@ import type { RunConfig } from '../src/config/run-config';
 import { buildJudge, judgeCacheDir } from '../src/engine/build-judge';
 import { RunLayout } from '../src/run-layout';
 import { JudgeAuthError, scoreChunk as score, type ChunkResult } from '../src/steps/score-chunk';
+import { checkJudgeUrl, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/worker/worker-settings';
 
 export interface ScoreChunkInput {
   outputDir: string;
@@ -19,7 +20,16 @@ export interface ScoreChunkInput {
 const MAX_HEARTBEAT_INTERVAL_MS = 5000;
 
 /** Judges one chunk of a step, heartbeating how far it got. */
-export async function scoreChunk(input: ScoreChunkInput): Promise<ChunkResult> {
+export async function scoreChunk(input: ScoreChunkInput, settings: WorkerSettings = workerSettingsFromEnv()): Promise<ChunkResult> {
+  // The worker's API key and the rollouts go to this URL: the worker, not the run config, says where they may go.
+  if (input.judge.provider === 'openai-compatible' && input.judge.baseUrl !== undefined) {
+    try {
+      checkJudgeUrl(input.judge.baseUrl, settings.allowedJudgeUrls);
+    } catch (err) {
+      if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
+      throw err;
+    }
+  }
   const ctx = Context.current();
   let progress = { done: 0, total: 0 };
   // Heartbeat on a timer too: a slow judge call, or a wait for the shared quota, must not look

@@ -32,6 +32,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { RunConfigInput } from '../src/config/run-config';
 import { RunLayout } from '../src/run-layout';
 import { createArbiterWorker } from '../src/worker/create-worker';
+import { workerSettingsFromEnv } from '../src/worker/worker-settings';
 import { progressQuery } from '../workflows/definitions';
 import type { RunResult } from '../workflows/rft-run';
 import { benchServer, chainHistories, eventId, eventKind, historyTimings, median, note, quietRuntime, round, runBench, writeStepFile } from './common';
@@ -279,7 +280,12 @@ async function main(): Promise<Record<string, unknown>> {
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   try {
     const client = new Client({ connection });
-    const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: TASK_QUEUE });
+    const worker = await createArbiterWorker({
+      connection: nativeConnection,
+      taskQueue: TASK_QUEUE,
+      // The bench's rollouts live in a temporary folder.
+      settings: { ...workerSettingsFromEnv(), allowedRolloutDirs: [dir] },
+    });
     return await worker.runUntil(async () => {
       const wideC20 = await wideStep(client, dir, 20);
       const wideC5 = await wideStep(client, dir, 5);

@@ -61,6 +61,8 @@ function startWorker(address: string, taskQueue: string, v: Variant, bundlePath:
     cwd: REPO,
     env: {
       ...process.env,
+      // The bench's rollouts live in a temporary folder.
+      ARBITER_ALLOWED_ROLLOUT_DIRS: tmpdir(),
       TEMPORAL_ADDRESS: address,
       ARBITER_TASK_QUEUE: taskQueue,
       ...(bundlePath && { ARBITER_WORKFLOW_BUNDLE: bundlePath }),

@@ -42,6 +42,7 @@ import { checkpointStep } from '../src/steps/checkpoint';
 import { prepareBatch } from '../src/steps/prepare-batch';
 import { scoreChunk } from '../src/steps/score-chunk';
 import { createArbiterWorker, WORKFLOWS_PATH } from '../src/worker/create-worker';
+import { workerSettingsFromEnv } from '../src/worker/worker-settings';
 import { boundedAll } from '../workflows/bounded-all';
 import type { RunResult } from '../workflows/rft-run';
 import { benchServer, cpuMsOf, devServerPid, historyOf, historyTimings, note, quietRuntime, round, runBench, writeStepFile } from './common';
@@ -232,7 +233,14 @@ async function measureWorkflow(server: DevServer, bundle: { code: string }, v: V
   try {
     const client = new Client({ connection });
     const taskQueue = `bench-overhead-${v.name}`;
-    const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue, workflowBundle: bundle, maxConcurrentActivityTaskExecutions: v.slots });
+    const worker = await createArbiterWorker({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      maxConcurrentActivityTaskExecutions: v.slots,
+      // The bench's rollouts live in a temporary folder.
+      settings: { ...workerSettingsFromEnv(), allowedRolloutDirs: [tmpdir()] },
+    });
     const knobs = { chunkSize: v.chunkSize, maxChunksInFlight: v.maxChunksInFlight };
     return await worker.runUntil(async () => {
       const run = async (workflowId: string, input: RunConfigInput) => {

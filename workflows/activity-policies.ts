@@ -9,6 +9,12 @@ import type { RunConfig } from '../src/config/run-config';
 export const NON_RETRYABLE_TYPES = ['ConfigError', 'JudgeAuthError', 'RunDirTaken'];
 
 /**
+ * Failures that say the step's rollouts cannot be read as given (missing, or where this worker
+ * may not read): the run pauses with the reason, and a trainer that sent the batch hears it at once.
+ */
+export const BATCH_REFUSALS = ['RolloutsMissing', 'WorkerSettingsRefusal'];
+
+/**
  * Every activity of a run, with its timeouts and retry policy: the one place they are chosen.
  *
  * - The heartbeat timeout (`scoring.heartbeatSeconds`) is how soon a dead worker is noticed. Every

@@ -1,12 +1,17 @@
 import { allHandlersFinished, condition, defineQuery, defineUpdate, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
-import type { ReviewItem } from '../src/review/review-item';
+import type { ReviewItemRef, ReviewItemTexts } from '../src/review/review-item';
 import { reviewOutcomeSignal } from './definitions';
 
 export interface HumanReviewInput {
   parentWorkflowId: string;
   runId: string;
   step: number;
-  items: ReviewItem[];
+  /**
+   * Ids and facts; the texts are in `file`. Reviews started before items went by reference
+   * carry the texts here instead, and no file.
+   */
+  items: (ReviewItemRef & Partial<ReviewItemTexts>)[];
+  file?: string;
   deadlineHours: number;
 }
 
@@ -23,7 +28,9 @@ export interface ReviewState {
   runId: string;
   step: number;
   deadline: string;
-  items: (ReviewItem & { answer: (ReviewAnswer & { humanPass: boolean }) | undefined })[];
+  /** The step's `review.json` with the items' texts, as the workers' filesystem names it. */
+  file: string | undefined;
+  items: (ReviewItemRef & Partial<ReviewItemTexts> & { answer: (ReviewAnswer & { humanPass: boolean }) | undefined })[];
   open: number;
   status: 'open' | 'done' | 'expired';
 }
@@ -41,6 +48,7 @@ export async function humanReview(input: HumanReviewInput): Promise<ReviewState>
     runId: input.runId,
     step: input.step,
     deadline: new Date(deadlineMs).toISOString(),
+    file: input.file,
     items: input.items.map((item) => ({ ...item, answer: undefined })),
     open: input.items.length,
     status: 'open',

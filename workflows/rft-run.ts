@@ -21,7 +21,7 @@ import {
   SubmitRolloutsRequestSchema,
 } from '../src/config/controls';
 import type { z } from 'zod';
-import { RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
+import { isSafeRunId, RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import { describeZodIssues } from '../src/config/validation-error';
 import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import type { StepSummary } from '../src/steps/step-summary';
@@ -42,7 +42,7 @@ import {
 import { humanReview } from './human-review';
 import type { RunProgress } from './progress';
 import { report } from './report';
-import { NON_RETRYABLE_TYPES } from './activity-policies';
+import { BATCH_REFUSALS, NON_RETRYABLE_TYPES } from './activity-policies';
 import { finalizeRun, scoreStep, stageRollouts, type StepOutcome } from './score-step';
 
 const RECENT_STEPS = 20;
@@ -73,6 +73,15 @@ export interface RunResult {
 export async function rftRun(input: RunConfigInput, carried?: CarriedState): Promise<RunResult> {
   let config = carried?.config ?? validate(input);
   const runId = config.runId ?? workflowInfo().workflowId;
+  // Only runs that would write outside outputDir reach the patch: every other history is unchanged.
+  if (!isSafeRunId(runId) && patched('refuse-unsafe-workflow-id')) {
+    throw ApplicationFailure.nonRetryable(
+      `workflow id ${JSON.stringify(runId)} is not a safe folder name for the run's artifacts ` +
+        '(letters, digits, ".", "_" and "-", starting with a letter or digit): set runId in the run config',
+      'ConfigError',
+      { issues: [`runId: required when the workflow id ${JSON.stringify(runId)} is not a safe folder name`] },
+    );
+  }
   const progress = carried?.progress ?? startingProgress(runId, config);
   let nextStep = carried?.nextStep ?? config.firstStep;
   let cancel = carried?.cancel;
@@ -295,9 +304,11 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       const failed = isCancellation(err) ? undefined : stepFailure(err);
       if (failed && patched('step-failures-pause')) {
         scope.cancel(); // the step's other chunks: it is scored again after resume
-        // An activity out of attempts (a full disk, a missing file, a judge down for good): the
-        // run keeps every step done so far and waits for someone to fix the cause and resume.
-        pause(`step ${step}: ${failed}; fix the cause, then resume (the step is scored again, finished chunks are kept)`);
+        // A file the worker may not read, or that is not there: the batch itself must change.
+        if (failed.batchRefused) return { refused: `step ${step}: ${failed.message}` };
+        // An activity out of attempts (a full disk, a judge down for good): the run keeps every
+        // step done so far and waits for someone to fix the cause and resume.
+        pause(`step ${step}: ${failed.message}; fix the cause, then resume (the step is scored again, finished chunks are kept)`);
         return 'paused';
       }
       throw err;
@@ -330,6 +341,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
           runId,
           step,
           items: outcome.reviewItems,
+          file: outcome.reviewFile,
           deadlineHours: config.review.deadlineHours,
         },
       ],
@@ -389,13 +401,17 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
  * What went wrong, when `err` is an activity of the step that failed for good and the run can
  * wait for a fix; undefined for failures that end the run (a config or a folder that is not ours).
  */
-function stepFailure(err: unknown): string | undefined {
+function stepFailure(err: unknown): { message: string; batchRefused: boolean } | undefined {
   if (!(err instanceof ActivityFailure)) return undefined;
   const cause = err.cause;
-  if (cause instanceof ApplicationFailure && cause.type && NON_RETRYABLE_TYPES.includes(cause.type)) return undefined;
+  const type = cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+  if (type && NON_RETRYABLE_TYPES.includes(type)) return undefined;
   const why = cause?.message ?? err.message;
+  const readsTheBatch = err.activityType === 'awaitRollouts' || err.activityType === 'prepareStep';
+  if (readsTheBatch && type && BATCH_REFUSALS.includes(type)) return { message: why, batchRefused: true };
+  if (type && BATCH_REFUSALS.includes(type)) return { message: why, batchRefused: false };
   const exhausted = err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? ' after all its attempts' : '';
-  return `${err.activityType} failed${exhausted}: ${why}`;
+  return { message: `${err.activityType} failed${exhausted}: ${why}`, batchRefused: false };
 }
 
 /** The message of a JudgeAuthError behind an activity failure, if that is what `err` is. */

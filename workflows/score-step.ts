@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
-import type { ReviewItem } from '../src/review/review-item';
+import type { ReviewItemRef } from '../src/review/review-item';
 import type { StepSummary } from '../src/steps/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
 import { runActivities } from './activity-policies';
@@ -11,7 +11,9 @@ export interface StepOutcome {
   summary: StepSummary;
   file: string;
   rewards: { id: string; reward: number; status: string; flags: string[] }[] | undefined;
-  reviewItems: ReviewItem[];
+  reviewItems: ReviewItemRef[];
+  /** Where the items' texts are; absent in checkpoint results recorded before they went by reference. */
+  reviewFile: string | undefined;
 }
 
 /** The run's closing activity: a manifest line saying how it ended. */
@@ -96,7 +98,7 @@ export async function scoreStep(
     await scoreAllChunks();
     try {
       const done = await checkpoint();
-      return { summary: done.entry.summary, file: done.file, rewards: done.rewards, reviewItems: done.reviewItems };
+      return { summary: done.entry.summary, file: done.file, rewards: done.rewards, reviewItems: done.reviewItems, reviewFile: done.reviewFile };
     } catch (err) {
       // Chunks resume from their partial files: running them again judges only what was lost.
       if (round < 3 && failureType(err) === 'ChunkResultsIncomplete') continue;

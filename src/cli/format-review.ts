@@ -20,7 +20,8 @@ function judgeVerdict(item: Item): string {
 
 /** `review list`: one open item per line; the response, since prompts of a step often share their opening. */
 export function itemListLine(item: Item): string {
-  return `  ${item.itemId}  ${judgeVerdict(item)}, ${item.why}: "${oneLine(item.response, 80)}"`;
+  const what = item.response === undefined ? `rollout ${item.rolloutId}` : `"${oneLine(item.response, 80)}"`;
+  return `  ${item.itemId}  ${judgeVerdict(item)}, ${item.why}: ${what}`;
 }
 
 export function reviewHeader(workflowId: string, s: ReviewState): string {
@@ -28,16 +29,15 @@ export function reviewHeader(workflowId: string, s: ReviewState): string {
 }
 
 /** `review show`: everything a reviewer needs to decide, with the judge's view last so it does not lead. */
-export function itemDetails(item: Item): string {
+export function itemDetails(item: Item, textsWhere?: string): string {
   const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
   const lines = [
     `── ${item.itemId} (step ${item.step}, rollout ${item.rolloutId}) ──`,
     `  why picked: ${WHY[item.why] ?? item.why}`,
-    '  prompt:',
-    indent(item.prompt),
-    '  response:',
-    indent(item.response),
   ];
+  if (item.prompt !== undefined) lines.push('  prompt:', indent(item.prompt));
+  if (item.response !== undefined) lines.push('  response:', indent(item.response));
+  else lines.push(`  (texts not available here${textsWhere ? `: ${textsWhere}` : ''})`);
   if (item.reference !== undefined) lines.push('  reference:', indent(item.reference));
   lines.push(`  ${judgeVerdict(item)}, reward ${item.reward.toFixed(3)}`);
   if (item.rationale) lines.push('  judge rationale:', indent(item.rationale));

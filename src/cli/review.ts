@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { reviewItemsQuery, submitReviewUpdate, type ReviewAnswer, type ReviewState } from '../../workflows/human-review';
 import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';
 import { CliError, EXIT_INVALID, isUnreachable, rootMessage, updateRejection } from './errors';
+import { withReviewTexts } from '../review/review-texts';
 import { itemDetails, itemListLine, reviewHeader } from './format-review';
 
 const QUERY_TIMEOUT_MS = 10_000;
@@ -39,7 +40,9 @@ export function reviewCommand(): Command {
           continue;
         }
         console.log(reviewHeader(wf.workflowId, state));
-        for (const item of state.items) if (!item.answer) console.log(itemListLine(item));
+        const { items, missing } = await withReviewTexts(state.items, state.file);
+        for (const item of items) if (!item.answer) console.log(itemListLine(item));
+        if (missing) console.log(`  (${missing})`);
       }
       if (shown === 0) console.log(opts.run === undefined ? 'no open reviews' : `no open reviews for run ${opts.run}`);
     });
@@ -54,12 +57,14 @@ export function reviewCommand(): Command {
   ).action(async (workflowId: string, itemId: string | undefined, opts: ConnectionFlags) => {
     await withTemporal(opts, async (t) => {
       const state = await queryItems(t, workflowId);
-      const items = itemId === undefined ? state.items : state.items.filter((i) => i.itemId === itemId);
-      if (items.length === 0 && itemId !== undefined) {
+      const chosen = itemId === undefined ? state.items : state.items.filter((i) => i.itemId === itemId);
+      if (chosen.length === 0 && itemId !== undefined) {
         throw new CliError(`no item ${itemId} in ${workflowId} (items: ${state.items.map((i) => i.itemId).join(', ')})`);
       }
+      // The workflow holds ids and facts only; the texts are in the step's review file.
+      const { items, missing } = await withReviewTexts(chosen, state.file);
       console.log(reviewHeader(workflowId, state));
-      for (const item of items) console.log(`\n${itemDetails(item)}`);
+      for (const item of items) console.log(`\n${itemDetails(item, missing)}`);
       if (state.status === 'open' && state.open > 0) {
         console.log(`\nanswer with: npx arbiter review submit ${workflowId} <itemId> --pass | --fail | --score <0..1> [--note <text>]`);
       }

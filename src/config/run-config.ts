@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { RewardConfigSchema } from '../rewards/reward-config';
 import { JudgeConfigSchema, PriceSchema } from './judge-config';
+import { checkRunnable } from './runnable-checks';
 import { ConfigError, describeZodIssues } from './validation-error';
 
 // Pure zod: the workflow sandbox imports this file to validate its input.
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** True when `id` can name a run's folder under outputDir: no separators, no `..`, no leading dot. */
+export function isSafeRunId(id: string): boolean {
+  return RUN_ID.test(id);
+}
 
 export const DirectorySourceSchema = z
   .object({
@@ -121,7 +127,8 @@ export const RunConfigSchema = z
     /** Root of the run artifacts: `<outputDir>/<runId>/steps/NNNNNN.rewards.jsonl`. */
     outputDir: z.string().min(1).default('runs'),
   })
-  .strict();
+  .strict()
+  .superRefine(checkRunnable);
 
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 export type RunConfig = z.output<typeof RunConfigSchema>;

@@ -7,7 +7,7 @@ import { RewardRecordSchema, type RewardRecord } from '../config/reward-record';
 import { writeFileAtomic } from '../io/atomic-write';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
-import { EXCERPT_CHARS, excerpt, type ReviewItem } from '../review/review-item';
+import { EXCERPT_CHARS, excerpt, reviewItemRef, type ReviewItem, type ReviewItemRef } from '../review/review-item';
 import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
 import type { RunLayout } from '../run-layout';
 import { parseChunkIndex } from './prepare-batch';
@@ -37,7 +37,10 @@ export interface CheckpointResult {
   /** The artifact's path as the workers see it. */
   file: string;
   rewards: { id: string; reward: number; status: string; flags: string[] }[] | undefined;
-  reviewItems: ReviewItem[];
+  /** Facts only: this result is recorded in the run's history, and rollout text must not be. */
+  reviewItems: ReviewItemRef[];
+  /** `steps/NNNNNN.review.json`, where the items' prompt, response, reference and rationale are. */
+  reviewFile: string;
 }
 
 const ManifestLineSchema = z.object({
@@ -70,7 +73,8 @@ export async function checkpointStep(args: {
       entry: already,
       file: layout.rewards(step),
       rewards: args.returnRewards ? brief(await readRecords(layout.rewards(step))) : undefined,
-      reviewItems: await readReviewItems(layout.review(step)),
+      reviewItems: (await readReviewItems(layout.review(step))).map(reviewItemRef),
+      reviewFile: layout.review(step),
     };
   }
 
@@ -129,7 +133,13 @@ export async function checkpointStep(args: {
   }
   // The batch copy and partial files are only scratch once the artifact is durable.
   await rm(layout.work(step), { recursive: true, force: true });
-  return { entry, file: layout.rewards(step), rewards: args.returnRewards ? brief(inline) : undefined, reviewItems };
+  return {
+    entry,
+    file: layout.rewards(step),
+    rewards: args.returnRewards ? brief(inline) : undefined,
+    reviewItems: reviewItems.map(reviewItemRef),
+    reviewFile: layout.review(step),
+  };
 }
 
 /** The manifest's closing line; written once, replaced if the run's end is recorded again. */

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../../activities';
 import { keepAlive } from './keep-alive';
+import { workerSettingsFromEnv, type WorkerSettings } from './worker-settings';
 import { WORKFLOWS_PATH } from './workflows-path';
 
 export { WORKFLOWS_PATH };
@@ -15,6 +16,8 @@ export interface ArbiterWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** Run inside the keep-alive heartbeat (tests inject slow or failing activities here). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Judge endpoints and rollout folders runs may use; default from the environment (workerSettingsFromEnv). */
+  settings?: WorkerSettings;
 }
 
 /** A worker that runs Arbiter's run workflow and its activities. */
@@ -24,8 +27,18 @@ export function createArbiterWorker(options: ArbiterWorkerOptions): Promise<Work
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities,
+    activities: activitiesWith(options.settings ?? workerSettingsFromEnv()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
     interceptors: { activity: [keepAlive, ...(options.activityInterceptors ?? [])] },
   });
+}
+
+/** The activities, with the activities that read files or call judges bound to this worker's settings. */
+function activitiesWith(settings: WorkerSettings): typeof activities {
+  return {
+    ...activities,
+    awaitRollouts: (input) => activities.awaitRollouts(input, settings),
+    prepareStep: (input) => activities.prepareStep(input, settings),
+    scoreChunk: (input) => activities.scoreChunk(input, settings),
+  };
 }

@@ -5,7 +5,7 @@ import { parseRunConfig } from '../../src/config/run-config';
 import { ConfigError } from '../../src/config/validation-error';
 import { stepRolloutFile } from '../../src/run-layout';
 import { readManifest } from '../../src/steps/checkpoint';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
@@ -42,6 +42,29 @@ const CASES: [string, Record<string, unknown>][] = [
   ['maxChunksInFlight', { maxChunksInFlight: 5000 }],
   ['outputDir', { outputDir: '' }],
   ['(root)', { stpes: 3 }],
+  // Configs that parse but could never run as written.
+  ['budgetUsd', { judge: bedrock, budgetUsd: 5, prices: { other: { inputPerMTok: 1, outputPerMTok: 1 } } }],
+  ['scoring.heartbeatSeconds', { scoring: { startToCloseSeconds: 60, heartbeatSeconds: 90 } }],
+  ['judge.requestTimeoutMs', { judge: { ...bedrock, requestTimeoutMs: 120_000, maxAttempts: 5 }, scoring: { startToCloseSeconds: 300 } }],
+  ['review.samples', { review: { everySteps: 1, samples: 0 } }],
+  ['review.everySteps', { steps: 3, review: { everySteps: 4, samples: 2 } }],
+  ['review.agreementFloor', { review: { agreementFloor: 0.8 } }],
+  ['review.agreementFloor', { judge: { ...bedrock, mode: 'preference' }, review: { agreementFloor: 0.8, maxFlaggedPerStep: 0 } }],
+  ['runId', { runId: '..' }],
+  ['runId', { runId: '.' }],
+  ['runId', { runId: 'a/../../etc' }],
+];
+
+/** Neighbours of the cases above that can run, so the checks do not overreach. */
+const RUNNABLE: [string, Record<string, unknown>][] = [
+  ['a budget with a price for the judge model', { judge: bedrock, budgetUsd: 5, prices: { m: { inputPerMTok: 1, outputPerMTok: 1 } } }],
+  ['a budget with the offline judge (it costs nothing)', { budgetUsd: 5 }],
+  ['a heartbeat equal to start-to-close', { scoring: { startToCloseSeconds: 60, heartbeatSeconds: 60 } }],
+  ['request timeout × attempts that just fit', { judge: { ...bedrock, requestTimeoutMs: 60_000, maxAttempts: 5 }, scoring: { startToCloseSeconds: 300 } }],
+  ['only flagged samples, no periodic ones', { review: { everySteps: 0, lowConfidenceMargin: 0.1, agreementFloor: 0.8 } }],
+  ['preference mode: inconsistent judgements are reviewed', { judge: { ...bedrock, mode: 'preference' }, review: { agreementFloor: 0.8 } }],
+  ['a review on the last step', { steps: 3, review: { everySteps: 3, samples: 2, agreementFloor: 0.8 } }],
+  ['a run id with dots inside', { runId: 'run.v2..b' }],
 ];
 
 describe('bad config: every field wrong in turn is named', () => {
@@ -55,6 +78,34 @@ describe('bad config: every field wrong in turn is named', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const issues = (error as ConfigError).issues;
     expect(issues.some((line) => line.startsWith(`${field}: `)), issues.join('\n')).toBe(true);
+  });
+});
+
+describe('configs near the bad ones', () => {
+  it.each(RUNNABLE)('%s validates', (_, patch) => {
+    expect(() => parseRunConfig({ ...base, ...patch })).not.toThrow();
+  });
+});
+
+describe('a workflow id that is not a safe folder name', () => {
+  it('is refused when it would name the output folder, and accepted with runId set', async () => {
+    const dir = await tempDir();
+    const rollouts = join(dir, 'rollouts');
+    await writeSteps(rollouts, 1, 2);
+    const unsafe = `../escape-${Date.now()}`;
+    await withWorker(async ({ client, taskQueue }) => {
+      const config = { steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir: join(dir, 'out') };
+      const failure = await client.workflow
+        .execute('rftRun', { taskQueue, workflowId: unsafe, args: [config] })
+        .then(() => undefined, (err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
+      expect(failure).toMatch(/workflow id "\.\.\/escape-\d+" is not a safe folder name.*set runId/s);
+      const ok = await client.workflow.execute('rftRun', {
+        taskQueue,
+        workflowId: `${unsafe}-named`,
+        args: [{ ...config, runId: 'escape-named' }],
+      });
+      expect(ok).toMatchObject({ runId: 'escape-named', status: 'completed', stepsDone: 1 });
+    });
   });
 });
 
@@ -84,7 +135,8 @@ describe('bad rollout lines', () => {
       client.workflow.execute('rftRun', {
         taskQueue,
         workflowId,
-        args: [{ steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir: join(dir, 'out') }],
+        // Five of nine lines are bad on purpose: above the default 10 % the step would pause.
+        args: [{ steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir: join(dir, 'out'), quarantine: { maxShare: 0.6 } }],
       }),
     );
     expect(result.lastStep).toMatchObject({ count: 4, quarantined: 5, scored: 4 });

@@ -19,6 +19,7 @@ import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers
 import { tempDir, writeSteps } from '../helpers/fixtures';
 import { killChildren, retriedActivities, spawnDevServer, waitForServer, type Child } from '../helpers/processes';
 import { readRunRecords } from '../helpers/run-records';
+import { testWorkerSettings } from '../helpers/worker-settings';
 
 // The worker runs in this process: keep its warnings (connection trouble) for the report.
 const workerWarnings: string[] = [];
@@ -118,6 +119,7 @@ describe('server crash', () => {
         connection: nativeConnection,
         taskQueue,
         workflowBundle: { codePath: inject('workflowBundlePath') },
+        settings: testWorkerSettings(),
       });
       running = worker.run().catch((err: unknown) => {
         workerFailure = err;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Connection, type WorkflowHandle } from '@temporalio/client';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { TEST_WORKER_ENV } from './worker-settings';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const KEEP_OUTPUT_CHARS = 20_000;
@@ -71,7 +72,7 @@ export async function killChildren(): Promise<void> {
 export function spawnWorker(env: Record<string, string>): Child & { ready: Promise<void> } {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
     cwd: REPO,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...TEST_WORKER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const child = track(`worker ${proc.pid}`, proc);

@@ -3,6 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createArbiterWorker } from '../../src/worker/create-worker';
+import type { WorkerSettings } from '../../src/worker/worker-settings';
+import { testWorkerSettings } from './worker-settings';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
 if (!(globalThis as { arbiterRuntimeInstalled?: boolean }).arbiterRuntimeInstalled) {
@@ -22,7 +24,7 @@ export interface TemporalTestContext {
  */
 export async function withWorker<T>(
   body: (ctx: TemporalTestContext) => Promise<T>,
-  options: { activityInterceptors?: ActivityInterceptorsFactory[] } = {},
+  options: { settings?: WorkerSettings; activityInterceptors?: ActivityInterceptorsFactory[] } = {},
 ): Promise<T> {
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
@@ -34,6 +36,7 @@ export async function withWorker<T>(
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
       activityInterceptors: options.activityInterceptors,
+      settings: options.settings ?? testWorkerSettings(),
     });
     const client = new Client({ connection });
     return await worker.runUntil(body({ client, taskQueue, worker }));

@@ -8,6 +8,10 @@ import { stepRolloutFile } from '../../src/run-layout';
 import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL } from '../helpers/fake-bedrock-env';
 import { rollout, tempDir } from '../helpers/fixtures';
+import { withWorker } from '../helpers/temporal';
+import { TEST_WORKER_ENV } from '../helpers/worker-settings';
+import { waitFor } from '../helpers/wait-for';
+import { reviewItemsQuery } from '../../workflows/human-review';
 
 const SECRET_KEY = `wJalrXUtnFEMI/K7MDENG/${randomUUID()}`;
 const ACCESS_KEY = 'AKIAARBITERTESTKEY01';
@@ -51,6 +55,7 @@ describe('security', () => {
     worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
       env: {
         ...process.env,
+        ...TEST_WORKER_ENV,
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         ARBITER_TASK_QUEUE: taskQueue,
         AWS_ENDPOINT_URL_BEDROCK_RUNTIME: fake.url,
@@ -96,4 +101,42 @@ describe('security', () => {
       await connection.close();
     }
   }, 180_000);
+
+  it('keeps rollout text out of the histories of a run with review on and of its review children', async () => {
+    const dir = await tempDir();
+    const rolloutsDir = join(dir, 'rollouts');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(rolloutsDir, { recursive: true });
+    const markers: string[] = [];
+    for (const step of [1, 2]) {
+      const lines = Array.from({ length: 6 }, (_, i) => {
+        const [p, r, ref] = ['P', 'R', 'F'].map((k) => `${k}MARK-${step}-${i}-${randomUUID()}`);
+        markers.push(p!, r!, ref!);
+        return JSON.stringify(rollout(`s${step}-${i}`, { prompt: `Clause ${p}`, response: `High risk ${r}, leaving no continuity`, reference: `Risky ${ref}` }));
+      });
+      await writeFile(stepRolloutFile(rolloutsDir, step), lines.join('\n') + '\n');
+    }
+    const workflowId = `security-review-${Date.now()}`;
+    await withWorker(async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start('rftRun', {
+        taskQueue,
+        workflowId,
+        args: [{ steps: 2, rollouts: { type: 'directory', path: rolloutsDir }, outputDir: join(dir, 'out'), review: { everySteps: 1, samples: 3 } }],
+      });
+      expect(await handle.result()).toMatchObject({ status: 'completed', stepsDone: 2 });
+      const histories = [await handle.fetchHistory()];
+      for (const step of [1, 2]) {
+        const review = client.workflow.getHandle(`${workflowId}-review-${step}`);
+        // The review is in use: its items are there to answer.
+        const state = await waitFor(() => review.query(reviewItemsQuery), (s) => s.items.length === 3);
+        expect(state.items.map((i) => i.rolloutId).every((id) => id.startsWith(`s${step}-`))).toBe(true);
+        histories.push(await review.fetchHistory());
+        await review.terminate('test over');
+      }
+      const text = histories.map((h) => strings(h).join('\n')).join('\n');
+      expect(text).toContain('humanReview');
+      const leaked = markers.filter((m) => text.includes(m));
+      expect(leaked, 'rollout text is in the run or review histories').toEqual([]);
+    });
+  }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -11,6 +12,7 @@ import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 import { runChain } from '../helpers/run-chain';
 import { waitFor } from '../helpers/wait-for';
+import { testWorkerSettings } from '../helpers/worker-settings';
 
 describe('human review', () => {
   it('sends samples to a review child every K steps and tracks judge-human agreement', async () => {
@@ -36,7 +38,11 @@ describe('human review', () => {
       const review = client.workflow.getHandle(`${workflowId}-review-2`);
       const state = await review.query(reviewItemsQuery);
       expect(state.items).toHaveLength(3);
-      expect(state.items.every((i) => i.step === 2 && i.why === 'sampled' && i.response.length > 0)).toBe(true);
+      expect(state.items.every((i) => i.step === 2 && i.why === 'sampled' && i.response === undefined)).toBe(true);
+      // The texts are in the step's review file, not in the workflow.
+      const stored = JSON.parse(await readFile(state.file!, 'utf8')) as { itemId: string; response: string }[];
+      expect(stored.map((s) => s.itemId)).toEqual(state.items.map((i) => i.itemId));
+      expect(stored.every((s) => s.response.length > 0)).toBe(true);
 
       const [first, second, third] = state.items;
       const agree = await review.executeUpdate(submitReviewUpdate, { args: [{ itemId: first!.itemId, verdict: first!.judgePass ? 'pass' : 'fail' }] });
@@ -99,7 +105,7 @@ describe('continue-as-new', () => {
     const connection = await Connection.connect({ address: server.address });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     try {
-      const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: 'suggested', workflowBundle: { codePath: inject('workflowBundlePath') } });
+      const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: 'suggested', workflowBundle: { codePath: inject('workflowBundlePath') }, settings: testWorkerSettings() });
       const client = new Client({ connection });
       const workflowId = `suggested-${Date.now()}`;
       const handle = await client.workflow.start('rftRun', {

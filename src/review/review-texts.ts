@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import type { ReviewItem, ReviewItemRef, ReviewItemTexts } from './review-item';
+
+type Shown = ReviewItemRef & Partial<ReviewItemTexts>;
+
+/**
+ * Gives a review's items their texts from the step's `review.json` (the workflow only holds ids
+ * and facts). Items that already carry texts (reviews started before items went by reference)
+ * keep them. When the file cannot be read here, `missing` says where it is and why.
+ */
+export async function withReviewTexts<T extends Shown>(
+  items: T[],
+  file: string | undefined,
+): Promise<{ items: T[]; missing: string | undefined }> {
+  if (file === undefined || items.every((i) => i.response !== undefined)) return { items, missing: undefined };
+  let stored: ReviewItem[];
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8')) as ReviewItem[];
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return { items, missing: `the texts are in ${file} on the workers' filesystem, which cannot be read here (${why})` };
+  }
+  const byId = new Map(stored.map((s) => [s.itemId, s]));
+  return {
+    items: items.map((item) => {
+      const s = byId.get(item.itemId);
+      if (!s || item.response !== undefined) return item;
+      return { ...item, prompt: s.prompt, response: s.response, reference: s.reference, rationale: s.rationale };
+    }),
+    missing: undefined,
+  };
+}
