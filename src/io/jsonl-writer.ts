@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
+import { fsyncDir, fsyncFile, mkdirDurable } from './durable';
 
 /**
  * Streams JSON lines into a temp file and renames it into place on `commit()`, so a crash
- * mid-write leaves no half file under the real name. Respects backpressure.
+ * mid-write leaves no half file under the real name, and a committed file survives power loss
+ * (file fsynced before the rename, folder after). Respects backpressure.
  */
 export class AtomicJsonlWriter {
   private stream: WriteStream | undefined;
@@ -21,7 +23,7 @@ export class AtomicJsonlWriter {
   /** Writes one line; returns the byte offset at which it starts. */
   async write(value: unknown): Promise<number> {
     if (!this.stream) {
-      await mkdir(dirname(this.path), { recursive: true });
+      await mkdirDurable(dirname(this.path));
       this.stream = createWriteStream(this.tmp);
     }
     const line = JSON.stringify(value) + '\n';
@@ -34,12 +36,14 @@ export class AtomicJsonlWriter {
 
   async commit(): Promise<void> {
     if (!this.stream) {
-      await mkdir(dirname(this.path), { recursive: true });
+      await mkdirDurable(dirname(this.path));
       this.stream = createWriteStream(this.tmp);
     }
     const stream = this.stream;
     await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await fsyncFile(this.tmp);
     await rename(this.tmp, this.path);
+    await fsyncDir(dirname(this.path));
   }
 
   async abort(): Promise<void> {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { z } from 'zod';
 import { RolloutSchema } from '../config/rollout';
 import { RewardRecordSchema, type RewardRecord } from '../config/reward-record';
+import { appendDurably } from '../io/append-durably';
 import { writeFileAtomic } from '../io/atomic-write';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
@@ -141,16 +142,6 @@ export async function appendRunEnd(layout: RunLayout, end: RunEndLine['end']): P
 /** The step lines of a run's manifest, in step order. */
 export async function readManifest(path: string): Promise<ManifestLine[]> {
   return (await readManifestFile(path)).lines.filter((l): l is ManifestLine => 'step' in l);
-}
-
-async function appendDurably(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'a');
-  try {
-    await handle.appendFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** The manifest's lines; `torn` when a crash cut its last append short (that line never counted). */
