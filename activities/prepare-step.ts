@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { RunLayout } from '../src/run-layout';
+import type { RunConfig } from '../src/config/run-config';
+import type { Execution } from '../src/run-owner';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
+import { ownedRunDir } from './owned-run-dir';
 
 export interface PrepareStepInput {
   outputDir: string;
@@ -12,18 +14,23 @@ export interface PrepareStepInput {
   maxChunks: number;
   /** Preference mode compares rollouts of one prompt: keep each group inside one chunk. */
   groupForPreference: boolean;
+  /** What the batch will be scored with: part of its key, so another judge never resumes these results. */
+  scoring?: Pick<RunConfig, 'judge' | 'rewards' | 'fallback'>;
+  execution?: Execution;
 }
 
 /** Validates and chunks a step's rollouts; bad lines go to quarantine with their line numbers. */
 export async function prepareStep(input: PrepareStepInput): Promise<BatchInfo> {
+  const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
   try {
     return await prepareBatch({
       source: input.file,
-      layout: RunLayout.of(input.outputDir, input.runId),
+      layout,
       step: input.step,
       chunkSize: input.chunkSize,
       maxChunks: input.maxChunks,
       groupForPreference: input.groupForPreference,
+      scoring: input.scoring,
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -1,8 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
 import { buildJudge, judgeCacheDir } from '../src/engine/build-judge';
-import { RunLayout } from '../src/run-layout';
+import type { Execution } from '../src/run-owner';
 import { JudgeAuthError, scoreChunk as score, type ChunkResult } from '../src/steps/score-chunk';
+import { finalFailure, ownedRunDir } from './owned-run-dir';
 
 export interface ScoreChunkInput {
   outputDir: string;
@@ -13,6 +14,9 @@ export interface ScoreChunkInput {
   rewards: RunConfig['rewards'];
   fallback: RunConfig['fallback'];
   cache: boolean;
+  /** The batch key prepareStep returned. */
+  batch?: string;
+  execution?: Execution;
 }
 
 /** Heartbeats come at least this often, and three times per heartbeat timeout. */
@@ -21,6 +25,7 @@ const MAX_HEARTBEAT_INTERVAL_MS = 5000;
 /** Judges one chunk of a step, heartbeating how far it got. */
 export async function scoreChunk(input: ScoreChunkInput): Promise<ChunkResult> {
   const ctx = Context.current();
+  const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
   let progress = { done: 0, total: 0 };
   // Heartbeat on a timer too: a slow judge call, or a wait for the shared quota, must not look
   // like a dead worker, whatever heartbeat timeout the run chose.
@@ -29,10 +34,11 @@ export async function scoreChunk(input: ScoreChunkInput): Promise<ChunkResult> {
   const judge = await buildJudge(input.judge, { cacheDir: input.cache ? judgeCacheDir(input.outputDir) : undefined });
   try {
     return await score({
-      layout: RunLayout.of(input.outputDir, input.runId),
+      layout,
       runId: input.runId,
       step: input.step,
       chunk: input.chunk,
+      batch: input.batch,
       judge,
       rewards: input.rewards,
       fallback: input.fallback,
@@ -44,7 +50,7 @@ export async function scoreChunk(input: ScoreChunkInput): Promise<ChunkResult> {
     });
   } catch (err) {
     if (err instanceof JudgeAuthError) throw ApplicationFailure.nonRetryable(err.message, 'JudgeAuthError');
-    throw err;
+    throw finalFailure(err);
   } finally {
     clearInterval(timer);
     await judge.close();

@@ -4,6 +4,7 @@ import type { RunConfig } from '../src/config/run-config';
 import type { ReviewItem } from '../src/review/review-item';
 import type { StepSummary } from '../src/steps/step-summary';
 import { boundedAll } from './bounded-all';
+import { currentExecution } from './execution';
 
 export interface StepOutcome {
   summary: StepSummary;
@@ -47,7 +48,7 @@ export async function scoreStep(
   source: { file: string; inline: boolean },
   onScoring: () => void,
 ): Promise<StepOutcome> {
-  const where = { outputDir: config.outputDir, runId, step };
+  const where = { outputDir: config.outputDir, runId, step, execution: currentExecution() };
   const { prepareStep, scoreChunk, checkpointStep } = configured(config);
   const file =
     config.rollouts.type === 'directory'
@@ -64,6 +65,7 @@ export async function scoreStep(
     chunkSize: config.chunkSize,
     maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',
+    scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
   });
 
   const review = config.review;
@@ -75,6 +77,7 @@ export async function scoreStep(
       scoreChunk({
         ...where,
         chunk,
+        batch: batch.key,
         judge: config.judge,
         rewards: config.rewards,
         fallback: config.fallback,
@@ -85,6 +88,7 @@ export async function scoreStep(
     checkpointStep({
       ...where,
       chunkCount: batch.chunkCount,
+      batch: batch.key,
       quarantined: batch.quarantined,
       price: config.judge.provider === 'offline-heuristic' ? undefined : config.prices[config.judge.model],
       returnRewards: source.inline,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -13,6 +13,7 @@ import { fsyncDir, fsyncFile, mkdirDurable } from './durable';
 export class AtomicJsonlWriter {
   private stream: WriteStream | undefined;
   private readonly tmp: string;
+  private readonly hash = createHash('sha256');
   bytes = 0;
   lines = 0;
 
@@ -30,8 +31,14 @@ export class AtomicJsonlWriter {
     const offset = this.bytes;
     this.bytes += Buffer.byteLength(line);
     this.lines++;
+    this.hash.update(line);
     if (!this.stream.write(line)) await once(this.stream, 'drain');
     return offset;
+  }
+
+  /** The sha256 of what was written so far. */
+  sha256(): string {
+    return this.hash.copy().digest('hex');
   }
 
   async commit(): Promise<void> {
