@@ -59,3 +59,11 @@ export class RunLayout {
 export function stepRolloutFile(dir: string, step: number): string {
   return join(dir, `step-${RunLayout.stepName(step)}.jsonl`);
 }
+
+/**
+ * The marker a trainer creates once the step's file is closed: until it exists the step file is
+ * not read, however complete it looks. It may hold the file's line count, which is then checked.
+ */
+export function stepReadyFile(dir: string, step: number): string {
+  return join(dir, `step-${RunLayout.stepName(step)}.ready`);
+}
