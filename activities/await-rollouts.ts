@@ -1,6 +1,8 @@
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { stepRolloutFile } from '../src/run-layout';
+import { stepReadyFile, stepRolloutFile } from '../src/run-layout';
+import { checkStepFile } from '../src/steps/step-readiness';
 import { checkRolloutDir, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/worker/worker-settings';
 
 export interface AwaitRolloutsInput {
@@ -12,8 +14,10 @@ export interface AwaitRolloutsInput {
 const POLL_MS = 1000;
 
 /**
- * Waits for the trainer's rollout file of a step, heartbeating so the wait shows in the Web UI
- * and a dead worker is noticed. Its own activity, so a run can be cancelled while it waits.
+ * Waits until the trainer marks a step ready (`step-NNNNNN.ready`, created after the step file
+ * is closed), heartbeating so the wait shows in the Web UI and a dead worker is noticed. The
+ * step file alone proves nothing: a trainer may still be writing it. Its own activity, so a run
+ * can be cancelled while it waits.
  */
 export async function awaitRollouts(input: AwaitRolloutsInput, settings: WorkerSettings = workerSettingsFromEnv()): Promise<string> {
   const ctx = Context.current();
@@ -25,20 +29,36 @@ export async function awaitRollouts(input: AwaitRolloutsInput, settings: WorkerS
     throw err;
   }
   const file = stepRolloutFile(input.directory, input.step);
+  const marker = stepReadyFile(input.directory, input.step);
   const deadline = Date.now() + input.waitTimeoutSeconds * 1000;
   for (;;) {
+    let stated: string;
     try {
-      await access(file);
-      return file;
-    } catch {
-      if (Date.now() > deadline) {
-        throw ApplicationFailure.nonRetryable(
-          `no rollout file ${file} after ${input.waitTimeoutSeconds} s (rollouts.waitTimeoutSeconds)`,
-          'RolloutsMissing',
-        );
-      }
-      ctx.heartbeat({ waitingFor: file });
+      stated = await readFile(marker, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if (Date.now() > deadline) throw await notReady(file, marker, input.waitTimeoutSeconds);
+      ctx.heartbeat({ waitingFor: marker });
       await ctx.sleep(POLL_MS);
+      continue;
     }
+    const problem = await checkStepFile(file, marker, stated);
+    // The trainer said the file is finished: what is wrong with it will not change by waiting.
+    if (problem) throw ApplicationFailure.nonRetryable(problem.message, problem.type);
+    return file;
   }
+}
+
+async function notReady(file: string, marker: string, seconds: number): Promise<ApplicationFailure> {
+  const exists = await access(file).then(
+    () => true,
+    () => false,
+  );
+  const hint = exists
+    ? `${basename(file)} is there but ${basename(marker)} is not: a trainer creates ${basename(marker)} once it has closed ${basename(file)}`
+    : `the trainer writes ${basename(file)}, closes it, then creates ${basename(marker)}`;
+  return ApplicationFailure.nonRetryable(
+    `step not ready after ${seconds} s (rollouts.waitTimeoutSeconds): no ${marker}; ${hint}`,
+    'RolloutsMissing',
+  );
 }

@@ -1,7 +1,8 @@
-import { RunLayout } from '../src/run-layout';
 import type { ReviewPolicy } from '../src/review/review-picker';
 import { ApplicationFailure } from '@temporalio/activity';
+import type { Execution } from '../src/run-owner';
 import { ChunkResultsIncomplete, checkpointStep as checkpoint, type CheckpointResult } from '../src/steps/checkpoint';
+import { finalFailure, ownedRunDir } from './owned-run-dir';
 
 export interface CheckpointStepInput {
   outputDir: string;
@@ -14,6 +15,9 @@ export interface CheckpointStepInput {
   returnRewards: boolean;
   review: ReviewPolicy;
   workflowId: string;
+  /** The batch key prepareStep returned. */
+  batch?: string;
+  execution?: Execution;
 }
 
 /** Writes the step's reward artifact and manifest line; the step is done only after this. */
@@ -22,18 +26,20 @@ export async function checkpointStep(input: CheckpointStepInput): Promise<Checkp
     return await checkpointOnce(input);
   } catch (err) {
     if (err instanceof ChunkResultsIncomplete) throw ApplicationFailure.nonRetryable(err.message, err.name);
-    throw err;
+    throw finalFailure(err);
   }
 }
 
-function checkpointOnce(input: CheckpointStepInput): Promise<CheckpointResult> {
+async function checkpointOnce(input: CheckpointStepInput): Promise<CheckpointResult> {
   return checkpoint({
-    layout: RunLayout.of(input.outputDir, input.runId),
+    layout: await ownedRunDir(input.outputDir, input.runId, input.execution),
     step: input.step,
     chunkCount: input.chunkCount,
     quarantined: input.quarantined,
     price: input.price,
     returnRewards: input.returnRewards,
     review: input.review,
+    batch: input.batch,
+    execution: input.execution,
   });
 }

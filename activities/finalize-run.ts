@@ -1,5 +1,6 @@
-import { RunLayout } from '../src/run-layout';
+import type { Execution } from '../src/run-owner';
 import { appendRunEnd } from '../src/steps/checkpoint';
+import { ownedRunDir } from './owned-run-dir';
 
 export interface FinalizeRunInput {
   outputDir: string;
@@ -8,11 +9,12 @@ export interface FinalizeRunInput {
   reason: string | undefined;
   stepsDone: number;
   totals: Record<string, number>;
+  execution?: Execution;
 }
 
 /** Writes the manifest's closing line, so a reader knows the run ended and how. */
 export async function finalizeRun(input: FinalizeRunInput): Promise<void> {
-  await appendRunEnd(RunLayout.of(input.outputDir, input.runId), {
+  await appendRunEnd(await ownedRunDir(input.outputDir, input.runId, input.execution), {
     status: input.status,
     reason: input.reason,
     stepsDone: input.stepsDone,

@@ -1,8 +1,10 @@
 import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import { RunLayout } from '../src/run-layout';
+import type { RunConfig } from '../src/config/run-config';
+import type { Execution } from '../src/run-owner';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/worker/worker-settings';
+import { ownedRunDir } from './owned-run-dir';
 
 export interface PrepareStepInput {
   outputDir: string;
@@ -14,11 +16,14 @@ export interface PrepareStepInput {
   maxChunks: number;
   /** Preference mode compares rollouts of one prompt: keep each group inside one chunk. */
   groupForPreference: boolean;
+  /** What the batch will be scored with: part of its key, so another judge never resumes these results. */
+  scoring?: Pick<RunConfig, 'judge' | 'rewards' | 'fallback'>;
+  execution?: Execution;
 }
 
 /** Validates and chunks a step's rollouts; bad lines go to quarantine with their line numbers. */
 export async function prepareStep(input: PrepareStepInput, settings: WorkerSettings = workerSettingsFromEnv()): Promise<BatchInfo> {
-  const layout = RunLayout.of(input.outputDir, input.runId);
+  const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
   try {
     // A path comes from a run config or an Update: only folders the worker's operator allows
     // are read (plus the run's inbox, where the worker stages inline rollouts itself).
@@ -30,6 +35,7 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
       chunkSize: input.chunkSize,
       maxChunks: input.maxChunks,
       groupForPreference: input.groupForPreference,
+      scoring: input.scoring,
     });
   } catch (err) {
     if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);

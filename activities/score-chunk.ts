@@ -1,9 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
 import { buildJudge, judgeCacheDir } from '../src/engine/build-judge';
-import { RunLayout } from '../src/run-layout';
+import type { Execution } from '../src/run-owner';
 import { JudgeAuthError, scoreChunk as score, type ChunkResult } from '../src/steps/score-chunk';
 import { checkJudgeUrl, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/worker/worker-settings';
+import { finalFailure, ownedRunDir } from './owned-run-dir';
 
 export interface ScoreChunkInput {
   outputDir: string;
@@ -14,6 +15,9 @@ export interface ScoreChunkInput {
   rewards: RunConfig['rewards'];
   fallback: RunConfig['fallback'];
   cache: boolean;
+  /** The batch key prepareStep returned. */
+  batch?: string;
+  execution?: Execution;
 }
 
 /** Heartbeats come at least this often, and three times per heartbeat timeout. */
@@ -31,6 +35,7 @@ export async function scoreChunk(input: ScoreChunkInput, settings: WorkerSetting
     }
   }
   const ctx = Context.current();
+  const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
   let progress = { done: 0, total: 0 };
   // Heartbeat on a timer too: a slow judge call, or a wait for the shared quota, must not look
   // like a dead worker, whatever heartbeat timeout the run chose.
@@ -39,10 +44,11 @@ export async function scoreChunk(input: ScoreChunkInput, settings: WorkerSetting
   const judge = await buildJudge(input.judge, { cacheDir: input.cache ? judgeCacheDir(input.outputDir) : undefined });
   try {
     return await score({
-      layout: RunLayout.of(input.outputDir, input.runId),
+      layout,
       runId: input.runId,
       step: input.step,
       chunk: input.chunk,
+      batch: input.batch,
       judge,
       rewards: input.rewards,
       fallback: input.fallback,
@@ -54,7 +60,7 @@ export async function scoreChunk(input: ScoreChunkInput, settings: WorkerSetting
     });
   } catch (err) {
     if (err instanceof JudgeAuthError) throw ApplicationFailure.nonRetryable(err.message, 'JudgeAuthError');
-    throw err;
+    throw finalFailure(err);
   } finally {
     clearInterval(timer);
     await judge.close();

@@ -1,17 +1,19 @@
 import type { Rollout } from '../src/config/rollout';
 import { writeFileAtomic } from '../src/io/atomic-write';
-import { RunLayout } from '../src/run-layout';
+import type { Execution } from '../src/run-owner';
+import { ownedRunDir } from './owned-run-dir';
 
 export interface StageRolloutsInput {
   outputDir: string;
   runId: string;
   step: number;
   rollouts: Rollout[];
+  execution?: Execution;
 }
 
 /** Writes rollouts a trainer sent inline to a file, so the step reads them like any other. */
 export async function stageRollouts(input: StageRolloutsInput): Promise<string> {
-  const path = RunLayout.of(input.outputDir, input.runId).inbox(input.step);
+  const path = (await ownedRunDir(input.outputDir, input.runId, input.execution)).inbox(input.step);
   await writeFileAtomic(path, input.rollouts.map((r) => JSON.stringify(r) + '\n').join(''));
   return path;
 }

@@ -5,12 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../src/devserver/start-dev-server';
-import { stepRolloutFile } from '../src/run-layout';
+import { stepReadyFile, stepRolloutFile } from '../src/run-layout';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -150,7 +150,7 @@ export function rolloutOf(step: number, i: number, sizes: RolloutSizes = DEFAULT
   };
 }
 
-/** Writes the trainer's `step-NNNNNN.jsonl` of `count` rollouts, streaming; returns its path and size. */
+/** Writes the trainer's `step-NNNNNN.jsonl` of `count` rollouts, streaming, then marks it ready; returns its path and size. */
 export async function writeStepFile(
   dir: string,
   step: number,
@@ -173,6 +173,7 @@ export async function writeStepFile(
   } finally {
     await file.close();
   }
+  await writeFile(stepReadyFile(dir, step), `${count}\n`);
   return { path, bytes };
 }
 

@@ -12,6 +12,10 @@ export class RunLayout {
     return String(step).padStart(6, '0');
   }
 
+  /** Which execution writes here (see run-owner.ts): another one must not. */
+  get owner(): string {
+    return join(this.runDir, 'owner.json');
+  }
   get manifest(): string {
     return join(this.runDir, 'manifest.jsonl');
   }
@@ -38,12 +42,28 @@ export class RunLayout {
   chunkIndex(step: number): string {
     return join(this.work(step), 'chunks.json');
   }
-  chunkRewards(step: number, chunk: number): string {
-    return join(this.work(step), `chunk-${String(chunk).padStart(5, '0')}.rewards.jsonl`);
+  /** Names the batch now in the work folder and the scoring config it is judged with. */
+  batchKey(step: number): string {
+    return join(this.work(step), 'batch.key');
+  }
+  /**
+   * A chunk's partial results, named for the batch they score: an attempt working on another
+   * batch (an earlier preparation of the step) can neither resume from nor append to them.
+   */
+  chunkRewards(step: number, chunk: number, batchKey: string): string {
+    return join(this.work(step), `chunk-${String(chunk).padStart(5, '0')}.${batchKey.slice(0, 16)}.rewards.jsonl`);
   }
 }
 
 /** The trainer's file for a step, in a directory rollout source. */
 export function stepRolloutFile(dir: string, step: number): string {
   return join(dir, `step-${RunLayout.stepName(step)}.jsonl`);
+}
+
+/**
+ * The marker a trainer creates once the step's file is closed: until it exists the step file is
+ * not read, however complete it looks. It may hold the file's line count, which is then checked.
+ */
+export function stepReadyFile(dir: string, step: number): string {
+  return join(dir, `step-${RunLayout.stepName(step)}.ready`);
 }

@@ -39,6 +39,7 @@ import {
   type ControlReply,
   type StepRewards,
 } from './definitions';
+import { currentExecution } from './execution';
 import { humanReview } from './human-review';
 import type { RunProgress } from './progress';
 import { report } from './report';
@@ -170,7 +171,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     submitRolloutsUpdate,
     async (request) => {
       const { step, rollouts, path } = SubmitRolloutsRequestSchema.parse(request);
-      const file = rollouts ? await stageRollouts(config, { outputDir: config.outputDir, runId, step, rollouts }) : path!;
+      const file = rollouts ? await stageRollouts(config, { outputDir: config.outputDir, runId, step, rollouts, execution: currentExecution() }) : path!;
       submissions.set(step, { file, inline: rollouts !== undefined });
       await condition(() => results.has(step) || ended);
       const result = results.get(step);
@@ -374,7 +375,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     progress.status = status;
     progress.reason = reason;
     progress.currentStep = undefined;
-    await finalizeRun(config, { outputDir: config.outputDir, runId, status, reason, stepsDone: progress.stepsDone, totals: progress.totals });
+    await finalizeRun(config, { outputDir: config.outputDir, runId, status, reason, stepsDone: progress.stepsDone, totals: progress.totals, execution: currentExecution() });
     report(progress);
   }
 

@@ -6,6 +6,7 @@ import type { StepSummary } from '../src/steps/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
 import { runActivities } from './activity-policies';
 import { boundedAll } from './bounded-all';
+import { currentExecution } from './execution';
 
 export interface StepOutcome {
   summary: StepSummary;
@@ -41,7 +42,7 @@ export async function scoreStep(
   source: { file: string; inline: boolean },
   onScoring: () => void,
 ): Promise<StepOutcome | RefusedStep> {
-  const where = { outputDir: config.outputDir, runId, step };
+  const where = { outputDir: config.outputDir, runId, step, execution: currentExecution() };
   const { awaitRollouts, prepareStep, scoreChunk, checkpointStep } = runActivities(config);
   const file =
     config.rollouts.type === 'directory'
@@ -58,6 +59,7 @@ export async function scoreStep(
     chunkSize: config.chunkSize,
     maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',
+    scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
   });
   const refused = quarantineRefusal(config, runId, batch);
   // Histories recorded before this guard scored such steps; they must replay as they ran.
@@ -72,6 +74,7 @@ export async function scoreStep(
       scoreChunk({
         ...where,
         chunk,
+        batch: batch.key,
         judge: config.judge,
         rewards: config.rewards,
         fallback: config.fallback,
@@ -82,6 +85,7 @@ export async function scoreStep(
     checkpointStep({
       ...where,
       chunkCount: batch.chunkCount,
+      batch: batch.key,
       quarantined: batch.quarantined,
       price: config.judge.provider === 'offline-heuristic' ? undefined : config.prices[config.judge.model],
       returnRewards: source.inline,

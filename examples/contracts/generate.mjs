@@ -24,4 +24,6 @@ for (let step = 1; step <= steps; step++) {
   });
   const name = `examples/contracts/rollouts/step-${String(step).padStart(6, '0')}.jsonl`;
   writeFileSync(name, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  // The step is ready for Arbiter only once its marker exists, written after the file is closed.
+  writeFileSync(name.replace(/\.jsonl$/, '.ready'), `${lines.length}\n`);
 }

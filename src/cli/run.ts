@@ -42,7 +42,7 @@ export function runCommand(): Command {
       .command('start')
       .description('start a run from a YAML or JSON config')
       .argument('<config>', 'run config file (.yaml, .yml or .json)')
-      .option('--id <workflowId>', 'workflow id (default: runId of the config, else run-<timestamp>)')
+      .option('--id <workflowId>', 'workflow id, also the run folder\'s name (default: runId of the config, else run-<timestamp>); must equal runId if the config sets one')
       .addOption(new Option('--task-queue <name>', 'task queue of the workers').env('ARBITER_TASK_QUEUE').default('arbiter'))
       .addHelpText(
         'after',
@@ -53,6 +53,14 @@ export function runCommand(): Command {
   ).action(async (file: string, opts: ConnectionFlags & { id?: string; taskQueue: string }) => {
     const { input, config, warnings } = await loadRunConfig(file);
     for (const warning of warnings) console.error(warning);
+    if (opts.id !== undefined && config.runId !== undefined && opts.id !== config.runId) {
+      // The run's folder is named by runId: a run known as one id but writing under another is how two runs end up in one folder.
+      throw new CliError(
+        `--id ${opts.id} disagrees with runId ${config.runId} in ${file}: the run's folder is <outputDir>/<runId>; ` +
+          'drop --id (the run is then started as runId), or change or remove runId in the config',
+        EXIT_INVALID,
+      );
+    }
     const workflowId = opts.id ?? config.runId ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     if (config.runId === undefined) checkUsableAsRunId(workflowId);
     await withTemporal(opts, async (t) => {

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fsyncDir, mkdirDurable } from './durable';
 
 /**
  * Writes a file so that readers see either the old content or the whole new one, never a
- * torn write: write a sibling temp file, fsync it, rename it over the target.
+ * torn write: write a sibling temp file, fsync it, rename it over the target, fsync the folder
+ * (without that last fsync a power cut can undo the rename).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdirDurable(dirname(path));
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w');
   try {
@@ -17,4 +19,5 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await handle.close();
   }
   await rename(tmp, path);
+  await fsyncDir(dirname(path));
 }

@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { z } from 'zod';
 import { RolloutSchema } from '../config/rollout';
 import { RewardRecordSchema, type RewardRecord } from '../config/reward-record';
+import { appendDurably } from '../io/append-durably';
 import { writeFileAtomic } from '../io/atomic-write';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
 import { EXCERPT_CHARS, excerpt, reviewItemRef, type ReviewItem, type ReviewItemRef } from '../review/review-item';
 import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
 import type { RunLayout } from '../run-layout';
+import { describeExecution, RunDirTaken, sameExecution, type Execution } from '../run-owner';
+import { readBatchKey } from './batch-key';
 import { parseChunkIndex } from './prepare-batch';
 import { StepStats, type StepSummary } from './step-summary';
 
@@ -17,6 +20,10 @@ export interface ManifestLine {
   step: number;
   file: string;
   sha256: string;
+  /** The batch key (batch-key.ts) of what was scored; absent in manifests written before it existed. */
+  batch?: string;
+  /** The execution that wrote the line. */
+  execution?: Execution;
   summary: StepSummary;
 }
 
@@ -47,6 +54,8 @@ const ManifestLineSchema = z.object({
   step: z.number().int(),
   file: z.string(),
   sha256: z.string(),
+  batch: z.string().optional(),
+  execution: z.object({ workflowId: z.string(), firstRunId: z.string() }).optional(),
   summary: z.custom<StepSummary>((v) => typeof v === 'object' && v !== null),
 });
 
@@ -64,11 +73,24 @@ export async function checkpointStep(args: {
   price?: { inputPerMTok: number; outputPerMTok: number };
   returnRewards?: boolean;
   review?: ReviewPolicy;
+  /** The batch key from prepareBatch; without it, the one in the step's work folder. */
+  batch?: string;
+  execution?: Execution;
 }): Promise<CheckpointResult> {
   const { layout, step } = args;
   const { lines, torn } = await readManifestFile(layout.manifest);
   const already = lines.find((m): m is ManifestLine => 'step' in m && m.step === step);
-  if (already && (await sha256Of(layout.rewards(step))) === already.sha256) {
+  const key = args.batch ?? (await readBatchKey(layout, step).catch(() => undefined));
+  if (already && args.execution && !sameExecution(already.execution, args.execution)) {
+    // Another run's line (or one from before lines named their run): neither reuse nor overwrite it.
+    const writer = already.execution ? describeExecution(already.execution) : 'a run that did not record its id';
+    throw new RunDirTaken(
+      `${layout.manifest}: step ${step} was checkpointed by ${writer}, not by this ${describeExecution(args.execution)}: ` +
+        'give this run another id (arbiter run start --id / runId) or move that folder away',
+    );
+  }
+  const sameBatch = already !== undefined && (key === undefined || already.batch === key);
+  if (already && sameBatch && (await sha256Of(layout.rewards(step))) === already.sha256) {
     return {
       entry: already,
       file: layout.rewards(step),
@@ -78,6 +100,8 @@ export async function checkpointStep(args: {
     };
   }
 
+  // Rewards are made from this batch only: the work folder must hold it.
+  const workKey = await readBatchKey(layout, step, args.batch);
   const out = new AtomicJsonlWriter(layout.rewards(step));
   const hash = createHash('sha256');
   const stats = new StepStats();
@@ -89,7 +113,7 @@ export async function checkpointStep(args: {
   const seen = new Set<string>();
   try {
     for (let chunk = 0; chunk < args.chunkCount; chunk++) {
-      for await (const line of readLines(layout.chunkRewards(step, chunk))) {
+      for await (const line of readLines(layout.chunkRewards(step, chunk, workKey))) {
         if ('error' in line) throw new Error(`chunk ${chunk} of step ${step} has a corrupt line ${line.lineNumber}`);
         if (!line.text) continue;
         let record: RewardRecord;
@@ -120,6 +144,8 @@ export async function checkpointStep(args: {
     step,
     file: relative(layout.runDir, layout.rewards(step)),
     sha256: hash.digest('hex'),
+    batch: workKey,
+    execution: args.execution,
     summary: stats.summary(step, args.quarantined, args.price),
   };
   const last = lines.at(-1);
@@ -151,16 +177,6 @@ export async function appendRunEnd(layout: RunLayout, end: RunEndLine['end']): P
 /** The step lines of a run's manifest, in step order. */
 export async function readManifest(path: string): Promise<ManifestLine[]> {
   return (await readManifestFile(path)).lines.filter((l): l is ManifestLine => 'step' in l);
-}
-
-async function appendDurably(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'a');
-  try {
-    await handle.appendFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** The manifest's lines; `torn` when a crash cut its last append short (that line never counted). */

@@ -6,6 +6,7 @@ import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
 import { writeFileAtomic } from '../io/atomic-write';
 import type { RunLayout } from '../run-layout';
+import { batchKey } from './batch-key';
 import { groupKey } from './group-key';
 
 /** Byte range `[start, end]` (inclusive) of a chunk in the step's batch file, and its size. */
@@ -21,6 +22,8 @@ export interface BatchInfo {
   /** Quarantined lines by kind of fault, e.g. `{"broken JSON": 3, "duplicate id": 1}`. */
   quarantineReasons: Record<string, number>;
   chunkCount: number;
+  /** The batch key (batch-key.ts): chunk and checkpoint activities are bound to it. */
+  key: string;
 }
 
 export interface QuarantineLine {
@@ -44,8 +47,12 @@ export async function prepareBatch(args: {
   groupForPreference?: boolean;
   /** Chunks grow past chunkSize when a step would otherwise need more activities than this. */
   maxChunks?: number;
+  /** The config the batch will be scored with (judge, rewards, fallback): part of the batch key. */
+  scoring?: unknown;
 }): Promise<BatchInfo> {
   const { source, layout, step } = args;
+  // Until the new key is written, no chunk may take the folder's batch for the old one.
+  await rm(layout.batchKey(step), { force: true });
   // Preference mode holds the step in memory to gather groups scattered through the file.
   const groups = args.groupForPreference ? new Map<string, Rollout[]>() : undefined;
   const batch = new AtomicJsonlWriter(layout.batch(step));
@@ -119,7 +126,9 @@ export async function prepareBatch(args: {
   }
   const chunks = cutChunks(unitStarts, unitSizes, batch.bytes, effectiveChunkSize(seen.size, args.chunkSize, args.maxChunks));
   await writeFileAtomic(layout.chunkIndex(step), JSON.stringify(chunks));
-  return { step, source, lines, valid: seen.size, quarantined: quarantine.lines, quarantineReasons, chunkCount: chunks.length };
+  const key = batchKey(batch.sha256(), args.scoring);
+  await writeFileAtomic(layout.batchKey(step), key + '\n');
+  return { step, source, lines, valid: seen.size, quarantined: quarantine.lines, quarantineReasons, chunkCount: chunks.length, key };
 }
 
 /**

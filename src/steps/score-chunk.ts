@@ -10,6 +10,7 @@ import { readLines } from '../io/read-lines';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
 import { composeReward, type JudgeVerdict } from '../rewards/compose';
 import type { RunLayout } from '../run-layout';
+import { readBatchKey } from './batch-key';
 import { groupKey } from './group-key';
 import { parseChunkIndex } from './prepare-batch';
 
@@ -38,6 +39,8 @@ export interface ScoreChunkArgs {
   runId: string;
   step: number;
   chunk: number;
+  /** The batch key the workflow got from prepareStep; the work folder must still hold that batch. */
+  batch?: string;
   judge: JudgeHandle;
   rewards: RunConfig['rewards'];
   fallback: RunConfig['fallback'];
@@ -52,11 +55,12 @@ export interface ScoreChunkArgs {
  */
 export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
   const { layout, step, chunk } = args;
+  const key = await readBatchKey(layout, step, args.batch);
   const ref = parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8'))[chunk];
   if (!ref) throw new Error(`step ${step} has no chunk ${chunk}`);
   const [start, end, count] = ref;
 
-  const partialPath = layout.chunkRewards(step, chunk);
+  const partialPath = layout.chunkRewards(step, chunk, key);
   const finished = await readFinished(partialPath);
   // Rewrite what survived, dropping a line torn by a crash, before appending to it.
   await writeFileAtomic(partialPath, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));

@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { readManifest } from '../../src/steps/checkpoint';
 import { stepRolloutFile } from '../../src/run-layout';
 import type { RunProgress } from '../../workflows/progress';
-import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { arbiter, type CliResult } from './run-cli';
 
@@ -115,6 +115,7 @@ describe('arbiter run / review against a real server and worker', () => {
 
       expect((await ok(['run', 'resume', id, '--note', 'fine'])).stdout).toContain('resumed');
       await writeFile(stepRolloutFile(rollouts, 2), JSON.stringify(rollout('s2-a')) + '\n');
+      await markReady(rollouts, 2);
       await until('step 2', () => progressOf(id), (p) => p.stepsDone === 2);
 
       // Step 3 never arrives: abandon it.

@@ -5,7 +5,7 @@ import { parseRunConfig } from '../../src/config/run-config';
 import { ConfigError } from '../../src/config/validation-error';
 import { stepRolloutFile } from '../../src/run-layout';
 import { readManifest } from '../../src/steps/checkpoint';
-import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
@@ -130,6 +130,7 @@ describe('bad rollout lines', () => {
         good('ok-2'),
       ]),
     );
+    await markReady(rollouts, 1);
     const workflowId = `bad-lines-${Date.now()}`;
     const result = await withWorker(({ client, taskQueue }) =>
       client.workflow.execute('rftRun', {

@@ -5,7 +5,7 @@ import { stepRolloutFile } from '../../src/run-layout';
 import { cancelUpdate, progressQuery } from '../../workflows/definitions';
 import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { markReady, rollout, tempDir } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 
@@ -33,6 +33,8 @@ async function runWithFailures(failing: number) {
   );
   await writeFile(stepRolloutFile(join(dir, 'rollouts'), 1), lines.join('\n') + '\n');
   await writeFile(stepRolloutFile(join(dir, 'rollouts'), 2), lines.join('\n') + '\n');
+  await markReady(join(dir, 'rollouts'), 1);
+  await markReady(join(dir, 'rollouts'), 2);
   return withWorker(async ({ client, taskQueue }) => {
     const handle = await client.workflow.start('rftRun', {
       taskQueue,

@@ -33,7 +33,7 @@ async function scoreWith(faults: FaultScript, judge: Record<string, unknown> = {
   );
   await writeFile(source, lines.join('\n') + '\n');
   const layout = new RunLayout(join(dir, 'run'));
-  await prepareBatch({ source, layout, step: 1, chunkSize: 10 });
+  const { key } = await prepareBatch({ source, layout, step: 1, chunkSize: 10 });
   const config = parseRunConfig({ steps: 1, rollouts: { type: 'updates' }, fallback });
   const handle = await buildJudge(
     JudgeConfigSchema.parse({ provider: 'bedrock', model: TEST_MODEL, rubric, quota: { requestsPerMinute: 60_000, maxInFlight: 6 }, ...judge }),
@@ -43,7 +43,7 @@ async function scoreWith(faults: FaultScript, judge: Record<string, unknown> = {
   fake.setOptions({ faults });
   try {
     const result = await scoreChunk({ layout, runId: 'faults', step: 1, chunk: 0, judge: handle, rewards: config.rewards, fallback: config.fallback });
-    const records = (await readFile(layout.chunkRewards(1, 0), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const records = (await readFile(layout.chunkRewards(1, 0, key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     return { result, records: new Map(records.map((r) => [r.id, r])) };
   } finally {
     fake.setOptions({ faults: [] });

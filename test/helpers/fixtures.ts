@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rollout } from '../../src/config/rollout';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepReadyFile, stepRolloutFile } from '../../src/run-layout';
 
 export async function tempDir(prefix = 'arbiter-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -18,7 +18,12 @@ export function rollout(id: string, overrides: Partial<Rollout> = {}): Rollout {
   };
 }
 
-/** Writes `step-NNNNNN.jsonl` files of `perStep` rollouts each into `dir`; returns all ids. */
+/** Marks a step file ready, as a trainer does once the file is closed (README, Trainer exchange). */
+export async function markReady(dir: string, step: number): Promise<void> {
+  await writeFile(stepReadyFile(dir, step), '');
+}
+
+/** Writes `step-NNNNNN.jsonl` files of `perStep` rollouts each into `dir`, each marked ready; returns all ids. */
 export async function writeSteps(dir: string, steps: number, perStep: number, firstStep = 1): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const ids: string[] = [];
@@ -32,6 +37,7 @@ export async function writeSteps(dir: string, steps: number, perStep: number, fi
       lines.push(JSON.stringify({ ...good, response: i % 2 === 0 ? `${good.response} [${id}]` : `ok [${id}]` }));
     }
     await writeFile(stepRolloutFile(dir, step), lines.join('\n') + '\n');
+    await markReady(dir, step);
   }
   return ids;
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
 import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL } from '../helpers/fake-bedrock-env';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { markReady, rollout, tempDir } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { TEST_WORKER_ENV } from '../helpers/worker-settings';
 import { waitFor } from '../helpers/wait-for';
@@ -51,6 +51,7 @@ describe('security', () => {
       stepRolloutFile(rolloutsDir, 1),
       markers.map((m, i) => JSON.stringify(rollout(`r${i}`, { prompt: `Clause ${m}`, response: `High risk ${m}, leaving no continuity` }))).join('\n') + '\n',
     );
+    await markReady(rolloutsDir, 1);
 
     worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
       env: {

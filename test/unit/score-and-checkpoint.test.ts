@@ -41,28 +41,28 @@ async function setup(count: number, chunkSize: number) {
 
 describe('scoreChunk', () => {
   it('resumes after a crash: judges only what the earlier attempt did not finish', async () => {
-    const { layout } = await setup(6, 6);
+    const { layout, info } = await setup(6, 6);
     const first = new CountingJudge();
     await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(first, 1) });
     // Simulate an attempt that died after two results and half a line.
-    const lines = (await readFile(layout.chunkRewards(7, 0), 'utf8')).trim().split('\n');
-    await writeFile(layout.chunkRewards(7, 0), lines.slice(0, 2).join('\n') + '\n');
-    await appendFile(layout.chunkRewards(7, 0), lines[2]!.slice(0, 20));
+    const lines = (await readFile(layout.chunkRewards(7, 0, info.key), 'utf8')).trim().split('\n');
+    await writeFile(layout.chunkRewards(7, 0, info.key), lines.slice(0, 2).join('\n') + '\n');
+    await appendFile(layout.chunkRewards(7, 0, info.key), lines[2]!.slice(0, 20));
 
     const second = new CountingJudge();
     const result = await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(second, 3) });
     const done = lines.slice(0, 2).map((l) => JSON.parse(l).id);
     expect(second.asked.sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5'].filter((id) => !done.includes(id)));
     expect(result).toMatchObject({ count: 6, scored: 6, resumed: 2, inputTokens: 60, outputTokens: 12 });
-    const ids = (await readFile(layout.chunkRewards(7, 0), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
+    const ids = (await readFile(layout.chunkRewards(7, 0, info.key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
     expect(ids.sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
   });
 
   it('flags a failed judgement as a fallback with its reason', async () => {
-    const { layout } = await setup(3, 3);
+    const { layout, info } = await setup(3, 3);
     const result = await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new CountingJudge(new Set(['r1'])), 2) });
     expect(result).toMatchObject({ scored: 2, fallback: 1, failures: { server: 1 } });
-    const records = (await readFile(layout.chunkRewards(7, 0), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const records = (await readFile(layout.chunkRewards(7, 0, info.key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     const failed = records.find((r) => r.id === 'r1');
     expect(failed).toMatchObject({ status: 'fallback', reward: 0.5, flags: ['fallback:server'] });
     expect(failed.judge.failure).toEqual({ reason: 'server', message: 'HTTP 500' });
@@ -109,5 +109,68 @@ describe('checkpointStep', () => {
     const text = await readFile(layout.manifest, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     expect((await readManifest(layout.manifest)).map((m) => m.step)).toEqual([1, 2, 3]);
+  });
+});
+
+/** Scores every rollout the same, so which batch a reward came from shows in its value. */
+class ConstantJudge extends CountingJudge {
+  constructor(private readonly score: number) {
+    super();
+  }
+  override async judge(r: Rollout): Promise<Judgement> {
+    const judged = await super.judge(r);
+    return judged.ok ? { ...judged, score: this.score } : judged;
+  }
+}
+
+describe('results are bound to the batch they score', () => {
+  async function stepWith(dir: string, layout: RunLayout, answer: string) {
+    const source = join(dir, 'step.jsonl');
+    await writeFile(source, ['r0', 'r1', 'r2', 'r3'].map((id) => JSON.stringify(rollout(id, { response: `${answer} ${id}` }))).join('\n') + '\n');
+    return prepareBatch({ source, layout, step: 7, chunkSize: 4 });
+  }
+
+  it('a chunk never resumes from partial results left by another batch with the same ids', async () => {
+    const dir = await tempDir();
+    const layout = new RunLayout(join(dir, 'run'));
+    await stepWith(dir, layout, 'first answer');
+    await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
+
+    await stepWith(dir, layout, 'another answer');
+    const second = new ConstantJudge(0.75);
+    const result = await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(second, 2) });
+    expect(second.asked.sort()).toEqual(['r0', 'r1', 'r2', 'r3']);
+    expect(result).toMatchObject({ count: 4, resumed: 0 });
+  });
+
+  it('a checkpoint of another batch for the same step is scored afresh, not the old artifact again', async () => {
+    const dir = await tempDir();
+    const layout = new RunLayout(join(dir, 'run'));
+    const checkpointed = async (answer: string, score: number) => {
+      const info = await stepWith(dir, layout, answer);
+      await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(score), 2) });
+      return checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
+    };
+    await checkpointed('first answer', 0.25);
+    const again = await checkpointed('another answer', 1);
+    expect(again.entry.summary.reward.mean).toBe(1);
+    const artifact = (await readFile(layout.rewards(7), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(artifact.map((r) => r.reward)).toEqual([1, 1, 1, 1]);
+    expect(await readManifest(layout.manifest)).toHaveLength(1);
+  });
+
+  it('a checkpoint refuses a manifest line another execution wrote, naming both', async () => {
+    const dir = await tempDir();
+    const layout = new RunLayout(join(dir, 'run'));
+    const owner = { workflowId: 'w', firstRunId: 'first-a' };
+    const info = await stepWith(dir, layout, 'first answer');
+    await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
+    await checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0, execution: owner });
+
+    const other = await stepWith(dir, layout, 'first answer');
+    await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
+    await expect(
+      checkpointStep({ layout, step: 7, chunkCount: other.chunkCount, quarantined: 0, batch: other.key, execution: { workflowId: 'w', firstRunId: 'first-b' } }),
+    ).rejects.toThrow(/step 7 was checkpointed by run w \(first run id first-a\), not by this run w \(first run id first-b\)/);
   });
 });

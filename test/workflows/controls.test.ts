@@ -6,7 +6,7 @@ import { stepRolloutFile } from '../../src/run-layout';
 import { cancelUpdate, pauseUpdate, progressQuery, reconfigureUpdate, resumeUpdate } from '../../workflows/definitions';
 import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
-import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
@@ -37,6 +37,7 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 async function writeStep(dir: string, step: number, count: number): Promise<void> {
   const lines = Array.from({ length: count }, (_, i) => JSON.stringify(rollout(`s${step}-r${i}`, { response: `High risk: no notice, leaving no continuity [${step}-${i}]` })));
   await writeFile(stepRolloutFile(dir, step), lines.join('\n') + '\n');
+  await markReady(dir, step);
 }
 
 describe('run controls', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
 import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
-import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
@@ -99,6 +99,7 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
     }
     const shuffled = [lines[0], lines[3], lines[1], lines[4], lines[2], lines[5]];
     await writeFile(stepRolloutFile(rolloutsDir, 1), shuffled.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    await markReady(rolloutsDir, 1);
     const outputDir = join(dir, 'out');
     fake.reset();
 

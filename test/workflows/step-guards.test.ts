@@ -7,7 +7,7 @@ import { stepRolloutFile } from '../../src/run-layout';
 import { progressQuery, reconfigureUpdate, resumeUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
 import { failingActivities, slowActivities } from '../helpers/activity-faults';
 import { maybeRecordHistory } from '../helpers/histories';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { markReady, rollout, tempDir } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 
@@ -16,6 +16,7 @@ const good = (id: string) => JSON.stringify(rollout(id, { response: `High risk: 
 async function writeStep(dir: string, step: number, lines: string[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(stepRolloutFile(dir, step), lines.join('\n') + '\n');
+  await markReady(dir, step);
 }
 
 async function activityEvents(handle: WorkflowHandle, type: string) {

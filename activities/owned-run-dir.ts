@@ -1,0 +1,27 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { RunLayout } from '../src/run-layout';
+import { claimRunDir, RunDirTaken, type Execution } from '../src/run-owner';
+import { BatchChanged } from '../src/steps/batch-key';
+
+/**
+ * The run's layout, once the run folder is known to belong to `execution`. Every activity that
+ * writes into the folder goes through here. `execution` is absent only in activity tasks
+ * scheduled by workflow code older than ownership; those keep the old behaviour.
+ */
+export async function ownedRunDir(outputDir: string, runId: string, execution: Execution | undefined): Promise<RunLayout> {
+  const layout = RunLayout.of(outputDir, runId);
+  if (execution) {
+    try {
+      await claimRunDir(layout, execution);
+    } catch (err) {
+      throw finalFailure(err);
+    }
+  }
+  return layout;
+}
+
+/** Errors no retry can fix end the activity (and the run) with their message; others pass through. */
+export function finalFailure(err: unknown): unknown {
+  if (err instanceof RunDirTaken || err instanceof BatchChanged) return ApplicationFailure.nonRetryable(err.message, err.name);
+  return err;
+}
