@@ -12,7 +12,7 @@ export const NON_RETRYABLE_TYPES = ['ConfigError', 'JudgeAuthError', 'RunDirTake
  * Failures that say the step's rollouts cannot be read as given (missing, or where this worker
  * may not read): the run pauses with the reason, and a trainer that sent the batch hears it at once.
  */
-export const BATCH_REFUSALS = ['RolloutsMissing', 'WorkerSettingsRefusal'];
+export const BATCH_REFUSALS = ['RolloutsMissing', 'RolloutsUnterminated', 'RolloutsIncomplete', 'WorkerSettingsRefusal'];
 
 /**
  * Every activity of a run, with its timeouts and retry policy: the one place they are chosen.
