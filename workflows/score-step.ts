@@ -8,7 +8,7 @@ import { boundedAll } from './bounded-all';
 export interface StepOutcome {
   summary: StepSummary;
   file: string;
-  rewards: { id: string; reward: number; status: string; flags: string[] }[] | undefined;
+  rewards: { id: string; reward: number | null; status: string; flags: string[] }[] | undefined;
   reviewItems: ReviewItem[];
 }
 
