@@ -50,6 +50,11 @@ const llmFields = {
     .object({
       /** Pairs judged per group at most; larger groups get a balanced sample of pairs. */
       maxPairsPerGroup: z.number().int().min(1).max(1000).default(24),
+      /**
+       * Share of a response's planned comparisons that must succeed for its win rate to count;
+       * below it the response gets the fallback. Above it, any failed comparison flags it.
+       */
+      minComparisonShare: z.number().min(0).max(1).default(0.5),
     })
     .strict()
     .prefault({}),

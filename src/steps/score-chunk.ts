@@ -232,6 +232,20 @@ async function scoreGroup(
       cached: mine.length > 0 && mine.every((o) => o.cached),
     };
     const flags = rate.inconsistent > 0 ? ['inconsistent'] : [];
+    const planned = rate.comparisons + rate.failed;
+    // A win rate from the one comparison that worked out of many is not a judgement of the group.
+    if (planned > 0 && rate.comparisons < planned * (args.judge.minComparisonShare ?? 0.5)) {
+      const failed = report.failures.filter((f) => f.a === rate.id || f.b === rate.id);
+      const reason = majorityReason(failed.map((f) => f.reason));
+      return compose(args, rollout, {
+        ok: false,
+        ...cost,
+        reason,
+        message: `only ${rate.comparisons} of ${planned} planned comparisons succeeded; ${failed[0]?.message ?? ''}`,
+        flags,
+      });
+    }
+    if (rate.failed > 0) flags.push('partial-comparisons');
     if (rate.noComparisons) {
       const failure = report.failures.find((f) => f.a === rate.id || f.b === rate.id);
       return compose(args, rollout, {
@@ -247,6 +261,14 @@ async function scoreGroup(
       (rate.failed ? `; ${rate.failed} comparisons failed` : '');
     return compose(args, rollout, { ok: true, ...cost, score: rate.reward, rationale, flags });
   }) };
+}
+
+function majorityReason(reasons: JudgeFailureReason[]): JudgeFailureReason | undefined {
+  const counts = new Map<JudgeFailureReason, number>();
+  for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  let best: JudgeFailureReason | undefined;
+  for (const [reason, n] of counts) if (best === undefined || n > counts.get(best)!) best = reason;
+  return best;
 }
 
 function compose(args: ScoreChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
