@@ -9,22 +9,14 @@ import { RunLayout } from '../../src/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { scoreChunk } from '../../src/steps/score-chunk';
 import { StepStats } from '../../src/steps/step-summary';
-import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
+import { bedrockErrors, startFakeBedrock, type FakeBedrock, type FaultScript } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
 import { rollout, tempDir } from '../helpers/fixtures';
 
 let fake: FakeBedrock;
 let restoreEnv: () => void;
 beforeAll(async () => {
-  // Comparisons of BROKEN fail (500), except against SPARE.
-  fake = await startFakeBedrock({
-    seed: 13,
-    respond: markerJudge('leaving no continuity'),
-    faults: (call) => {
-      const text = userText(call);
-      return text.includes('BROKEN') && !text.includes('SPARE') ? { ...bedrockErrors.internal, type: 'error' } : undefined;
-    },
-  });
+  fake = await startFakeBedrock({ seed: 13, respond: markerJudge('leaving no continuity'), faults: brokenUnlessSpare });
   restoreEnv = useFakeBedrockEnv(fake.url);
 });
 afterAll(async () => {
@@ -32,9 +24,15 @@ afterAll(async () => {
   await fake.close();
 });
 
+/** Comparisons of BROKEN fail (500), except against SPARE. */
+const brokenUnlessSpare: FaultScript = (call) => {
+  const text = userText(call);
+  return text.includes('BROKEN') && !text.includes('SPARE') ? { ...bedrockErrors.internal, type: 'error' } : undefined;
+};
+
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
 
-async function scoreGroup(preference: Record<string, unknown> = {}) {
+async function scoreGroup(preference: Record<string, unknown> = {}, recovery: Record<string, unknown> = { passes: 0 }) {
   const dir = await tempDir();
   const source = join(dir, 'step.jsonl');
   const responses = ['BROKEN answer', 'SPARE answer', 'plain answer two', 'plain answer three'];
@@ -49,7 +47,7 @@ async function scoreGroup(preference: Record<string, unknown> = {}) {
       mode: 'preference',
       rubric,
       maxAttempts: 1,
-      recovery: { passes: 0 },
+      recovery,
       preference,
     }),
     {},
@@ -79,6 +77,29 @@ describe('preference mode with failed comparisons', () => {
     const stats = new StepStats();
     for (const r of records.values()) stats.add(r);
     expect(stats.summary(1, 0)).toMatchObject({ fallback: 1, fallbackRate: 0.25, fallbackByReason: { server: 1 } });
+  });
+
+  it('failed comparisons are asked again after the cool-down; those that worked are not', async () => {
+    // The first pass's two BROKEN comparisons fail (on their first order); nothing fails after.
+    let failures = 0;
+    fake.setOptions({
+      faults: (call) => {
+        const fault = failures < 2 ? brokenUnlessSpare(call) : undefined;
+        if (fault) failures++;
+        return fault;
+      },
+    });
+    fake.reset();
+    try {
+      const { result, records } = await scoreGroup({}, { passes: 1, coolDownSeconds: 0.05 });
+      expect(result).toMatchObject({ scored: 4, fallback: 0 });
+      for (const r of records.values()) expect(r.flags).toEqual([]);
+      // 6 pairs × 2 orders answered once each, plus the first order of the 2 failed pairs.
+      expect(fake.stats.ok).toBe(12);
+      expect(fake.stats.requests).toBe(14);
+    } finally {
+      fake.setOptions({ faults: brokenUnlessSpare });
+    }
   });
 
   it('the share is configurable: with minComparisonShare 0.3, one of three is enough', async () => {
