@@ -132,7 +132,7 @@ async function main(): Promise<Record<string, unknown>> {
   await direct(rollouts.slice(0, 2000), baseConfig); // warm-up
   const directRuns = [await direct(rollouts, baseConfig), await direct(rollouts, baseConfig), await direct(rollouts, baseConfig)];
   const directMs = directRuns.map((r) => r.ms).sort((a, b) => a - b)[1]!;
-  const directMean = directRuns[0]!.records.reduce((s, r) => s + r.reward, 0) / ROLLOUTS;
+  const directMean = directRuns[0]!.records.reduce((s, r) => s + (r.reward ?? 0), 0) / ROLLOUTS;
   note(`direct: ${directRuns.map((r) => r.ms.toFixed(1)).join(', ')} ms (median ${directMs.toFixed(1)})`);
 
   // ---- steps: Arbiter's files, no Temporal

@@ -23,7 +23,8 @@ export interface StepRewards {
   /** Artifact path as the workers see it. */
   file: string;
   /** Inline rewards for small batches (submitRollouts with inline rollouts). */
-  rewards?: { id: string; reward: number; status: string; flags: string[] }[];
+  /** `reward` is null for `excluded` samples: there is no reward to train on. */
+  rewards?: { id: string; reward: number | null; status: string; flags: string[] }[];
 }
 
 export interface ReviewOutcome {

@@ -11,7 +11,7 @@ import { currentExecution } from './execution';
 export interface StepOutcome {
   summary: StepSummary;
   file: string;
-  rewards: { id: string; reward: number; status: string; flags: string[] }[] | undefined;
+  rewards: { id: string; reward: number | null; status: string; flags: string[] }[] | undefined;
   reviewItems: ReviewItemRef[];
   /** Where the items' texts are; absent in checkpoint results recorded before they went by reference. */
   reviewFile: string | undefined;

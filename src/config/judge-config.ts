@@ -34,10 +34,27 @@ const llmFields = {
   /** Tries of one call on throttling, 5xx and timeouts, with full-jitter backoff between them. */
   maxAttempts: z.number().int().min(1).max(20).default(5),
   quota: QuotaSchema,
+  /**
+   * A second chance within the step for samples whose judgement failed on something passing
+   * (throttling, timeouts, 5xx): after `coolDownSeconds` they are judged again, through the
+   * same limiter and retries, `passes` times, before any fallback is written.
+   */
+  recovery: z
+    .object({
+      coolDownSeconds: z.number().min(0).max(600).default(15),
+      passes: z.number().int().min(0).max(5).default(1),
+    })
+    .strict()
+    .prefault({}),
   preference: z
     .object({
       /** Pairs judged per group at most; larger groups get a balanced sample of pairs. */
       maxPairsPerGroup: z.number().int().min(1).max(1000).default(24),
+      /**
+       * Share of a response's planned comparisons that must succeed for its win rate to count;
+       * below it the response gets the fallback. Above it, any failed comparison flags it.
+       */
+      minComparisonShare: z.number().min(0).max(1).default(0.5),
     })
     .strict()
     .prefault({}),

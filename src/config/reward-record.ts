@@ -18,7 +18,8 @@ export type RewardStatus = z.infer<typeof RewardStatusSchema>;
 export const RewardRecordSchema = z.object({
   id: z.string(),
   step: z.number().int(),
-  reward: z.number(),
+  /** In [rewards.minReward, rewards.maxReward]; null when `excluded`: there is no reward to train on. */
+  reward: z.number().nullable(),
   status: RewardStatusSchema,
   /** Each component's value in [0, 1] before weighting; `judge` absent when the judge failed. */
   breakdown: z.record(z.string(), z.number()),

@@ -39,7 +39,11 @@ export const FallbackSchema = z
      * (the other reward components), or `exclude` (the trainer is told to drop it). Always flagged.
      */
     policy: z.enum(['neutral', 'deterministic-only', 'exclude']).default('neutral'),
-    neutralValue: z.number().default(0.5),
+    /**
+     * The `neutral` policy's reward, in the reward's own range ([rewards.minReward,
+     * rewards.maxReward]); default its midpoint. Filled in by RunConfigSchema.
+     */
+    neutralValue: z.number().optional(),
     /** A step whose share of fallbacks exceeds this pauses the run (1 = never). */
     maxRate: z.number().min(0).max(1).default(0.2),
   })
@@ -128,7 +132,24 @@ export const RunConfigSchema = z
     outputDir: z.string().min(1).default('runs'),
   })
   .strict()
-  .superRefine(checkRunnable);
+  .superRefine(checkRunnable)
+  .superRefine((config, ctx) => {
+    const { minReward, maxReward } = config.rewards;
+    const neutral = config.fallback.neutralValue;
+    if (neutral !== undefined && !(neutral >= minReward && neutral <= maxReward)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fallback', 'neutralValue'],
+        message: `must be a reward in the run's reward range [${minReward}, ${maxReward}] (rewards.minReward, rewards.maxReward), got ${neutral}`,
+      });
+    }
+  })
+  // Neutral means "neither good nor bad" on the trainer's scale, wherever that scale sits.
+  .overwrite((config) =>
+    config.fallback.neutralValue !== undefined
+      ? config
+      : { ...config, fallback: { ...config.fallback, neutralValue: (config.rewards.minReward + config.rewards.maxReward) / 2 } },
+  );
 
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 export type RunConfig = z.output<typeof RunConfigSchema>;

@@ -18,6 +18,10 @@ export interface JudgeHandle {
   mode: 'rubric' | 'preference';
   concurrency: number;
   maxPairsPerGroup: number;
+  /** Preference: share of a response's planned comparisons that must succeed (default 0.5). */
+  minComparisonShare?: number;
+  /** Passes over transiently failed samples after a cool-down; none when absent. */
+  recovery?: { coolDownMs: number; passes: number };
   rubric(rollout: Rollout, signal?: AbortSignal): Promise<Cached<Judgement>>;
   compare(a: Rollout, b: Rollout, signal?: AbortSignal): Promise<Cached<PreferenceOutcome>>;
   close(): Promise<void>;
@@ -52,6 +56,8 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
     mode: config.mode,
     concurrency: config.quota.maxInFlight,
     maxPairsPerGroup: config.preference.maxPairsPerGroup,
+    minComparisonShare: config.preference.minComparisonShare,
+    recovery: { coolDownMs: config.recovery.coolDownSeconds * 1000, passes: config.recovery.passes },
     async rubric(rollout, signal) {
       const key = judgeCacheKey({
         ...base,

@@ -12,7 +12,7 @@ export interface JudgeCost {
 
 export type AskOutcome<T> = (
   | { ok: true; value: T }
-  | { ok: false; reason: JudgeFailureReason; message: string }
+  | { ok: false; reason: JudgeFailureReason; message: string; retryable?: boolean }
 ) &
   JudgeCost;
 
@@ -62,7 +62,7 @@ export async function askForVerdict<T>({ chat, request, parse, reask, signal }: 
     } catch (err) {
       if (!(err instanceof ChatCallError)) throw err;
       cost.latencyMs += err.latencyMs;
-      return { ok: false, reason: err.reason, message: err.message, ...cost };
+      return { ok: false, reason: err.reason, message: err.message, retryable: err.retryable, ...cost };
     }
     cost.usage.inputTokens += response.usage.inputTokens;
     cost.usage.outputTokens += response.usage.outputTokens;

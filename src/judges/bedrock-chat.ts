@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
 import { callDeadline } from './call-deadline';
+import { retryAfterMs } from './retry-after';
 
 export const BEDROCK_PROVIDER = 'bedrock';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -146,6 +147,8 @@ interface AwsLikeError {
   code?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number };
+  /** The raw HTTP answer, a hidden property the SDK sets on service errors. */
+  $response?: { headers?: Record<string, string | undefined> };
 }
 
 /** Sorts an SDK or network failure into retryable and not, with a message safe to record. */
@@ -155,8 +158,10 @@ export function classifyBedrockError(error: unknown, model: string, latencyMs: n
   const status = e.$metadata?.httpStatusCode;
   const detail = `${name}${status !== undefined ? ` (HTTP ${status})` : ''}: ${e.message ?? String(error)}`;
   const code = name !== 'Error' ? name : (e.code ?? (status !== undefined ? String(status) : undefined));
+  const headers = e.$response?.headers ?? {};
+  const wait = retryAfterMs((name) => headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1]);
   const fail = (reason: ChatCallError['reason'], message: string, retryable: boolean): ChatCallError =>
-    new ChatCallError(reason, message, retryable, latencyMs, code);
+    new ChatCallError(reason, message, retryable, latencyMs, code, retryable ? wait : undefined);
   const authFailure = (): ChatCallError =>
     fail('auth', `Bedrock refused the credentials for ${model}: ${detail}. ${CREDENTIALS_HINT}`, false);
 

@@ -45,6 +45,8 @@ export class ChatCallError extends Error {
     readonly latencyMs = 0,
     /** Provider's error name or HTTP status, for the failure record. */
     readonly code?: string,
+    /** How long the service asked us to wait before trying again (its Retry-After), if it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ChatCallError';

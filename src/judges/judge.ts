@@ -21,7 +21,13 @@ interface JudgementCost {
 
 export type Judgement =
   | ({ ok: true; score: number; rationale: string; criteria: CriterionVerdict[] } & JudgementCost)
-  | ({ ok: false; reason: JudgeFailureReason; message: string } & JudgementCost);
+  | ({
+      ok: false;
+      reason: JudgeFailureReason;
+      message: string;
+      /** False when trying the same call again cannot help (e.g. an unknown model id). */
+      retryable?: boolean;
+    } & JudgementCost);
 
 /** Scores one rollout on its own (rubric mode). */
 export interface Judge {

@@ -86,7 +86,7 @@ export class LlmPreferenceJudge {
       attempts: first.attempts + second.attempts,
     };
     if (!second.ok) {
-      return { ...ids, ok: false, reason: second.reason, message: `with ${b.id} shown first: ${second.message}`, ...cost };
+      return { ...ids, ok: false, reason: second.reason, message: `with ${b.id} shown first: ${second.message}`, retryable: second.retryable, ...cost };
     }
 
     const votes: [PairWinner, PairWinner] = [

@@ -73,7 +73,7 @@ export class LlmRubricJudge implements Judge {
       signal,
     });
     const cost = { usage: outcome.usage, latencyMs: outcome.latencyMs, attempts: outcome.attempts };
-    if (!outcome.ok) return { ok: false, reason: outcome.reason, message: outcome.message, ...cost };
+    if (!outcome.ok) return { ok: false, reason: outcome.reason, message: outcome.message, retryable: outcome.retryable, ...cost };
     const { criteria, rationale } = outcome.value;
     return { ok: true, score: rubricScore(this.rubric, criteria), rationale, criteria, ...cost };
   }

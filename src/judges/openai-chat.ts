@@ -1,5 +1,6 @@
 import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
 import { callDeadline } from './call-deadline';
+import { retryAfterMs } from './retry-after';
 
 export const OPENAI_PROVIDER = 'openai-compatible';
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -44,6 +45,7 @@ export class OpenAiChatModel implements ChatModel {
     const started = performance.now();
     let status: number;
     let raw: string;
+    let wait: number | undefined;
     try {
       const response = await fetch(this.url, {
         method: 'POST',
@@ -64,6 +66,7 @@ export class OpenAiChatModel implements ChatModel {
         signal: deadline.signal,
       });
       status = response.status;
+      wait = retryAfterMs((name) => response.headers.get(name));
       // Read under the same deadline: a server can stall mid-body as well as before headers.
       raw = await response.text();
     } catch (error) {
@@ -77,7 +80,7 @@ export class OpenAiChatModel implements ChatModel {
       deadline.clear();
     }
     const latencyMs = performance.now() - started;
-    if (status < 200 || status >= 300) throw this.httpFailure(status, raw, latencyMs);
+    if (status < 200 || status >= 300) throw this.httpFailure(status, raw, latencyMs, wait);
 
     let body: CompletionBody;
     try {
@@ -99,10 +102,10 @@ export class OpenAiChatModel implements ChatModel {
     };
   }
 
-  private httpFailure(status: number, raw: string, latencyMs: number): ChatCallError {
+  private httpFailure(status: number, raw: string, latencyMs: number, wait: number | undefined): ChatCallError {
     const detail = `${this.where()} answered HTTP ${status}: ${this.redact(errorDetail(raw))}`;
     const fail = (reason: ChatCallError['reason'], message: string, retryable: boolean): ChatCallError =>
-      new ChatCallError(reason, message, retryable, latencyMs, String(status));
+      new ChatCallError(reason, message, retryable, latencyMs, String(status), retryable ? wait : undefined);
     if (status === 429) return fail('throttled', detail, true);
     if (status === 401 || status === 403) {
       const keyHint = this.apiKey === undefined ? 'no API key was sent' : 'the API key was refused';

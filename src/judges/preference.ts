@@ -24,7 +24,7 @@ export type PreferenceOutcome = { a: string; b: string } & ComparisonCost &
         votes: [PairWinner, PairWinner];
         rationale: string;
       }
-    | { ok: false; reason: JudgeFailureReason; message: string }
+    | { ok: false; reason: JudgeFailureReason; message: string; retryable?: boolean }
   );
 
 export interface PlanPairsOptions {

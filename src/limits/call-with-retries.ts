@@ -7,6 +7,11 @@ export interface RetryOptions {
   maxAttempts: number;
   baseMs: number;
   capMs: number;
+  /**
+   * Longest wait a service's Retry-After can impose on one retry (default `capMs`): a retry
+   * never comes sooner than the service asked, up to this.
+   */
+  retryAfterCapMs?: number;
   /** Which classified failures are worth another try; default the error's own `retryable`. */
   isRetryable?: (error: ChatCallError) => boolean;
   onRetry?: (info: { error: ChatCallError; attempt: number; delayMs: number }) => void;
@@ -50,7 +55,8 @@ export async function callWithRetries<T>(
       if (signal?.aborted) throw signal.reason;
       const retry = error instanceof ChatCallError && attempt < maxAttempts && isRetryable(error);
       if (!retry) throw withAttempts(error, attempt);
-      const delayMs = fullJitterDelay(attempt - 1, { baseMs, capMs }, options.random);
+      const jitter = fullJitterDelay(attempt - 1, { baseMs, capMs }, options.random);
+      const delayMs = Math.max(jitter, Math.min(error.retryAfterMs ?? 0, options.retryAfterCapMs ?? capMs));
       options.onRetry?.({ error, attempt, delayMs });
       try {
         await sleep(delayMs, signal);

@@ -46,19 +46,21 @@ export function composeReward(args: {
     ...(verdict.cached && { cached: true }),
   };
   const flags = [...(verdict.flags ?? [])];
+  // Configs parsed by RunConfigSchema carry it; the midpoint keeps "neutral" neutral for any other.
+  const neutral = fallback.neutralValue ?? (rewards.minReward + rewards.maxReward) / 2;
 
   if (verdict.ok) {
     const combined = combineReward({
       judgeScore: verdict.score,
       rollout,
       config: rewards,
-      policy: { type: 'neutral', value: fallback.neutralValue },
+      policy: { type: 'neutral', value: neutral },
     });
     if (combined.vetoed) flags.push('safety-veto');
     return {
       id: rollout.id,
       step,
-      reward: combined.reward ?? fallback.neutralValue,
+      reward: combined.reward ?? neutral,
       status: 'scored',
       breakdown: combined.breakdown,
       judge: { ...details, rationale: verdict.rationale },
@@ -75,16 +77,18 @@ export function composeReward(args: {
     policy:
       fallback.policy === 'deterministic-only'
         ? { type: 'deterministic-only' }
-        : { type: 'neutral', value: fallback.neutralValue },
+        : { type: 'neutral', value: neutral },
   });
   if (combined.vetoed) flags.push('safety-veto');
   const notes = [...combined.notes];
-  if (combined.reward === undefined) notes.push('fallback: no deterministic component has a weight; neutral value used');
+  const excluded = fallback.policy === 'exclude';
+  if (combined.reward === undefined && !excluded) notes.push('fallback: no deterministic component has a weight; neutral value used');
   return {
     id: rollout.id,
     step,
-    reward: combined.reward ?? fallback.neutralValue,
-    status: fallback.policy === 'exclude' ? 'excluded' : 'fallback',
+    // No number at all: a trainer that forgets to check the status cannot train on a stand-in.
+    reward: excluded ? null : (combined.reward ?? neutral),
+    status: excluded ? 'excluded' : 'fallback',
     breakdown: combined.breakdown,
     judge: {
       ...details,

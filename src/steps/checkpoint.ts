@@ -43,7 +43,7 @@ export interface CheckpointResult {
   entry: ManifestLine;
   /** The artifact's path as the workers see it. */
   file: string;
-  rewards: { id: string; reward: number; status: string; flags: string[] }[] | undefined;
+  rewards: { id: string; reward: number | null; status: string; flags: string[] }[] | undefined;
   /** Facts only: this result is recorded in the run's history, and rollout text must not be. */
   reviewItems: ReviewItemRef[];
   /** `steps/NNNNNN.review.json`, where the items' prompt, response, reference and rationale are. */
@@ -217,7 +217,8 @@ async function reviewItemsFor(layout: RunLayout, step: number, picker: ReviewPic
     if (!('text' in line) || !line.text) continue;
     const rollout = RolloutSchema.parse(JSON.parse(line.text));
     const pick = picks.get(rollout.id);
-    if (!pick) continue;
+    // The picker offers scored records only, and every scored record has a reward.
+    if (!pick || pick.record.reward === null) continue;
     const judgeScore = pick.record.breakdown.judge;
     items.push({
       itemId: `s${step}-${items.length + 1}`,

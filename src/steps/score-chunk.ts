@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
 import { RewardRecordSchema, type JudgeFailureReason, type RewardRecord } from '../config/reward-record';
@@ -7,6 +8,7 @@ import type { JudgeHandle } from '../engine/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
 import { BatchedAppender } from '../io/batched-appender';
 import { readLines } from '../io/read-lines';
+import type { Judgement } from '../judges/judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
 import { composeReward, type JudgeVerdict } from '../rewards/compose';
 import type { RunLayout } from '../run-layout';
@@ -99,12 +101,34 @@ export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
       throw err;
     }
   };
+  const recovery = args.judge.recovery ?? { coolDownMs: 0, passes: 0 };
   try {
-    if (args.judge.mode === 'rubric') {
-      await Promise.all(todo.map((rollout) => limit(guarded(() => scoreAlone(args, rollout).then((r) => write([r]))))));
-    } else {
-      const groups = groupRollouts(todo);
-      await Promise.all(groups.map((group) => scoreGroup(args, group, (fn) => limit(guarded(fn))).then(write)));
+    // A sample that failed on something passing is held back, not written, until the last pass:
+    // a storm of a few seconds must not become fallbacks that no Temporal retry judges again.
+    const rubricMode = args.judge.mode === 'rubric';
+    let rubricTodo: Held<Judgement>[] = rubricMode ? todo.map((rollout) => ({ item: rollout })) : [];
+    let groupTodo: Held<Map<string, Outcome>>[] = rubricMode ? [] : groupRollouts(todo).map((group) => ({ item: group }));
+    for (let pass = 0; rubricTodo.length + groupTodo.length > 0; pass++) {
+      if (pass > 0) await coolDown(recovery.coolDownMs, args.signal);
+      const final = pass >= recovery.passes;
+      const rubricAgain: typeof rubricTodo = [];
+      const groupsAgain: typeof groupTodo = [];
+      await Promise.all([
+        ...rubricTodo.map((held) =>
+          limit(guarded(async () => {
+            const outcome = await scoreAlone(args, held, final);
+            if ('record' in outcome) write([outcome.record]);
+            else rubricAgain.push(outcome.again);
+          })),
+        ),
+        ...groupTodo.map(async (held) => {
+          const outcome = await scoreGroup(args, held, final, (fn) => limit(guarded(fn)));
+          if ('records' in outcome) write(outcome.records);
+          else groupsAgain.push(outcome.again);
+        }),
+      ]);
+      rubricTodo = rubricAgain;
+      groupTodo = groupsAgain;
     }
   } finally {
     // What finished before a failure is kept for the next attempt.
@@ -113,14 +137,56 @@ export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
   return summarise(chunk, [...finished.values()], resumed, cached);
 }
 
-async function scoreAlone(args: ScoreChunkArgs, rollout: Rollout): Promise<RewardRecord> {
+type Outcome = PreferenceOutcome & { cached?: boolean };
+
+/** Work held back for another pass, with what its earlier passes found and spent. */
+interface Held<Earlier, Item = Earlier extends Judgement ? Rollout : Rollout[]> {
+  item: Item;
+  /** Rubric: the failed judgement. Preference: the group's comparisons so far, by pair. */
+  earlier?: Earlier;
+}
+
+/** A failure that a later try can get past: the service was busy, slow or briefly broken. */
+function transient(outcome: { ok: boolean; reason?: JudgeFailureReason; retryable?: boolean }): boolean {
+  return !outcome.ok && (outcome.reason === 'throttled' || outcome.reason === 'timeout' || outcome.reason === 'server') && outcome.retryable !== false;
+}
+
+async function coolDown(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (err) {
+    throw signal?.aborted ? signal.reason : err;
+  }
+}
+
+/** Calls, tokens and time of earlier passes stay on the record: they were spent. */
+function withEarlierCost<T extends { usage: { inputTokens: number; outputTokens: number }; latencyMs: number; attempts: number }>(
+  now: T,
+  earlier: { usage: { inputTokens: number; outputTokens: number }; latencyMs: number; attempts: number } | undefined,
+): T {
+  if (!earlier) return now;
+  return {
+    ...now,
+    usage: { inputTokens: now.usage.inputTokens + earlier.usage.inputTokens, outputTokens: now.usage.outputTokens + earlier.usage.outputTokens },
+    latencyMs: now.latencyMs + earlier.latencyMs,
+    attempts: now.attempts + earlier.attempts,
+  };
+}
+
+async function scoreAlone(
+  args: ScoreChunkArgs,
+  held: Held<Judgement>,
+  final: boolean,
+): Promise<{ record: RewardRecord } | { again: Held<Judgement> }> {
   args.signal?.throwIfAborted();
-  const judgement = await args.judge.rubric(rollout, args.signal);
+  const rollout = held.item;
+  const judgement = withEarlierCost(await args.judge.rubric(rollout, args.signal), held.earlier);
   failFastOnAuth(judgement);
+  if (!final && transient(judgement)) return { again: { item: rollout, earlier: judgement } };
   const verdict: JudgeVerdict = judgement.ok
     ? { ...judgement, score: judgement.score, rationale: judgement.rationale }
     : { ...judgement, reason: judgement.reason };
-  return compose(args, rollout, verdict);
+  return { record: compose(args, rollout, verdict) };
 }
 
 /**
@@ -129,25 +195,33 @@ async function scoreAlone(args: ScoreChunkArgs, rollout: Rollout): Promise<Rewar
  */
 async function scoreGroup(
   args: ScoreChunkArgs,
-  group: Rollout[],
+  held: Held<Map<string, Outcome>>,
+  final: boolean,
   limit: <T>(task: () => Promise<T>) => Promise<T>,
-): Promise<RewardRecord[]> {
+): Promise<{ records: RewardRecord[] } | { again: Held<Map<string, Outcome>> }> {
+  const group = held.item;
   const byId = new Map(group.map((r) => [r.id, r]));
   const ids = group.map((r) => r.id);
   const pairs = planPairs(ids, { maxPairsPerGroup: args.judge.maxPairsPerGroup, seed: `${args.runId}:${args.step}:${groupKey(group[0]!)}` });
-  const outcomes: (PreferenceOutcome & { cached?: boolean })[] = await Promise.all(
-    pairs.map(([a, b]) =>
-      limit(async () => {
+  const outcomes: Outcome[] = await Promise.all(
+    pairs.map(([a, b]) => {
+      const before = held.earlier?.get(`${a}|${b}`);
+      // Only what failed is asked again; a comparison that worked stands.
+      if (before?.ok) return before;
+      return limit(async () => {
         args.signal?.throwIfAborted();
-        const outcome = await args.judge.compare(byId.get(a)!, byId.get(b)!, args.signal);
+        const outcome = withEarlierCost(await args.judge.compare(byId.get(a)!, byId.get(b)!, args.signal), before);
         failFastOnAuth(outcome);
         return outcome;
-      }),
-    ),
+      });
+    }),
   );
+  if (!final && outcomes.some(transient)) {
+    return { again: { item: group, earlier: new Map(outcomes.map((o) => [`${o.a}|${o.b}`, o])) } };
+  }
   const report = winRates(ids, outcomes);
   const share = (n: number) => n / Math.max(1, group.length);
-  return report.rates.map((rate) => {
+  return { records: report.rates.map((rate) => {
     const rollout = byId.get(rate.id)!;
     const mine = outcomes.filter((o) => o.a === rate.id || o.b === rate.id);
     // A pair's calls and tokens are booked to its first response, so step totals count each once.
@@ -162,6 +236,20 @@ async function scoreGroup(
       cached: mine.length > 0 && mine.every((o) => o.cached),
     };
     const flags = rate.inconsistent > 0 ? ['inconsistent'] : [];
+    const planned = rate.comparisons + rate.failed;
+    // A win rate from the one comparison that worked out of many is not a judgement of the group.
+    if (planned > 0 && rate.comparisons < planned * (args.judge.minComparisonShare ?? 0.5)) {
+      const failed = report.failures.filter((f) => f.a === rate.id || f.b === rate.id);
+      const reason = majorityReason(failed.map((f) => f.reason));
+      return compose(args, rollout, {
+        ok: false,
+        ...cost,
+        reason,
+        message: `only ${rate.comparisons} of ${planned} planned comparisons succeeded; ${failed[0]?.message ?? ''}`,
+        flags,
+      });
+    }
+    if (rate.failed > 0) flags.push('partial-comparisons');
     if (rate.noComparisons) {
       const failure = report.failures.find((f) => f.a === rate.id || f.b === rate.id);
       return compose(args, rollout, {
@@ -176,7 +264,15 @@ async function scoreGroup(
       (rate.inconsistent ? ` (${rate.inconsistent} flipped with the order)` : '') +
       (rate.failed ? `; ${rate.failed} comparisons failed` : '');
     return compose(args, rollout, { ok: true, ...cost, score: rate.reward, rationale, flags });
-  });
+  }) };
+}
+
+function majorityReason(reasons: JudgeFailureReason[]): JudgeFailureReason | undefined {
+  const counts = new Map<JudgeFailureReason, number>();
+  for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  let best: JudgeFailureReason | undefined;
+  for (const [reason, n] of counts) if (best === undefined || n > counts.get(best)!) best = reason;
+  return best;
 }
 
 function compose(args: ScoreChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {

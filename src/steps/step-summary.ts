@@ -51,7 +51,8 @@ export class StepStats {
     }
     const reason = r.judge.failure?.reason;
     if (reason && r.status !== 'scored') this.s.fallbackByReason[reason] = (this.s.fallbackByReason[reason] ?? 0) + 1;
-    if (r.status === 'excluded') return;
+    // An excluded sample has no reward: it counts, but not towards the reward statistics.
+    if (r.status === 'excluded' || r.reward === null) return;
     this.rewards.push(r.reward);
     for (const [name, value] of Object.entries(r.breakdown)) {
       const c = this.components.get(name) ?? { sum: 0, n: 0 };

@@ -46,6 +46,14 @@ export interface FakeBedrockOptions {
   quota?: { requestsPerSecond: number; burst?: number };
   /** Tokens per minute (input + maxTokens reserved per call, as Bedrock does); beyond it, 429. */
   tokensPerMinute?: number;
+  /**
+   * A throttling storm: from the `afterRequests`-th request on (counted since start or the last
+   * `reset()`), every call for `durationMs` of wall time is throttled, as during a regional
+   * capacity squeeze. Setting it again re-arms it.
+   */
+  storm?: { afterRequests: number; durationMs: number };
+  /** Sent as the `retry-after` header (seconds) with every 429 throttling answer. */
+  retryAfterSeconds?: number;
   /** Fraction of calls (after faults and quotas) that fail with a random status of `failureStatuses`. */
   failureRate?: number;
   failureStatuses?: (500 | 503)[];
@@ -81,6 +89,8 @@ export interface FakeBedrockStats {
   outputTokens: number;
   inFlight: number;
   maxInFlight: number;
+  /** The request that started the throttling storm, once it has started. */
+  stormStartedAtRequest?: number;
 }
 
 export interface FakeBedrock {
@@ -134,6 +144,7 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
   let callNumber = 0;
   let requestBucket = makeRequestBucket(options);
   let tokenBucket = makeTokenBucket(options);
+  let stormStartedAt: number | undefined;
 
   const stats = emptyStats();
   const sessions = new Set<Http2Session>();
@@ -186,6 +197,7 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
 
       const call: FakeCall = { n: ++callNumber, modelId, body };
       countPrompt(body);
+      if (inStorm()) return throttle(stream);
       const fault = nextFault(call);
       const inputTokens = estimateTokens(requestText(body));
 
@@ -248,6 +260,17 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
     }
   }
 
+  function inStorm(): boolean {
+    const storm = options.storm;
+    if (!storm) return false;
+    if (stormStartedAt === undefined) {
+      if (stats.requests < storm.afterRequests) return false;
+      stormStartedAt = performance.now();
+      stats.stormStartedAtRequest = stats.requests;
+    }
+    return performance.now() - stormStartedAt < storm.durationMs;
+  }
+
   function nextFault(call: FakeCall): Fault | undefined {
     if (typeof options.faults === 'function') return options.faults(call);
     return faultQueue.shift();
@@ -264,7 +287,8 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
 
   function throttle(stream: ServerHttp2Stream, message?: string): void {
     stats.throttled++;
-    sendError(stream, 429, 'ThrottlingException', message ?? bedrockErrors.throttling.message);
+    const retryAfter = options.retryAfterSeconds;
+    sendError(stream, 429, 'ThrottlingException', message ?? bedrockErrors.throttling.message, retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
   }
 
   function countedError(stream: ServerHttp2Stream, status: number, errorType: string, message: string): void {
@@ -314,10 +338,12 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
       if ('seed' in partial) random = seededRandom(partial.seed ?? 1);
       if ('quota' in partial) requestBucket = makeRequestBucket(options);
       if ('tokensPerMinute' in partial) tokenBucket = makeTokenBucket(options);
+      if ('storm' in partial) stormStartedAt = undefined;
     },
     reset() {
       Object.assign(stats, emptyStats(), { inFlight: stats.inFlight });
       callNumber = 0;
+      stormStartedAt = undefined;
       requestBucket = makeRequestBucket(options);
       tokenBucket = makeTokenBucket(options);
     },
@@ -362,10 +388,11 @@ function respondJson(stream: ServerHttp2Stream, status: number, body: unknown, e
   stream.end(JSON.stringify(body));
 }
 
-function sendError(stream: ServerHttp2Stream, status: number, errorType: string, message: string): void {
+function sendError(stream: ServerHttp2Stream, status: number, errorType: string, message: string, extra: Record<string, string> = {}): void {
   // Bedrock appends a namespace URL after a colon; the SDK strips it, so sending it checks that path too.
   respondJson(stream, status, { message }, {
     'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+    ...extra,
   });
 }
 

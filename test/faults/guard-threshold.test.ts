@@ -43,7 +43,7 @@ async function runWithFailures(failing: number) {
         steps: 2,
         rollouts: { type: 'directory', path: join(dir, 'rollouts') },
         outputDir: join(dir, 'out'),
-        judge: { provider: 'bedrock', model: TEST_MODEL, rubric: { criteria: [{ id: 'ok', description: 'ok' }] }, maxAttempts: 1, quota: { requestsPerMinute: 60_000 } },
+        judge: { provider: 'bedrock', model: TEST_MODEL, rubric: { criteria: [{ id: 'ok', description: 'ok' }] }, maxAttempts: 1, quota: { requestsPerMinute: 60_000 }, recovery: { passes: 0 } },
         fallback: { maxRate: 0.2 },
         cache: false,
       }],

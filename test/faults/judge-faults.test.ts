@@ -7,7 +7,7 @@ import { buildJudge } from '../../src/engine/build-judge';
 import { RunLayout } from '../../src/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { JudgeAuthError, scoreChunk } from '../../src/steps/score-chunk';
-import { bedrockErrors, startFakeBedrock, type FakeBedrock, type Fault, type FaultScript } from '../fake-bedrock/server';
+import { bedrockErrors, promptHash, startFakeBedrock, type FakeBedrock, type Fault, type FaultScript } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
 import { rollout, tempDir } from '../helpers/fixtures';
 
@@ -36,7 +36,8 @@ async function scoreWith(faults: FaultScript, judge: Record<string, unknown> = {
   const { key } = await prepareBatch({ source, layout, step: 1, chunkSize: 10 });
   const config = parseRunConfig({ steps: 1, rollouts: { type: 'updates' }, fallback });
   const handle = await buildJudge(
-    JudgeConfigSchema.parse({ provider: 'bedrock', model: TEST_MODEL, rubric, quota: { requestsPerMinute: 60_000, maxInFlight: 6 }, ...judge }),
+    // A short cool-down: faults that last get their second pass (and their fallback) quickly.
+    JudgeConfigSchema.parse({ provider: 'bedrock', model: TEST_MODEL, rubric, quota: { requestsPerMinute: 60_000, maxInFlight: 6 }, recovery: { coolDownSeconds: 0.05 }, ...judge }),
     {},
   );
   fake.reset();
@@ -90,6 +91,35 @@ describe('judge faults become flagged fallbacks with their reason', () => {
     const { result } = await scoreWith(storm, { maxAttempts: 5 });
     expect(result).toMatchObject({ scored: 6, fallback: 0 });
     expect(fake.stats.throttled).toBe(12);
+  });
+
+  it('a sample that failed on throttling is judged again after the cool-down, before any fallback', async () => {
+    // The marked rollouts are throttled on every try of the first pass only (2 attempts each).
+    const seen = new Map<string, number>();
+    const firstPassOnly: FaultScript = (call) => {
+      const text = userText(call);
+      if (!text.includes('FAIL-ME')) return undefined;
+      // Without the delimiters' nonce, which is new in every pass.
+      const key = promptHash(text);
+      const n = (seen.get(key) ?? 0) + 1;
+      seen.set(key, n);
+      return n <= 2 ? { type: 'throttle' } : undefined;
+    };
+    const recovered = await scoreWith(firstPassOnly, { maxAttempts: 2 });
+    expect(recovered.result).toMatchObject({ scored: 6, fallback: 0 });
+    // The failed first pass stays on the record (one judgement asked, then one more).
+    expect(recovered.records.get('r0').judge.attempts).toBe(2);
+
+    seen.clear();
+    const withoutRecovery = await scoreWith(firstPassOnly, { maxAttempts: 2, recovery: { passes: 0 } });
+    expect(withoutRecovery.result).toMatchObject({ scored: 4, fallback: 2, failures: { throttled: 2 } });
+  });
+
+  it('a failure that no retry can fix (an unusable answer) is not judged again', async () => {
+    const { result } = await scoreWith(forMarked({ type: 'text', text: 'prose, not JSON' }), { maxAttempts: 2 });
+    expect(result).toMatchObject({ scored: 4, fallback: 2, failures: { parse: 2 } });
+    // Each marked rollout: one ask and one re-ask, in the first pass only.
+    expect(fake.stats.requests).toBe(4 + 2 * 2);
   });
 
   it('fallback policies: deterministic-only and exclude', async () => {

@@ -101,6 +101,17 @@ describe('BedrockChatModel against the fake Bedrock, over HTTP/2', () => {
     });
   }
 
+  it('carries the Retry-After Bedrock sends with a 429', async () => {
+    fake.setOptions({ faults: [{ type: 'throttle' }, { type: 'throttle' }], retryAfterSeconds: 2 });
+    try {
+      expect((await failure(model().complete(request))).retryAfterMs).toBe(2000);
+      fake.setOptions({ retryAfterSeconds: undefined });
+      expect((await failure(model().complete(request))).retryAfterMs).toBeUndefined();
+    } finally {
+      fake.setOptions({ retryAfterSeconds: undefined });
+    }
+  });
+
   it('says how credentials are resolved on auth failures, without printing secrets', async () => {
     fake.setOptions({ faults: [bedrockErrors.expiredToken] });
     const error = await failure(model().complete(request));

@@ -20,7 +20,7 @@ interface Seen {
 }
 
 /** The answer of the next call: HTTP status and JSON body, or `hang`. */
-type Script = { status: number; body: unknown } | 'hang';
+type Script = { status: number; body: unknown; headers?: Record<string, string> } | 'hang';
 
 /** A local HTTP/1.1 OpenAI-compatible server, as vLLM or Ollama would be. */
 let server: Server;
@@ -50,7 +50,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     hung.add(res);
     return;
   }
-  res.writeHead(next.status, { 'content-type': 'application/json' });
+  res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
   res.end(JSON.stringify(next.body));
 }
 
@@ -155,6 +155,18 @@ describe('OpenAiChatModel against a local OpenAI-compatible server', () => {
       expect(seen).toHaveLength(1);
     });
   }
+
+  it('carries the Retry-After of a 429 (seconds, or OpenAI\'s retry-after-ms)', async () => {
+    const tooMany = { error: { message: 'rate limited' } };
+    script = [
+      { status: 429, body: tooMany, headers: { 'retry-after': '3' } },
+      { status: 429, body: tooMany, headers: { 'retry-after-ms': '1500', 'retry-after': '2' } },
+      { status: 429, body: tooMany },
+    ];
+    expect((await failure(model().complete(request))).retryAfterMs).toBe(3000);
+    expect((await failure(model().complete(request))).retryAfterMs).toBe(1500);
+    expect((await failure(model().complete(request))).retryAfterMs).toBeUndefined();
+  });
 
   it('never puts the API key in an error message, even when the server echoes it', async () => {
     script = [{ status: 401, body: { error: { message: `Incorrect API key provided: ${API_KEY}`, code: 'invalid_api_key' } } }];

@@ -95,6 +95,20 @@ describe('callWithRetries', () => {
     expect(onRetry.mock.calls[1]![0]).toMatchObject({ attempt: 2, delayMs: 200 });
   });
 
+  it('waits at least what the service asked for in Retry-After, capped', async () => {
+    const asked = (ms: number) => new ChatCallError('throttled', 'slow down', true, 5, '429', ms);
+    const { opts, sleeps } = options({ maxAttempts: 5, capMs: 1_000, retryAfterCapMs: 5_000 });
+    await callWithRetries(failing(asked(2_000), throttled(), asked(60_000), asked(10)), opts);
+    // 2 s asked beats the 50 ms of jitter; no ask: jitter; 60 s asked is capped; 10 ms asked: jitter wins.
+    expect(sleeps).toEqual([2_000, 100, 5_000, 400]);
+  });
+
+  it('caps a Retry-After at the backoff cap when no Retry-After cap is given', async () => {
+    const { opts, sleeps } = options({ capMs: 1_000 });
+    await callWithRetries(failing(new ChatCallError('throttled', 'slow down', true, 5, '429', 30_000)), opts);
+    expect(sleeps).toEqual([1_000]);
+  });
+
   it('stops with the abort reason when aborted during the backoff sleep', async () => {
     const controller = new AbortController();
     const reason = new Error('activity cancelled');

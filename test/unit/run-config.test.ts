@@ -21,6 +21,13 @@ describe('run config', () => {
     expect(config.judge.provider).toBe('offline-heuristic');
   });
 
+  it('states the neutral fallback in the reward range: the midpoint unless given', () => {
+    expect(parseRunConfig(good).fallback.neutralValue).toBe(0.5);
+    expect(parseRunConfig({ ...good, rewards: { minReward: -1, maxReward: 1 } }).fallback.neutralValue).toBe(0);
+    expect(parseRunConfig({ ...good, rewards: { minReward: 0, maxReward: 10 } }).fallback.neutralValue).toBe(5);
+    expect(parseRunConfig({ ...good, rewards: { minReward: -1, maxReward: 1 }, fallback: { neutralValue: -0.25 } }).fallback.neutralValue).toBe(-0.25);
+  });
+
   it.each([
     [{ ...good, steps: 0 }, /^steps: /],
     [{ ...good, steps: 'three' }, /^steps: .*number/],
@@ -30,6 +37,8 @@ describe('run config', () => {
     [{ ...good, rollouts: { type: 's3', path: 'x' } }, /^rollouts\.type: /],
     [{ ...good, judge: { provider: 'gpt-judge' } }, /^judge\.provider: /],
     [{ ...good, chunkSzie: 10 }, /chunkSzie/],
+    [{ ...good, fallback: { neutralValue: 7 } }, /^fallback\.neutralValue: .*\[0, 1\]/],
+    [{ ...good, rewards: { minReward: -1, maxReward: 1 }, fallback: { neutralValue: -1.5 } }, /^fallback\.neutralValue: .*\[-1, 1\]/],
   ])('names the bad field in %j', (input, pattern) => {
     const issues = issuesOf(input);
     expect(issues.some((line) => pattern.test(line)), issues.join('\n')).toBe(true);

@@ -134,7 +134,8 @@ describe('run controls', () => {
             steps: 2,
             rollouts: { type: 'directory', path: dir },
             outputDir: join(dir, 'out'),
-            judge: { provider: 'bedrock', model: TEST_MODEL, rubric, maxAttempts: 2 },
+            // No recovery pass: the judge's failures are permanent here, and the count below is per pass.
+            judge: { provider: 'bedrock', model: TEST_MODEL, rubric, maxAttempts: 2, recovery: { passes: 0 } },
             fallback: { policy: 'neutral', neutralValue: 0.5, maxRate: 0.5 },
             cache: false,
           }],

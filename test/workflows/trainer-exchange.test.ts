@@ -24,7 +24,7 @@ describe('a trainer pushing steps with submitRollouts', () => {
         expect(result.rewards?.map((r) => r.id)).toEqual(expect.arrayContaining(rollouts.map((r) => r.id)));
         const empty = result.rewards!.find((r) => r.id === `s${step}-2`)!;
         const good = result.rewards!.find((r) => r.id === `s${step}-0`)!;
-        expect(good.reward).toBeGreaterThan(empty.reward);
+        expect(good.reward).toBeGreaterThan(empty.reward!);
       }
 
       // Step 3 by path (claim check): nothing but the path travels through history.
