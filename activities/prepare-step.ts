@@ -1,8 +1,10 @@
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
 import type { Execution } from '../src/run-owner';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
+import { endsWithNewline } from '../src/steps/step-readiness';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/worker/worker-settings';
 import { ownedRunDir } from './owned-run-dir';
 
@@ -28,6 +30,7 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
     // A path comes from a run config or an Update: only folders the worker's operator allows
     // are read (plus the run's inbox, where the worker stages inline rollouts itself).
     const source = await checkRolloutFile(input.file, [...settings.allowedRolloutDirs, dirname(layout.inbox(input.step))]);
+    await refuseUnterminated(source);
     return await prepareBatch({
       source,
       layout,
@@ -44,4 +47,18 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
     }
     throw err;
   }
+}
+
+/** A cut last line is a file still being written, not a bad line to quarantine: the whole step waits for the whole file. */
+async function refuseUnterminated(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    if (await endsWithNewline(handle)) return;
+  } finally {
+    await handle.close();
+  }
+  throw ApplicationFailure.nonRetryable(
+    `${file} ends without a newline: a file still being written? Every line, the last too, must end with "\\n"; send the step once the file is whole`,
+    'RolloutsUnterminated',
+  );
 }

@@ -115,7 +115,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     resumeUpdate,
     (request) => {
       const { judge, note } = ResumeRequestSchema.parse(request);
-      if (judge) config = { ...config, judge };
+      if (judge) config = withJudge(config, judge);
       progress.status = 'running';
       progress.reason = undefined;
       progress.judgeModel = judgeModel(config);
@@ -124,9 +124,11 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
     },
     {
       validator: (request) => {
-        check(ResumeRequestSchema, request);
+        const { judge } = check(ResumeRequestSchema, request);
         requireActive();
         if (progress.status !== 'paused') throw new Error('run is not paused');
+        // The new judge must make a runnable config with the rest (a budget needs its price, ...).
+        if (judge) withJudge(config, judge);
       },
     },
   );
@@ -452,6 +454,13 @@ function check<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
   const parsed = schema.safeParse(request);
   if (!parsed.success) throw new Error(describeZodIssues(parsed.error).join('; '));
   return parsed.data;
+}
+
+/** The run config with another judge, validated as a whole run config. */
+function withJudge(config: RunConfig, judge: unknown): RunConfig {
+  const checked = RunConfigSchema.safeParse({ ...config, judge });
+  if (!checked.success) throw new Error(describeZodIssues(checked.error).join('; '));
+  return checked.data;
 }
 
 /** Applies a reconfigure request, validating the result as a whole run config. */

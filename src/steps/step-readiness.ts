@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 
 export interface StepFileProblem {
@@ -22,18 +22,13 @@ export async function checkStepFile(file: string, marker: string, stated: string
     return { type: 'RolloutsMissing', message: `${basename(marker)} is there but ${file} is not: write the step file, then the marker` };
   }
   try {
-    const { size } = await handle.stat();
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) {
-        return {
-          type: 'RolloutsUnterminated',
-          message:
-            `${name} ends without a newline: a trainer still writing? ${file} was marked ready by ${basename(marker)}, ` +
-            'but every line, the last too, must end with "\\n"; write the whole file, close it, then create the marker',
-        };
-      }
+    if (!(await endsWithNewline(handle))) {
+      return {
+        type: 'RolloutsUnterminated',
+        message:
+          `${name} ends without a newline: a trainer still writing? ${file} was marked ready by ${basename(marker)}, ` +
+          'but every line, the last too, must end with "\\n"; write the whole file, close it, then create the marker',
+      };
     }
   } finally {
     await handle.close();
@@ -51,6 +46,15 @@ export async function checkStepFile(file: string, marker: string, stated: string
     };
   }
   return undefined;
+}
+
+/** Whether an open file is empty or ends with "\n": a cut last line means its writer was not done. */
+export async function endsWithNewline(handle: FileHandle): Promise<boolean> {
+  const { size } = await handle.stat();
+  if (size === 0) return true;
+  const last = Buffer.alloc(1);
+  await handle.read(last, 0, 1, size - 1);
+  return last[0] === 0x0a;
 }
 
 async function countLines(file: string): Promise<number> {

@@ -182,6 +182,8 @@ describe('LlmRubricJudge', () => {
       ok: false,
       reason: 'throttled',
       message: 'ThrottlingException: slow down',
+      // The chunk's recovery pass asks it again after a cool-down: throttling passes.
+      retryable: true,
       usage: { inputTokens: 0, outputTokens: 0 },
       latencyMs: 42,
       attempts: 1,

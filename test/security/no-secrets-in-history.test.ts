@@ -116,6 +116,7 @@ describe('security', () => {
         return JSON.stringify(rollout(`s${step}-${i}`, { prompt: `Clause ${p}`, response: `High risk ${r}, leaving no continuity`, reference: `Risky ${ref}` }));
       });
       await writeFile(stepRolloutFile(rolloutsDir, step), lines.join('\n') + '\n');
+      await markReady(rolloutsDir, step);
     }
     const workflowId = `security-review-${Date.now()}`;
     await withWorker(async ({ client, taskQueue }) => {

@@ -5,7 +5,7 @@ import { stepRolloutFile } from '../../src/run-layout';
 import { submitRolloutsUpdate } from '../../workflows/definitions';
 import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { rollout, tempDir, markReady } from '../helpers/fixtures';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 
@@ -41,6 +41,7 @@ describe('fallback rewards mean what they say', () => {
     await writeFile(join(dir, 'x'), '');
     await import('node:fs/promises').then((fs) => fs.mkdir(rolloutsDir, { recursive: true }));
     await writeFile(stepRolloutFile(rolloutsDir, 1), rollouts.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await markReady(rolloutsDir, 1);
     const outputDir = join(dir, 'out');
     await withWorker(({ client, taskQueue }) =>
       client.workflow.execute('rftRun', {

@@ -56,7 +56,7 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
       expect(first.totals.rollouts).toBe(12);
       expect(first.totals.costUsd).toBeGreaterThan(0);
     });
-    await maybeRecordHistory('two-steps-bedrock-rubric', workflowId);
+    await maybeRecordHistory('bedrock-rubric-with-recovery', workflowId);
     expect(fake.stats.requests).toBe(12);
     expect([...fake.stats.callsByPromptHash.values()].every((n) => n === 1)).toBe(true);
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configQuery, reconfigureUpdate } from '../../workflows/definitions';
+import { configQuery, pauseUpdate, reconfigureUpdate, resumeUpdate } from '../../workflows/definitions';
 import { tempDir } from '../helpers/fixtures';
 import { withWorker } from '../helpers/temporal';
 
@@ -83,6 +83,26 @@ describe('reconfigure', () => {
       expect(await rejection({ review: { samples: -1 } })).toMatch(/review\.samples/);
       expect(await rejection({ fallback: { maxRate: 2 } })).toMatch(/fallback\.maxRate/);
       expect(await rejection({ steps: 9 })).toMatch(/steps/);
+      await handle.terminate('test over');
+    });
+  });
+
+  it('resume with a new judge checks it against the whole config, as reconfigure does', async () => {
+    const dir = await tempDir();
+    await withWorker(async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start('rftRun', {
+        taskQueue,
+        workflowId: `resume-judge-${Date.now()}`,
+        args: [{ steps: 2, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), budgetUsd: 5 }],
+      });
+      await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'switch judges' }] });
+      // A priced budget needs a price for the new judge's model: without one the budget could never stop the run.
+      const refused = await handle.executeUpdate(resumeUpdate, { args: [{ judge: bedrockJudge as never }] }).then(
+        () => 'accepted',
+        (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
+      );
+      expect(refused).toMatch(/budgetUsd/);
+      expect((await handle.query(configQuery)).judge.provider).toBe('offline-heuristic');
       await handle.terminate('test over');
     });
   });

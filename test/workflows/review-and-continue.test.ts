@@ -69,7 +69,7 @@ describe('human review', () => {
       await handle.executeUpdate(resumeUpdate, { args: [{ note: 'judge checked' }] });
       expect(await handle.result()).toMatchObject({ status: 'completed', stepsDone: 3 });
     });
-    await maybeRecordHistory('three-steps-with-review', workflowId);
+    await maybeRecordHistory('review-items-by-reference', workflowId);
   });
 });
 

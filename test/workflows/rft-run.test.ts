@@ -22,7 +22,7 @@ describe('rftRun against a real dev server', () => {
         args: [{ steps: 3, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, chunkSize: 3, outputDir }],
       });
       const out = await handle.result();
-      await maybeRecordHistory('three-steps-offline', runId);
+      await maybeRecordHistory('directory-steps-marked-ready', runId);
       const progress = await handle.query(progressQuery);
       expect(progress.status).toBe('completed');
       expect(progress.stepsDone).toBe(3);

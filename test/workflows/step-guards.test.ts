@@ -97,6 +97,18 @@ describe('a step that makes no sense is not scored', () => {
       expect(refused).toMatch(/step 1: no valid rollout in .*bad\.jsonl/);
       expect((await handle.query(progressQuery)).status).toBe('paused');
 
+      // Resumed, the run waits for step 1 again. A file still being written (its last line cut)
+      // is refused too, not scored in part.
+      await handle.executeUpdate(resumeUpdate, { args: [{}] });
+      const cut = join(dir, 'cut.jsonl');
+      await writeFile(cut, good('x') + '\n' + good('y').slice(0, 40));
+      const unterminated = await handle.executeUpdate(submitRolloutsUpdate, { args: [{ step: 1, path: cut }] }).then(
+        () => 'accepted',
+        (e: Error & { cause?: Error }) => e.cause?.message ?? e.message,
+      );
+      expect(unterminated).toMatch(/cut\.jsonl ends without a newline: a file still being written\?/);
+      expect((await handle.query(progressQuery)).status).toBe('paused');
+
       const pending = handle.executeUpdate(submitRolloutsUpdate, { args: [{ step: 1, path: fixed }] });
       await handle.executeUpdate(resumeUpdate, { args: [{}] });
       expect((await pending).summary.count).toBe(2);
