@@ -6,6 +6,7 @@ import { ConfigError } from '../../src/config/validation-error';
 import { stepRolloutFile } from '../../src/run-layout';
 import { readManifest } from '../../src/steps/checkpoint';
 import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
@@ -99,6 +100,7 @@ describe('a workflow id that is not a safe folder name', () => {
         .execute('rftRun', { taskQueue, workflowId: unsafe, args: [config] })
         .then(() => undefined, (err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
       expect(failure).toMatch(/workflow id "\.\.\/escape-\d+" is not a safe folder name.*set runId/s);
+      await maybeRecordHistory('unsafe-workflow-id-refused', unsafe);
       const ok = await client.workflow.execute('rftRun', {
         taskQueue,
         workflowId: `${unsafe}-named`,

@@ -2,7 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { HISTORIES_DIR } from '../helpers/histories';
+
+const WORKFLOWS_DIR = fileURLToPath(new URL('../../workflows', import.meta.url));
 
 /**
  * The determinism guard: histories recorded from earlier runs (see maybeRecordHistory) must
@@ -21,4 +24,26 @@ describe('replay of recorded run histories', () => {
     }
     expect(failures).toEqual([]);
   });
+
+  it('has a recorded history taking the new path of every patch in workflows/', async () => {
+    const sources = await Promise.all(
+      (await readdir(WORKFLOWS_DIR)).filter((f) => f.endsWith('.ts')).map((f) => readFile(join(WORKFLOWS_DIR, f), 'utf8')),
+    );
+    const patches = new Set(sources.flatMap((text) => [...text.matchAll(/patched\('([^']+)'\)/g)].map((m) => m[1]!)));
+    expect(patches.size).toBeGreaterThan(0);
+    const recorded = new Set<string>();
+    for (const file of (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json'))) {
+      const { history } = JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as { history: { events: HistoryEvent[] } };
+      for (const event of history.events) {
+        const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+        if (data) recorded.add((JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id);
+      }
+    }
+    // A patch no history takes is a new path the replay test never checks: record a run that takes it.
+    expect([...patches].filter((id) => !recorded.has(id))).toEqual([]);
+  });
 });
+
+interface HistoryEvent {
+  markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> };
+}

@@ -91,7 +91,8 @@ describe('continue-as-new', () => {
         args: [{ ...base, outputDir: join(dir, 'b'), continueAsNewEverySteps: 2 }],
       });
       const chained = await handle.result();
-      await maybeRecordHistory('continued-as-new-every-2-steps', workflowId);
+      // The first execution: the one that continues as new.
+      await maybeRecordHistory('continued-as-new-every-2-steps', workflowId, handle.firstExecutionRunId);
       expect(chained.totals).toEqual(oneHistory.totals);
       expect(chained.stepsDone).toBe(5);
       expect(await runChain(client, workflowId, handle.firstExecutionRunId)).toHaveLength(3);

@@ -13,12 +13,14 @@ describe('a run fed by submitRollouts', () => {
   it('continues as new every N steps, so its history stays bounded however long it runs', async () => {
     const dir = await tempDir();
     const workflowId = `updates-chain-${Date.now()}`;
+    let firstRunId = '';
     await withWorker(async ({ client, taskQueue }) => {
       const handle = await client.workflow.start('rftRun', {
         taskQueue,
         workflowId,
         args: [{ steps: STEPS, rollouts: { type: 'updates' }, outputDir: join(dir, 'out'), chunkSize: 2, continueAsNewEverySteps: EVERY }],
       });
+      firstRunId = handle.firstExecutionRunId;
       // A trainer that waits for each step's rewards before sending the next: the handle has no
       // run id, so each update goes to whichever execution of the chain is current.
       for (let step = 1; step <= STEPS; step++) {
@@ -38,6 +40,7 @@ describe('a run fed by submitRollouts', () => {
       expect(longest, `history lengths ${lengths.join(', ')}`).toBeLessThan(60 * EVERY);
       console.log(`[updates-fed chain] ${STEPS} steps, ${lengths.length} executions, history lengths ${lengths.join(', ')}`);
     });
-    await maybeRecordHistory('updates-fed-continued-as-new', workflowId);
+    // The first execution: submissions drained, then continued as new.
+    await maybeRecordHistory('updates-fed-continued-as-new', workflowId, firstRunId);
   });
 });
