@@ -1,0 +1,354 @@
+import { ApplicationFailure, condition, log, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import type { z } from 'zod';
+import {
+  CancelRequestSchema,
+  PauseRequestSchema,
+  ReconfigureRequestSchema,
+  ResumeRequestSchema,
+  SubmitRolloutsRequestSchema,
+  type CancelRequest,
+  type PauseRequest,
+  type ReconfigureRequest,
+  type ResumeRequest,
+  type SubmitRolloutsRequest,
+} from '../src/config/controls';
+import { mergeReconfigure } from '../src/config/merge-reconfigure';
+import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
+import { describeZodIssues } from '../src/config/validation-error';
+import type { StepSummary } from '../src/steps/step-summary';
+import { addReview, emptyAgreement } from './agreement';
+import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
+import { currentExecution } from './execution';
+import type { RunProgress } from './progress';
+import { report } from './report';
+import { stageRollouts } from './score-step';
+
+const RECENT_STEPS = 20;
+const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
+
+/** What a run hands to its next incarnation on continue-as-new: plain data only. */
+export interface CarriedState {
+  config: RunConfig;
+  progress: RunProgress;
+  nextStep: number;
+  cancel: CancelIntent | undefined;
+}
+
+export interface CancelIntent {
+  mode: 'finish-step' | 'abandon-step';
+  reason?: string;
+}
+
+/** Where a step's rollouts are: a trainer's file, or one staged from an inline submission. */
+export interface StepSource {
+  file: string;
+  inline: boolean;
+}
+
+/** A step that must not be scored as it is, and why. */
+export interface Refusal {
+  refused: string;
+}
+
+/**
+ * Everything a run knows and every way it can change: the status people see (running, paused,
+ * completed, cancelled), the step it is on, a cancel in progress, the batches trainers sent.
+ * Handlers call its methods; the run loop in rftRun asks it what to do next. Transitions happen
+ * here and nowhere else, so a reader finds every rule of the run's life in one class.
+ */
+export class RunState {
+  config: RunConfig;
+  readonly runId: string;
+  readonly progress: RunProgress;
+  nextStep: number;
+  cancel: CancelIntent | undefined;
+  /** The run has ended: no control is accepted, waiting submissions hear it. */
+  ended = false;
+  /** The scope of the step in progress, to abandon it on request. */
+  private stepScope: CancellationScope | undefined;
+  /** True while the step in progress still waits for its rollouts: nothing to finish yet. */
+  private awaitingRollouts = false;
+  /** Batches trainers sent with submitRollouts, by step, until their step is scored or refused. */
+  private readonly submissions = new Map<number, StepSource>();
+  /** What each submitted step's update returns: its rewards, or why the step was not scored. */
+  private readonly results = new Map<number, StepRewards | Refusal>();
+  /** Continue-as-new is due: submissions already accepted are scored first, new ones wait for the next execution. */
+  private rollingOver = false;
+  private readonly stepsAtStart: number;
+
+  constructor(config: RunConfig, runId: string, carried: CarriedState | undefined) {
+    this.config = config;
+    this.runId = runId;
+    this.progress = carried?.progress ?? startingProgress(runId, config);
+    this.nextStep = carried?.nextStep ?? config.firstStep;
+    this.cancel = carried?.cancel;
+    this.stepsAtStart = this.progress.stepsDone;
+  }
+
+  get lastStep(): number {
+    return this.config.firstStep + this.config.steps - 1;
+  }
+
+  get hasStepsLeft(): boolean {
+    return this.nextStep <= this.lastStep && !this.cancel;
+  }
+
+  carried(): CarriedState {
+    return { config: this.config, progress: this.progress, nextStep: this.nextStep, cancel: this.cancel };
+  }
+
+  // ---- controls: what people and trainers send ----
+
+  pause(reason: string): ControlReply {
+    this.progress.status = 'paused';
+    this.progress.reason = reason;
+    log.warn('run paused', { reason });
+    report(this.progress);
+    return this.reply(`paused: ${reason}`);
+  }
+
+  pauseRequested(request: PauseRequest): ControlReply {
+    return this.pause(PauseRequestSchema.parse(request).reason ?? 'paused by request');
+  }
+
+  validatePause(request: unknown): void {
+    check(PauseRequestSchema, request);
+    this.requireActive();
+    if (this.progress.status === 'paused') throw new Error(`run is already paused: ${this.progress.reason}`);
+  }
+
+  resume(request: ResumeRequest): ControlReply {
+    const { judge, note } = ResumeRequestSchema.parse(request);
+    if (judge) this.config = withJudge(this.config, judge);
+    this.progress.status = 'running';
+    this.progress.reason = undefined;
+    this.progress.judgeModel = judgeModel(this.config);
+    report(this.progress);
+    return this.reply(`resumed${judge ? ` with judge ${judgeModel(this.config)}` : ''}${note ? `: ${note}` : ''}`);
+  }
+
+  validateResume(request: unknown): void {
+    const { judge } = check(ResumeRequestSchema, request);
+    this.requireActive();
+    if (this.progress.status !== 'paused') throw new Error('run is not paused');
+    // The new judge must make a runnable config with the rest (a budget needs its price, ...).
+    if (judge) withJudge(this.config, judge);
+  }
+
+  requestCancel(request: CancelRequest): ControlReply {
+    const { mode, reason } = CancelRequestSchema.parse(request);
+    this.cancel = { mode, reason };
+    if (mode === 'abandon-step' || this.awaitingRollouts) {
+      this.stepScope?.cancel();
+      return this.reply('cancelling now');
+    }
+    return this.reply('cancelling after the current step');
+  }
+
+  validateCancel(request: unknown): void {
+    check(CancelRequestSchema, request);
+    this.requireActive();
+    if (this.cancel) throw new Error('run is already being cancelled');
+  }
+
+  reconfigure(request: ReconfigureRequest): ControlReply {
+    this.config = reconfigured(this.config, request);
+    this.progress.judgeModel = judgeModel(this.config);
+    report(this.progress);
+    return this.reply(`reconfigured from step ${this.nextStep + (this.progress.currentStep === undefined ? 0 : 1)}`);
+  }
+
+  validateReconfigure(request: unknown): void {
+    this.requireActive();
+    reconfigured(this.config, request);
+  }
+
+  /** A trainer's batch for a step: staged if inline, then held until its step is scored or refused. */
+  async submit(request: SubmitRolloutsRequest): Promise<StepRewards> {
+    const { step, rollouts, path } = SubmitRolloutsRequestSchema.parse(request);
+    const file = rollouts
+      ? await stageRollouts(this.config, { outputDir: this.config.outputDir, runId: this.runId, step, rollouts, execution: currentExecution() })
+      : path!;
+    this.submissions.set(step, { file, inline: rollouts !== undefined });
+    await condition(() => this.results.has(step) || this.ended);
+    const result = this.results.get(step);
+    this.results.delete(step);
+    if (!result) throw ApplicationFailure.nonRetryable(`the run ended (${this.progress.status}) before step ${step} was scored`);
+    if ('refused' in result) throw ApplicationFailure.nonRetryable(result.refused, 'StepRefused');
+    return result;
+  }
+
+  validateSubmit(request: unknown): void {
+    const { step, rollouts } = check(SubmitRolloutsRequestSchema, request);
+    this.requireActive();
+    if (this.config.rollouts.type !== 'updates') throw new Error('this run reads rollouts from a directory, not from updates');
+    if (step < this.nextStep || step > this.lastStep) {
+      throw new Error(`step ${step} is not ahead (next step is ${this.nextStep}, last ${this.lastStep})`);
+    }
+    if (this.submissions.has(step)) throw new Error(`step ${step} was already submitted`);
+    if (this.rollingOver) {
+      throw new Error(`the run is moving to a fresh history (continue-as-new) after step ${this.nextStep - 1}: send step ${step} again in a few seconds`);
+    }
+    if (rollouts && JSON.stringify(rollouts).length > MAX_INLINE_SUBMISSION_BYTES) {
+      throw new Error(`inline rollouts over ${MAX_INLINE_SUBMISSION_BYTES} bytes: write them to a file and send its path`);
+    }
+  }
+
+  /** A reviewer answered: agreement moves, and may fall below the floor. */
+  reviewAnswered({ judgePass, humanPass }: ReviewOutcome): void {
+    const progress = this.progress;
+    progress.agreement = addReview(progress.agreement, judgePass, humanPass);
+    const floor = this.config.review.agreementFloor;
+    const { accuracy, reviews } = progress.agreement;
+    if (floor !== undefined && accuracy !== null && reviews >= this.config.review.minReviews && accuracy < floor && progress.status === 'running') {
+      this.pause(`judge-human agreement ${(accuracy * 100).toFixed(1)}% fell below the floor ${(floor * 100).toFixed(1)}%`);
+    }
+    report(progress);
+  }
+
+  // ---- the run loop's questions and transitions ----
+
+  /** Resolves once the run may score its next step (not paused), or is being cancelled. */
+  async untilRunnable(): Promise<void> {
+    await condition(() => this.progress.status !== 'paused' || this.cancel !== undefined);
+  }
+
+  budgetReached(): string | undefined {
+    const { budgetUsd } = this.config;
+    const spent = this.progress.totals.costUsd;
+    if (budgetUsd === undefined || spent < budgetUsd) return undefined;
+    return `budget of $${budgetUsd} reached ($${spent.toFixed(4)} spent); raise budgetUsd with reconfigure, then resume`;
+  }
+
+  /** The step's rollouts: the directory's file, or the batch a trainer sends (undefined if cancelled while waiting). */
+  async rolloutsOf(step: number): Promise<StepSource | undefined> {
+    if (this.config.rollouts.type === 'directory') return { file: `${this.config.rollouts.path}`, inline: false };
+    await condition(() => this.submissions.has(step) || this.cancel !== undefined);
+    return this.submissions.get(step);
+  }
+
+  stepStarted(step: number, scope: CancellationScope): void {
+    this.progress.currentStep = step;
+    this.stepScope = scope;
+    this.awaitingRollouts = true;
+  }
+
+  rolloutsArrived(): void {
+    this.awaitingRollouts = false;
+  }
+
+  stepStopped(): void {
+    this.progress.currentStep = undefined;
+    this.stepScope = undefined;
+    this.awaitingRollouts = false;
+  }
+
+  /** A scored step counts: totals move, and a trainer waiting for it gets its rewards. */
+  stepScored(step: number, outcome: { summary: StepSummary; file: string; rewards: StepRewards['rewards'] }): void {
+    this.nextStep++;
+    const { summary } = outcome;
+    const progress = this.progress;
+    progress.stepsDone++;
+    progress.lastStep = summary;
+    progress.recent = [...progress.recent, summary].slice(-RECENT_STEPS);
+    const t = progress.totals;
+    t.rollouts += summary.count;
+    t.fallbacks += summary.fallback + summary.excluded;
+    t.inputTokens += summary.inputTokens;
+    t.outputTokens += summary.outputTokens;
+    t.costUsd = Math.round((t.costUsd + summary.costUsd) * 1e6) / 1e6;
+    if (this.submissions.delete(step)) this.results.set(step, { step, summary, file: outcome.file, rewards: outcome.rewards });
+  }
+
+  /** A step that makes no sense pauses the run; a trainer that sent it hears why at once and may send a corrected one. */
+  stepRefused(step: number, refusal: Refusal): void {
+    this.pause(refusal.refused);
+    if (this.submissions.delete(step)) this.results.set(step, refusal);
+  }
+
+  fallbackGuard(summary: StepSummary): void {
+    const max = this.config.fallback.maxRate;
+    if (summary.fallbackRate <= max || max >= 1) return;
+    const reasons = Object.entries(summary.fallbackByReason)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ');
+    this.pause(
+      `fallback rate ${(summary.fallbackRate * 100).toFixed(1)}% exceeded ${(max * 100).toFixed(1)}% at step ${summary.step} (${reasons}); ` +
+        'training on fallback rewards ruins a run: fix the judge, then resume (optionally with a new judge)',
+    );
+  }
+
+  reviewStarted(workflowId: string): void {
+    this.progress.openReviews = [...this.progress.openReviews, workflowId].slice(-20);
+  }
+
+  continueAsNewDue(): boolean {
+    if (this.nextStep > this.lastStep) return false;
+    const stepsHere = this.progress.stepsDone - this.stepsAtStart;
+    return workflowInfo().continueAsNewSuggested || stepsHere >= this.config.continueAsNewEverySteps;
+  }
+
+  /** Stop accepting submissions; true once none is left to score here. */
+  rollOver(): boolean {
+    this.rollingOver = true;
+    return this.submissions.size === 0;
+  }
+
+  end(status: 'completed' | 'cancelled', reason: string | undefined): void {
+    this.ended = true;
+    this.progress.status = status;
+    this.progress.reason = reason;
+    this.progress.currentStep = undefined;
+  }
+
+  private reply(message: string): ControlReply {
+    return { status: this.progress.status, message };
+  }
+
+  private requireActive(): void {
+    if (this.ended || this.progress.status === 'completed' || this.progress.status === 'cancelled') {
+      throw new Error(`run is ${this.progress.status}`);
+    }
+  }
+}
+
+function startingProgress(runId: string, config: RunConfig): RunProgress {
+  return {
+    runId,
+    status: 'running',
+    reason: undefined,
+    totalSteps: config.steps,
+    stepsDone: 0,
+    currentStep: undefined,
+    lastStep: undefined,
+    recent: [],
+    totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    judgeModel: judgeModel(config),
+    agreement: emptyAgreement(),
+    openReviews: [],
+  };
+}
+
+function judgeModel(config: RunConfig): string {
+  return config.judge.provider === 'offline-heuristic' ? 'offline-heuristic' : `${config.judge.provider}:${config.judge.model}`;
+}
+
+/**
+ * Validates an update payload, throwing a plain Error naming each bad field: that is what the
+ * caller sees when the update is rejected (a ZodError would not be reported as clearly).
+ */
+function check<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
+  const parsed = schema.safeParse(request);
+  if (!parsed.success) throw new Error(describeZodIssues(parsed.error).join('; '));
+  return parsed.data;
+}
+
+/** The run config with another judge, validated as a whole run config. */
+function withJudge(config: RunConfig, judge: unknown): RunConfig {
+  return check(RunConfigSchema, { ...config, judge });
+}
+
+/** Applies a reconfigure request, validating the result as a whole run config. */
+function reconfigured(config: RunConfig, request: unknown): RunConfig {
+  return check(RunConfigSchema, mergeReconfigure(config, check(ReconfigureRequestSchema, request)));
+}

@@ -1,0 +1,27 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { BATCH_REFUSALS, NON_RETRYABLE_TYPES } from './activity-policies';
+
+/**
+ * What went wrong, when `err` is an activity of the step that failed for good and the run can
+ * wait for a fix; undefined for failures that end the run (a config or a folder that is not ours).
+ */
+export function stepFailure(err: unknown): { message: string; batchRefused: boolean } | undefined {
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const cause = err.cause;
+  const type = cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+  if (type && NON_RETRYABLE_TYPES.includes(type)) return undefined;
+  const why = cause?.message ?? err.message;
+  const readsTheBatch = err.activityType === 'awaitRollouts' || err.activityType === 'prepareStep';
+  if (readsTheBatch && type && BATCH_REFUSALS.includes(type)) return { message: why, batchRefused: true };
+  if (type && BATCH_REFUSALS.includes(type)) return { message: why, batchRefused: false };
+  const exhausted = err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? ' after all its attempts' : '';
+  return { message: `${err.activityType} failed${exhausted}: ${why}`, batchRefused: false };
+}
+
+/** The message of a JudgeAuthError behind an activity failure, if that is what `err` is. */
+export function judgeRefusal(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'JudgeAuthError') {
+    return err.cause.message;
+  }
+  return undefined;
+}
