@@ -1,7 +1,7 @@
 /**
  * Judge throughput benchmark: `npm run bench:judge`.
  *
- * A fake Bedrock (test/fake-bedrock/server.ts) answers Converse in 200 ms under an account
+ * A fake Bedrock (test/support/fake-bedrock.ts) answers Converse in 200 ms under an account
  * quota of 50 requests/s (token bucket with a small burst, like a per-second window); beyond
  * it, 429 ThrottlingException. 2,000 rollouts are judged with a 3-criterion rubric, four ways:
  *
@@ -30,7 +30,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { startFakeBedrock, type FakeBedrock } from '../test/fake-bedrock/server';
+import { startFakeBedrock, type FakeBedrock } from '../test/support/fake-bedrock';
 import { buildJudge } from '../src/engine/build-judge';
 import { limiterSnapshots } from '../src/engine/judge-runtime';
 import { parseRubricVerdict } from '../src/judges/parse-verdict';

@@ -1,28 +1,20 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
 import { cancelUpdate, pauseUpdate, progressQuery, reconfigureUpdate, resumeUpdate } from '../../workflows/definitions';
-import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
-import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { bedrockErrors } from '../support/fake-bedrock';
+import { markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
+import { markReady, rollout, tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
+import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky' }] };
 
-let fake: FakeBedrock;
-let restoreEnv: () => void;
-beforeAll(async () => {
-  fake = await startFakeBedrock({ seed: 5, respond: markerJudge('leaving no continuity') });
-  restoreEnv = useFakeBedrockEnv(fake.url);
-});
-afterAll(async () => {
-  restoreEnv();
-  await fake.close();
-});
+const fake = fakeBedrockPerFile({ seed: 5, respond: markerJudge('leaving no continuity') });
 
 async function rejection(promise: Promise<unknown>): Promise<string> {
   const err = await promise.then(
