@@ -25,19 +25,16 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { temporal } from '@temporalio/proto';
-import { NativeConnection } from '@temporalio/worker';
 import type { RunConfigInput } from '../src/config/run-config';
 import { RunLayout } from '../src/run-layout';
-import { createArbiterWorker } from '../src/worker/create-worker';
-import { workerSettingsFromEnv } from '../src/worker/worker-settings';
 import { progressQuery } from '../workflows/definitions';
 import type { RunResult } from '../workflows/rft-run';
-import { benchServer, chainHistories, eventId, eventKind, historyTimings, median, note, quietRuntime, round, runBench, writeStepFile } from './common';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+import { chainHistories, type HistoryEvent } from '../test/support/run-chain';
+import { benchServer, median, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
+import { eventId, eventKind, historyTimings } from './history-timings';
+import { writeStepFile } from './step-files';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 1000);
 const PER_STEP = Number(process.env.BENCH_ROLLOUTS_PER_STEP ?? 4);
@@ -276,17 +273,8 @@ async function main(): Promise<Record<string, unknown>> {
   note(`${STEPS} step files of ${PER_STEP} rollouts and one of ${WIDE_ROLLOUTS} (${(wide.bytes / 1e6).toFixed(1)} MB) in ${dir}`);
 
   const server = await benchServer(DYNAMIC_CONFIG);
-  const connection = await Connection.connect({ address: server.address });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
   try {
-    const client = new Client({ connection });
-    const worker = await createArbiterWorker({
-      connection: nativeConnection,
-      taskQueue: TASK_QUEUE,
-      // The bench's rollouts live in a temporary folder.
-      settings: { ...workerSettingsFromEnv(), allowedRolloutDirs: [dir] },
-    });
-    return await worker.runUntil(async () => {
+    return await withBenchWorker(server, { taskQueue: TASK_QUEUE, allowedRolloutDirs: [dir] }, async (client) => {
       const wideC20 = await wideStep(client, dir, 20);
       const wideC5 = await wideStep(client, dir, 5);
       const chainOfWide = WIDE_CHAIN_STEPS > 0 ? await wideChain(client, dir) : undefined;
@@ -313,8 +301,6 @@ async function main(): Promise<Record<string, unknown>> {
       };
     });
   } finally {
-    await connection.close();
-    await nativeConnection.close();
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
