@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { bedrockErrors } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
 import { markReady, rollout, tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
+import { readManifestLines } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
@@ -60,6 +61,7 @@ describe('run controls', () => {
       await writeStep(dir, 2, 4);
       await writeStep(dir, 3, 4);
       await waitFor(() => handle.query(progressQuery), (p) => p.stepsDone === 2);
+      // What is tested is that nothing happens: a paused run holds step 3 for as long as we look.
       await new Promise((r) => setTimeout(r, 1500));
       const held = await handle.query(progressQuery);
       expect(held).toMatchObject({ stepsDone: 2, status: 'paused', reason: 'looking at step 1' });
@@ -73,7 +75,7 @@ describe('run controls', () => {
       expect(chunkActivities).toHaveLength(1 + 1 + 2);
     });
     await maybeRecordHistory('paused-reconfigured-resumed', workflowId);
-    const lines = (await readFile(join(dir, 'out', workflowId, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = await readManifestLines(join(dir, 'out', workflowId));
     expect(lines.map((l) => l.step ?? l.end.status)).toEqual([1, 2, 3, 'completed']);
     expect(lines[2].summary.count).toBe(4);
   });
@@ -92,7 +94,7 @@ describe('run controls', () => {
       expect(reply.message).toMatch(/cancelling now/);
       expect(await handle.result()).toMatchObject({ status: 'cancelled', stepsDone: 0 });
     });
-    const lines = (await readFile(join(dir, 'out', workflowId, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = await readManifestLines(join(dir, 'out', workflowId));
     expect(lines.at(-1)).toMatchObject({ end: { status: 'cancelled', reason: 'trainer crashed', stepsDone: 0 } });
   });
 
