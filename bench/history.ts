@@ -25,19 +25,16 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { temporal } from '@temporalio/proto';
-import { NativeConnection } from '@temporalio/worker';
 import type { RunConfigInput } from '../src/config/run-config';
 import { RunLayout } from '../src/run-layout';
-import { createArbiterWorker } from '../src/worker/create-worker';
-import { workerSettingsFromEnv } from '../src/worker/worker-settings';
 import { progressQuery } from '../workflows/definitions';
 import type { RunResult } from '../workflows/rft-run';
-import { benchServer, chainHistories, eventId, eventKind, historyTimings, median, note, quietRuntime, round, runBench, writeStepFile } from './common';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+import { chainHistories, type HistoryEvent } from '../test/support/run-chain';
+import { benchServer, median, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
+import { eventId, eventKind, historyTimings } from './history-timings';
+import { writeStepFile } from './step-files';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 1000);
 const PER_STEP = Number(process.env.BENCH_ROLLOUTS_PER_STEP ?? 4);
@@ -191,28 +188,28 @@ async function runChainBench(client: Client, dir: string, name: string, continue
   return report;
 }
 
-async function wideStep(client: Client, dir: string, chunkSize: number) {
-  const name = `wide-c${chunkSize}`;
+/** Runs `name` to its end with the offline judge on the step files in `dir/<rollouts>`: its result, the histories of its chain, its wall time. */
+async function runOffline(client: Client, dir: string, name: string, rollouts: string, knobs: Pick<RunConfigInput, 'steps' | 'chunkSize'>) {
   const workflowId = `history-${name}-${Date.now()}`;
   const started = performance.now();
-  const handle = await client.workflow.start('rftRun', {
-    taskQueue: TASK_QUEUE,
-    workflowId,
-    args: [
-      {
-        runId: name,
-        steps: 1,
-        rollouts: { type: 'directory', path: join(dir, 'wide') },
-        judge: { provider: 'offline-heuristic', mode: 'rubric' },
-        outputDir: join(dir, `out-${name}`),
-        chunkSize,
-      } satisfies RunConfigInput,
-    ],
-  });
+  const input: RunConfigInput = {
+    runId: name,
+    rollouts: { type: 'directory', path: join(dir, rollouts) },
+    judge: { provider: 'offline-heuristic', mode: 'rubric' },
+    outputDir: join(dir, `out-${name}`),
+    ...knobs,
+  };
+  const handle = await client.workflow.start('rftRun', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
   const res = (await handle.result()) as RunResult;
   const wallMs = performance.now() - started;
+  return { res, wallMs, runs: await chainHistories(client, workflowId, handle.firstExecutionRunId) };
+}
+
+async function wideStep(client: Client, dir: string, chunkSize: number) {
+  const name = `wide-c${chunkSize}`;
+  const { res, wallMs, runs } = await runOffline(client, dir, name, 'wide', { steps: 1, chunkSize });
   if (res.totals.rollouts !== WIDE_ROLLOUTS) throw new Error(`[${name}] unexpected result ${JSON.stringify(res)}`);
-  const [events] = await chainHistories(client, workflowId, handle.firstExecutionRunId);
+  const [events] = runs;
   const chunks = events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scoreChunk').length;
   const stepEvents = stepEventCounts(events!)[0]!;
   const out = {
@@ -232,25 +229,8 @@ async function wideStep(client: Client, dir: string, chunkSize: number) {
 /** Several wide steps in one run: how far past Temporal's suggestion a history can get before the run continues as new. */
 async function wideChain(client: Client, dir: string) {
   const name = 'wide-chain';
-  const workflowId = `history-${name}-${Date.now()}`;
-  const started = performance.now();
-  const handle = await client.workflow.start('rftRun', {
-    taskQueue: TASK_QUEUE,
-    workflowId,
-    args: [
-      {
-        runId: name,
-        steps: WIDE_CHAIN_STEPS,
-        rollouts: { type: 'directory', path: join(dir, 'wide-chain') },
-        judge: { provider: 'offline-heuristic', mode: 'rubric' },
-        outputDir: join(dir, `out-${name}`),
-        chunkSize: 20,
-      } satisfies RunConfigInput,
-    ],
-  });
-  const res = (await handle.result()) as RunResult;
+  const { res, wallMs, runs } = await runOffline(client, dir, name, 'wide-chain', { steps: WIDE_CHAIN_STEPS, chunkSize: 20 });
   if (res.stepsDone !== WIDE_CHAIN_STEPS) throw new Error(`[${name}] unexpected result ${JSON.stringify(res)}`);
-  const runs = await chainHistories(client, workflowId, handle.firstExecutionRunId);
   const out = {
     steps: WIDE_CHAIN_STEPS,
     rollouts_per_step: WIDE_ROLLOUTS,
@@ -260,7 +240,7 @@ async function wideChain(client: Client, dir: string) {
     steps_per_run: runs.map((r) => stepEventCounts(r).length),
     events_per_step: runs.map(stepEventCounts),
     suggested_at_event: runs.map((r) => firstSuggestion(r) ?? null),
-    wall_s: round((performance.now() - started) / 1000, 1),
+    wall_s: round(wallMs / 1000, 1),
   };
   note(`[${name}] ${WIDE_CHAIN_STEPS} steps of ${WIDE_ROLLOUTS}: runs ${out.history_lengths.join(', ')} events (steps ${out.steps_per_run.join(', ')}; suggested at ${out.suggested_at_event.join(', ')}), ${out.wall_s} s`);
   return out;
@@ -276,17 +256,8 @@ async function main(): Promise<Record<string, unknown>> {
   note(`${STEPS} step files of ${PER_STEP} rollouts and one of ${WIDE_ROLLOUTS} (${(wide.bytes / 1e6).toFixed(1)} MB) in ${dir}`);
 
   const server = await benchServer(DYNAMIC_CONFIG);
-  const connection = await Connection.connect({ address: server.address });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
   try {
-    const client = new Client({ connection });
-    const worker = await createArbiterWorker({
-      connection: nativeConnection,
-      taskQueue: TASK_QUEUE,
-      // The bench's rollouts live in a temporary folder.
-      settings: { ...workerSettingsFromEnv(), allowedRolloutDirs: [dir] },
-    });
-    return await worker.runUntil(async () => {
+    return await withBenchWorker(server, { taskQueue: TASK_QUEUE, allowedRolloutDirs: [dir] }, async (client) => {
       const wideC20 = await wideStep(client, dir, 20);
       const wideC5 = await wideStep(client, dir, 5);
       const chainOfWide = WIDE_CHAIN_STEPS > 0 ? await wideChain(client, dir) : undefined;
@@ -313,8 +284,6 @@ async function main(): Promise<Record<string, unknown>> {
       };
     });
   } finally {
-    await connection.close();
-    await nativeConnection.close();
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   }

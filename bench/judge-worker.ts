@@ -13,7 +13,7 @@
 import { buildJudge } from '../src/engine/build-judge';
 import { limiterSnapshots } from '../src/engine/judge-runtime';
 import type { RunConfig } from '../src/config/run-config';
-import { pullChunks, type ChunksOutcome } from './judge-common';
+import { pullChunks, type ChunksOutcome } from './chunk-slots';
 
 export interface WorkerStart {
   type: 'start';

@@ -1,7 +1,7 @@
 /**
  * Judge throughput benchmark: `npm run bench:judge`.
  *
- * A fake Bedrock (test/fake-bedrock/server.ts) answers Converse in 200 ms under an account
+ * A fake Bedrock (test/support/fake-bedrock.ts) answers Converse in 200 ms under an account
  * quota of 50 requests/s (token bucket with a small burst, like a per-second window); beyond
  * it, 429 ThrottlingException. 2,000 rollouts are judged with a 3-criterion rubric, four ways:
  *
@@ -15,7 +15,7 @@
  *                     with half of it, each scoring half of the step's chunks (1,000 rollouts).
  *  (d2) arbiter-2proc-aimd  the same, each configured with the whole quota, relying on AIMD.
  *
- * One JSON line per variant on stdout; progress notes on stderr. Not a test: nothing asserts.
+ * One JSON line on stdout, a row per variant; progress notes on stderr. Not a test: nothing asserts.
  *
  * Environment knobs, for exploring (the defaults are the configuration the results were measured with):
  *   BENCH_VARIANTS=arbiter,naive,...  subset to run      BENCH_ROLLOUTS=2000
@@ -30,7 +30,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { startFakeBedrock, type FakeBedrock } from '../test/fake-bedrock/server';
+import { startFakeBedrock, type FakeBedrock } from '../test/support/fake-bedrock';
+import { TEST_MODEL, useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
 import { buildJudge } from '../src/engine/build-judge';
 import { limiterSnapshots } from '../src/engine/judge-runtime';
 import { parseRubricVerdict } from '../src/judges/parse-verdict';
@@ -38,20 +39,9 @@ import { buildRubricPrompt } from '../src/judges/prompts/rubric-prompt';
 import { RubricSchema } from '../src/judges/rubric';
 import { RunLayout, stepRolloutFile } from '../src/run-layout';
 import { prepareBatch } from '../src/steps/prepare-batch';
-import {
-  MODEL,
-  RUBRIC,
-  STEP,
-  benchRunConfig,
-  envNumber,
-  makeRollouts,
-  scoreChunks,
-  sumOutcomes,
-  writeRolloutFile,
-  type BenchQuota,
-  type BenchRollout,
-  type ChunksOutcome,
-} from './judge-common';
+import { RUBRIC, STEP, benchRunConfig, scoreChunks, sumOutcomes, type BenchQuota, type ChunksOutcome } from './chunk-slots';
+import { envNumber, note, round, runBench } from './harness';
+import { rolloutOf, writeStepFile, type BenchRollout } from './step-files';
 import type { WorkerChunk, WorkerMessage, WorkerStart } from './judge-worker';
 
 const QUOTA_RPS = 50;
@@ -96,19 +86,11 @@ interface VariantResult {
   extra?: Record<string, unknown>;
 }
 
-function log(message: string): void {
-  process.stderr.write(`[bench:judge] ${message}\n`);
-}
-
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
-function report(result: VariantResult, fake: FakeBedrock): void {
+/** The variant's row of the result, with the fake's counters. */
+function report(result: VariantResult, fake: FakeBedrock): Record<string, unknown> {
   const { stats } = fake;
   const throughput = result.judged / result.seconds;
-  const line = {
+  return {
     variant: result.variant,
     rollouts: ROLLOUTS,
     seconds: round(result.seconds, 2),
@@ -125,7 +107,6 @@ function report(result: VariantResult, fake: FakeBedrock): void {
     fake_max_in_flight: stats.maxInFlight,
     ...result.extra,
   };
-  process.stdout.write(JSON.stringify(line) + '\n');
 }
 
 // ---------------------------------------------------------------- (a) arbiter, in this process
@@ -264,7 +245,7 @@ function converseCommand(rollout: BenchRollout): ConverseCommand {
   // The same request Arbiter's rubric judge sends (BedrockChatModel), so the fake answers alike.
   const prompt = buildRubricPrompt(rubric, rollout);
   return new ConverseCommand({
-    modelId: MODEL,
+    modelId: TEST_MODEL,
     system: [{ text: prompt.system }],
     messages: prompt.messages.map((m) => ({ role: m.role, content: [{ text: m.text }] })),
     inferenceConfig: { temperature: 0, maxTokens: 512 },
@@ -361,37 +342,32 @@ async function resetFake(fake: FakeBedrock): Promise<void> {
   fake.reset();
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Record<string, unknown>> {
   const variants = selectedVariants();
   const fake = await startFakeBedrock({
     latencyMs: LATENCY_MS,
     quota: { requestsPerSecond: QUOTA_RPS, burst: FAKE_BURST },
     seed: 7,
   });
-  // The standard SDK variables, set before any client exists: BedrockChatModel (via buildJudge),
-  // the naive and pool clients, and the forked workers all pick them up.
-  process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = fake.url;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDBENCHTEST';
-  process.env.AWS_SECRET_ACCESS_KEY = 'bench-test-secret';
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
+  // Set before any client exists: BedrockChatModel (via buildJudge), the naive and pool clients,
+  // and the forked workers all pick the standard SDK variables up.
+  const restoreEnv = useFakeBedrockEnv(fake.url);
 
   const work = await mkdtemp(join(tmpdir(), 'arbiter-bench-'));
   try {
-    const rollouts = makeRollouts(ROLLOUTS);
+    const rollouts = Array.from({ length: ROLLOUTS }, (_, i) => rolloutOf(STEP, i));
     const rolloutsDir = join(work, 'rollouts');
-    await mkdir(rolloutsDir, { recursive: true });
-    await writeRolloutFile(stepRolloutFile(rolloutsDir, STEP), rollouts);
-    log(`fake Bedrock at ${fake.url}: ${LATENCY_MS} ms, ${QUOTA_RPS} req/s (burst ${FAKE_BURST}); ${ROLLOUTS} rollouts; variants ${variants.join(', ')}`);
+    await writeStepFile(rolloutsDir, STEP, ROLLOUTS);
+    note(`fake Bedrock at ${fake.url}: ${LATENCY_MS} ms, ${QUOTA_RPS} req/s (burst ${FAKE_BURST}); ${ROLLOUTS} rollouts; variants ${variants.join(', ')}`);
 
     const half: BenchQuota = {
       requestsPerMinute: ARBITER_QUOTA.requestsPerMinute / 2,
       maxInFlight: Math.max(1, Math.ceil(ARBITER_QUOTA.maxInFlight / 2)),
     };
+    const rows: Record<string, unknown>[] = [];
     for (const variant of variants) {
       await resetFake(fake);
-      log(`${variant} ...`);
+      note(`${variant} ...`);
       let result: VariantResult;
       switch (variant) {
         case 'arbiter':
@@ -410,25 +386,17 @@ async function main(): Promise<void> {
           result = await runTwoProcesses(variant, work, rolloutsDir, ARBITER_QUOTA);
           break;
       }
-      report(result, fake);
+      const row = report(result, fake);
+      note(JSON.stringify(row));
+      rows.push(row);
     }
+    return { bench: 'judge', rollouts: ROLLOUTS, quota_rps: QUOTA_RPS, latency_ms: LATENCY_MS, variants: rows };
   } finally {
+    restoreEnv();
     await fake.close();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-main().then(
-  () => {
-    // Watchdog: the judge runtime keeps its Bedrock client for the process's lifetime; the fake's
-    // close() ends its session, but should anything still hold the event loop, do not hang.
-    setTimeout(() => {
-      log('something still holds the event loop after the benchmark; exiting');
-      process.exit(0);
-    }, 3000).unref();
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+// The judge runtime keeps its Bedrock client for the process's lifetime: runBench exits once the line is out.
+runBench(main);

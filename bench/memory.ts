@@ -36,7 +36,11 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { RunConfigInput } from '../src/config/run-config';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import type { RunResult } from '../workflows/rft-run';
-import { benchServer, eventMs, historyOf, memoryOf, note, quietRuntime, round, runBench, writeStepFile } from './common';
+import { historyOf } from '../test/support/run-chain';
+import { benchServer, note, quietRuntime, round, runBench } from './harness';
+import { eventMs } from './history-timings';
+import { memoryOf } from './proc-stats';
+import { writeStepFile } from './step-files';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 100_000);

@@ -28,8 +28,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { DevServer } from '../src/devserver/start-dev-server';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import type { Rollout } from '../src/config/rollout';
@@ -41,11 +40,14 @@ import { RunLayout, stepRolloutFile } from '../src/run-layout';
 import { checkpointStep } from '../src/steps/checkpoint';
 import { prepareBatch } from '../src/steps/prepare-batch';
 import { scoreChunk } from '../src/steps/score-chunk';
-import { createArbiterWorker, WORKFLOWS_PATH } from '../src/worker/create-worker';
-import { workerSettingsFromEnv } from '../src/worker/worker-settings';
+import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import { boundedAll } from '../workflows/bounded-all';
 import type { RunResult } from '../workflows/rft-run';
-import { benchServer, cpuMsOf, devServerPid, historyOf, historyTimings, note, quietRuntime, round, runBench, writeStepFile } from './common';
+import { historyOf } from '../test/support/run-chain';
+import { benchServer, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
+import { historyTimings } from './history-timings';
+import { cpuMsOf, devServerPid } from './proc-stats';
+import { writeStepFile } from './step-files';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 10_000);
 const CHUNK_SIZE = process.env.BENCH_CHUNK_SIZE ? Number(process.env.BENCH_CHUNK_SIZE) : undefined;
@@ -227,62 +229,47 @@ interface Variant {
  * warm-up file, then measured on the real one; times it from the history.
  */
 async function measureWorkflow(server: DevServer, bundle: { code: string }, v: Variant, dir: string, rolloutsDir: string, warmupDir: string) {
-  const connection = await Connection.connect({ address: server.address });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
   const serverPid = devServerPid(server.address);
-  try {
-    const client = new Client({ connection });
-    const taskQueue = `bench-overhead-${v.name}`;
-    const worker = await createArbiterWorker({
-      connection: nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      maxConcurrentActivityTaskExecutions: v.slots,
-      // The bench's rollouts live in a temporary folder.
-      settings: { ...workerSettingsFromEnv(), allowedRolloutDirs: [tmpdir()] },
-    });
+  const taskQueue = `bench-overhead-${v.name}`;
+  const workerOptions = { taskQueue, workflowBundle: bundle, maxConcurrentActivityTaskExecutions: v.slots, allowedRolloutDirs: [tmpdir()] };
+  return withBenchWorker(server, workerOptions, async (client) => {
     const knobs = { chunkSize: v.chunkSize, maxChunksInFlight: v.maxChunksInFlight };
-    return await worker.runUntil(async () => {
-      const run = async (workflowId: string, input: RunConfigInput) => {
-        const started = performance.now();
-        const handle = await client.workflow.start('rftRun', { taskQueue, workflowId, args: [input] });
-        const res = (await handle.result()) as RunResult;
-        return { ms: performance.now() - started, res };
-      };
-      const tag = v.name.replace(/[^A-Za-z0-9.-]/g, '_');
-      const warm = await run(`overhead-warmup-${tag}-${Date.now()}`, runConfig(warmupDir, join(dir, 'out-wf'), `warmup-${tag}`, knobs));
-      const workflowId = `overhead-${tag}-${Date.now()}`;
-      const cpu0 = process.cpuUsage();
-      const serverCpu0 = serverPid ? cpuMsOf(serverPid) : NaN;
-      const { ms, res } = await run(workflowId, runConfig(rolloutsDir, join(dir, 'out-wf'), `measured-${tag}`, knobs));
-      const cpu = process.cpuUsage(cpu0);
-      const serverCpuMs = serverPid ? cpuMsOf(serverPid) - serverCpu0 : NaN;
-      if (res.status !== 'completed' || res.totals.rollouts !== ROLLOUTS) throw new Error(`unexpected result: ${JSON.stringify(res)}`);
-      const timings = historyTimings(await historyOf(client, workflowId));
-      const workerCpuMs = Math.round((cpu.user + cpu.system) / 1000);
-      note(`workflow [${v.name}${v.eager ? ', eager server' : ''}, ${v.slots} slots]: ${ms.toFixed(0)} ms (warm-up ${warm.ms.toFixed(0)} ms); cpu: worker ${workerCpuMs} ms, server ${serverCpuMs} ms; ${timings.events} events`);
-      for (const [type, a] of Object.entries(timings.activities)) {
-        note(
-          `  ${type.padEnd(15)} x${String(a.count).padStart(4)}  span ${a.span_ms.toFixed(0).padStart(6)} ms  ` +
-            `run mean ${a.run_ms_mean.toFixed(1)} ms (max ${a.run_ms_max.toFixed(0)}, sum ${a.run_ms_sum.toFixed(0)})  queue mean ${a.queue_ms_mean.toFixed(1)} ms`,
-        );
-      }
-      const w = timings.workflow_tasks;
-      note(`  workflow tasks  x${w.count}  run mean ${w.run_ms_mean} ms (max ${w.run_ms_max}, sum ${w.run_ms_sum})  queue mean ${w.queue_ms_mean} ms`);
-      return {
-        ms,
-        warmupMs: warm.ms,
-        timings,
-        workerCpuMs,
-        serverCpuMs,
-        rewardMean: res.lastStep?.reward.mean,
-        config: parseRunConfig(runConfig(rolloutsDir, dir, 'x', knobs)),
-      };
-    });
-  } finally {
-    await connection.close();
-    await nativeConnection.close();
-  }
+    const run = async (workflowId: string, input: RunConfigInput) => {
+      const started = performance.now();
+      const handle = await client.workflow.start('rftRun', { taskQueue, workflowId, args: [input] });
+      const res = (await handle.result()) as RunResult;
+      return { ms: performance.now() - started, res };
+    };
+    const tag = v.name.replace(/[^A-Za-z0-9.-]/g, '_');
+    const warm = await run(`overhead-warmup-${tag}-${Date.now()}`, runConfig(warmupDir, join(dir, 'out-wf'), `warmup-${tag}`, knobs));
+    const workflowId = `overhead-${tag}-${Date.now()}`;
+    const cpu0 = process.cpuUsage();
+    const serverCpu0 = serverPid ? cpuMsOf(serverPid) : NaN;
+    const { ms, res } = await run(workflowId, runConfig(rolloutsDir, join(dir, 'out-wf'), `measured-${tag}`, knobs));
+    const cpu = process.cpuUsage(cpu0);
+    const serverCpuMs = serverPid ? cpuMsOf(serverPid) - serverCpu0 : NaN;
+    if (res.status !== 'completed' || res.totals.rollouts !== ROLLOUTS) throw new Error(`unexpected result: ${JSON.stringify(res)}`);
+    const timings = historyTimings(await historyOf(client, workflowId));
+    const workerCpuMs = Math.round((cpu.user + cpu.system) / 1000);
+    note(`workflow [${v.name}${v.eager ? ', eager server' : ''}, ${v.slots} slots]: ${ms.toFixed(0)} ms (warm-up ${warm.ms.toFixed(0)} ms); cpu: worker ${workerCpuMs} ms, server ${serverCpuMs} ms; ${timings.events} events`);
+    for (const [type, a] of Object.entries(timings.activities)) {
+      note(
+        `  ${type.padEnd(15)} x${String(a.count).padStart(4)}  span ${a.span_ms.toFixed(0).padStart(6)} ms  ` +
+          `run mean ${a.run_ms_mean.toFixed(1)} ms (max ${a.run_ms_max.toFixed(0)}, sum ${a.run_ms_sum.toFixed(0)})  queue mean ${a.queue_ms_mean.toFixed(1)} ms`,
+      );
+    }
+    const w = timings.workflow_tasks;
+    note(`  workflow tasks  x${w.count}  run mean ${w.run_ms_mean} ms (max ${w.run_ms_max}, sum ${w.run_ms_sum})  queue mean ${w.queue_ms_mean} ms`);
+    return {
+      ms,
+      warmupMs: warm.ms,
+      timings,
+      workerCpuMs,
+      serverCpuMs,
+      rewardMean: res.lastStep?.reward.mean,
+      config: parseRunConfig(runConfig(rolloutsDir, dir, 'x', knobs)),
+    };
+  });
 }
 
 const quietBundleLogger = {

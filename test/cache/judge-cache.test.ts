@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JudgeCache, canonicalJson, judgeCacheKey, type JudgeCacheKeyParts } from '../../src/cache/judge-cache';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir } from '../support/fixtures';
 
 interface Scored {
   ok: true;

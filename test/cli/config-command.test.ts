@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir } from '../support/fixtures';
 import { arbiter } from './run-cli';
 
 describe('arbiter config validate', () => {

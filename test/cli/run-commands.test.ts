@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { readManifest } from '../../src/steps/checkpoint';
 import { stepRolloutFile } from '../../src/run-layout';
 import type { RunProgress } from '../../workflows/progress';
-import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { markReady, rollout, tempDir, writeSteps } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { arbiter, type CliResult } from './run-cli';
 

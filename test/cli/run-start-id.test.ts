@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir } from '../support/fixtures';
 import { arbiter } from './run-cli';
 
 describe('arbiter run start --id', () => {

@@ -5,7 +5,7 @@ import { parseRunConfig } from '../../src/config/run-config';
 import { ConfigError } from '../../src/config/validation-error';
 import { stepRolloutFile } from '../../src/run-layout';
 import { readManifest } from '../../src/steps/checkpoint';
-import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { markReady, rollout, tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 

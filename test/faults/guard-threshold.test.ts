@@ -1,27 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
 import { cancelUpdate, progressQuery } from '../../workflows/definitions';
-import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
-import { markReady, rollout, tempDir } from '../helpers/fixtures';
+import { failWhereTextHas, markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
+import { markReady, rollout, tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
+import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 
-let fake: FakeBedrock;
-let restoreEnv: () => void;
-beforeAll(async () => {
-  fake = await startFakeBedrock({
-    seed: 13,
-    respond: markerJudge('leaving no continuity'),
-    faults: (call) => (userText(call).includes('FAIL-ME') ? { ...bedrockErrors.internal, type: 'error' } : undefined),
-  });
-  restoreEnv = useFakeBedrockEnv(fake.url);
-});
-afterAll(async () => {
-  restoreEnv();
-  await fake.close();
+const fake = fakeBedrockPerFile({
+  seed: 13,
+  respond: markerJudge('leaving no continuity'),
+  faults: failWhereTextHas('FAIL-ME'),
 });
 
 /** A 10-rollout step in which `failing` rollouts always get a 500 from the judge. */

@@ -1,26 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JudgeConfigSchema } from '../../src/config/judge-config';
 import { parseRunConfig } from '../../src/config/run-config';
 import { buildJudge } from '../../src/engine/build-judge';
 import { RunLayout } from '../../src/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { JudgeAuthError, scoreChunk } from '../../src/steps/score-chunk';
-import { bedrockErrors, promptHash, startFakeBedrock, type FakeBedrock, type Fault, type FaultScript } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { bedrockErrors, promptHash, type Fault, type FaultScript } from '../support/fake-bedrock';
+import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
+import { rollout, tempDir } from '../support/fixtures';
+import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 
-let fake: FakeBedrock;
-let restoreEnv: () => void;
-beforeAll(async () => {
-  fake = await startFakeBedrock({ seed: 11, respond: markerJudge('leaving no continuity') });
-  restoreEnv = useFakeBedrockEnv(fake.url);
-});
-afterAll(async () => {
-  restoreEnv();
-  await fake.close();
-});
+const fake = fakeBedrockPerFile({ seed: 11, respond: markerJudge('leaving no continuity') });
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
 

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JudgeConfigSchema } from '../../src/config/judge-config';
 import type { RewardRecord } from '../../src/config/reward-record';
 import { parseRunConfig } from '../../src/config/run-config';
@@ -9,26 +9,18 @@ import { RunLayout } from '../../src/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { scoreChunk } from '../../src/steps/score-chunk';
 import { StepStats } from '../../src/steps/step-summary';
-import { bedrockErrors, startFakeBedrock, type FakeBedrock, type FaultScript } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
-import { rollout, tempDir } from '../helpers/fixtures';
-
-let fake: FakeBedrock;
-let restoreEnv: () => void;
-beforeAll(async () => {
-  fake = await startFakeBedrock({ seed: 13, respond: markerJudge('leaving no continuity'), faults: brokenUnlessSpare });
-  restoreEnv = useFakeBedrockEnv(fake.url);
-});
-afterAll(async () => {
-  restoreEnv();
-  await fake.close();
-});
+import { bedrockErrors, type FaultScript } from '../support/fake-bedrock';
+import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
+import { rollout, tempDir } from '../support/fixtures';
+import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 
 /** Comparisons of BROKEN fail (500), except against SPARE. */
 const brokenUnlessSpare: FaultScript = (call) => {
   const text = userText(call);
   return text.includes('BROKEN') && !text.includes('SPARE') ? { ...bedrockErrors.internal, type: 'error' } : undefined;
 };
+
+const fake = fakeBedrockPerFile({ seed: 13, respond: markerJudge('leaving no continuity'), faults: brokenUnlessSpare });
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
 

@@ -14,11 +14,12 @@ import { checkpointStep } from '../../src/steps/checkpoint';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { scoreChunk } from '../../src/steps/score-chunk';
 import { createArbiterWorker } from '../../src/worker/create-worker';
-import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
-import { tempDir, writeSteps } from '../helpers/fixtures';
+import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../support/fake-bedrock';
+import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../support/fake-bedrock-env';
+import { tempDir, writeSteps } from '../support/fixtures';
 import { killChildren, retriedActivities, spawnDevServer, waitForServer, type Child } from '../helpers/processes';
 import { readRunRecords } from '../helpers/run-records';
+import { waitFor } from '../helpers/wait-for';
 import { testWorkerSettings } from '../helpers/worker-settings';
 
 // The worker runs in this process: keep its warnings (connection trouble) for the report.
@@ -162,6 +163,7 @@ describe('server crash', () => {
       const exit = await server!.exited;
       expect(exit.signal).toBe('SIGKILL');
       const requestsWhenKilled = fake.stats.requests;
+      // The outage itself: the server stays down this long whatever the run does.
       await new Promise((r) => setTimeout(r, downMs));
       const requestsWhileDown = fake.stats.requests - requestsWhenKilled;
 
@@ -249,14 +251,16 @@ describe('overlapping attempts of one chunk (a timed-out attempt still running b
     try {
       const attempt1 = scoreChunk({ ...args, judge: first, signal: firstCancelled.signal, onProgress: (done) => (firstDone = done) });
       attempt1.catch(() => {});
-      await waitUntil(() => firstDone >= 6);
+      await waitFor(async () => firstDone, (done) => done >= 6, 20_000);
       const doneAtRetry = firstDone;
       const attempt2 = scoreChunk({ ...args, judge: second });
+      // Both attempts judge side by side for a while: the overlap is what this test is about.
       await new Promise((r) => setTimeout(r, 1000));
       firstCancelled.abort(new Error('activity timed out: the heartbeat was refused'));
       await attempt1.then(() => undefined, () => undefined);
       const result = await attempt2;
-      await new Promise((r) => setTimeout(r, 300)); // let attempt 1's aborted calls settle
+      // Attempt 1's aborted calls are counted once the fake has let go of them.
+      await waitFor(async () => fake.stats.inFlight, (n) => n === 0);
 
       const checkpoint = await checkpointStep({ layout, step: 1, chunkCount: 1, quarantined: 0 });
       const lines = (await readFile(checkpoint.file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as RewardRecord).id);
@@ -279,11 +283,3 @@ describe('overlapping attempts of one chunk (a timed-out attempt still running b
     }
   }, 60_000);
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,21 +1,12 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
-import { tempDir, writeSteps } from '../helpers/fixtures';
+import { describe, expect, it } from 'vitest';
+import { markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
+import { tempDir, writeSteps } from '../support/fixtures';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
+import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 
-let fake: FakeBedrock;
-let restoreEnv: () => void;
-beforeAll(async () => {
-  fake = await startFakeBedrock({ seed: 21, latencyMs: [20, 40], respond: markerJudge('leaving no continuity') });
-  restoreEnv = useFakeBedrockEnv(fake.url);
-});
-afterAll(async () => {
-  restoreEnv();
-  await fake.close();
-});
+const fake = fakeBedrockPerFile({ seed: 21, latencyMs: [20, 40], respond: markerJudge('leaving no continuity') });
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
 

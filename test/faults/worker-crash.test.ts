@@ -4,9 +4,9 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
 import { submitRolloutsUpdate } from '../../workflows/definitions';
-import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, userText } from '../helpers/fake-bedrock-env';
-import { tempDir, writeSteps } from '../helpers/fixtures';
+import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../support/fake-bedrock';
+import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
+import { tempDir, writeSteps } from '../support/fixtures';
 import { killChildren, retriedActivities, spawnWorker, type Child } from '../helpers/processes';
 import { readRunRecords } from '../helpers/run-records';
 

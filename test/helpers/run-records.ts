@@ -13,3 +13,9 @@ export async function readRunRecords(runDir: string) {
   }
   return { manifest, records };
 }
+
+/** Every line of a run's manifest as written, the closing `{"end": ...}` line included (untyped: tests read both kinds alike). */
+export async function readManifestLines(runDir: string): Promise<any[]> {
+  const text = await readFile(join(runDir, 'manifest.jsonl'), 'utf8');
+  return text.trim().split('\n').map((l) => JSON.parse(l));
+}

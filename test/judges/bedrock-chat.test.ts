@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BedrockChatModel, classifyBedrockError } from '../../src/judges/bedrock-chat';
 import { ChatCallError, type ChatRequest } from '../../src/judges/chat-model';
-import { bedrockErrors, promptHash, startFakeBedrock, type Fault, type FakeBedrock } from '../fake-bedrock/server';
+import { bedrockErrors, promptHash, startFakeBedrock, type Fault, type FakeBedrock } from '../support/fake-bedrock';
+import { chatFailure } from '../helpers/chat-failure';
 
 const MODEL = 'us.anthropic.claude-3-5-sonnet-20241022-v2:0';
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
@@ -26,15 +27,6 @@ function model(options: { requestTimeoutMs?: number; model?: string } = {}): Bed
   });
   models.push(m);
   return m;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ChatCallError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChatCallError);
-  return error as ChatCallError;
 }
 
 beforeAll(async () => {
@@ -90,7 +82,7 @@ describe('BedrockChatModel against the fake Bedrock, over HTTP/2', () => {
   for (const c of cases) {
     it(`classifies ${c.name} as ${c.reason}${c.retryable ? ' (retryable)' : ''}`, async () => {
       fake.setOptions({ faults: [c.fault] });
-      const error = await failure(model().complete(request));
+      const error = await chatFailure(model().complete(request));
       expect({ reason: error.reason, retryable: error.retryable, code: error.code }).toEqual({
         reason: c.reason,
         retryable: c.retryable,
@@ -104,9 +96,9 @@ describe('BedrockChatModel against the fake Bedrock, over HTTP/2', () => {
   it('carries the Retry-After Bedrock sends with a 429', async () => {
     fake.setOptions({ faults: [{ type: 'throttle' }, { type: 'throttle' }], retryAfterSeconds: 2 });
     try {
-      expect((await failure(model().complete(request))).retryAfterMs).toBe(2000);
+      expect((await chatFailure(model().complete(request))).retryAfterMs).toBe(2000);
       fake.setOptions({ retryAfterSeconds: undefined });
-      expect((await failure(model().complete(request))).retryAfterMs).toBeUndefined();
+      expect((await chatFailure(model().complete(request))).retryAfterMs).toBeUndefined();
     } finally {
       fake.setOptions({ retryAfterSeconds: undefined });
     }
@@ -114,7 +106,7 @@ describe('BedrockChatModel against the fake Bedrock, over HTTP/2', () => {
 
   it('says how credentials are resolved on auth failures, without printing secrets', async () => {
     fake.setOptions({ faults: [bedrockErrors.expiredToken] });
-    const error = await failure(model().complete(request));
+    const error = await chatFailure(model().complete(request));
     expect(error.message).toContain('AWS default chain');
     expect(error.message).toContain('security token included in the request is expired');
     expect(error.message).not.toContain('test-secret');
@@ -123,14 +115,14 @@ describe('BedrockChatModel against the fake Bedrock, over HTTP/2', () => {
 
   it('names the model id when Bedrock rejects it', async () => {
     fake.setOptions({ models: ['some.other-model'] });
-    const error = await failure(model().complete(request));
+    const error = await chatFailure(model().complete(request));
     expect(error).toMatchObject({ reason: 'server', retryable: false, code: 'ValidationException' });
     expect(error.message).toContain(MODEL);
   });
 
   it('makes exactly one HTTP request on a 503 (SDK retries off)', async () => {
     fake.setOptions({ faults: [bedrockErrors.serviceUnavailable, bedrockErrors.serviceUnavailable] });
-    await failure(model().complete(request));
+    await chatFailure(model().complete(request));
     expect(fake.stats.requests).toBe(1);
     expect(fake.stats.errorsByStatus).toEqual({ 503: 1 });
   });
@@ -138,7 +130,7 @@ describe('BedrockChatModel against the fake Bedrock, over HTTP/2', () => {
   it('gives up on a hung call after requestTimeoutMs, as a retryable timeout', async () => {
     fake.setOptions({ faults: [{ type: 'hang' }] });
     const started = performance.now();
-    const error = await failure(model({ requestTimeoutMs: 300 }).complete(request));
+    const error = await chatFailure(model({ requestTimeoutMs: 300 }).complete(request));
     expect(error).toMatchObject({ reason: 'timeout', retryable: true });
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(fake.stats.hangs).toBe(1);
@@ -155,9 +147,9 @@ describe('BedrockChatModel against the fake Bedrock, over HTTP/2', () => {
   it('treats content_filtered and guardrail_intervened as refusals', async () => {
     fake.setOptions({ faults: [{ type: 'refusal' }, { type: 'refusal', stopReason: 'guardrail_intervened' }] });
     const m = model();
-    const filtered = await failure(m.complete(request));
+    const filtered = await chatFailure(m.complete(request));
     expect(filtered).toMatchObject({ reason: 'refusal', retryable: false, code: 'content_filtered' });
-    const guarded = await failure(m.complete(request));
+    const guarded = await chatFailure(m.complete(request));
     expect(guarded).toMatchObject({ reason: 'refusal', retryable: false, code: 'guardrail_intervened' });
   });
 

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChatCallError, type ChatRequest } from '../../src/judges/chat-model';
+import type { ChatRequest } from '../../src/judges/chat-model';
 import { OpenAiChatModel } from '../../src/judges/openai-chat';
+import { chatFailure } from '../helpers/chat-failure';
 
 const API_KEY = 'sk-test-do-not-print';
 
@@ -52,15 +53,6 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
   res.end(JSON.stringify(next.body));
-}
-
-async function failure(promise: Promise<unknown>): Promise<ChatCallError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChatCallError);
-  return error as ChatCallError;
 }
 
 beforeAll(async () => {
@@ -145,7 +137,7 @@ describe('OpenAiChatModel against a local OpenAI-compatible server', () => {
   for (const c of cases) {
     it(`classifies HTTP ${c.status} as ${c.reason}${c.retryable ? ' (retryable)' : ''}`, async () => {
       script = [{ status: c.status, body: { error: { message: `failure ${c.status}`, type: 'x', code: null } } }];
-      const error = await failure(model().complete(request));
+      const error = await chatFailure(model().complete(request));
       expect({ reason: error.reason, retryable: error.retryable, code: error.code }).toEqual({
         reason: c.reason,
         retryable: c.retryable,
@@ -163,14 +155,14 @@ describe('OpenAiChatModel against a local OpenAI-compatible server', () => {
       { status: 429, body: tooMany, headers: { 'retry-after-ms': '1500', 'retry-after': '2' } },
       { status: 429, body: tooMany },
     ];
-    expect((await failure(model().complete(request))).retryAfterMs).toBe(3000);
-    expect((await failure(model().complete(request))).retryAfterMs).toBe(1500);
-    expect((await failure(model().complete(request))).retryAfterMs).toBeUndefined();
+    expect((await chatFailure(model().complete(request))).retryAfterMs).toBe(3000);
+    expect((await chatFailure(model().complete(request))).retryAfterMs).toBe(1500);
+    expect((await chatFailure(model().complete(request))).retryAfterMs).toBeUndefined();
   });
 
   it('never puts the API key in an error message, even when the server echoes it', async () => {
     script = [{ status: 401, body: { error: { message: `Incorrect API key provided: ${API_KEY}`, code: 'invalid_api_key' } } }];
-    const error = await failure(model().complete(request));
+    const error = await chatFailure(model().complete(request));
     expect(error.reason).toBe('auth');
     expect(error.message).not.toContain(API_KEY);
     expect(error.message).toContain('[redacted]');
@@ -178,13 +170,13 @@ describe('OpenAiChatModel against a local OpenAI-compatible server', () => {
 
   it('treats finish_reason content_filter as a refusal', async () => {
     script = [completion('', 'content_filter')];
-    const error = await failure(model().complete(request));
+    const error = await chatFailure(model().complete(request));
     expect(error).toMatchObject({ reason: 'refusal', retryable: false, code: 'content_filter' });
   });
 
   it('gives up on a hung call after requestTimeoutMs, as a retryable timeout', async () => {
     script = ['hang'];
-    const error = await failure(model(300).complete(request));
+    const error = await chatFailure(model(300).complete(request));
     expect(error).toMatchObject({ reason: 'timeout', retryable: true });
   });
 
@@ -193,7 +185,7 @@ describe('OpenAiChatModel against a local OpenAI-compatible server', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const error = await failure(new OpenAiChatModel({ model: 'm', baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: API_KEY }).complete(request));
+    const error = await chatFailure(new OpenAiChatModel({ model: 'm', baseUrl: `http://127.0.0.1:${port}/v1`, apiKey: API_KEY }).complete(request));
     expect(error).toMatchObject({ reason: 'server', retryable: true, code: 'ECONNREFUSED' });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { combineReward, type FallbackPolicy } from '../../src/rewards/combine';
 import { parseRewardConfig, type RewardConfigInput } from '../../src/rewards/reward-config';
-import { rollout } from '../helpers/fixtures';
+import { rollout } from '../support/fixtures';
 
 const deterministicOnly: FallbackPolicy = { type: 'deterministic-only' };
 const neutral: FallbackPolicy = { type: 'neutral', value: 0.5 };

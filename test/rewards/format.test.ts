@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatComponent } from '../../src/rewards/components/format';
 import { parseRewardConfig } from '../../src/rewards/reward-config';
-import { rollout } from '../helpers/fixtures';
+import { rollout } from '../support/fixtures';
 
 const json = parseRewardConfig({ format: { json: true } }).format;
 const withFields = parseRewardConfig({ format: { json: true, requiredFields: ['answer', 'confidence'] } }).format;

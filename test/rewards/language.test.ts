@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { languageComponent } from '../../src/rewards/components/language';
 import { parseRewardConfig, type RewardConfigInput } from '../../src/rewards/reward-config';
-import { rollout } from '../helpers/fixtures';
+import { rollout } from '../support/fixtures';
 
 const languageConfig = (language: RewardConfigInput['language'] = {}) => parseRewardConfig({ language }).language;
 

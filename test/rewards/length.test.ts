@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lengthComponent, measureLength } from '../../src/rewards/components/length';
 import { parseRewardConfig, type RewardConfigInput } from '../../src/rewards/reward-config';
-import { rollout } from '../helpers/fixtures';
+import { rollout } from '../support/fixtures';
 
 const lengthConfig = (length: RewardConfigInput['length']) => parseRewardConfig({ length }).length;
 const chars = (n: number) => 'x'.repeat(n);

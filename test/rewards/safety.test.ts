@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { safetyComponent } from '../../src/rewards/components/safety';
 import { parseRewardConfig, type RewardConfigInput, type SafetyCategory } from '../../src/rewards/reward-config';
-import { rollout } from '../helpers/fixtures';
+import { rollout } from '../support/fixtures';
 
 const safetyConfig = (safety: RewardConfigInput['safety'] = {}) => parseRewardConfig({ safety }).safety;
 const check = (response: string, safety: RewardConfigInput['safety'] = {}) =>

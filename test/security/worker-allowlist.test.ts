@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { progressQuery, submitRolloutsUpdate } from '../../workflows/definitions';
-import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { rollout, tempDir, writeSteps } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 

@@ -1,28 +1,21 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
 import { cancelUpdate, pauseUpdate, progressQuery, reconfigureUpdate, resumeUpdate } from '../../workflows/definitions';
-import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
-import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { bedrockErrors } from '../support/fake-bedrock';
+import { markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
+import { markReady, rollout, tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
+import { readManifestLines } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
+import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky' }] };
 
-let fake: FakeBedrock;
-let restoreEnv: () => void;
-beforeAll(async () => {
-  fake = await startFakeBedrock({ seed: 5, respond: markerJudge('leaving no continuity') });
-  restoreEnv = useFakeBedrockEnv(fake.url);
-});
-afterAll(async () => {
-  restoreEnv();
-  await fake.close();
-});
+const fake = fakeBedrockPerFile({ seed: 5, respond: markerJudge('leaving no continuity') });
 
 async function rejection(promise: Promise<unknown>): Promise<string> {
   const err = await promise.then(
@@ -68,6 +61,7 @@ describe('run controls', () => {
       await writeStep(dir, 2, 4);
       await writeStep(dir, 3, 4);
       await waitFor(() => handle.query(progressQuery), (p) => p.stepsDone === 2);
+      // What is tested is that nothing happens: a paused run holds step 3 for as long as we look.
       await new Promise((r) => setTimeout(r, 1500));
       const held = await handle.query(progressQuery);
       expect(held).toMatchObject({ stepsDone: 2, status: 'paused', reason: 'looking at step 1' });
@@ -81,7 +75,7 @@ describe('run controls', () => {
       expect(chunkActivities).toHaveLength(1 + 1 + 2);
     });
     await maybeRecordHistory('paused-reconfigured-resumed', workflowId);
-    const lines = (await readFile(join(dir, 'out', workflowId, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = await readManifestLines(join(dir, 'out', workflowId));
     expect(lines.map((l) => l.step ?? l.end.status)).toEqual([1, 2, 3, 'completed']);
     expect(lines[2].summary.count).toBe(4);
   });
@@ -100,7 +94,7 @@ describe('run controls', () => {
       expect(reply.message).toMatch(/cancelling now/);
       expect(await handle.result()).toMatchObject({ status: 'cancelled', stepsDone: 0 });
     });
-    const lines = (await readFile(join(dir, 'out', workflowId, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = await readManifestLines(join(dir, 'out', workflowId));
     expect(lines.at(-1)).toMatchObject({ end: { status: 'cancelled', reason: 'trainer crashed', stepsDone: 0 } });
   });
 

@@ -1,28 +1,19 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
 import { submitRolloutsUpdate } from '../../workflows/definitions';
-import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
-import { rollout, tempDir, markReady } from '../helpers/fixtures';
+import { failWhereTextHas, markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
+import { rollout, tempDir, markReady } from '../support/fixtures';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
+import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 
-let fake: FakeBedrock;
-let restoreEnv: () => void;
-beforeAll(async () => {
-  // The judge fails (500) on every rollout marked FAIL-ME and answers the others.
-  fake = await startFakeBedrock({
-    seed: 5,
-    respond: markerJudge('leaving no continuity'),
-    faults: (call) => (userText(call).includes('FAIL-ME') ? { ...bedrockErrors.internal, type: 'error' } : undefined),
-  });
-  restoreEnv = useFakeBedrockEnv(fake.url);
-});
-afterAll(async () => {
-  restoreEnv();
-  await fake.close();
+// The judge fails (500) on every rollout marked FAIL-ME and answers the others.
+const fake = fakeBedrockPerFile({
+  seed: 5,
+  respond: markerJudge('leaving no continuity'),
+  faults: failWhereTextHas('FAIL-ME'),
 });
 
 const judge = {

@@ -1,13 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
-import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
-import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
-import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
+import { markReady, rollout, tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
+import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 
 const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
 
@@ -18,17 +18,7 @@ const rubric = {
   ],
 };
 
-let fake: FakeBedrock;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  fake = await startFakeBedrock({ seed: 3, latencyMs: [5, 20], respond: markerJudge(GOOD) });
-  restoreEnv = useFakeBedrockEnv(fake.url);
-});
-afterAll(async () => {
-  restoreEnv();
-  await fake.close();
-});
+const fake = fakeBedrockPerFile({ seed: 3, latencyMs: [5, 20], respond: markerJudge(GOOD) });
 
 async function records(outputDir: string, runId: string) {
   const { manifest, records: all } = await readRunRecords(join(outputDir, runId));

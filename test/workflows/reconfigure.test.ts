@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configQuery, pauseUpdate, reconfigureUpdate, resumeUpdate } from '../../workflows/definitions';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 
 /** Leaf paths whose values differ between two configs (arrays compared whole). */

@@ -7,10 +7,10 @@ import { startDevServer } from '../../src/devserver/start-dev-server';
 import { createArbiterWorker } from '../../src/worker/create-worker';
 import { progressQuery, resumeUpdate } from '../../workflows/definitions';
 import { reviewItemsQuery, submitReviewUpdate } from '../../workflows/human-review';
-import { tempDir, writeSteps } from '../helpers/fixtures';
+import { tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
-import { runChain } from '../helpers/run-chain';
+import { chainHistoryLengths } from '../support/run-chain';
 import { waitFor } from '../helpers/wait-for';
 import { testWorkerSettings } from '../helpers/worker-settings';
 
@@ -95,7 +95,7 @@ describe('continue-as-new', () => {
       await maybeRecordHistory('continued-as-new-every-2-steps', workflowId, handle.firstExecutionRunId);
       expect(chained.totals).toEqual(oneHistory.totals);
       expect(chained.stepsDone).toBe(5);
-      expect(await runChain(client, workflowId, handle.firstExecutionRunId)).toHaveLength(3);
+      expect(await chainHistoryLengths(client, workflowId, handle.firstExecutionRunId)).toHaveLength(3);
     });
   });
 
@@ -117,7 +117,7 @@ describe('continue-as-new', () => {
       const result = await worker.runUntil(handle.result());
       expect(result).toMatchObject({ status: 'completed', stepsDone: 4 });
       expect(result.totals.rollouts).toBe(16);
-      const lengths = await runChain(client, workflowId, handle.firstExecutionRunId);
+      const lengths = await chainHistoryLengths(client, workflowId, handle.firstExecutionRunId);
       expect(lengths.length, `history lengths ${lengths.join(', ')}`).toBeGreaterThanOrEqual(3);
     } finally {
       await connection.close();

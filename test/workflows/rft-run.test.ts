@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/steps/checkpoint';
 import { progressQuery } from '../../workflows/definitions';
-import { tempDir, writeSteps } from '../helpers/fixtures';
+import { tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 

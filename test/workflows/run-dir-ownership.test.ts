@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { stepRolloutFile } from '../../src/run-layout';
-import { rollout, tempDir, writeSteps } from '../helpers/fixtures';
+import { rollout, tempDir, writeSteps } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 
 /** Every message along an error's cause chain (an activity's failure sits under ActivityFailure). */

@@ -7,7 +7,7 @@ import { stepRolloutFile } from '../../src/run-layout';
 import { progressQuery, reconfigureUpdate, resumeUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
 import { failingActivities, slowActivities } from '../helpers/activity-faults';
 import { maybeRecordHistory } from '../helpers/histories';
-import { markReady, rollout, tempDir } from '../helpers/fixtures';
+import { markReady, rollout, tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 

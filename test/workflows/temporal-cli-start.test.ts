@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { readManifest } from '../../src/steps/checkpoint';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { progressQuery, submitRolloutsUpdate } from '../../workflows/definitions';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { rollout, tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 
 describe('a trainer pushing steps with submitRollouts', () => {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { submitRolloutsUpdate } from '../../workflows/definitions';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { rollout, tempDir } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
-import { runChain } from '../helpers/run-chain';
+import { chainHistoryLengths } from '../support/run-chain';
 import { withWorker } from '../helpers/temporal';
 
 const STEPS = 12;
@@ -33,7 +33,7 @@ describe('a run fed by submitRollouts', () => {
       expect(result).toMatchObject({ status: 'completed', stepsDone: STEPS });
       expect(result.totals.rollouts).toBe(STEPS * 3);
 
-      const lengths = await runChain(client, workflowId, handle.firstExecutionRunId);
+      const lengths = await chainHistoryLengths(client, workflowId, handle.firstExecutionRunId);
       expect(lengths.length, `history lengths ${lengths.join(', ')}`).toBe(STEPS / EVERY);
       // Each execution holds EVERY steps: its history does not grow with the length of the run.
       const longest = Math.max(...lengths);

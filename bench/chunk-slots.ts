@@ -1,16 +1,15 @@
 /**
- * Shared pieces of the judge benchmark (`bench/judge.ts`) and its worker processes
- * (`bench/judge-worker.ts`): the rubric, the rollouts, the run config, and Arbiter's chunk
- * loop (what the workflow does with `maxChunksInFlight` scoring activities, minus Temporal).
+ * Arbiter's chunk loop minus Temporal, for the judge benchmark (`bench/judge.ts`) and its worker
+ * processes (`bench/judge-worker.ts`): what the workflow does with `maxChunksInFlight` scoring
+ * activities, and the run config both score under (a Bedrock rubric judge, cache off).
  */
-import { writeFile } from 'node:fs/promises';
 import type { RubricInput } from '../src/judges/rubric';
 import { parseRunConfig, type RunConfig } from '../src/config/run-config';
 import type { JudgeHandle } from '../src/engine/build-judge';
 import { RunLayout } from '../src/run-layout';
 import { scoreChunk, type ChunkResult } from '../src/steps/score-chunk';
+import { TEST_MODEL } from '../test/support/fake-bedrock-env';
 
-export const MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 export const STEP = 1;
 
 /** Three criteria: the fake's default answer passes each id it finds in the prompt. */
@@ -35,7 +34,7 @@ export function benchRunConfig(args: { rolloutsDir: string; outputDir: string; q
     rollouts: { type: 'directory', path: args.rolloutsDir },
     judge: {
       provider: 'bedrock',
-      model: MODEL,
+      model: TEST_MODEL,
       mode: 'rubric',
       rubric: RUBRIC,
       maxTokens: 512,
@@ -47,32 +46,6 @@ export function benchRunConfig(args: { rolloutsDir: string; outputDir: string; q
     cache: false,
     outputDir: args.outputDir,
   });
-}
-
-export interface BenchRollout {
-  id: string;
-  prompt: string;
-  response: string;
-  reference: string;
-}
-
-const TOPICS = ['termination', 'indemnification', 'confidentiality', 'governing law', 'payment terms', 'liability cap', 'assignment', 'force majeure'];
-
-/** Distinct, non-empty rollouts (an empty response would be scored without calling the model). */
-export function makeRollouts(count: number): BenchRollout[] {
-  return Array.from({ length: count }, (_, i) => {
-    const topic = TOPICS[i % TOPICS.length]!;
-    return {
-      id: `r${String(i).padStart(5, '0')}`,
-      prompt: `Question ${i}: what does the ${topic} clause of contract #${1000 + (i % 97)} say about notice periods?`,
-      response: `The ${topic} clause (section ${(i % 12) + 1}.${(i % 5) + 1}) requires ${(i % 9) + 1}0 days' written notice. Rollout ${i}.`,
-      reference: `Section ${(i % 12) + 1}.${(i % 5) + 1}: ${(i % 9) + 1}0 days' written notice.`,
-    };
-  });
-}
-
-export async function writeRolloutFile(path: string, rollouts: BenchRollout[]): Promise<void> {
-  await writeFile(path, rollouts.map((r) => JSON.stringify(r) + '\n').join(''));
 }
 
 export interface ChunksOutcome {
@@ -119,34 +92,18 @@ export async function pullChunks(args: {
     }
   };
   await Promise.all(Array.from({ length: args.slots }, slot));
-  const outcome: ChunksOutcome = { count: 0, scored: 0, fallback: 0, excluded: 0, failures: {} };
-  for (const r of results) {
-    outcome.count += r.count;
-    outcome.scored += r.scored;
-    outcome.fallback += r.fallback;
-    outcome.excluded += r.excluded;
-    for (const [reason, n] of Object.entries(r.failures)) outcome.failures[reason] = (outcome.failures[reason] ?? 0) + (n ?? 0);
-  }
-  return outcome;
+  return sumOutcomes(results);
 }
 
-export function sumOutcomes(outcomes: ChunksOutcome[]): ChunksOutcome {
+/** The outcome of all the chunks (of one process, or of several). */
+export function sumOutcomes(outcomes: (Omit<ChunksOutcome, 'failures'> & { failures: Partial<Record<string, number>> })[]): ChunksOutcome {
   const total: ChunksOutcome = { count: 0, scored: 0, fallback: 0, excluded: 0, failures: {} };
   for (const o of outcomes) {
     total.count += o.count;
     total.scored += o.scored;
     total.fallback += o.fallback;
     total.excluded += o.excluded;
-    for (const [reason, n] of Object.entries(o.failures)) total.failures[reason] = (total.failures[reason] ?? 0) + n;
+    for (const [reason, n] of Object.entries(o.failures)) total.failures[reason] = (total.failures[reason] ?? 0) + (n ?? 0);
   }
   return total;
-}
-
-/** Env override for exploring parameters without editing the file (e.g. BENCH_MAX_IN_FLIGHT=32). */
-export function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
 }

@@ -8,7 +8,7 @@ import { RunLayout } from '../../src/run-layout';
 import { checkpointStep, readManifest } from '../../src/steps/checkpoint';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { scoreChunk } from '../../src/steps/score-chunk';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { rollout, tempDir } from '../support/fixtures';
 import { handleOf } from '../helpers/judge-handle';
 import { parseRunConfig } from '../../src/config/run-config';
 

@@ -8,7 +8,7 @@ import {
   type ConverseCommandInput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bedrockErrors, defaultRespond, promptHash, startFakeBedrock, type FakeBedrock, type FakeCall } from './server';
+import { bedrockErrors, defaultRespond, promptHash, startFakeBedrock, type FakeBedrock, type FakeCall } from './fake-bedrock';
 
 const MODEL = 'us.anthropic.claude-3-5-sonnet-20241022-v2:0';
 const running: FakeBedrock[] = [];

@@ -1,20 +1,31 @@
-import { findCriterionIds, type FakeCall } from '../fake-bedrock/server';
+import { bedrockErrors, findCriterionIds, type FakeCall, type FaultScript } from './fake-bedrock';
 
 export const TEST_MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 
-/** Points the AWS default chain of this process at a fake Bedrock; returns the undo. */
+const FAKE_BEDROCK_ENV: Record<string, string | undefined> = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'AKIDFAKEBEDROCKTEST',
+  AWS_SECRET_ACCESS_KEY: 'fake-bedrock-test-secret',
+  // A session token or profile of the user's own would sign with other credentials than these.
+  AWS_SESSION_TOKEN: undefined,
+  AWS_PROFILE: undefined,
+};
+
+/**
+ * Points the AWS default chain of this process (and of processes it starts later) at a fake
+ * Bedrock through the standard SDK variables; returns the undo.
+ */
 export function useFakeBedrockEnv(url: string): () => void {
-  const saved = { ...process.env };
-  process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = url;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDFAKEBEDROCKTEST';
-  process.env.AWS_SECRET_ACCESS_KEY = 'fake-bedrock-test-secret';
-  return () => {
-    for (const key of ['AWS_ENDPOINT_URL_BEDROCK_RUNTIME', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
+  const wanted = { ...FAKE_BEDROCK_ENV, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: url };
+  const saved = Object.fromEntries(Object.keys(wanted).map((key) => [key, process.env[key]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
     }
   };
+  apply(wanted);
+  return () => apply(saved);
 }
 
 export function userText(call: FakeCall): string {
@@ -47,4 +58,9 @@ export function markerJudge(marker: string) {
     const criteria = findCriterionIds(call.body).map((id) => ({ id, pass: good, evidence: good ? 'has it' : 'lacks it' }));
     return JSON.stringify({ criteria, rationale: good ? 'flags the risk' : 'misses the risk' });
   };
+}
+
+/** Every call whose rollout text contains `marker` gets a 500 InternalServerException. */
+export function failWhereTextHas(marker: string): FaultScript {
+  return (call) => (userText(call).includes(marker) ? { ...bedrockErrors.internal, type: 'error' } : undefined);
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RunLayout } from '../../src/run-layout';
 import { parseChunkIndex, prepareBatch } from '../../src/steps/prepare-batch';
 import { readLines } from '../../src/io/read-lines';
-import { rollout, tempDir } from '../helpers/fixtures';
+import { rollout, tempDir } from '../support/fixtures';
 
 async function prepare(lines: (string | Buffer)[], chunkSize = 2, maxLineBytes?: number, maxChunks?: number) {
   const dir = await tempDir();

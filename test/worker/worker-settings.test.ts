@@ -2,7 +2,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkJudgeUrl, checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../src/worker/worker-settings';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir } from '../support/fixtures';
 
 describe('worker settings from the environment', () => {
   it('allows loopback judges and the working directory by default', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReviewItem, ReviewItemRef } from '../../src/review/review-item';
 import { withReviewTexts } from '../../src/review/review-texts';
-import { tempDir } from '../helpers/fixtures';
+import { tempDir } from '../support/fixtures';
 
 const ref: ReviewItemRef = { itemId: 's1-1', step: 1, rolloutId: 'r1', why: 'sampled', reward: 0.8, judgeScore: 0.8, judgePass: true };
 const stored: ReviewItem = { ...ref, prompt: 'the prompt', response: 'the response', reference: 'the reference', rationale: 'why' };
