@@ -9,7 +9,7 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { startDevServer, type DevServer } from '../src/devserver/start-dev-server';
+import { startDevServer, type DevServer } from '../src/temporal/dev-server/start-dev-server';
 import { stepReadyFile, stepRolloutFile } from '../src/run-layout';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

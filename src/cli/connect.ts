@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { temporalEnv } from '../temporal-env';
 import { CliError, isUnreachable, rootMessage } from './errors';
-import { uiBaseUrl } from './ui-link';
+import { uiBaseUrl } from '../temporal/web-ui-link';
 
 export interface ConnectionFlags {
   address?: string;

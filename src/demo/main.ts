@@ -4,10 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { parseRunConfig } from '../config/run-config';
 import { RunLayout } from '../run-layout';
-import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
-import { connectOrStart } from '../temporal/connect-or-start';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { connectOrStart } from '../temporal/dev-server/connect-or-start';
 import { temporalEnv } from '../temporal-env';
-import { createArbiterWorker } from '../worker/create-worker';
+import { createArbiterWorker } from '../temporal/worker/create-worker';
 import { progressQuery } from '../../workflows/definitions';
 import type { RunProgress } from '../../workflows/progress';
 

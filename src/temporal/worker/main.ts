@@ -1,7 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
-import { temporalEnv } from '../temporal-env';
+import { ensureSearchAttributes } from '../search-attributes';
+import { temporalEnv } from '../../temporal-env';
 import { bundleWorkflowsInChild } from './bundle-workflows';
 import { createArbiterWorker } from './create-worker';
 

@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
-import { startDevServer, type DevServer } from '../devserver/start-dev-server';
-import { freePort } from '../devserver/free-port';
+import { startDevServer, type DevServer } from './start-dev-server';
+import { freePort } from './free-port';
 
 export interface TemporalTarget {
   address: string;
