@@ -1,3 +1,6 @@
+/** Temporal Cloud's namespace endpoints (mTLS) and regional API-key endpoints. */
+const CLOUD_HOSTS = ['.tmprl.cloud', '.api.temporal.io'];
+
 /**
  * The Web UI's base URL for a frontend address: TEMPORAL_UI_URL when set; Temporal Cloud's UI
  * for a Cloud address; otherwise the dev server's convention of listening 1000 ports above the
@@ -9,7 +12,7 @@ export function uiBaseUrl(address: string, env: NodeJS.ProcessEnv = process.env)
   const colon = address.lastIndexOf(':');
   const hasPort = colon > address.lastIndexOf(']');
   const host = hasPort ? address.slice(0, colon) : address;
-  if (host.endsWith('.tmprl.cloud')) return 'https://cloud.temporal.io';
+  if (CLOUD_HOSTS.some((suffix) => host.endsWith(suffix))) return 'https://cloud.temporal.io';
   const port = hasPort ? Number(address.slice(colon + 1)) : 7233;
   return `http://${host}:${(Number.isFinite(port) ? port : 7233) + 1000}`;
 }

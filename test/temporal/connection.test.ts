@@ -48,6 +48,7 @@ describe('connection settings (the Temporal CLI profile and variables, through @
 
   it("links a Temporal Cloud run to Cloud's Web UI", () => {
     expect(uiBaseUrl('acct.ns.tmprl.cloud:7233', {})).toBe('https://cloud.temporal.io');
+    expect(uiBaseUrl('us-east-1.aws.api.temporal.io:7233', {})).toBe('https://cloud.temporal.io');
   });
 
   it('a worker process and the arbiter CLI reach the dev server through a profile file alone', async () => {
