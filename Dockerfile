@@ -1,5 +1,5 @@
 # The Arbiter worker, for docker-compose.yml.
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,4 +10,4 @@ COPY activities ./activities
 COPY scripts ./scripts
 COPY examples ./examples
 ENV ARBITER_TASK_QUEUE=arbiter
-CMD ["npx", "tsx", "src/worker/main.ts"]
+CMD ["npx", "tsx", "src/temporal/worker/main.ts"]

@@ -5,7 +5,7 @@ import type { RunConfig } from '../src/config/run-config';
 import type { Execution } from '../src/run-owner';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 import { endsWithNewline } from '../src/steps/step-readiness';
-import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/worker/worker-settings';
+import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface PrepareStepInput {

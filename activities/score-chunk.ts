@@ -3,7 +3,7 @@ import type { RunConfig } from '../src/config/run-config';
 import { buildJudge, judgeCacheDir } from '../src/engine/build-judge';
 import type { Execution } from '../src/run-owner';
 import { JudgeAuthError, scoreChunk as score, type ChunkResult } from '../src/steps/score-chunk';
-import { checkJudgeUrl, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/worker/worker-settings';
+import { checkJudgeUrl, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
 
 export interface ScoreChunkInput {

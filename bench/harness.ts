@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { startDevServer, type DevServer } from '../src/devserver/start-dev-server';
-import { createArbiterWorker, type ArbiterWorkerOptions } from '../src/worker/create-worker';
-import { workerSettingsFromEnv } from '../src/worker/worker-settings';
+import { startDevServer, type DevServer } from '../src/temporal/dev-server/start-dev-server';
+import { createArbiterWorker, type ArbiterWorkerOptions } from '../src/temporal/worker/create-worker';
+import { workerSettingsFromEnv } from '../src/temporal/worker/worker-settings';
 
 const T0 = Date.now();
 

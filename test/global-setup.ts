@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startDevServer, type DevServer } from '../src/devserver/start-dev-server';
-import { WORKFLOWS_PATH } from '../src/worker/create-worker';
+import { startDevServer, type DevServer } from '../src/temporal/dev-server/start-dev-server';
+import { WORKFLOWS_PATH } from '../src/temporal/worker/create-worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {

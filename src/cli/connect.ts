@@ -1,12 +1,13 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import type { Command } from 'commander';
-import { temporalEnv } from '../temporal-env';
+import { connectClient, temporalSettings } from '../temporal/connection';
 import { CliError, isUnreachable, rootMessage } from './errors';
-import { uiBaseUrl } from './ui-link';
+import { uiBaseUrl } from '../temporal/web-ui-link';
 
 export interface ConnectionFlags {
   address?: string;
   namespace?: string;
+  profile?: string;
 }
 
 export interface Temporal {
@@ -17,11 +18,12 @@ export interface Temporal {
   uiBase: string;
 }
 
-/** Flags win over TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, as with the Temporal CLI. */
+/** Flags win over the profile and the TEMPORAL_* variables, as with the Temporal CLI. */
 export function withConnectionOptions(command: Command): Command {
   return command
     .option('--address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS, default localhost:7233)')
-    .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")');
+    .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE, default "default")')
+    .option('--profile <name>', 'profile of the Temporal CLI config file (env TEMPORAL_PROFILE, default "default")');
 }
 
 /**
@@ -29,13 +31,18 @@ export function withConnectionOptions(command: Command): Command {
  * becomes one readable line instead of a gRPC stack.
  */
 export async function withTemporal<T>(flags: ConnectionFlags, body: (t: Temporal) => Promise<T>): Promise<T> {
-  const env = temporalEnv();
-  const address = flags.address ?? env.address;
-  const namespace = flags.namespace ?? env.namespace;
+  let settings;
+  try {
+    settings = temporalSettings(flags);
+  } catch (err) {
+    // A profile that is named but missing, or a config file that does not parse.
+    throw new CliError(`Temporal connection settings: ${rootMessage(err)}`, 1);
+  }
+  const { address, namespace } = settings;
   const unreachable = (err: unknown) => new CliError(`cannot reach Temporal at ${address}: ${rootMessage(err)}`, 1);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: '5s' });
+    connection = await connectClient(settings, '5s');
   } catch (err) {
     throw unreachable(err);
   }

@@ -28,7 +28,7 @@ import { progressReport, stepLine } from './format-progress';
 import { loadRunConfig } from './load-config';
 import { readJsonArg } from './parse-document';
 import { readRun } from './read-run';
-import { workflowUrl } from './ui-link';
+import { workflowUrl } from '../temporal/web-ui-link';
 import { watchRun } from './watch-run';
 
 /** How long a control update waits for a worker to accept it before the CLI gives up waiting. */

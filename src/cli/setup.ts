@@ -2,7 +2,7 @@
 //   temporal operator search-attribute create --name ArbiterStep --type Int
 //   (ArbiterStatus Keyword, ArbiterRewardMean Double, ArbiterFallbackRate Double, ArbiterJudgeModel Keyword)
 import { Command } from 'commander';
-import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { withConnectionOptions, withTemporal, type ConnectionFlags } from './connect';
 

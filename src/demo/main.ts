@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseRunConfig } from '../config/run-config';
 import { RunLayout } from '../run-layout';
-import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
-import { connectOrStart } from '../temporal/connect-or-start';
-import { temporalEnv } from '../temporal-env';
-import { createArbiterWorker } from '../worker/create-worker';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { connectOrStart } from '../temporal/dev-server/connect-or-start';
+import { connectClient, connectWorker, temporalSettings } from '../temporal/connection';
+import { workflowUrl } from '../temporal/web-ui-link';
+import { createArbiterWorker } from '../temporal/worker/create-worker';
 import { progressQuery } from '../../workflows/definitions';
 import type { RunProgress } from '../../workflows/progress';
 
@@ -19,10 +20,10 @@ const EXAMPLE = 'examples/contracts/run.json';
  */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const env = temporalEnv();
-  const target = await connectOrStart(env.address, (line) => console.log(line));
-  const connection = await Connection.connect({ address: target.address });
-  const nativeConnection = await NativeConnection.connect({ address: target.address });
+  const target = await connectOrStart(temporalSettings(), (line) => console.log(line));
+  const env = target.settings;
+  const connection = await connectClient(env);
+  const nativeConnection = await connectWorker(env);
   try {
     const added = await ensureSearchAttributes(connection, env.namespace);
     if (added.length) console.log(`registered search attributes: ${added.join(', ')}`);
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
         staticSummary: 'Arbiter demo: contract-clause risk flags, offline heuristic judge',
       });
       console.log(`started run ${workflowId}`);
-      console.log(`watch it: ${target.uiUrl}/namespaces/${env.namespace}/workflows/${workflowId}`);
+      console.log(`watch it: ${workflowUrl(target.uiUrl, env.namespace, workflowId)}`);
       const stopWatching = watch(() => handle.query(progressQuery));
       try {
         return await handle.result();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePaths } from '../../src/cli/load-config';
-import { uiBaseUrl, workflowUrl } from '../../src/cli/ui-link';
+import { uiBaseUrl, workflowUrl } from '../../src/temporal/web-ui-link';
 import { arbiter } from './run-cli';
 
 describe('Web UI link', () => {

@@ -1,7 +1,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkJudgeUrl, checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../src/worker/worker-settings';
+import { checkJudgeUrl, checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../src/temporal/worker/worker-settings';
 import { tempDir } from '../support/fixtures';
 
 describe('worker settings from the environment', () => {

@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ARBITER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { ARBITER_SEARCH_ATTRIBUTES } from '../../../workflows/search-attributes';
 import { findTemporalCli } from './find-cli';
 import { freePort } from './free-port';
 

@@ -1,16 +1,15 @@
-import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
-import { temporalEnv } from '../temporal-env';
+import { connectClient, connectWorker, temporalSettings, type TemporalSettings } from '../connection';
+import { ensureSearchAttributes } from '../search-attributes';
 import { bundleWorkflowsInChild } from './bundle-workflows';
 import { createArbiterWorker } from './create-worker';
 
 /** `npm run worker`: serve the `arbiter` task queue until interrupted. */
 async function main(): Promise<void> {
-  const { address, namespace, taskQueue } = temporalEnv();
-  const connection = await NativeConnection.connect({ address });
+  const settings = temporalSettings();
+  const { address, namespace, taskQueue } = settings;
+  const connection = await connectWorker(settings);
   try {
-    await registerSearchAttributes(address, namespace);
+    await registerSearchAttributes(settings);
     const codePath = await bundleWorkflowsInChild();
     const worker = await createArbiterWorker({ connection, namespace, taskQueue, workflowBundle: { codePath } });
     console.log(`arbiter worker: polling task queue "${taskQueue}" on ${address} (namespace ${namespace})`);
@@ -21,10 +20,10 @@ async function main(): Promise<void> {
 }
 
 /** A run's search-attribute upserts fail on a server that lacks them; add them up front. */
-async function registerSearchAttributes(address: string, namespace: string): Promise<void> {
-  const connection = await Connection.connect({ address });
+async function registerSearchAttributes(settings: TemporalSettings): Promise<void> {
+  const connection = await connectClient(settings);
   try {
-    const added = await ensureSearchAttributes(connection, namespace);
+    const added = await ensureSearchAttributes(connection, settings.namespace);
     if (added.length) console.log(`registered search attributes: ${added.join(', ')}`);
   } catch (err) {
     console.warn(`could not check search attributes (${(err as Error).message}); run \`npx arbiter setup\` with operator rights`);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/temporal-server', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../../scripts/temporal-server', import.meta.url));
 
 export type CliSource = { type: 'existing-path'; path: string } | { type: 'cached-download' };
 
