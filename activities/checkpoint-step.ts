@@ -1,6 +1,6 @@
 import type { ReviewPolicy } from '../src/review/review-picker';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Execution } from '../src/run-owner';
+import type { Execution } from '../src/contract/run-owner';
 import { ChunkResultsIncomplete, checkpointStep as checkpoint, type CheckpointResult } from '../src/steps/checkpoint';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
 

@@ -1,4 +1,4 @@
-import type { Execution } from '../src/run-owner';
+import type { Execution } from '../src/contract/run-owner';
 import { appendRunEnd } from '../src/steps/checkpoint';
 import { ownedRunDir } from './owned-run-dir';
 

@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
-import { buildJudge, judgeCacheDir } from '../src/engine/build-judge';
-import type { Execution } from '../src/run-owner';
-import { JudgeAuthError, scoreChunk as score, type ChunkResult } from '../src/steps/score-chunk';
+import { buildJudge, judgeCacheDir } from '../src/judges/build-judge';
+import type { Execution } from '../src/contract/run-owner';
+import { JudgeAuthError, scoreChunk as score, type ChunkResult } from '../src/steps/judge-chunk';
 import { checkJudgeUrl, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/worker/worker-settings';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
 

@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../src/devserver/start-dev-server';
-import { stepReadyFile, stepRolloutFile } from '../src/run-layout';
+import { stepReadyFile, stepRolloutFile } from '../src/contract/run-layout';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 

@@ -30,7 +30,7 @@ import proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import type { RunConfigInput } from '../src/config/run-config';
-import { RunLayout } from '../src/run-layout';
+import { RunLayout } from '../src/contract/run-layout';
 import { createArbiterWorker } from '../src/worker/create-worker';
 import { workerSettingsFromEnv } from '../src/worker/worker-settings';
 import { progressQuery } from '../workflows/definitions';

@@ -4,11 +4,11 @@
  * loop (what the workflow does with `maxChunksInFlight` scoring activities, minus Temporal).
  */
 import { writeFile } from 'node:fs/promises';
-import type { RubricInput } from '../src/judges/rubric';
+import type { RubricInput } from '../src/config/rubric';
 import { parseRunConfig, type RunConfig } from '../src/config/run-config';
-import type { JudgeHandle } from '../src/engine/build-judge';
-import { RunLayout } from '../src/run-layout';
-import { scoreChunk, type ChunkResult } from '../src/steps/score-chunk';
+import type { JudgeHandle } from '../src/judges/build-judge';
+import { RunLayout } from '../src/contract/run-layout';
+import { scoreChunk, type ChunkResult } from '../src/steps/judge-chunk';
 
 export const MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 export const STEP = 1;
@@ -86,7 +86,7 @@ export interface ChunksOutcome {
 /**
  * Scores the given chunks of the step with Arbiter's chunk activity code, at most
  * `maxChunksInFlight` at once, as the workflow schedules them. All chunks of one process share
- * the process's QuotaLimiter (src/engine/judge-runtime.ts).
+ * the process's QuotaLimiter (src/judges/model-registry.ts).
  */
 export async function scoreChunks(args: {
   config: RunConfig;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RubricSchema } from '../judges/rubric';
+import { RubricSchema } from './rubric';
 
 /** Calls per minute and tokens per minute the provider grants this run (per worker process). */
 export const QuotaSchema = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RewardConfigSchema } from '../rewards/reward-config';
+import { RewardConfigSchema } from './reward-config';
 import { JudgeConfigSchema, PriceSchema } from './judge-config';
 import { checkRunnable } from './runnable-checks';
 import { ConfigError, describeZodIssues } from './validation-error';

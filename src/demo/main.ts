@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { parseRunConfig } from '../config/run-config';
-import { RunLayout } from '../run-layout';
+import { RunLayout } from '../contract/run-layout';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { connectOrStart } from '../temporal/connect-or-start';
 import { temporalEnv } from '../temporal-env';

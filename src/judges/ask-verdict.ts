@@ -1,4 +1,4 @@
-import type { JudgeFailureReason } from '../config/reward-record';
+import type { JudgeFailureReason } from '../contract/reward-record';
 import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
 import type { JudgeUsage } from './judge';
 import type { VerdictParse } from './parse-verdict';
@@ -48,7 +48,7 @@ function interpret<T>(response: ChatResponse, request: ChatRequest, parse: (text
  * produced, which often unsticks a judge that mistook the rollout for a request.
  *
  * A ChatCallError is returned as a failure without retrying: retries belong to the wrapper
- * around `chat` (src/limits). Anything else (aborts, bugs) is rethrown.
+ * around `chat` (src/call-policy). Anything else (aborts, bugs) is rethrown.
  */
 export async function askForVerdict<T>({ chat, request, parse, reask, signal }: AskVerdictOptions<T>): Promise<AskOutcome<T>> {
   const cost: JudgeCost = { usage: { inputTokens: 0, outputTokens: 0 }, latencyMs: 0, attempts: 0 };

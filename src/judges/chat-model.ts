@@ -1,4 +1,4 @@
-import type { JudgeFailureReason } from '../config/reward-record';
+import type { JudgeFailureReason } from '../contract/reward-record';
 import type { JudgeUsage } from './judge';
 
 /** One turn of a judge conversation. Rollout text only ever appears inside `text`, delimited. */
@@ -24,7 +24,7 @@ export interface ChatResponse {
 
 /**
  * A model behind an API (Bedrock Converse, OpenAI-compatible). It makes exactly one
- * request per call: retries are the caller's (see src/limits), so they never multiply with
+ * request per call: retries are the caller's (see src/call-policy), so they never multiply with
  * an SDK's own retries and Temporal's.
  */
 export interface ChatModel {

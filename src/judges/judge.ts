@@ -1,5 +1,5 @@
 import type { Rollout } from '../config/rollout';
-import type { JudgeFailureReason } from '../config/reward-record';
+import type { JudgeFailureReason } from '../contract/reward-record';
 
 export interface JudgeUsage {
   inputTokens: number;

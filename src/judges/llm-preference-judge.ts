@@ -5,7 +5,7 @@ import { parsePreferenceVerdict, type PreferenceVerdict } from './parse-verdict'
 import type { PairWinner, PreferenceOutcome } from './preference';
 import type { NonceSource } from './prompts/delimit';
 import { buildPreferencePrompt, preferenceReaskText } from './prompts/preference-prompt';
-import { RubricSchema, type Rubric, type RubricInput } from './rubric';
+import { RubricSchema, type Rubric, type RubricInput } from '../config/rubric';
 
 export interface LlmPreferenceJudgeOptions {
   /** One request per call; wrap it for retries and rate limits before passing it in. */

@@ -5,7 +5,7 @@ import type { CriterionVerdict, Judge, Judgement } from './judge';
 import { parseRubricVerdict } from './parse-verdict';
 import type { NonceSource } from './prompts/delimit';
 import { buildRubricPrompt, rubricReaskText } from './prompts/rubric-prompt';
-import { RubricSchema, type Rubric, type RubricInput } from './rubric';
+import { RubricSchema, type Rubric, type RubricInput } from '../config/rubric';
 
 export interface LlmRubricJudgeOptions {
   /** One request per call; wrap it for retries and rate limits before passing it in. */

@@ -1,4 +1,4 @@
-import type { JudgeFailureReason } from '../config/reward-record';
+import type { JudgeFailureReason } from '../contract/reward-record';
 import type { JudgeUsage } from './judge';
 
 // Pure and deterministic (no I/O, no node: imports): pair planning may run in workflow code.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PROMPT_VERSION } from './prompts/prompt-version';
-import { RubricSchema, type RubricInput } from './rubric';
+import { RubricSchema, type RubricInput } from '../config/rubric';
 
 // Kept apart from rubric.ts because node:crypto is not available in the workflow sandbox.
 

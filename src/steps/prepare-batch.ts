@@ -5,8 +5,8 @@ import { describeZodIssues } from '../config/validation-error';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
 import { writeFileAtomic } from '../io/atomic-write';
-import type { RunLayout } from '../run-layout';
-import { batchKey } from './batch-key';
+import type { RunLayout } from '../contract/run-layout';
+import { batchKey } from '../contract/batch-key';
 import { groupKey } from './group-key';
 
 /** Byte range `[start, end]` (inclusive) of a chunk in the step's batch file, and its size. */

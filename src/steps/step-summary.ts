@@ -1,4 +1,4 @@
-import type { JudgeFailureReason, RewardRecord } from '../config/reward-record';
+import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
 
 /** What a step leaves in workflow history and the manifest: numbers, never rollout text. */
 export interface StepSummary {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../src/config/run-config';
 import { ConfigError } from '../../src/config/validation-error';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { readManifest } from '../../src/steps/checkpoint';
 import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { cancelUpdate, progressQuery } from '../../workflows/definitions';
 import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RewardRecord } from '../../src/config/reward-record';
+import type { RewardRecord } from '../../src/contract/reward-record';
 import { readManifest } from '../../src/steps/checkpoint';
 
 /** Every reward record a run checkpointed, read through its manifest, in step order. */

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunLayout } from '../../src/run-layout';
+import { RunLayout } from '../../src/contract/run-layout';
 import { parseChunkIndex, prepareBatch } from '../../src/steps/prepare-batch';
 import { readLines } from '../../src/io/read-lines';
 import { rollout, tempDir } from '../helpers/fixtures';

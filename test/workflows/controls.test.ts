@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { cancelUpdate, pauseUpdate, progressQuery, reconfigureUpdate, resumeUpdate } from '../../workflows/definitions';
 import { bedrockErrors, startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { startFakeBedrock, type FakeBedrock } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../helpers/fake-bedrock-env';
 import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/steps/checkpoint';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { progressQuery, reconfigureUpdate, resumeUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
 import { failingActivities, slowActivities } from '../helpers/activity-faults';
 import { maybeRecordHistory } from '../helpers/histories';

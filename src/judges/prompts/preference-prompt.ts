@@ -1,4 +1,4 @@
-import type { Rubric } from '../rubric';
+import type { Rubric } from '../../config/rubric';
 import { DATA_BLOCK_RULES, delimit, randomNonce, type NonceSource } from './delimit';
 import type { JudgePrompt } from './rubric-prompt';
 

@@ -1,6 +1,6 @@
 import type { Rollout } from '../../config/rollout';
 import type { ChatMessage } from '../chat-model';
-import type { Rubric } from '../rubric';
+import type { Rubric } from '../../config/rubric';
 import { DATA_BLOCK_RULES, delimit, randomNonce, type NonceSource } from './delimit';
 
 export interface JudgePrompt {

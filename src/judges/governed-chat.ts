@@ -1,7 +1,7 @@
-import type { ChatModel, ChatRequest, ChatResponse } from '../judges/chat-model';
-import { ChatCallError } from '../judges/chat-model';
-import { callWithRetries } from '../limits/call-with-retries';
-import type { QuotaLimiter } from '../limits/quota-limiter';
+import type { ChatModel, ChatRequest, ChatResponse } from './chat-model';
+import { ChatCallError } from './chat-model';
+import { callWithRetries } from '../call-policy/call-with-retries';
+import type { QuotaLimiter } from '../call-policy/quota-limiter';
 
 export interface GovernedChatOptions {
   limiter: QuotaLimiter;

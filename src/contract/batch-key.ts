@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { RunLayout } from '../run-layout';
+import type { RunLayout } from './run-layout';
 
 /** The step's work folder holds another batch than the one this activity was sent to score. */
 export class BatchChanged extends Error {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, describeZodIssues } from '../config/validation-error';
+import { ConfigError, describeZodIssues } from './validation-error';
 
 // Every sub-schema ends in `.prefault({})`: unlike `.default()`, it parses the empty object, so the
 // field defaults inside apply and `{}` yields a complete config.

@@ -1,8 +1,8 @@
 import type { Rollout } from '../config/rollout';
-import type { JudgeFailureReason, RewardRecord } from '../config/reward-record';
+import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
 import type { JudgeUsage } from '../judges/judge';
-import { combineReward } from './combine';
+import { combineReward } from './formula';
 
 /** A judge's verdict on one rollout, whatever the mode (rubric score or preference win rate). */
 export type JudgeVerdict = {
