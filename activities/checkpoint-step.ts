@@ -1,7 +1,7 @@
 import type { ReviewPolicy } from '../src/review/review-picker';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Execution } from '../src/contract/run-owner';
-import { ChunkResultsIncomplete, checkpointStep as checkpoint, type CheckpointResult } from '../src/steps/checkpoint';
+import { ChunkResultsIncomplete, writeCheckpoint, type CheckpointResult } from '../src/steps/checkpoint';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
 
 export interface CheckpointStepInput {
@@ -31,7 +31,7 @@ export async function checkpointStep(input: CheckpointStepInput): Promise<Checkp
 }
 
 async function checkpointOnce(input: CheckpointStepInput): Promise<CheckpointResult> {
-  return checkpoint({
+  return writeCheckpoint({
     layout: await ownedRunDir(input.outputDir, input.runId, input.execution),
     step: input.step,
     chunkCount: input.chunkCount,

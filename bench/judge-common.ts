@@ -8,7 +8,7 @@ import type { RubricInput } from '../src/config/rubric';
 import { parseRunConfig, type RunConfig } from '../src/config/run-config';
 import type { JudgeHandle } from '../src/judges/build-judge';
 import { RunLayout } from '../src/contract/run-layout';
-import { scoreChunk, type ChunkResult } from '../src/steps/judge-chunk';
+import { judgeChunk, type ChunkResult } from '../src/steps/judge-chunk';
 
 export const MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 export const STEP = 1;
@@ -114,7 +114,7 @@ export async function pullChunks(args: {
   const slot = async (): Promise<void> => {
     for (let chunk = await args.next(); chunk !== undefined; chunk = await args.next()) {
       results.push(
-        await scoreChunk({ layout, runId: config.runId!, step: STEP, chunk, judge, rewards: config.rewards, fallback: config.fallback }),
+        await judgeChunk({ layout, runId: config.runId!, step: STEP, chunk, judge, rewards: config.rewards, fallback: config.fallback }),
       );
     }
   };

@@ -26,7 +26,7 @@ export interface JudgeIdentity {
  * components by the run's weights, or, when the judge failed, the configured fallback, always
  * flagged. Every record keeps its breakdown and the judge's details.
  */
-export function composeReward(args: {
+export function rewardRecordFor(args: {
   step: number;
   rollout: Rollout;
   judge: JudgeIdentity;

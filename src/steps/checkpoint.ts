@@ -65,7 +65,7 @@ const ManifestLineSchema = z.object({
  * review items. Running it twice for a step leaves one artifact and one manifest line and
  * returns the same result, so retries and replays are harmless.
  */
-export async function checkpointStep(args: {
+export async function writeCheckpoint(args: {
   layout: RunLayout;
   step: number;
   chunkCount: number;

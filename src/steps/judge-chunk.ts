@@ -10,7 +10,7 @@ import { BatchedAppender } from '../io/batched-appender';
 import { readLines } from '../io/read-lines';
 import type { Judgement } from '../judges/judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
-import { composeReward, type JudgeVerdict } from '../rewards/reward-record-for';
+import { rewardRecordFor, type JudgeVerdict } from '../rewards/reward-record-for';
 import type { RunLayout } from '../contract/run-layout';
 import { readBatchKey } from '../contract/batch-key';
 import { groupKey } from './group-key';
@@ -36,7 +36,7 @@ export class JudgeAuthError extends Error {
   override name = 'JudgeAuthError';
 }
 
-export interface ScoreChunkArgs {
+export interface JudgeChunkArgs {
   layout: RunLayout;
   runId: string;
   step: number;
@@ -55,7 +55,7 @@ export interface ScoreChunkArgs {
  * finish (a whole preference group at a time), so an attempt that dies leaves its work behind
  * and the next attempt judges only what is missing.
  */
-export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
+export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   const { layout, step, chunk } = args;
   const key = await readBatchKey(layout, step, args.batch);
   const ref = parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8'))[chunk];
@@ -174,7 +174,7 @@ function withEarlierCost<T extends { usage: { inputTokens: number; outputTokens:
 }
 
 async function scoreAlone(
-  args: ScoreChunkArgs,
+  args: JudgeChunkArgs,
   held: Held<Judgement>,
   final: boolean,
 ): Promise<{ record: RewardRecord } | { again: Held<Judgement> }> {
@@ -186,7 +186,7 @@ async function scoreAlone(
   const verdict: JudgeVerdict = judgement.ok
     ? { ...judgement, score: judgement.score, rationale: judgement.rationale }
     : { ...judgement, reason: judgement.reason };
-  return { record: compose(args, rollout, verdict) };
+  return { record: recordFor(args, rollout, verdict) };
 }
 
 /**
@@ -194,7 +194,7 @@ async function scoreAlone(
  * judge), and each response's reward is its win rate in the group.
  */
 async function scoreGroup(
-  args: ScoreChunkArgs,
+  args: JudgeChunkArgs,
   held: Held<Map<string, Outcome>>,
   final: boolean,
   limit: <T>(task: () => Promise<T>) => Promise<T>,
@@ -241,7 +241,7 @@ async function scoreGroup(
     if (planned > 0 && rate.comparisons < planned * (args.judge.minComparisonShare ?? 0.5)) {
       const failed = report.failures.filter((f) => f.a === rate.id || f.b === rate.id);
       const reason = majorityReason(failed.map((f) => f.reason));
-      return compose(args, rollout, {
+      return recordFor(args, rollout, {
         ok: false,
         ...cost,
         reason,
@@ -252,7 +252,7 @@ async function scoreGroup(
     if (rate.failed > 0) flags.push('partial-comparisons');
     if (rate.noComparisons) {
       const failure = report.failures.find((f) => f.a === rate.id || f.b === rate.id);
-      return compose(args, rollout, {
+      return recordFor(args, rollout, {
         ok: false,
         ...cost,
         reason: failure?.reason,
@@ -263,7 +263,7 @@ async function scoreGroup(
     const rationale = `won ${rate.wins}, tied ${rate.ties}, lost ${rate.losses} of ${rate.comparisons} comparisons` +
       (rate.inconsistent ? ` (${rate.inconsistent} flipped with the order)` : '') +
       (rate.failed ? `; ${rate.failed} comparisons failed` : '');
-    return compose(args, rollout, { ok: true, ...cost, score: rate.reward, rationale, flags });
+    return recordFor(args, rollout, { ok: true, ...cost, score: rate.reward, rationale, flags });
   }) };
 }
 
@@ -275,8 +275,8 @@ function majorityReason(reasons: JudgeFailureReason[]): JudgeFailureReason | und
   return best;
 }
 
-function compose(args: ScoreChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
-  return composeReward({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+function recordFor(args: JudgeChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
+  return rewardRecordFor({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
 }
 
 function failFastOnAuth(outcome: { ok: boolean; reason?: JudgeFailureReason; message?: string }): void {

@@ -6,7 +6,7 @@ import { parseRunConfig } from '../../src/config/run-config';
 import { buildJudge } from '../../src/judges/build-judge';
 import { RunLayout } from '../../src/contract/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
-import { JudgeAuthError, scoreChunk } from '../../src/steps/judge-chunk';
+import { JudgeAuthError, judgeChunk } from '../../src/steps/judge-chunk';
 import { bedrockErrors, promptHash, startFakeBedrock, type FakeBedrock, type Fault, type FaultScript } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
 import { rollout, tempDir } from '../helpers/fixtures';
@@ -43,7 +43,7 @@ async function scoreWith(faults: FaultScript, judge: Record<string, unknown> = {
   fake.reset();
   fake.setOptions({ faults });
   try {
-    const result = await scoreChunk({ layout, runId: 'faults', step: 1, chunk: 0, judge: handle, rewards: config.rewards, fallback: config.fallback });
+    const result = await judgeChunk({ layout, runId: 'faults', step: 1, chunk: 0, judge: handle, rewards: config.rewards, fallback: config.fallback });
     const records = (await readFile(layout.chunkRewards(1, 0, key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     return { result, records: new Map(records.map((r) => [r.id, r])) };
   } finally {

@@ -7,7 +7,7 @@ import { parseRunConfig } from '../../src/config/run-config';
 import { buildJudge } from '../../src/judges/build-judge';
 import { RunLayout } from '../../src/contract/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
-import { scoreChunk } from '../../src/steps/judge-chunk';
+import { judgeChunk } from '../../src/steps/judge-chunk';
 import { StepStats } from '../../src/steps/step-summary';
 import { bedrockErrors, startFakeBedrock, type FakeBedrock, type FaultScript } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
@@ -53,7 +53,7 @@ async function scoreGroup(preference: Record<string, unknown> = {}, recovery: Re
     {},
   );
   try {
-    const result = await scoreChunk({ layout, runId: 'partial', step: 1, chunk: 0, judge, rewards: config.rewards, fallback: config.fallback });
+    const result = await judgeChunk({ layout, runId: 'partial', step: 1, chunk: 0, judge, rewards: config.rewards, fallback: config.fallback });
     const records = (await readFile(layout.chunkRewards(1, 0, batch.key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as RewardRecord);
     return { result, records: new Map(records.map((r) => [r.id, r])) };
   } finally {

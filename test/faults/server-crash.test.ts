@@ -10,9 +10,9 @@ import { parseRunConfig } from '../../src/config/run-config';
 import { freePort } from '../../src/devserver/free-port';
 import { buildJudge, judgeCacheDir } from '../../src/judges/build-judge';
 import { RunLayout, stepRolloutFile } from '../../src/contract/run-layout';
-import { checkpointStep } from '../../src/steps/checkpoint';
+import { writeCheckpoint } from '../../src/steps/checkpoint';
 import { prepareBatch } from '../../src/steps/prepare-batch';
-import { scoreChunk } from '../../src/steps/judge-chunk';
+import { judgeChunk } from '../../src/steps/judge-chunk';
 import { createArbiterWorker } from '../../src/worker/create-worker';
 import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../fake-bedrock/server';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../helpers/fake-bedrock-env';
@@ -247,18 +247,18 @@ describe('overlapping attempts of one chunk (a timed-out attempt still running b
     let firstDone = 0;
     const args = { layout, runId: 'overlap', step: 1, chunk: 0, rewards, fallback };
     try {
-      const attempt1 = scoreChunk({ ...args, judge: first, signal: firstCancelled.signal, onProgress: (done) => (firstDone = done) });
+      const attempt1 = judgeChunk({ ...args, judge: first, signal: firstCancelled.signal, onProgress: (done) => (firstDone = done) });
       attempt1.catch(() => {});
       await waitUntil(() => firstDone >= 6);
       const doneAtRetry = firstDone;
-      const attempt2 = scoreChunk({ ...args, judge: second });
+      const attempt2 = judgeChunk({ ...args, judge: second });
       await new Promise((r) => setTimeout(r, 1000));
       firstCancelled.abort(new Error('activity timed out: the heartbeat was refused'));
       await attempt1.then(() => undefined, () => undefined);
       const result = await attempt2;
       await new Promise((r) => setTimeout(r, 300)); // let attempt 1's aborted calls settle
 
-      const checkpoint = await checkpointStep({ layout, step: 1, chunkCount: 1, quarantined: 0 });
+      const checkpoint = await writeCheckpoint({ layout, step: 1, chunkCount: 1, quarantined: 0 });
       const lines = (await readFile(checkpoint.file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as RewardRecord).id);
       const seen = new Map<string, number>();
       for (const id of lines) seen.set(id, (seen.get(id) ?? 0) + 1);
