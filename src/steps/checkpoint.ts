@@ -13,7 +13,7 @@ import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
 import type { RunLayout } from '../contract/run-layout';
 import { describeExecution, RunDirTaken, sameExecution, type Execution } from '../contract/run-owner';
 import { readBatchKey } from '../contract/batch-key';
-import { parseChunkIndex } from './prepare-batch';
+import { readChunkIndex } from '../contract/chunk-index';
 import { StepStats, type StepSummary } from './step-summary';
 
 export interface ManifestLine {
@@ -107,7 +107,7 @@ export async function writeCheckpoint(args: {
   const stats = new StepStats();
   const picker = args.review ? new ReviewPicker(args.review) : undefined;
   const inline: RewardRecord[] = [];
-  const expected = parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8')).reduce((n, c) => n + c[2], 0);
+  const expected = (await readChunkIndex(layout, step)).reduce((n, c) => n + c[2], 0);
   // Two attempts of a chunk can overlap (the server gave up on one that was still running):
   // both append to the partial file, so a rollout may be there twice. The first one counts.
   const seen = new Set<string>();

@@ -14,7 +14,7 @@ import { rewardRecordFor, type JudgeVerdict } from '../rewards/reward-record-for
 import type { RunLayout } from '../contract/run-layout';
 import { readBatchKey } from '../contract/batch-key';
 import { groupKey } from './group-key';
-import { parseChunkIndex } from './prepare-batch';
+import { readChunkIndex } from '../contract/chunk-index';
 
 export interface ChunkResult {
   chunk: number;
@@ -58,7 +58,7 @@ export interface JudgeChunkArgs {
 export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   const { layout, step, chunk } = args;
   const key = await readBatchKey(layout, step, args.batch);
-  const ref = parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8'))[chunk];
+  const ref = (await readChunkIndex(layout, step))[chunk];
   if (!ref) throw new Error(`step ${step} has no chunk ${chunk}`);
   const [start, end, count] = ref;
 

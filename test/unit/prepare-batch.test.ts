@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunLayout } from '../../src/contract/run-layout';
-import { parseChunkIndex, prepareBatch } from '../../src/steps/prepare-batch';
+import { parseChunkIndex } from '../../src/contract/chunk-index';
+import { prepareBatch } from '../../src/steps/prepare-batch';
 import { readLines } from '../../src/io/read-lines';
 import { rollout, tempDir } from '../helpers/fixtures';
 
