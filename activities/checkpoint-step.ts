@@ -14,7 +14,6 @@ export interface CheckpointStepInput {
   /** Return the rewards inline (small batches a trainer sent with submitRollouts). */
   returnRewards: boolean;
   review: ReviewPolicy;
-  workflowId: string;
   /** The batch key prepareStep returned. */
   batch?: string;
   execution?: Execution;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../src/config/run-config';
 import { ConfigError } from '../../src/config/validation-error';
 import { stepRolloutFile } from '../../src/contract/run-layout';
-import { readManifest } from '../../src/steps/checkpoint';
+import { readManifest } from '../../src/contract/manifest';
 import { markReady, rollout, tempDir, writeSteps } from '../helpers/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';

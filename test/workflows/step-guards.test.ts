@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { readManifest } from '../../src/steps/checkpoint';
+import { readManifest } from '../../src/contract/manifest';
 import { stepRolloutFile } from '../../src/contract/run-layout';
 import { progressQuery, reconfigureUpdate, resumeUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
 import { failingActivities, slowActivities } from '../helpers/activity-faults';
