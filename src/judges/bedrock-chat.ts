@@ -4,7 +4,8 @@ import {
   type BedrockRuntimeClientConfig,
   type ConverseCommandOutput,
 } from '@aws-sdk/client-bedrock-runtime';
-import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
+import { ChatCallError } from '../call-policy/chat-call-error';
+import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
 import { callDeadline } from './call-deadline';
 import { retryAfterMs } from './retry-after';
 

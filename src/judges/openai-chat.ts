@@ -1,4 +1,5 @@
-import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
+import { ChatCallError } from '../call-policy/chat-call-error';
+import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
 import { callDeadline } from './call-deadline';
 import { retryAfterMs } from './retry-after';
 

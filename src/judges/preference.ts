@@ -1,19 +1,13 @@
 import type { JudgeFailureReason } from '../contract/reward-record';
-import type { JudgeUsage } from './judge';
+import type { JudgeCost } from './judge';
 
 // Pure and deterministic (no I/O, no node: imports): pair planning may run in workflow code.
 
 /** Result of one side-by-side comparison, relative to the pair: `a` and `b` are rollout ids. */
 export type PairWinner = 'a' | 'b' | 'tie';
 
-interface ComparisonCost {
-  usage: JudgeUsage;
-  latencyMs: number;
-  /** complete() calls over both orders, re-asks included; 0 when decided without the model. */
-  attempts: number;
-}
-
-export type PreferenceOutcome = { a: string; b: string } & ComparisonCost &
+/** Its cost counts both orders; `attempts` is 0 when decided without the model. */
+export type PreferenceOutcome = { a: string; b: string } & JudgeCost &
   (
     | {
         ok: true;
@@ -140,13 +134,10 @@ export interface WinRate {
   noComparisons: boolean;
 }
 
-export interface WinRateReport {
+export interface WinRateReport extends JudgeCost {
   /** One per id, in the order given. */
   rates: WinRate[];
   failures: { a: string; b: string; reason: JudgeFailureReason; message: string }[];
-  usage: JudgeUsage;
-  latencyMs: number;
-  attempts: number;
 }
 
 /** Per-response rewards of one group from its comparisons. Failed comparisons count nowhere. */

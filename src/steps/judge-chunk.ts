@@ -8,7 +8,7 @@ import type { JudgeHandle } from '../judges/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
 import { BatchedAppender } from '../io/batched-appender';
 import { readLines } from '../io/read-lines';
-import type { Judgement } from '../judges/judge';
+import type { JudgeCost, Judgement } from '../judges/judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
 import { rewardRecordFor, type JudgeVerdict } from '../rewards/reward-record-for';
 import type { RunLayout } from '../contract/run-layout';
@@ -160,9 +160,9 @@ async function coolDown(ms: number, signal: AbortSignal | undefined): Promise<vo
 }
 
 /** Calls, tokens and time of earlier passes stay on the record: they were spent. */
-function withEarlierCost<T extends { usage: { inputTokens: number; outputTokens: number }; latencyMs: number; attempts: number }>(
+function withEarlierCost<T extends JudgeCost>(
   now: T,
-  earlier: { usage: { inputTokens: number; outputTokens: number }; latencyMs: number; attempts: number } | undefined,
+  earlier: JudgeCost | undefined,
 ): T {
   if (!earlier) return now;
   return {

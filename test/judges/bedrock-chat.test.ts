@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BedrockChatModel, classifyBedrockError } from '../../src/judges/bedrock-chat';
-import { ChatCallError, type ChatRequest } from '../../src/judges/chat-model';
+import { ChatCallError } from '../../src/call-policy/chat-call-error';
+import { type ChatRequest } from '../../src/judges/chat-model';
 import { bedrockErrors, promptHash, startFakeBedrock, type Fault, type FakeBedrock } from '../fake-bedrock/server';
 
 const MODEL = 'us.anthropic.claude-3-5-sonnet-20241022-v2:0';

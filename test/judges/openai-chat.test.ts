@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChatCallError, type ChatRequest } from '../../src/judges/chat-model';
+import { ChatCallError } from '../../src/call-policy/chat-call-error';
+import { type ChatRequest } from '../../src/judges/chat-model';
 import { OpenAiChatModel } from '../../src/judges/openai-chat';
 
 const API_KEY = 'sk-test-do-not-print';

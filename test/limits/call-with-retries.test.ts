@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ChatCallError } from '../../src/judges/chat-model';
+import { ChatCallError } from '../../src/call-policy/chat-call-error';
 import { attemptsOf, callWithRetries, type RetryOptions } from '../../src/call-policy/call-with-retries';
 
 const throttled = () => new ChatCallError('throttled', 'slow down', true, 5, '429');
