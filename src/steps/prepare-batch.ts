@@ -3,9 +3,8 @@ import { RolloutSchema, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
-import { writeFileAtomic } from '../io/atomic-write';
 import type { RunLayout } from '../contract/run-layout';
-import { batchKey } from '../contract/batch-key';
+import { batchKey, writeBatchKey } from '../contract/batch-key';
 import { writeChunkIndex, type ChunkRef } from '../contract/chunk-index';
 import { groupKey } from './group-key';
 
@@ -124,7 +123,7 @@ export async function prepareBatch(args: {
   const chunks = cutChunks(unitStarts, unitSizes, batch.bytes, effectiveChunkSize(seen.size, args.chunkSize, args.maxChunks));
   await writeChunkIndex(layout, step, chunks);
   const key = batchKey(batch.sha256(), args.scoring);
-  await writeFileAtomic(layout.batchKey(step), key + '\n');
+  await writeBatchKey(layout, step, key);
   return { step, source, lines, valid: seen.size, quarantined: quarantine.lines, quarantineReasons, chunkCount: chunks.length, key };
 }
 
