@@ -1,7 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { stepReadyFile, stepRolloutFile } from '../src/run-layout';
+import { stepReadyFile, stepRolloutFile } from '../src/contract/run-layout';
 import { checkStepFile } from '../src/steps/step-readiness';
 import { checkRolloutDir, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
 

@@ -1,7 +1,7 @@
 import type { ReviewPolicy } from '../src/review/review-picker';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Execution } from '../src/run-owner';
-import { ChunkResultsIncomplete, checkpointStep as checkpoint, type CheckpointResult } from '../src/steps/checkpoint';
+import type { Execution } from '../src/contract/run-owner';
+import { ChunkResultsIncomplete, writeCheckpoint, type CheckpointResult } from '../src/steps/checkpoint';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
 
 export interface CheckpointStepInput {
@@ -14,7 +14,6 @@ export interface CheckpointStepInput {
   /** Return the rewards inline (small batches a trainer sent with submitRollouts). */
   returnRewards: boolean;
   review: ReviewPolicy;
-  workflowId: string;
   /** The batch key prepareStep returned. */
   batch?: string;
   execution?: Execution;
@@ -31,7 +30,7 @@ export async function checkpointStep(input: CheckpointStepInput): Promise<Checkp
 }
 
 async function checkpointOnce(input: CheckpointStepInput): Promise<CheckpointResult> {
-  return checkpoint({
+  return writeCheckpoint({
     layout: await ownedRunDir(input.outputDir, input.runId, input.execution),
     step: input.step,
     chunkCount: input.chunkCount,

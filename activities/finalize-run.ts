@@ -1,5 +1,5 @@
-import type { Execution } from '../src/run-owner';
-import { appendRunEnd } from '../src/steps/checkpoint';
+import type { Execution } from '../src/contract/run-owner';
+import { appendRunEnd } from '../src/contract/manifest';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface FinalizeRunInput {

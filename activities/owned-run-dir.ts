@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { RunLayout } from '../src/run-layout';
-import { claimRunDir, RunDirTaken, type Execution } from '../src/run-owner';
-import { BatchChanged } from '../src/steps/batch-key';
+import { RunLayout } from '../src/contract/run-layout';
+import { claimRunDir, RunDirTaken, type Execution } from '../src/contract/run-owner';
+import { BatchChanged } from '../src/contract/batch-key';
 
 /**
  * The run's layout, once the run folder is known to belong to `execution`. Every activity that

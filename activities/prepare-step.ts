@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
-import type { Execution } from '../src/run-owner';
+import type { Execution } from '../src/contract/run-owner';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 import { endsWithNewline } from '../src/steps/step-readiness';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';

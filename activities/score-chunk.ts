@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
-import { buildJudge, judgeCacheDir } from '../src/engine/build-judge';
-import type { Execution } from '../src/run-owner';
-import { JudgeAuthError, scoreChunk as score, type ChunkResult } from '../src/steps/score-chunk';
+import { buildJudge, judgeCacheDir } from '../src/judges/build-judge';
+import type { Execution } from '../src/contract/run-owner';
+import { JudgeAuthError, judgeChunk, type ChunkResult } from '../src/steps/judge-chunk';
 import { checkJudgeUrl, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
 
@@ -43,7 +43,7 @@ export async function scoreChunk(input: ScoreChunkInput, settings: WorkerSetting
   const timer = setInterval(() => ctx.heartbeat(progress), Math.max(100, Math.min(MAX_HEARTBEAT_INTERVAL_MS, timeout / 3)));
   const judge = await buildJudge(input.judge, { cacheDir: input.cache ? judgeCacheDir(input.outputDir) : undefined });
   try {
-    return await score({
+    return await judgeChunk({
       layout,
       runId: input.runId,
       step: input.step,

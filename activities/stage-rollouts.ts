@@ -1,6 +1,6 @@
 import type { Rollout } from '../src/config/rollout';
 import { writeFileAtomic } from '../src/io/atomic-write';
-import type { Execution } from '../src/run-owner';
+import type { Execution } from '../src/contract/run-owner';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface StageRolloutsInput {

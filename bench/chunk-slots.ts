@@ -3,11 +3,11 @@
  * processes (`bench/judge-worker.ts`): what the workflow does with `maxChunksInFlight` scoring
  * activities, and the run config both score under (a Bedrock rubric judge, cache off).
  */
-import type { RubricInput } from '../src/judges/rubric';
+import type { RubricInput } from '../src/config/rubric';
 import { parseRunConfig, type RunConfig } from '../src/config/run-config';
-import type { JudgeHandle } from '../src/engine/build-judge';
-import { RunLayout } from '../src/run-layout';
-import { scoreChunk, type ChunkResult } from '../src/steps/score-chunk';
+import type { JudgeHandle } from '../src/judges/build-judge';
+import { RunLayout } from '../src/contract/run-layout';
+import { judgeChunk, type ChunkResult } from '../src/steps/judge-chunk';
 import { TEST_MODEL } from '../test/support/fake-bedrock-env';
 
 export const STEP = 1;
@@ -59,7 +59,7 @@ export interface ChunksOutcome {
 /**
  * Scores the given chunks of the step with Arbiter's chunk activity code, at most
  * `maxChunksInFlight` at once, as the workflow schedules them. All chunks of one process share
- * the process's QuotaLimiter (src/engine/judge-runtime.ts).
+ * the process's QuotaLimiter (src/judges/model-registry.ts).
  */
 export async function scoreChunks(args: {
   config: RunConfig;
@@ -87,7 +87,7 @@ export async function pullChunks(args: {
   const slot = async (): Promise<void> => {
     for (let chunk = await args.next(); chunk !== undefined; chunk = await args.next()) {
       results.push(
-        await scoreChunk({ layout, runId: config.runId!, step: STEP, chunk, judge, rewards: config.rewards, fallback: config.fallback }),
+        await judgeChunk({ layout, runId: config.runId!, step: STEP, chunk, judge, rewards: config.rewards, fallback: config.fallback }),
       );
     }
   };

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { RunConfigInput } from '../src/config/run-config';
-import { RunLayout } from '../src/run-layout';
+import { RunLayout } from '../src/contract/run-layout';
 import { progressQuery } from '../workflows/definitions';
 import type { RunResult } from '../workflows/rft-run';
 import { chainHistories, type HistoryEvent } from '../test/support/run-chain';

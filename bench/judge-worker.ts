@@ -10,8 +10,8 @@
  * `chunk` (a number, or null when the step's queue is empty), as activity slots poll a task
  * queue → worker answers `done` with its outcome and exits.
  */
-import { buildJudge } from '../src/engine/build-judge';
-import { limiterSnapshots } from '../src/engine/judge-runtime';
+import { buildJudge } from '../src/judges/build-judge';
+import { limiterSnapshots } from '../src/judges/model-registry';
 import type { RunConfig } from '../src/config/run-config';
 import { pullChunks, type ChunksOutcome } from './chunk-slots';
 

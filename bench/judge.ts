@@ -32,12 +32,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { startFakeBedrock, type FakeBedrock } from '../test/support/fake-bedrock';
 import { TEST_MODEL, useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
-import { buildJudge } from '../src/engine/build-judge';
-import { limiterSnapshots } from '../src/engine/judge-runtime';
+import { buildJudge } from '../src/judges/build-judge';
+import { limiterSnapshots } from '../src/judges/model-registry';
 import { parseRubricVerdict } from '../src/judges/parse-verdict';
 import { buildRubricPrompt } from '../src/judges/prompts/rubric-prompt';
-import { RubricSchema } from '../src/judges/rubric';
-import { RunLayout, stepRolloutFile } from '../src/run-layout';
+import { RubricSchema } from '../src/config/rubric';
+import { RunLayout, stepRolloutFile } from '../src/contract/run-layout';
 import { prepareBatch } from '../src/steps/prepare-batch';
 import { RUBRIC, STEP, benchRunConfig, scoreChunks, sumOutcomes, type BenchQuota, type ChunksOutcome } from './chunk-slots';
 import { envNumber, note, round, runBench } from './harness';
@@ -149,7 +149,7 @@ async function runArbiter(work: string, rolloutsDir: string): Promise<VariantRes
 // ------------------------------------------------------ (d) arbiter, two worker processes
 
 /**
- * The QuotaLimiter is per process (src/limits/quota-limiter.ts; judge-runtime.ts keeps one per
+ * The QuotaLimiter is per process (src/call-policy/quota-limiter.ts; model-registry.ts keeps one per
  * model per process): it knows nothing of other workers and assumes it owns the
  * `requestsPerMinute` it is given. With N worker processes on one account quota, the way to
  * configure them is to give each its share in `judge.quota`: requestsPerMinute / N (here

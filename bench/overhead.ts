@@ -4,10 +4,10 @@
  * A zero-latency judge (the offline heuristic judge: text rules, pure CPU, no I/O) scores ONE
  * step of 10,000 rollouts three ways, in one process, on one machine, in one run:
  *
- *  direct     OfflineHeuristicJudge.judge + composeReward for each rollout (rollouts already
+ *  direct     OfflineHeuristicJudge.judge + rewardRecordFor for each rollout (rollouts already
  *             parsed in memory, records kept in memory): the judging itself, nothing else.
- *  steps      Arbiter's step code without Temporal: prepareBatch, scoreChunk over every chunk
- *             (maxChunksInFlight at once, like the workflow), checkpointStep. Separates the cost
+ *  steps      Arbiter's step code without Temporal: prepareBatch, judgeChunk over every chunk
+ *             (maxChunksInFlight at once, like the workflow), writeCheckpoint. Separates the cost
  *             of Arbiter's files (validation, partial results, artifact) from Temporal's.
  *  workflow   the full `rftRun` workflow (directory source, offline judge) on a dev server this
  *             benchmark starts, with a worker in this process; wall time from start to result.
@@ -32,14 +32,14 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { DevServer } from '../src/temporal/dev-server/start-dev-server';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import type { Rollout } from '../src/config/rollout';
-import type { RewardRecord } from '../src/config/reward-record';
-import { buildJudge } from '../src/engine/build-judge';
+import type { RewardRecord } from '../src/contract/reward-record';
+import { buildJudge } from '../src/judges/build-judge';
 import { OfflineHeuristicJudge } from '../src/judges/offline-heuristic';
-import { composeReward } from '../src/rewards/compose';
-import { RunLayout, stepRolloutFile } from '../src/run-layout';
-import { checkpointStep } from '../src/steps/checkpoint';
+import { rewardRecordFor } from '../src/rewards/reward-record-for';
+import { RunLayout, stepRolloutFile } from '../src/contract/run-layout';
+import { writeCheckpoint } from '../src/steps/checkpoint';
 import { prepareBatch } from '../src/steps/prepare-batch';
-import { scoreChunk } from '../src/steps/score-chunk';
+import { judgeChunk } from '../src/steps/judge-chunk';
 import { WORKFLOWS_PATH } from '../src/temporal/worker/create-worker';
 import { boundedAll } from '../workflows/bounded-all';
 import type { RunResult } from '../workflows/rft-run';
@@ -76,7 +76,7 @@ function runConfig(
   };
 }
 
-/** The judging alone: judge + composeReward per rollout, in memory. */
+/** The judging alone: judge + rewardRecordFor per rollout, in memory. */
 async function direct(rollouts: Rollout[], config: RunConfig): Promise<{ ms: number; records: RewardRecord[] }> {
   const judge = new OfflineHeuristicJudge();
   const identity = { provider: judge.provider, model: judge.model };
@@ -86,7 +86,7 @@ async function direct(rollouts: Rollout[], config: RunConfig): Promise<{ ms: num
     const j = await judge.judge(rollout);
     if (!j.ok) throw new Error('the offline judge failed');
     records.push(
-      composeReward({
+      rewardRecordFor({
         step: 1,
         rollout,
         judge: identity,
@@ -107,10 +107,10 @@ async function steps(config: RunConfig, rolloutsDir: string): Promise<{ ms: numb
   const batch = await prepareBatch({ source: stepRolloutFile(rolloutsDir, 1), layout, step: 1, chunkSize: config.chunkSize, maxChunks: config.maxChunksPerStep });
   const t1 = performance.now();
   await boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
-    scoreChunk({ layout, runId: config.runId!, step: 1, chunk, judge, rewards: config.rewards, fallback: config.fallback }),
+    judgeChunk({ layout, runId: config.runId!, step: 1, chunk, judge, rewards: config.rewards, fallback: config.fallback }),
   );
   const t2 = performance.now();
-  const checkpoint = await checkpointStep({ layout, step: 1, chunkCount: batch.chunkCount, quarantined: batch.quarantined });
+  const checkpoint = await writeCheckpoint({ layout, step: 1, chunkCount: batch.chunkCount, quarantined: batch.quarantined });
   const t3 = performance.now();
   await judge.close();
   return { ms: t3 - t0, prepare_ms: t1 - t0, score_ms: t2 - t1, checkpoint_ms: t3 - t2, chunks: batch.chunkCount, mean: checkpoint.entry.summary.reward.mean };
@@ -125,7 +125,7 @@ async function main(): Promise<Record<string, unknown>> {
   await writeStepFile(warmupDir, 1, WARMUP_ROLLOUTS);
   note(`${ROLLOUTS} rollouts (${(bytes / 1e6).toFixed(1)} MB) in ${rolloutsDir}`);
 
-  // ---- direct: judge + composeReward in memory
+  // ---- direct: judge + rewardRecordFor in memory
   const rollouts = (await readFile(stepRolloutFile(rolloutsDir, 1), 'utf8'))
     .split('\n')
     .filter((l) => l)

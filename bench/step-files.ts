@@ -3,7 +3,7 @@
  * trainer step files of any length written as a trainer writes them (file, then ready marker).
  */
 import { mkdir, open, writeFile } from 'node:fs/promises';
-import { stepReadyFile, stepRolloutFile } from '../src/run-layout';
+import { stepReadyFile, stepRolloutFile } from '../src/contract/run-layout';
 
 const WORDS = (
   'the supplier may terminate agreement notice period written days clause liability cap indemnify party ' +

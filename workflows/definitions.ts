@@ -7,6 +7,7 @@ import type {
   SubmitRolloutsRequest,
 } from '../src/config/controls';
 import type { RunConfig } from '../src/config/run-config';
+import type { BriefReward } from '../src/contract/reward-record';
 import type { StepSummary } from '../src/steps/step-summary';
 import type { RunProgress } from './progress';
 
@@ -24,7 +25,7 @@ export interface StepRewards {
   file: string;
   /** Inline rewards for small batches (submitRollouts with inline rollouts). */
   /** `reward` is null for `excluded` samples: there is no reward to train on. */
-  rewards?: { id: string; reward: number | null; status: string; flags: string[] }[];
+  rewards?: BriefReward[];
 }
 
 export interface ReviewOutcome {

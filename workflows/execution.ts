@@ -1,5 +1,5 @@
 import { workflowInfo } from '@temporalio/workflow';
-import type { Execution } from '../src/run-owner';
+import type { Execution } from '../src/contract/run-owner';
 
 /** This run's execution, as activities writing into its folder must name it (run-owner.ts). */
 export function currentExecution(): Execution {

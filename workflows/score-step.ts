@@ -1,6 +1,7 @@
-import { ActivityFailure, ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
+import type { BriefReward } from '../src/contract/reward-record';
 import type { ReviewItemRef } from '../src/review/review-item';
 import type { StepSummary } from '../src/steps/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
@@ -11,7 +12,7 @@ import { currentExecution } from './execution';
 export interface StepOutcome {
   summary: StepSummary;
   file: string;
-  rewards: { id: string; reward: number | null; status: string; flags: string[] }[] | undefined;
+  rewards: BriefReward[] | undefined;
   reviewItems: ReviewItemRef[];
   /** Where the items' texts are; absent in checkpoint results recorded before they went by reference. */
   reviewFile: string | undefined;
@@ -95,7 +96,6 @@ export async function scoreStep(
         maxFlagged: review.maxFlaggedPerStep,
         seed: reviewSeed,
       },
-      workflowId: workflowInfo().workflowId,
     });
 
   for (let round = 1; ; round++) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../util/canonical-json';
 import { resolve } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 
@@ -25,22 +26,6 @@ const KEY_VERSION = 'judge-cache/v1';
 /** sha256 (hex) of a canonical JSON of the parts: key order and absent optionals do not matter. */
 export function judgeCacheKey(parts: JudgeCacheKeyParts): string {
   return createHash('sha256').update(canonicalJson({ v: KEY_VERSION, ...parts })).digest('hex');
-}
-
-/** JSON with object keys sorted and `undefined` members dropped, at every depth. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`not canonical JSON: ${value}`);
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new TypeError(`not canonical JSON: ${typeof value}`);
-    return text;
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const members = Object.entries(value)
-    .filter(([, member]) => member !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`);
-  return `{${members.join(',')}}`;
 }
 
 /** Only successful judgements are cached: a failure must be paid for again, not replayed. */

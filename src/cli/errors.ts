@@ -35,19 +35,10 @@ export function rootMessage(err: unknown): string {
 }
 
 /**
- * What a workflow said when it refused an update. The run's validators throw zod errors,
- * whose message is a JSON list of issues: turned back into `field: problem` lines here.
+ * What a workflow said when it refused an update. The run's validators throw plain errors
+ * that already name each bad field (`field: problem`), so the message is shown as it is.
  */
 export function updateRejection(err: unknown): string | undefined {
   if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
-  const message = err.cause?.message ?? err.message;
-  try {
-    const issues = JSON.parse(message) as { path?: unknown[]; message?: string }[];
-    if (Array.isArray(issues) && issues.every((i) => typeof i?.message === 'string')) {
-      return issues.map((i) => `${i.path?.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`).join('\n');
-    }
-  } catch {
-    // Not JSON: a plain message from the validator.
-  }
-  return message;
+  return err.cause?.message ?? err.message;
 }

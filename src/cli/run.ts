@@ -20,7 +20,7 @@ import {
   ResumeRequestSchema,
 } from '../config/controls';
 import { RunConfigSchema, type RunConfig } from '../config/run-config';
-import { describeZodIssues } from '../config/validation-error';
+import { parseOrThrow } from '../config/validation-error';
 import { cancelUpdate, pauseUpdate, reconfigureUpdate, resumeUpdate, type ControlReply } from '../../workflows/definitions';
 import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';
 import { CliError, EXIT_INVALID, updateRejection } from './errors';
@@ -235,10 +235,7 @@ function checked<S extends z.ZodType>(schema: S, request: unknown, what: string)
     typeof request === 'object' && request !== null && !Array.isArray(request)
       ? Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined))
       : request;
-  const parsed = schema.safeParse(withoutUndefined);
-  if (!parsed.success) {
-    throw new CliError(`invalid ${what} request:\n  ${describeZodIssues(parsed.error).join('\n  ')}`, EXIT_INVALID);
-  }
+  parseOrThrow(schema, withoutUndefined, (issues) => new CliError(`invalid ${what} request:\n  ${issues.join('\n  ')}`, EXIT_INVALID));
   return withoutUndefined as z.input<S>;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { RubricSchema } from '../judges/rubric';
+import { RubricSchema } from './rubric';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RECOVERY, DEFAULT_REQUEST_TIMEOUT_MS } from '../call-policy/judge-call-policy';
 
 /** Calls per minute and tokens per minute the provider grants this run (per worker process). */
 export const QuotaSchema = z
@@ -30,9 +31,9 @@ const llmFields = {
   temperature: z.number().min(0).max(2).default(0),
   maxTokens: z.number().int().min(16).max(32_768).default(1024),
   /** One model call may take this long before it counts as a timeout. */
-  requestTimeoutMs: z.number().int().min(100).max(900_000).default(60_000),
+  requestTimeoutMs: z.number().int().min(100).max(900_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   /** Tries of one call on throttling, 5xx and timeouts, with full-jitter backoff between them. */
-  maxAttempts: z.number().int().min(1).max(20).default(5),
+  maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_MAX_ATTEMPTS),
   quota: QuotaSchema,
   /**
    * A second chance within the step for samples whose judgement failed on something passing
@@ -41,8 +42,8 @@ const llmFields = {
    */
   recovery: z
     .object({
-      coolDownSeconds: z.number().min(0).max(600).default(15),
-      passes: z.number().int().min(0).max(5).default(1),
+      coolDownSeconds: z.number().min(0).max(600).default(DEFAULT_RECOVERY.coolDownSeconds),
+      passes: z.number().int().min(0).max(5).default(DEFAULT_RECOVERY.passes),
     })
     .strict()
     .prefault({}),

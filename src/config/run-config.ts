@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { RewardConfigSchema } from '../rewards/reward-config';
+import { RewardConfigSchema } from './reward-config';
 import { JudgeConfigSchema, PriceSchema } from './judge-config';
 import { checkRunnable } from './runnable-checks';
-import { ConfigError, describeZodIssues } from './validation-error';
+import { parseOrThrow } from './validation-error';
 
 // Pure zod: the workflow sandbox imports this file to validate its input.
 
@@ -157,7 +157,5 @@ export type { JudgeConfig } from './judge-config';
 
 /** Validates a run config, throwing a ConfigError whose lines name each bad field. */
 export function parseRunConfig(input: unknown): RunConfig {
-  const result = RunConfigSchema.safeParse(input);
-  if (!result.success) throw new ConfigError('run config', describeZodIssues(result.error));
-  return result.data;
+  return parseOrThrow(RunConfigSchema, input, 'run config');
 }

@@ -20,3 +20,14 @@ export class ConfigError extends Error {
     this.issues = issues;
   }
 }
+
+/**
+ * The parsed value, or an error listing each bad field: a ConfigError about `what`, or the
+ * error `fail` makes of the issue lines where a ConfigError is not what the caller's callers expect.
+ */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, fail: string | ((issues: string[]) => Error)): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = describeZodIssues(parsed.error);
+  throw typeof fail === 'string' ? new ConfigError(fail, issues) : fail(issues);
+}

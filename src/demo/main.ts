@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseRunConfig } from '../config/run-config';
-import { RunLayout } from '../run-layout';
+import { RunLayout } from '../contract/run-layout';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { connectOrStart } from '../temporal/dev-server/connect-or-start';
 import { connectClient, connectWorker, temporalSettings } from '../temporal/connection';

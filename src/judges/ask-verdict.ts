@@ -1,14 +1,9 @@
-import type { JudgeFailureReason } from '../config/reward-record';
-import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
-import type { JudgeUsage } from './judge';
+import type { JudgeFailureReason } from '../contract/reward-record';
+import { ChatCallError } from '../call-policy/chat-call-error';
+import { REASKS_PER_QUESTION } from '../call-policy/judge-call-policy';
+import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
+import type { JudgeCost } from './judge';
 import type { VerdictParse } from './parse-verdict';
-
-export interface JudgeCost {
-  usage: JudgeUsage;
-  latencyMs: number;
-  /** complete() calls made, the failed one included. */
-  attempts: number;
-}
 
 export type AskOutcome<T> = (
   | { ok: true; value: T }
@@ -42,18 +37,19 @@ function interpret<T>(response: ChatResponse, request: ChatRequest, parse: (text
 }
 
 /**
- * One judge question, asked at most twice: an answer that does not parse, fails the schema
- * or is a refusal gets one re-ask that shows the judge its own answer and what was wrong.
+ * One judge question: an answer that does not parse, fails the schema or is a refusal gets a
+ * re-ask (REASKS_PER_QUESTION, judge-call-policy.ts) that shows the judge its own answer and what was wrong.
  * Refusals are re-asked too: the re-ask reminds the judge that the data is to be graded, not
  * produced, which often unsticks a judge that mistook the rollout for a request.
  *
  * A ChatCallError is returned as a failure without retrying: retries belong to the wrapper
- * around `chat` (src/limits). Anything else (aborts, bugs) is rethrown.
+ * around `chat` (src/call-policy). Anything else (aborts, bugs) is rethrown.
  */
 export async function askForVerdict<T>({ chat, request, parse, reask, signal }: AskVerdictOptions<T>): Promise<AskOutcome<T>> {
   const cost: JudgeCost = { usage: { inputTokens: 0, outputTokens: 0 }, latencyMs: 0, attempts: 0 };
   let messages = request.messages;
   let firstProblem: string | undefined;
+  let reasks = 0;
   for (;;) {
     let response: ChatResponse;
     cost.attempts++;
@@ -70,15 +66,16 @@ export async function askForVerdict<T>({ chat, request, parse, reask, signal }: 
 
     const result = interpret(response, request, parse);
     if (result.ok) return { ok: true, value: result.value, ...cost };
-    if (firstProblem !== undefined) {
+    if (reasks === REASKS_PER_QUESTION) {
       return {
         ok: false,
         reason: result.reason,
-        message: `unusable judge answer after one re-ask: ${result.message} (first answer: ${firstProblem})`,
+        message: `unusable judge answer after ${reasks === 1 ? 'one re-ask' : `${reasks} re-asks`}: ${result.message} (first answer: ${firstProblem})`,
         ...cost,
       };
     }
-    firstProblem = result.message;
+    firstProblem ??= result.message;
+    reasks++;
     const previous = response.text.trim();
     messages = [
       ...messages,

@@ -4,12 +4,13 @@ import {
   type BedrockRuntimeClientConfig,
   type ConverseCommandOutput,
 } from '@aws-sdk/client-bedrock-runtime';
-import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
+import { ChatCallError } from '../call-policy/chat-call-error';
+import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
 import { callDeadline } from './call-deadline';
 import { retryAfterMs } from './retry-after';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../call-policy/judge-call-policy';
 
 export const BEDROCK_PROVIDER = 'bedrock';
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 export interface BedrockClientOptions {
   /** Default: the AWS chain (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's region). */
@@ -84,11 +85,7 @@ export class BedrockChatModel implements ChatModel {
       );
     } catch (error) {
       const latencyMs = performance.now() - started;
-      if (signal?.aborted && !deadline.timedOut() && !isTimeoutReason(signal.reason)) {
-        // The caller cancelled (e.g. the activity was cancelled): that is not a model failure.
-        throw signal.reason ?? error;
-      }
-      throw classifyBedrockError(error, this.model, latencyMs, deadline.timedOut() || signal?.aborted === true);
+      throw classifyBedrockError(error, this.model, latencyMs, deadline.cutShort(error));
     } finally {
       deadline.clear();
     }
@@ -192,8 +189,4 @@ export function classifyBedrockError(error: unknown, model: string, latencyMs: n
   }
   // No HTTP answer at all: a dropped or refused connection, usually gone on the next try.
   return fail('server', `Bedrock ${model} call failed without an answer: ${detail}${e.code ? ` [${e.code}]` : ''}`, true);
-}
-
-function isTimeoutReason(reason: unknown): boolean {
-  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
 }

@@ -1,7 +1,12 @@
 /** A model call's deadline: the caller's abort signal joined with a per-call timer. */
 export interface CallDeadline {
   signal: AbortSignal;
-  timedOut(): boolean;
+  /**
+   * For a failed call: rethrows the caller's reason when the caller cancelled (e.g. the activity
+   * was cancelled), which is not a model failure. Otherwise says whether the call was cut short,
+   * by its own timer or a caller's timeout, which counts as the model not answering in time.
+   */
+  cutShort(error: unknown): boolean;
   clear(): void;
 }
 
@@ -22,10 +27,17 @@ export function callDeadline(timeoutMs: number, caller: AbortSignal | undefined)
   else caller?.addEventListener('abort', onAbort, { once: true });
   return {
     signal: controller.signal,
-    timedOut: () => timedOut,
+    cutShort: (error) => {
+      if (caller?.aborted && !timedOut && !isTimeoutReason(caller.reason)) throw caller.reason ?? error;
+      return timedOut || caller?.aborted === true;
+    },
     clear: () => {
       clearTimeout(timer);
       caller?.removeEventListener('abort', onAbort);
     },
   };
+}
+
+function isTimeoutReason(reason: unknown): boolean {
+  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
 }

@@ -1,4 +1,3 @@
-import type { JudgeFailureReason } from '../config/reward-record';
 import type { JudgeUsage } from './judge';
 
 /** One turn of a judge conversation. Rollout text only ever appears inside `text`, delimited. */
@@ -24,31 +23,11 @@ export interface ChatResponse {
 
 /**
  * A model behind an API (Bedrock Converse, OpenAI-compatible). It makes exactly one
- * request per call: retries are the caller's (see src/limits), so they never multiply with
+ * request per call: retries are the caller's (see src/call-policy), so they never multiply with
  * an SDK's own retries and Temporal's.
  */
 export interface ChatModel {
   readonly provider: string;
   readonly model: string;
   complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse>;
-}
-
-/**
- * A failed model call, classified. `retryable` says whether trying the same call again can
- * help (throttling, 5xx, timeouts) or not (auth, validation).
- */
-export class ChatCallError extends Error {
-  constructor(
-    readonly reason: JudgeFailureReason,
-    message: string,
-    readonly retryable: boolean,
-    readonly latencyMs = 0,
-    /** Provider's error name or HTTP status, for the failure record. */
-    readonly code?: string,
-    /** How long the service asked us to wait before trying again (its Retry-After), if it said. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'ChatCallError';
-  }
 }

@@ -1,5 +1,5 @@
 import type { Rollout } from '../config/rollout';
-import type { JudgeFailureReason } from '../config/reward-record';
+import type { JudgeFailureReason } from '../contract/reward-record';
 
 export interface JudgeUsage {
   inputTokens: number;
@@ -12,22 +12,22 @@ export interface CriterionVerdict {
   evidence: string;
 }
 
-interface JudgementCost {
+/** What judging something cost: tokens, time, and model calls made (failed ones and re-asks included). */
+export interface JudgeCost {
   usage: JudgeUsage;
   latencyMs: number;
-  /** Model calls spent on this judgement, re-asks included. */
   attempts: number;
 }
 
 export type Judgement =
-  | ({ ok: true; score: number; rationale: string; criteria: CriterionVerdict[] } & JudgementCost)
+  | ({ ok: true; score: number; rationale: string; criteria: CriterionVerdict[] } & JudgeCost)
   | ({
       ok: false;
       reason: JudgeFailureReason;
       message: string;
       /** False when trying the same call again cannot help (e.g. an unknown model id). */
       retryable?: boolean;
-    } & JudgementCost);
+    } & JudgeCost);
 
 /** Scores one rollout on its own (rubric mode). */
 export interface Judge {

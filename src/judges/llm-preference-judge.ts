@@ -1,23 +1,11 @@
 import type { Rollout } from '../config/rollout';
 import { askForVerdict, type AskOutcome } from './ask-verdict';
-import type { ChatModel } from './chat-model';
+import { isBlank, LlmJudgeBase, type LlmJudgeOptions } from './llm-judge-base';
 import { parsePreferenceVerdict, type PreferenceVerdict } from './parse-verdict';
 import type { PairWinner, PreferenceOutcome } from './preference';
-import type { NonceSource } from './prompts/delimit';
 import { buildPreferencePrompt, preferenceReaskText } from './prompts/preference-prompt';
-import { RubricSchema, type Rubric, type RubricInput } from './rubric';
 
-export interface LlmPreferenceJudgeOptions {
-  /** One request per call; wrap it for retries and rate limits before passing it in. */
-  chat: ChatModel;
-  /** Its criteria and desired behaviours are what the responses are compared on. */
-  rubric: RubricInput;
-  temperature?: number;
-  maxTokens?: number;
-  nonce?: NonceSource;
-}
-
-const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/u;
+export type LlmPreferenceJudgeOptions = LlmJudgeOptions;
 
 /**
  * Preference mode: two responses to the same prompt, side by side. Each pair is asked twice,
@@ -31,29 +19,11 @@ const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/u;
  * Empty responses are decided without the model, as in rubric mode: both empty → tie; one
  * empty → the other wins.
  */
-export class LlmPreferenceJudge {
-  readonly provider: string;
-  readonly model: string;
-  readonly rubric: Rubric;
-  private readonly chat: ChatModel;
-  private readonly temperature: number;
-  private readonly maxTokens: number;
-  private readonly nonce: NonceSource | undefined;
-
-  constructor(options: LlmPreferenceJudgeOptions) {
-    this.chat = options.chat;
-    this.provider = options.chat.provider;
-    this.model = options.chat.model;
-    this.rubric = RubricSchema.parse(options.rubric);
-    this.temperature = options.temperature ?? 0;
-    this.maxTokens = options.maxTokens ?? 1024;
-    this.nonce = options.nonce;
-  }
-
+export class LlmPreferenceJudge extends LlmJudgeBase {
   async compare(prompt: string, a: Rollout, b: Rollout, signal?: AbortSignal): Promise<PreferenceOutcome> {
     const ids = { a: a.id, b: b.id };
-    const emptyA = BLANK.test(a.response);
-    const emptyB = BLANK.test(b.response);
+    const emptyA = isBlank(a.response);
+    const emptyB = isBlank(b.response);
     if (emptyA || emptyB) {
       const winner: PairWinner = emptyA && emptyB ? 'tie' : emptyA ? 'b' : 'a';
       const rationale =

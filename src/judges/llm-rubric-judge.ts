@@ -1,21 +1,12 @@
 import type { Rollout } from '../config/rollout';
 import { askForVerdict } from './ask-verdict';
-import type { ChatModel } from './chat-model';
+import { isBlank, LlmJudgeBase, type LlmJudgeOptions } from './llm-judge-base';
 import type { CriterionVerdict, Judge, Judgement } from './judge';
 import { parseRubricVerdict } from './parse-verdict';
-import type { NonceSource } from './prompts/delimit';
 import { buildRubricPrompt, rubricReaskText } from './prompts/rubric-prompt';
-import { RubricSchema, type Rubric, type RubricInput } from './rubric';
+import type { Rubric } from '../config/rubric';
 
-export interface LlmRubricJudgeOptions {
-  /** One request per call; wrap it for retries and rate limits before passing it in. */
-  chat: ChatModel;
-  rubric: RubricInput;
-  temperature?: number;
-  maxTokens?: number;
-  /** Delimiter nonces; random by default, fixed in tests. */
-  nonce?: NonceSource;
-}
+export type LlmRubricJudgeOptions = LlmJudgeOptions;
 
 /** Weighted share of passed criteria, capped at `vetoCap` when any veto criterion failed. */
 export function rubricScore(rubric: Rubric, verdicts: readonly CriterionVerdict[]): number {
@@ -32,9 +23,6 @@ export function rubricScore(rubric: Rubric, verdicts: readonly CriterionVerdict[
   return vetoed ? Math.min(score, rubric.vetoCap) : score;
 }
 
-// \s does not cover zero-width characters, which render as nothing all the same.
-const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/u;
-
 /**
  * Rubric mode: boolean criteria per response, judged by an LLM.
  *
@@ -42,27 +30,9 @@ const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/u;
  * the prompt says such a response fails every criterion anyway, so the call would only cost
  * money and add a chance of judge failure on degenerate rollouts, which are common early in RL.
  */
-export class LlmRubricJudge implements Judge {
-  readonly provider: string;
-  readonly model: string;
-  readonly rubric: Rubric;
-  private readonly chat: ChatModel;
-  private readonly temperature: number;
-  private readonly maxTokens: number;
-  private readonly nonce: NonceSource | undefined;
-
-  constructor(options: LlmRubricJudgeOptions) {
-    this.chat = options.chat;
-    this.provider = options.chat.provider;
-    this.model = options.chat.model;
-    this.rubric = RubricSchema.parse(options.rubric);
-    this.temperature = options.temperature ?? 0;
-    this.maxTokens = options.maxTokens ?? 1024;
-    this.nonce = options.nonce;
-  }
-
+export class LlmRubricJudge extends LlmJudgeBase implements Judge {
   async judge(rollout: Rollout, signal?: AbortSignal): Promise<Judgement> {
-    if (BLANK.test(rollout.response)) return this.emptyResponse();
+    if (isBlank(rollout.response)) return this.emptyResponse();
     const prompt = buildRubricPrompt(this.rubric, rollout, this.nonce);
     const ids = this.rubric.criteria.map((c) => c.id);
     const outcome = await askForVerdict({

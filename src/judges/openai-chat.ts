@@ -1,10 +1,11 @@
-import { ChatCallError, type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
+import { ChatCallError } from '../call-policy/chat-call-error';
+import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
 import { callDeadline } from './call-deadline';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../call-policy/judge-call-policy';
 import { retryAfterMs } from './retry-after';
 
 export const OPENAI_PROVIDER = 'openai-compatible';
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** Enough of an error body to say what went wrong, not enough to flood a failure record. */
 const MAX_DETAIL_CHARS = 500;
 
@@ -71,11 +72,7 @@ export class OpenAiChatModel implements ChatModel {
       raw = await response.text();
     } catch (error) {
       const latencyMs = performance.now() - started;
-      if (signal?.aborted && !deadline.timedOut() && !isTimeoutReason(signal.reason)) {
-        // The caller cancelled (e.g. the activity was cancelled): that is not a model failure.
-        throw signal.reason ?? error;
-      }
-      throw this.networkFailure(error, latencyMs, deadline.timedOut() || signal?.aborted === true);
+      throw this.networkFailure(error, latencyMs, deadline.cutShort(error));
     } finally {
       deadline.clear();
     }
@@ -165,8 +162,4 @@ function errorCode(error: unknown): string | undefined {
     if (typeof code === 'string') return code;
   }
   return undefined;
-}
-
-function isTimeoutReason(reason: unknown): boolean {
-  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
 }

@@ -1,19 +1,14 @@
-import type { JudgeFailureReason } from '../config/reward-record';
-import type { JudgeUsage } from './judge';
+import type { JudgeFailureReason } from '../contract/reward-record';
+import { hashSeed, seededRandom } from '../util/seeded-random';
+import type { JudgeCost } from './judge';
 
-// Pure and deterministic (no I/O, no node: imports): pair planning may run in workflow code.
+// Pure and deterministic: a retried chunk activity plans the same pairs as its first attempt.
 
 /** Result of one side-by-side comparison, relative to the pair: `a` and `b` are rollout ids. */
 export type PairWinner = 'a' | 'b' | 'tie';
 
-interface ComparisonCost {
-  usage: JudgeUsage;
-  latencyMs: number;
-  /** complete() calls over both orders, re-asks included; 0 when decided without the model. */
-  attempts: number;
-}
-
-export type PreferenceOutcome = { a: string; b: string } & ComparisonCost &
+/** Its cost counts both orders; `attempts` is 0 when decided without the model. */
+export type PreferenceOutcome = { a: string; b: string } & JudgeCost &
   (
     | {
         ok: true;
@@ -30,29 +25,8 @@ export type PreferenceOutcome = { a: string; b: string } & ComparisonCost &
 export interface PlanPairsOptions {
   /** Upper bound on comparisons for the group; each costs two judge calls (both orders). */
   maxPairsPerGroup: number;
-  /** Same seed and ids → same pairs, so a retried activity or replayed workflow agrees. */
+  /** Same seed and ids → same pairs, so a retried activity agrees with its first attempt. */
   seed: number | string;
-}
-
-/** FNV-1a: turns any seed into 32 bits for the PRNG. */
-function hashSeed(seed: number | string): number {
-  let h = 0x811c9dc5;
-  for (const ch of String(seed)) {
-    h ^= ch.codePointAt(0)!;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** mulberry32: tiny, fast, good enough for shuffling; not for anything secret. */
-function prng(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gcd(x: number, y: number): number {
@@ -108,7 +82,7 @@ export function planPairs(groupIds: readonly string[], options: PlanPairsOptions
     return pairs;
   }
   const order = [...groupIds];
-  const random = prng(hashSeed(seed));
+  const random = seededRandom(hashSeed(seed));
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
@@ -140,13 +114,10 @@ export interface WinRate {
   noComparisons: boolean;
 }
 
-export interface WinRateReport {
+export interface WinRateReport extends JudgeCost {
   /** One per id, in the order given. */
   rates: WinRate[];
   failures: { a: string; b: string; reason: JudgeFailureReason; message: string }[];
-  usage: JudgeUsage;
-  latencyMs: number;
-  attempts: number;
 }
 
 /** Per-response rewards of one group from its comparisons. Failed comparisons count nowhere. */

@@ -1,5 +1,5 @@
-import type { RewardRecord } from '../config/reward-record';
-import { seededRandom } from './seeded-random';
+import type { RewardRecord } from '../contract/reward-record';
+import { seededRandom } from '../util/seeded-random';
 
 export interface ReviewPolicy {
   /** Random samples from the step (0 on steps that are not review steps). */

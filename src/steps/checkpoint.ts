@@ -1,35 +1,19 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { z } from 'zod';
-import { RolloutSchema } from '../config/rollout';
-import { RewardRecordSchema, type RewardRecord } from '../config/reward-record';
-import { appendDurably } from '../io/append-durably';
+import { readBatchKey } from '../contract/batch-key';
+import { readChunkIndex } from '../contract/chunk-index';
+import { readManifestFile, recordStepLine, type ManifestLine } from '../contract/manifest';
+import { briefReward, RewardRecordSchema, type BriefReward, type RewardRecord } from '../contract/reward-record';
+import type { RunLayout } from '../contract/run-layout';
+import { describeExecution, RunDirTaken, sameExecution, type Execution } from '../contract/run-owner';
 import { writeFileAtomic } from '../io/atomic-write';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
-import { EXCERPT_CHARS, excerpt, reviewItemRef, type ReviewItem, type ReviewItemRef } from '../review/review-item';
+import { reviewItemRef, type ReviewItemRef } from '../review/review-item';
+import { readReviewItems, reviewItemsFor } from '../review/review-items-for';
 import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
-import type { RunLayout } from '../run-layout';
-import { describeExecution, RunDirTaken, sameExecution, type Execution } from '../run-owner';
-import { readBatchKey } from './batch-key';
-import { parseChunkIndex } from './prepare-batch';
-import { StepStats, type StepSummary } from './step-summary';
-
-export interface ManifestLine {
-  step: number;
-  file: string;
-  sha256: string;
-  /** The batch key (batch-key.ts) of what was scored; absent in manifests written before it existed. */
-  batch?: string;
-  /** The execution that wrote the line. */
-  execution?: Execution;
-  summary: StepSummary;
-}
-
-export interface RunEndLine {
-  end: { status: 'completed' | 'cancelled'; reason: string | undefined; stepsDone: number; totals: Record<string, number> };
-}
+import { StepStats } from './step-summary';
 
 /** A line lost to overlapping chunk attempts and a crash: the chunks must run again (they resume). */
 export class ChunkResultsIncomplete extends Error {
@@ -43,21 +27,12 @@ export interface CheckpointResult {
   entry: ManifestLine;
   /** The artifact's path as the workers see it. */
   file: string;
-  rewards: { id: string; reward: number | null; status: string; flags: string[] }[] | undefined;
+  rewards: BriefReward[] | undefined;
   /** Facts only: this result is recorded in the run's history, and rollout text must not be. */
   reviewItems: ReviewItemRef[];
   /** `steps/NNNNNN.review.json`, where the items' prompt, response, reference and rationale are. */
   reviewFile: string;
 }
-
-const ManifestLineSchema = z.object({
-  step: z.number().int(),
-  file: z.string(),
-  sha256: z.string(),
-  batch: z.string().optional(),
-  execution: z.object({ workflowId: z.string(), firstRunId: z.string() }).optional(),
-  summary: z.custom<StepSummary>((v) => typeof v === 'object' && v !== null),
-});
 
 /**
  * Makes a step durable: joins the chunk results into `steps/NNNNNN.rewards.jsonl` and records
@@ -65,7 +40,7 @@ const ManifestLineSchema = z.object({
  * review items. Running it twice for a step leaves one artifact and one manifest line and
  * returns the same result, so retries and replays are harmless.
  */
-export async function checkpointStep(args: {
+export async function writeCheckpoint(args: {
   layout: RunLayout;
   step: number;
   chunkCount: number;
@@ -78,8 +53,8 @@ export async function checkpointStep(args: {
   execution?: Execution;
 }): Promise<CheckpointResult> {
   const { layout, step } = args;
-  const { lines, torn } = await readManifestFile(layout.manifest);
-  const already = lines.find((m): m is ManifestLine => 'step' in m && m.step === step);
+  const manifest = await readManifestFile(layout.manifest);
+  const already = manifest.lines.find((m): m is ManifestLine => 'step' in m && m.step === step);
   const key = args.batch ?? (await readBatchKey(layout, step).catch(() => undefined));
   if (already && args.execution && !sameExecution(already.execution, args.execution)) {
     // Another run's line (or one from before lines named their run): neither reuse nor overwrite it.
@@ -94,7 +69,7 @@ export async function checkpointStep(args: {
     return {
       entry: already,
       file: layout.rewards(step),
-      rewards: args.returnRewards ? brief(await readRecords(layout.rewards(step))) : undefined,
+      rewards: args.returnRewards ? (await readRecords(layout.rewards(step))).map(briefReward) : undefined,
       reviewItems: (await readReviewItems(layout.review(step))).map(reviewItemRef),
       reviewFile: layout.review(step),
     };
@@ -107,7 +82,7 @@ export async function checkpointStep(args: {
   const stats = new StepStats();
   const picker = args.review ? new ReviewPicker(args.review) : undefined;
   const inline: RewardRecord[] = [];
-  const expected = parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8')).reduce((n, c) => n + c[2], 0);
+  const expected = (await readChunkIndex(layout, step)).reduce((n, c) => n + c[2], 0);
   // Two attempts of a chunk can overlap (the server gave up on one that was still running):
   // both append to the partial file, so a rollout may be there twice. The first one counts.
   const seen = new Set<string>();
@@ -148,101 +123,20 @@ export async function checkpointStep(args: {
     execution: args.execution,
     summary: stats.summary(step, args.quarantined, args.price),
   };
-  const last = lines.at(-1);
-  if (!torn && (last === undefined || ('step' in last && last.step < step))) {
-    // The usual case, a step after the last one: append, rather than rewrite the whole manifest
-    // every step (a 1,000-step run would write it 1,000 times over).
-    await appendDurably(layout.manifest, JSON.stringify(entry) + '\n');
-  } else {
-    const others = lines.filter((m) => !('step' in m && m.step === step));
-    await writeManifest(layout.manifest, [...others, entry]);
-  }
-  // The batch copy and partial files are only scratch once the artifact is durable.
-  await rm(layout.work(step), { recursive: true, force: true });
+  await recordStepLine(layout.manifest, manifest, entry);
+  await discardScratch(layout, step);
   return {
     entry,
     file: layout.rewards(step),
-    rewards: args.returnRewards ? brief(inline) : undefined,
+    rewards: args.returnRewards ? inline.map(briefReward) : undefined,
     reviewItems: reviewItems.map(reviewItemRef),
     reviewFile: layout.review(step),
   };
 }
 
-/** The manifest's closing line; written once, replaced if the run's end is recorded again. */
-export async function appendRunEnd(layout: RunLayout, end: RunEndLine['end']): Promise<void> {
-  const lines = (await readManifestFile(layout.manifest)).lines.filter((l) => !('end' in l));
-  await writeManifest(layout.manifest, [...lines, { end }]);
-}
-
-/** The step lines of a run's manifest, in step order. */
-export async function readManifest(path: string): Promise<ManifestLine[]> {
-  return (await readManifestFile(path)).lines.filter((l): l is ManifestLine => 'step' in l);
-}
-
-/** The manifest's lines; `torn` when a crash cut its last append short (that line never counted). */
-async function readManifestFile(path: string): Promise<{ lines: (ManifestLine | RunEndLine)[]; torn: boolean }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], torn: false };
-    throw err;
-  }
-  const torn = text.length > 0 && !text.endsWith('\n');
-  const whole = torn ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
-  const lines = whole
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l, i) => {
-      const json = JSON.parse(l) as unknown;
-      if (typeof json === 'object' && json !== null && 'end' in json) return json as RunEndLine;
-      const parsed = ManifestLineSchema.safeParse(json);
-      if (!parsed.success) throw new Error(`${path}:${i + 1}: not a manifest line`);
-      return parsed.data;
-    });
-  return { lines, torn };
-}
-
-async function writeManifest(path: string, lines: (ManifestLine | RunEndLine)[]): Promise<void> {
-  const steps = lines.filter((l): l is ManifestLine => 'step' in l).sort((a, b) => a.step - b.step);
-  const end = lines.filter((l): l is RunEndLine => 'end' in l);
-  await writeFileAtomic(path, [...steps, ...end].map((l) => JSON.stringify(l) + '\n').join(''));
-}
-
-async function reviewItemsFor(layout: RunLayout, step: number, picker: ReviewPicker): Promise<ReviewItem[]> {
-  const picks = new Map(picker.picks().map((p) => [p.record.id, p]));
-  if (picks.size === 0) return [];
-  const items: ReviewItem[] = [];
-  for await (const line of readLines(layout.batch(step))) {
-    if (!('text' in line) || !line.text) continue;
-    const rollout = RolloutSchema.parse(JSON.parse(line.text));
-    const pick = picks.get(rollout.id);
-    // The picker offers scored records only, and every scored record has a reward.
-    if (!pick || pick.record.reward === null) continue;
-    const judgeScore = pick.record.breakdown.judge;
-    items.push({
-      itemId: `s${step}-${items.length + 1}`,
-      step,
-      rolloutId: rollout.id,
-      why: pick.why,
-      prompt: excerpt(rollout.prompt, EXCERPT_CHARS.prompt),
-      response: excerpt(rollout.response, EXCERPT_CHARS.response),
-      reference: rollout.reference === undefined ? undefined : excerpt(rollout.reference, EXCERPT_CHARS.reference),
-      reward: pick.record.reward,
-      judgeScore,
-      judgePass: (judgeScore ?? pick.record.reward) >= 0.5,
-      rationale: excerpt(pick.record.judge.rationale, EXCERPT_CHARS.rationale),
-    });
-  }
-  return items;
-}
-
-async function readReviewItems(path: string): Promise<ReviewItem[]> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as ReviewItem[];
-  } catch {
-    return [];
-  }
+/** The batch copy and partial files are only scratch once the artifact is durable. */
+async function discardScratch(layout: RunLayout, step: number): Promise<void> {
+  await rm(layout.work(step), { recursive: true, force: true });
 }
 
 async function readRecords(path: string): Promise<RewardRecord[]> {
@@ -251,10 +145,6 @@ async function readRecords(path: string): Promise<RewardRecord[]> {
     .split('\n')
     .filter((l) => l)
     .map((l) => RewardRecordSchema.parse(JSON.parse(l)));
-}
-
-function brief(records: RewardRecord[]) {
-  return records.map((r) => ({ id: r.id, reward: r.reward, status: r.status, flags: r.flags }));
 }
 
 async function sha256Of(path: string): Promise<string | undefined> {

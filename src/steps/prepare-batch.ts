@@ -1,16 +1,12 @@
 import { rm } from 'node:fs/promises';
-import { z } from 'zod';
 import { RolloutSchema, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
-import { writeFileAtomic } from '../io/atomic-write';
-import type { RunLayout } from '../run-layout';
-import { batchKey } from './batch-key';
+import type { RunLayout } from '../contract/run-layout';
+import { batchKey, writeBatchKey } from '../contract/batch-key';
+import { writeChunkIndex, type ChunkRef } from '../contract/chunk-index';
 import { groupKey } from './group-key';
-
-/** Byte range `[start, end]` (inclusive) of a chunk in the step's batch file, and its size. */
-export type ChunkRef = [start: number, end: number, count: number];
 
 export interface BatchInfo {
   step: number;
@@ -125,9 +121,9 @@ export async function prepareBatch(args: {
     await rm(layout.quarantine(step), { force: true });
   }
   const chunks = cutChunks(unitStarts, unitSizes, batch.bytes, effectiveChunkSize(seen.size, args.chunkSize, args.maxChunks));
-  await writeFileAtomic(layout.chunkIndex(step), JSON.stringify(chunks));
+  await writeChunkIndex(layout, step, chunks);
   const key = batchKey(batch.sha256(), args.scoring);
-  await writeFileAtomic(layout.batchKey(step), key + '\n');
+  await writeBatchKey(layout, step, key);
   return { step, source, lines, valid: seen.size, quarantined: quarantine.lines, quarantineReasons, chunkCount: chunks.length, key };
 }
 
@@ -154,12 +150,4 @@ function cutChunks(starts: number[], sizes: number[], totalBytes: number, size: 
     }
   }
   return chunks;
-}
-
-const ChunkIndexSchema = z.array(z.tuple([z.number(), z.number(), z.number()]));
-
-export function parseChunkIndex(text: string): ChunkRef[] {
-  const parsed = ChunkIndexSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`corrupt chunk index: ${describeZodIssues(parsed.error).join('; ')}`);
-  return parsed.data;
 }

@@ -1,4 +1,4 @@
-import type { JudgeFailureReason, RewardRecord } from '../config/reward-record';
+import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
 
 /** What a step leaves in workflow history and the manifest: numbers, never rollout text. */
 export interface StepSummary {
@@ -16,7 +16,11 @@ export interface StepSummary {
   inputTokens: number;
   outputTokens: number;
   cached: number;
-  /** Model calls paid for in this step, re-asks and retried attempts of a judgement included. */
+  /**
+   * Judge questions asked in this step: each ask, re-ask of an unusable answer and recovery pass
+   * (both orders of a preference pair). Retries after throttling, 5xx or a timeout are not
+   * counted: GovernedChatModel makes them below the judge, unseen by it.
+   */
   calls: number;
   /** Estimated from the run's price table; 0 when the model has no price. */
   costUsd: number;

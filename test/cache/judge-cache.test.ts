@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JudgeCache, canonicalJson, judgeCacheKey, type JudgeCacheKeyParts } from '../../src/cache/judge-cache';
+import { JudgeCache, judgeCacheKey, type JudgeCacheKeyParts } from '../../src/cache/judge-cache';
+import { canonicalJson } from '../../src/util/canonical-json';
 import { tempDir } from '../support/fixtures';
 
 interface Scored {

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { readManifest } from '../../src/steps/checkpoint';
-import { stepRolloutFile } from '../../src/run-layout';
+import { readManifest } from '../../src/contract/manifest';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import type { RunProgress } from '../../workflows/progress';
 import { markReady, rollout, tempDir, writeSteps } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { cancelUpdate, progressQuery } from '../../workflows/definitions';
 import { failWhereTextHas, markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
 import { markReady, rollout, tempDir } from '../support/fixtures';

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JudgeConfigSchema } from '../../src/config/judge-config';
 import { parseRunConfig } from '../../src/config/run-config';
-import { buildJudge } from '../../src/engine/build-judge';
-import { RunLayout } from '../../src/run-layout';
+import { buildJudge } from '../../src/judges/build-judge';
+import { RunLayout } from '../../src/contract/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
-import { JudgeAuthError, scoreChunk } from '../../src/steps/score-chunk';
+import { JudgeAuthError, judgeChunk } from '../../src/steps/judge-chunk';
 import { bedrockErrors, promptHash, type Fault, type FaultScript } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
 import { rollout, tempDir } from '../support/fixtures';
@@ -35,7 +35,7 @@ async function scoreWith(faults: FaultScript, judge: Record<string, unknown> = {
   fake.reset();
   fake.setOptions({ faults });
   try {
-    const result = await scoreChunk({ layout, runId: 'faults', step: 1, chunk: 0, judge: handle, rewards: config.rewards, fallback: config.fallback });
+    const result = await judgeChunk({ layout, runId: 'faults', step: 1, chunk: 0, judge: handle, rewards: config.rewards, fallback: config.fallback });
     const records = (await readFile(layout.chunkRewards(1, 0, key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     return { result, records: new Map(records.map((r) => [r.id, r])) };
   } finally {

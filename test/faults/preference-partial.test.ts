@@ -2,12 +2,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JudgeConfigSchema } from '../../src/config/judge-config';
-import type { RewardRecord } from '../../src/config/reward-record';
+import type { RewardRecord } from '../../src/contract/reward-record';
 import { parseRunConfig } from '../../src/config/run-config';
-import { buildJudge } from '../../src/engine/build-judge';
-import { RunLayout } from '../../src/run-layout';
+import { buildJudge } from '../../src/judges/build-judge';
+import { RunLayout } from '../../src/contract/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
-import { scoreChunk } from '../../src/steps/score-chunk';
+import { judgeChunk } from '../../src/steps/judge-chunk';
 import { StepStats } from '../../src/steps/step-summary';
 import { bedrockErrors, type FaultScript } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
@@ -45,7 +45,7 @@ async function scoreGroup(preference: Record<string, unknown> = {}, recovery: Re
     {},
   );
   try {
-    const result = await scoreChunk({ layout, runId: 'partial', step: 1, chunk: 0, judge, rewards: config.rewards, fallback: config.fallback });
+    const result = await judgeChunk({ layout, runId: 'partial', step: 1, chunk: 0, judge, rewards: config.rewards, fallback: config.fallback });
     const records = (await readFile(layout.chunkRewards(1, 0, batch.key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as RewardRecord);
     return { result, records: new Map(records.map((r) => [r.id, r])) };
   } finally {

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RewardRecord } from '../../src/config/reward-record';
+import type { RewardRecord } from '../../src/contract/reward-record';
 import { JudgeConfigSchema } from '../../src/config/judge-config';
 import { parseRunConfig } from '../../src/config/run-config';
 import { freePort } from '../../src/temporal/dev-server/free-port';
-import { buildJudge, judgeCacheDir } from '../../src/engine/build-judge';
-import { RunLayout, stepRolloutFile } from '../../src/run-layout';
-import { checkpointStep } from '../../src/steps/checkpoint';
+import { buildJudge, judgeCacheDir } from '../../src/judges/build-judge';
+import { RunLayout, stepRolloutFile } from '../../src/contract/run-layout';
+import { writeCheckpoint } from '../../src/steps/checkpoint';
 import { prepareBatch } from '../../src/steps/prepare-batch';
-import { scoreChunk } from '../../src/steps/score-chunk';
+import { judgeChunk } from '../../src/steps/judge-chunk';
 import { createArbiterWorker } from '../../src/temporal/worker/create-worker';
 import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../support/fake-bedrock-env';
@@ -249,11 +249,11 @@ describe('overlapping attempts of one chunk (a timed-out attempt still running b
     let firstDone = 0;
     const args = { layout, runId: 'overlap', step: 1, chunk: 0, rewards, fallback };
     try {
-      const attempt1 = scoreChunk({ ...args, judge: first, signal: firstCancelled.signal, onProgress: (done) => (firstDone = done) });
+      const attempt1 = judgeChunk({ ...args, judge: first, signal: firstCancelled.signal, onProgress: (done) => (firstDone = done) });
       attempt1.catch(() => {});
       await waitFor(async () => firstDone, (done) => done >= 6, 20_000);
       const doneAtRetry = firstDone;
-      const attempt2 = scoreChunk({ ...args, judge: second });
+      const attempt2 = judgeChunk({ ...args, judge: second });
       // Both attempts judge side by side for a while: the overlap is what this test is about.
       await new Promise((r) => setTimeout(r, 1000));
       firstCancelled.abort(new Error('activity timed out: the heartbeat was refused'));
@@ -262,7 +262,7 @@ describe('overlapping attempts of one chunk (a timed-out attempt still running b
       // Attempt 1's aborted calls are counted once the fake has let go of them.
       await waitFor(async () => fake.stats.inFlight, (n) => n === 0);
 
-      const checkpoint = await checkpointStep({ layout, step: 1, chunkCount: 1, quarantined: 0 });
+      const checkpoint = await writeCheckpoint({ layout, step: 1, chunkCount: 1, quarantined: 0 });
       const lines = (await readFile(checkpoint.file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as RewardRecord).id);
       const seen = new Map<string, number>();
       for (const id of lines) seen.set(id, (seen.get(id) ?? 0) + 1);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { submitRolloutsUpdate } from '../../workflows/definitions';
 import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';

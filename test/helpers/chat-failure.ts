@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { ChatCallError } from '../../src/judges/chat-model';
+import { ChatCallError } from '../../src/call-policy/chat-call-error';
 
 /** The ChatCallError a chat model's call rejects with; fails the test if it resolves or rejects otherwise. */
 export async function chatFailure(promise: Promise<unknown>): Promise<ChatCallError> {

@@ -1,4 +1,4 @@
-import type { JudgeHandle } from '../../src/engine/build-judge';
+import type { JudgeHandle } from '../../src/judges/build-judge';
 import type { Judge } from '../../src/judges/judge';
 
 /** A rubric-mode JudgeHandle around one of our own Judge implementations. */

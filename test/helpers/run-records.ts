@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RewardRecord } from '../../src/config/reward-record';
-import { readManifest } from '../../src/steps/checkpoint';
+import type { RewardRecord } from '../../src/contract/reward-record';
+import { readManifest } from '../../src/contract/manifest';
 
 /** Every reward record a run checkpointed, read through its manifest, in step order. */
 export async function readRunRecords(runDir: string) {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BedrockChatModel, classifyBedrockError } from '../../src/judges/bedrock-chat';
-import { ChatCallError, type ChatRequest } from '../../src/judges/chat-model';
+import { type ChatRequest } from '../../src/judges/chat-model';
+import { ChatCallError } from '../../src/call-policy/chat-call-error';
 import { bedrockErrors, promptHash, startFakeBedrock, type Fault, type FakeBedrock } from '../support/fake-bedrock';
 import { chatFailure } from '../helpers/chat-failure';
 

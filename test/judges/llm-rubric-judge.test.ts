@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ChatCallError } from '../../src/judges/chat-model';
+import { ChatCallError } from '../../src/call-policy/chat-call-error';
 import { LlmRubricJudge, rubricScore } from '../../src/judges/llm-rubric-judge';
 import { RUBRIC_OUTPUT_FORMAT } from '../../src/judges/prompts/rubric-prompt';
-import { RubricSchema, type RubricInput } from '../../src/judges/rubric';
+import { RubricSchema, type RubricInput } from '../../src/config/rubric';
 import { ScriptedChat } from './scripted-chat';
 
 const RUBRIC: RubricInput = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChatCallError } from '../../src/judges/chat-model';
+import { ChatCallError } from '../../src/call-policy/chat-call-error';
 import { LlmPreferenceJudge } from '../../src/judges/llm-preference-judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../../src/judges/preference';
 import { ScriptedChat } from './scripted-chat';

@@ -3,7 +3,7 @@ import { delimit, neutraliseDelimiters, randomNonce } from '../../src/judges/pro
 import { buildPreferencePrompt, PREFERENCE_OUTPUT_FORMAT } from '../../src/judges/prompts/preference-prompt';
 import { PROMPT_VERSION } from '../../src/judges/prompts/prompt-version';
 import { buildRubricPrompt, RUBRIC_OUTPUT_FORMAT, rubricReaskText } from '../../src/judges/prompts/rubric-prompt';
-import { RubricSchema } from '../../src/judges/rubric';
+import { RubricSchema } from '../../src/config/rubric';
 import { rubricHash } from '../../src/judges/rubric-hash';
 import { countingNonce } from './scripted-chat';
 

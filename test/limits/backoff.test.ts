@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullJitterDelay } from '../../src/limits/backoff';
+import { fullJitterDelay } from '../../src/call-policy/backoff';
 
 describe('fullJitterDelay', () => {
   const options = { baseMs: 100, capMs: 5_000 };

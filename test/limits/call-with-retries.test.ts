@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ChatCallError } from '../../src/judges/chat-model';
-import { attemptsOf, callWithRetries, type RetryOptions } from '../../src/limits/call-with-retries';
+import { ChatCallError } from '../../src/call-policy/chat-call-error';
+import { attemptsOf, callWithRetries, type RetryOptions } from '../../src/call-policy/call-with-retries';
 
 const throttled = () => new ChatCallError('throttled', 'slow down', true, 5, '429');
 const auth = () => new ChatCallError('auth', 'bad key', false, 5, '403');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QuotaLimiter, type QuotaLimiterOptions, type QuotaPermit } from '../../src/limits/quota-limiter';
+import { QuotaLimiter, type QuotaLimiterOptions, type QuotaPermit } from '../../src/call-policy/quota-limiter';
 import { FakeClock, settle } from './fake-clock';
 
 /** Most tests reason about a burst of 10 requests (one second at 600/min): it is set explicitly. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { combineReward, type FallbackPolicy } from '../../src/rewards/combine';
-import { parseRewardConfig, type RewardConfigInput } from '../../src/rewards/reward-config';
+import { combineReward, type FallbackPolicy } from '../../src/rewards/formula';
+import { parseRewardConfig, type RewardConfigInput } from '../../src/config/reward-config';
 import { rollout } from '../support/fixtures';
 
 const deterministicOnly: FallbackPolicy = { type: 'deterministic-only' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatComponent } from '../../src/rewards/components/format';
-import { parseRewardConfig } from '../../src/rewards/reward-config';
+import { parseRewardConfig } from '../../src/config/reward-config';
 import { rollout } from '../support/fixtures';
 
 const json = parseRewardConfig({ format: { json: true } }).format;

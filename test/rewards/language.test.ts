@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { languageComponent } from '../../src/rewards/components/language';
-import { parseRewardConfig, type RewardConfigInput } from '../../src/rewards/reward-config';
+import { parseRewardConfig, type RewardConfigInput } from '../../src/config/reward-config';
 import { rollout } from '../support/fixtures';
 
 const languageConfig = (language: RewardConfigInput['language'] = {}) => parseRewardConfig({ language }).language;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lengthComponent, measureLength } from '../../src/rewards/components/length';
-import { parseRewardConfig, type RewardConfigInput } from '../../src/rewards/reward-config';
+import { parseRewardConfig, type RewardConfigInput } from '../../src/config/reward-config';
 import { rollout } from '../support/fixtures';
 
 const lengthConfig = (length: RewardConfigInput['length']) => parseRewardConfig({ length }).length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/validation-error';
-import { parseRewardConfig } from '../../src/rewards/reward-config';
+import { parseRewardConfig } from '../../src/config/reward-config';
 
 function issuesOf(input: unknown): string[] {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { safetyComponent } from '../../src/rewards/components/safety';
-import { parseRewardConfig, type RewardConfigInput, type SafetyCategory } from '../../src/rewards/reward-config';
+import { parseRewardConfig, type RewardConfigInput, type SafetyCategory } from '../../src/config/reward-config';
 import { rollout } from '../support/fixtures';
 
 const safetyConfig = (safety: RewardConfigInput['safety'] = {}) => parseRewardConfig({ safety }).safety;

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { startFakeBedrock, type FakeBedrock } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
 import { markReady, rollout, tempDir } from '../support/fixtures';

@@ -1,8 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunLayout } from '../../src/run-layout';
-import { parseChunkIndex, prepareBatch } from '../../src/steps/prepare-batch';
+import { RunLayout } from '../../src/contract/run-layout';
+import { parseChunkIndex } from '../../src/contract/chunk-index';
+import { prepareBatch } from '../../src/steps/prepare-batch';
 import { readLines } from '../../src/io/read-lines';
 import { rollout, tempDir } from '../support/fixtures';
 

@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../src/config/rollout';
 import type { Judge, Judgement } from '../../src/judges/judge';
 import { OfflineHeuristicJudge } from '../../src/judges/offline-heuristic';
-import { RunLayout } from '../../src/run-layout';
-import { checkpointStep, readManifest } from '../../src/steps/checkpoint';
+import { RunLayout } from '../../src/contract/run-layout';
+import { readManifest } from '../../src/contract/manifest';
+import { writeCheckpoint } from '../../src/steps/checkpoint';
 import { prepareBatch } from '../../src/steps/prepare-batch';
-import { scoreChunk } from '../../src/steps/score-chunk';
+import { judgeChunk } from '../../src/steps/judge-chunk';
 import { rollout, tempDir } from '../support/fixtures';
 import { handleOf } from '../helpers/judge-handle';
 import { parseRunConfig } from '../../src/config/run-config';
@@ -43,14 +44,14 @@ describe('scoreChunk', () => {
   it('resumes after a crash: judges only what the earlier attempt did not finish', async () => {
     const { layout, info } = await setup(6, 6);
     const first = new CountingJudge();
-    await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(first, 1) });
+    await judgeChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(first, 1) });
     // Simulate an attempt that died after two results and half a line.
     const lines = (await readFile(layout.chunkRewards(7, 0, info.key), 'utf8')).trim().split('\n');
     await writeFile(layout.chunkRewards(7, 0, info.key), lines.slice(0, 2).join('\n') + '\n');
     await appendFile(layout.chunkRewards(7, 0, info.key), lines[2]!.slice(0, 20));
 
     const second = new CountingJudge();
-    const result = await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(second, 3) });
+    const result = await judgeChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(second, 3) });
     const done = lines.slice(0, 2).map((l) => JSON.parse(l).id);
     expect(second.asked.sort()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5'].filter((id) => !done.includes(id)));
     expect(result).toMatchObject({ count: 6, scored: 6, resumed: 2, inputTokens: 60, outputTokens: 12 });
@@ -60,7 +61,7 @@ describe('scoreChunk', () => {
 
   it('flags a failed judgement as a fallback with its reason', async () => {
     const { layout, info } = await setup(3, 3);
-    const result = await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new CountingJudge(new Set(['r1'])), 2) });
+    const result = await judgeChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new CountingJudge(new Set(['r1'])), 2) });
     expect(result).toMatchObject({ scored: 2, fallback: 1, failures: { server: 1 } });
     const records = (await readFile(layout.chunkRewards(7, 0, info.key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     const failed = records.find((r) => r.id === 'r1');
@@ -74,9 +75,9 @@ describe('checkpointStep', () => {
     const { layout, info, ids } = await setup(5, 2);
     const judge = handleOf(new OfflineHeuristicJudge(), 2);
     for (let chunk = 0; chunk < info.chunkCount; chunk++) {
-      await scoreChunk({ ...common, layout, step: 7, chunk, judge });
+      await judgeChunk({ ...common, layout, step: 7, chunk, judge });
     }
-    const { entry } = await checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
+    const { entry } = await writeCheckpoint({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
     expect(entry.file).toBe(join('steps', '000007.rewards.jsonl'));
     expect(entry.summary).toMatchObject({ step: 7, count: 5, scored: 5, fallbackRate: 0 });
     const artifact = (await readFile(layout.rewards(7), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
@@ -84,7 +85,7 @@ describe('checkpointStep', () => {
     // Scratch files are gone once the artifact is durable.
     await expect(stat(layout.work(7))).rejects.toThrow(/ENOENT/);
 
-    const again = await checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
+    const again = await writeCheckpoint({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
     expect(again.entry).toEqual(entry);
     const manifest = await readManifest(layout.manifest);
     expect(manifest).toHaveLength(1);
@@ -99,8 +100,8 @@ describe('checkpointStep', () => {
       const source = join(dir, `step-${step}.jsonl`);
       await writeFile(source, [0, 1].map((i) => JSON.stringify(rollout(`s${step}-${i}`))).join('\n') + '\n');
       const info = await prepareBatch({ source, layout, step, chunkSize: 2 });
-      await scoreChunk({ ...common, layout, step, chunk: 0, judge });
-      return checkpointStep({ layout, step, chunkCount: info.chunkCount, quarantined: 0 });
+      await judgeChunk({ ...common, layout, step, chunk: 0, judge });
+      return writeCheckpoint({ layout, step, chunkCount: info.chunkCount, quarantined: 0 });
     };
     await checkpointed(1);
     await checkpointed(2);
@@ -134,11 +135,11 @@ describe('results are bound to the batch they score', () => {
     const dir = await tempDir();
     const layout = new RunLayout(join(dir, 'run'));
     await stepWith(dir, layout, 'first answer');
-    await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
+    await judgeChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
 
     await stepWith(dir, layout, 'another answer');
     const second = new ConstantJudge(0.75);
-    const result = await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(second, 2) });
+    const result = await judgeChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(second, 2) });
     expect(second.asked.sort()).toEqual(['r0', 'r1', 'r2', 'r3']);
     expect(result).toMatchObject({ count: 4, resumed: 0 });
   });
@@ -148,8 +149,8 @@ describe('results are bound to the batch they score', () => {
     const layout = new RunLayout(join(dir, 'run'));
     const checkpointed = async (answer: string, score: number) => {
       const info = await stepWith(dir, layout, answer);
-      await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(score), 2) });
-      return checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
+      await judgeChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(score), 2) });
+      return writeCheckpoint({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0 });
     };
     await checkpointed('first answer', 0.25);
     const again = await checkpointed('another answer', 1);
@@ -164,13 +165,13 @@ describe('results are bound to the batch they score', () => {
     const layout = new RunLayout(join(dir, 'run'));
     const owner = { workflowId: 'w', firstRunId: 'first-a' };
     const info = await stepWith(dir, layout, 'first answer');
-    await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
-    await checkpointStep({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0, execution: owner });
+    await judgeChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
+    await writeCheckpoint({ layout, step: 7, chunkCount: info.chunkCount, quarantined: 0, execution: owner });
 
     const other = await stepWith(dir, layout, 'first answer');
-    await scoreChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
+    await judgeChunk({ ...common, layout, step: 7, chunk: 0, judge: handleOf(new ConstantJudge(0.25), 2) });
     await expect(
-      checkpointStep({ layout, step: 7, chunkCount: other.chunkCount, quarantined: 0, batch: other.key, execution: { workflowId: 'w', firstRunId: 'first-b' } }),
+      writeCheckpoint({ layout, step: 7, chunkCount: other.chunkCount, quarantined: 0, batch: other.key, execution: { workflowId: 'w', firstRunId: 'first-b' } }),
     ).rejects.toThrow(/step 7 was checkpointed by run w \(first run id first-a\), not by this run w \(first run id first-b\)/);
   });
 });

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { seededRandom } from '../../src/review/seeded-random';
+import { seededRandom } from '../../src/util/seeded-random';
 
 /**
  * A local fake of the Bedrock Runtime Converse API: a real network peer for the real

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rollout } from '../../src/config/rollout';
-import { stepReadyFile, stepRolloutFile } from '../../src/run-layout';
+import { stepReadyFile, stepRolloutFile } from '../../src/contract/run-layout';
 
 export async function tempDir(prefix = 'arbiter-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stepRolloutFile } from '../../src/run-layout';
+import { stepRolloutFile } from '../../src/contract/run-layout';
 import { submitRolloutsUpdate } from '../../workflows/definitions';
 import { failWhereTextHas, markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
 import { rollout, tempDir, markReady } from '../support/fixtures';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { readManifest } from '../../src/steps/checkpoint';
+import { readManifest } from '../../src/contract/manifest';
 import { progressQuery } from '../../workflows/definitions';
 import { tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stepReadyFile, stepRolloutFile } from '../../src/run-layout';
+import { stepReadyFile, stepRolloutFile } from '../../src/contract/run-layout';
 import { rollout, tempDir } from '../support/fixtures';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
-import { readManifest } from '../../src/steps/checkpoint';
+import { readManifest } from '../../src/contract/manifest';
 import { tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 

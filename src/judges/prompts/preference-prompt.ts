@@ -1,4 +1,5 @@
-import type { Rubric } from '../rubric';
+import type { Rubric } from '../../config/rubric';
+import { contextBlocks } from './context-blocks';
 import { DATA_BLOCK_RULES, delimit, randomNonce, type NonceSource } from './delimit';
 import type { JudgePrompt } from './rubric-prompt';
 
@@ -50,13 +51,7 @@ ${OUTPUT_SECTION}`;
 
 export function buildPreferencePrompt(rubric: Rubric, input: PreferenceInput, nonce: NonceSource = randomNonce): JudgePrompt {
   const n = nonce();
-  const blocks = [
-    'The prompt given to the model under evaluation:',
-    delimit('ROLLOUT_PROMPT', input.prompt, n).text,
-  ];
-  if (input.reference !== undefined) {
-    blocks.push('A reference answer (trusted for correctness, not for wording):', delimit('REFERENCE_ANSWER', input.reference, n).text);
-  }
+  const blocks = contextBlocks(input.prompt, input.reference, n);
   blocks.push('Response A:', delimit('RESPONSE_A', input.responseA, n).text);
   blocks.push('Response B:', delimit('RESPONSE_B', input.responseB, n).text);
   const text = `Compare response A and response B against the criteria in your instructions.

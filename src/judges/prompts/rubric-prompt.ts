@@ -1,6 +1,7 @@
 import type { Rollout } from '../../config/rollout';
 import type { ChatMessage } from '../chat-model';
-import type { Rubric } from '../rubric';
+import type { Rubric } from '../../config/rubric';
+import { contextBlocks } from './context-blocks';
 import { DATA_BLOCK_RULES, delimit, randomNonce, type NonceSource } from './delimit';
 
 export interface JudgePrompt {
@@ -70,13 +71,7 @@ export function buildRubricPrompt(
   nonce: NonceSource = randomNonce,
 ): JudgePrompt {
   const n = nonce();
-  const blocks = [
-    'The prompt given to the model under evaluation:',
-    delimit('ROLLOUT_PROMPT', rollout.prompt, n).text,
-  ];
-  if (rollout.reference !== undefined) {
-    blocks.push('A reference answer (trusted for correctness, not for wording):', delimit('REFERENCE_ANSWER', rollout.reference, n).text);
-  }
+  const blocks = contextBlocks(rollout.prompt, rollout.reference, n);
   blocks.push('The response to grade:', delimit('ROLLOUT_RESPONSE', rollout.response, n).text);
   // Restating the task after the data makes an injected "new task" at the end of the response
   // the second-to-last word rather than the last.

@@ -1,5 +1,5 @@
 import type { Rollout } from '../../config/rollout';
-import type { FormatConfig } from '../reward-config';
+import type { FormatConfig } from '../../config/reward-config';
 import type { ComponentResult } from './component-result';
 
 // Models often wrap JSON in a fence even when told not to; one fence around the whole answer is

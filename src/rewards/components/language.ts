@@ -3,7 +3,7 @@
 // inside a worker. It returns ISO 639-3 codes and 'und' when the text is too short to call.
 import { francAll } from 'franc';
 import type { Rollout } from '../../config/rollout';
-import type { LanguageConfig } from '../reward-config';
+import type { LanguageConfig } from '../../config/reward-config';
 import type { ComponentResult } from './component-result';
 
 type Scores = ReadonlyArray<readonly [string, number]>;

@@ -1,5 +1,5 @@
 import type { Rollout } from '../../config/rollout';
-import type { LengthConfig } from '../reward-config';
+import type { LengthConfig } from '../../config/reward-config';
 import type { ComponentResult } from './component-result';
 
 /** Code points, not UTF-16 units, so a CJK or emoji answer is not counted double. */

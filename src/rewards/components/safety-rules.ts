@@ -1,4 +1,4 @@
-import type { SafetyCategory } from '../reward-config';
+import type { SafetyCategory } from '../../config/reward-config';
 
 export interface SafetyRule {
   id: string;

@@ -1,5 +1,5 @@
 import type { Rollout } from '../../config/rollout';
-import type { SafetyConfig, SafetyPattern } from '../reward-config';
+import type { SafetyConfig, SafetyPattern } from '../../config/reward-config';
 import type { ComponentResult } from './component-result';
 import { SAFETY_RULES } from './safety-rules';
 

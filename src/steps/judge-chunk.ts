@@ -2,19 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
-import { RewardRecordSchema, type JudgeFailureReason, type RewardRecord } from '../config/reward-record';
+import { RewardRecordSchema, type JudgeFailureReason, type RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
-import type { JudgeHandle } from '../engine/build-judge';
+import type { JudgeHandle } from '../judges/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
 import { BatchedAppender } from '../io/batched-appender';
 import { readLines } from '../io/read-lines';
-import type { Judgement } from '../judges/judge';
+import type { JudgeCost, Judgement } from '../judges/judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
-import { composeReward, type JudgeVerdict } from '../rewards/compose';
-import type { RunLayout } from '../run-layout';
-import { readBatchKey } from './batch-key';
+import { rewardRecordFor, type JudgeVerdict } from '../rewards/reward-record-for';
+import type { RunLayout } from '../contract/run-layout';
+import { readBatchKey } from '../contract/batch-key';
 import { groupKey } from './group-key';
-import { parseChunkIndex } from './prepare-batch';
+import { readChunkIndex } from '../contract/chunk-index';
 
 export interface ChunkResult {
   chunk: number;
@@ -36,7 +36,7 @@ export class JudgeAuthError extends Error {
   override name = 'JudgeAuthError';
 }
 
-export interface ScoreChunkArgs {
+export interface JudgeChunkArgs {
   layout: RunLayout;
   runId: string;
   step: number;
@@ -55,10 +55,10 @@ export interface ScoreChunkArgs {
  * finish (a whole preference group at a time), so an attempt that dies leaves its work behind
  * and the next attempt judges only what is missing.
  */
-export async function scoreChunk(args: ScoreChunkArgs): Promise<ChunkResult> {
+export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   const { layout, step, chunk } = args;
   const key = await readBatchKey(layout, step, args.batch);
-  const ref = parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8'))[chunk];
+  const ref = (await readChunkIndex(layout, step))[chunk];
   if (!ref) throw new Error(`step ${step} has no chunk ${chunk}`);
   const [start, end, count] = ref;
 
@@ -160,9 +160,9 @@ async function coolDown(ms: number, signal: AbortSignal | undefined): Promise<vo
 }
 
 /** Calls, tokens and time of earlier passes stay on the record: they were spent. */
-function withEarlierCost<T extends { usage: { inputTokens: number; outputTokens: number }; latencyMs: number; attempts: number }>(
+function withEarlierCost<T extends JudgeCost>(
   now: T,
-  earlier: { usage: { inputTokens: number; outputTokens: number }; latencyMs: number; attempts: number } | undefined,
+  earlier: JudgeCost | undefined,
 ): T {
   if (!earlier) return now;
   return {
@@ -174,7 +174,7 @@ function withEarlierCost<T extends { usage: { inputTokens: number; outputTokens:
 }
 
 async function scoreAlone(
-  args: ScoreChunkArgs,
+  args: JudgeChunkArgs,
   held: Held<Judgement>,
   final: boolean,
 ): Promise<{ record: RewardRecord } | { again: Held<Judgement> }> {
@@ -186,7 +186,7 @@ async function scoreAlone(
   const verdict: JudgeVerdict = judgement.ok
     ? { ...judgement, score: judgement.score, rationale: judgement.rationale }
     : { ...judgement, reason: judgement.reason };
-  return { record: compose(args, rollout, verdict) };
+  return { record: recordFor(args, rollout, verdict) };
 }
 
 /**
@@ -194,7 +194,7 @@ async function scoreAlone(
  * judge), and each response's reward is its win rate in the group.
  */
 async function scoreGroup(
-  args: ScoreChunkArgs,
+  args: JudgeChunkArgs,
   held: Held<Map<string, Outcome>>,
   final: boolean,
   limit: <T>(task: () => Promise<T>) => Promise<T>,
@@ -241,7 +241,7 @@ async function scoreGroup(
     if (planned > 0 && rate.comparisons < planned * (args.judge.minComparisonShare ?? 0.5)) {
       const failed = report.failures.filter((f) => f.a === rate.id || f.b === rate.id);
       const reason = majorityReason(failed.map((f) => f.reason));
-      return compose(args, rollout, {
+      return recordFor(args, rollout, {
         ok: false,
         ...cost,
         reason,
@@ -252,7 +252,7 @@ async function scoreGroup(
     if (rate.failed > 0) flags.push('partial-comparisons');
     if (rate.noComparisons) {
       const failure = report.failures.find((f) => f.a === rate.id || f.b === rate.id);
-      return compose(args, rollout, {
+      return recordFor(args, rollout, {
         ok: false,
         ...cost,
         reason: failure?.reason,
@@ -263,7 +263,7 @@ async function scoreGroup(
     const rationale = `won ${rate.wins}, tied ${rate.ties}, lost ${rate.losses} of ${rate.comparisons} comparisons` +
       (rate.inconsistent ? ` (${rate.inconsistent} flipped with the order)` : '') +
       (rate.failed ? `; ${rate.failed} comparisons failed` : '');
-    return compose(args, rollout, { ok: true, ...cost, score: rate.reward, rationale, flags });
+    return recordFor(args, rollout, { ok: true, ...cost, score: rate.reward, rationale, flags });
   }) };
 }
 
@@ -275,8 +275,8 @@ function majorityReason(reasons: JudgeFailureReason[]): JudgeFailureReason | und
   return best;
 }
 
-function compose(args: ScoreChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
-  return composeReward({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+function recordFor(args: JudgeChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
+  return rewardRecordFor({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
 }
 
 function failFastOnAuth(outcome: { ok: boolean; reason?: JudgeFailureReason; message?: string }): void {

@@ -1,5 +1,5 @@
 import { setTimeout as timersSleep } from 'node:timers/promises';
-import { ChatCallError } from '../judges/chat-model';
+import { ChatCallError } from './chat-call-error';
 import { fullJitterDelay } from './backoff';
 
 export interface RetryOptions {

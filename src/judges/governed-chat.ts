@@ -1,13 +1,12 @@
-import type { ChatModel, ChatRequest, ChatResponse } from '../judges/chat-model';
-import { ChatCallError } from '../judges/chat-model';
-import { callWithRetries } from '../limits/call-with-retries';
-import type { QuotaLimiter } from '../limits/quota-limiter';
+import type { ChatModel, ChatRequest, ChatResponse } from './chat-model';
+import { ChatCallError } from '../call-policy/chat-call-error';
+import { JUDGE_CALL_BACKOFF } from '../call-policy/judge-call-policy';
+import { callWithRetries } from '../call-policy/call-with-retries';
+import type { QuotaLimiter } from '../call-policy/quota-limiter';
 
 export interface GovernedChatOptions {
   limiter: QuotaLimiter;
   maxAttempts: number;
-  backoff?: { baseMs: number; capMs: number };
-  onRetry?: (error: ChatCallError) => void;
 }
 
 /** Rough tokens of a request before it is sent (≈4 characters a token), plus the output reserve. */
@@ -50,10 +49,8 @@ export class GovernedChatModel implements ChatModel {
       },
       {
         maxAttempts: this.options.maxAttempts,
-        baseMs: this.options.backoff?.baseMs ?? 250,
-        capMs: this.options.backoff?.capMs ?? 20_000,
+        ...JUDGE_CALL_BACKOFF,
         signal,
-        onRetry: ({ error }) => this.options.onRetry?.(error),
       },
     );
     return value;

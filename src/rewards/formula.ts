@@ -4,7 +4,7 @@ import { formatComponent } from './components/format';
 import { languageComponent } from './components/language';
 import { lengthComponent } from './components/length';
 import { safetyComponent } from './components/safety';
-import type { RewardComponentName, RewardConfig } from './reward-config';
+import type { RewardComponentName, RewardConfig } from '../config/reward-config';
 
 /** What to do with a sample whose judge failed after all retries. */
 export type FallbackPolicy = { type: 'deterministic-only' } | { type: 'neutral'; value: number };

@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import type { Rollout } from '../config/rollout';
 import type { JudgeConfig } from '../config/judge-config';
 import { JudgeCache, judgeCacheKey } from '../cache/judge-cache';
-import type { Judge, Judgement } from '../judges/judge';
-import { LlmPreferenceJudge } from '../judges/llm-preference-judge';
-import { LlmRubricJudge } from '../judges/llm-rubric-judge';
-import { OfflineHeuristicJudge } from '../judges/offline-heuristic';
-import type { PreferenceOutcome } from '../judges/preference';
-import { rubricHash } from '../judges/rubric-hash';
-import { governedChatModel } from './judge-runtime';
+import type { Judge, Judgement } from './judge';
+import { LlmPreferenceJudge } from './llm-preference-judge';
+import { LlmRubricJudge } from './llm-rubric-judge';
+import { OfflineHeuristicJudge } from './offline-heuristic';
+import type { PreferenceOutcome } from './preference';
+import { rubricHash } from './rubric-hash';
+import { governedChatModel } from './model-registry';
 
 type Cached<T> = T & { cached?: boolean };
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rm } from 'node:fs/promises';
-import { fsyncDir, mkdirDurable } from './io/durable';
+import { fsyncDir, mkdirDurable } from '../io/durable';
 import type { RunLayout } from './run-layout';
 
 /**

@@ -1,16 +1,11 @@
 import type { Rollout } from '../config/rollout';
-import type { JudgeFailureReason, RewardRecord } from '../config/reward-record';
+import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
-import type { JudgeUsage } from '../judges/judge';
-import { combineReward } from './combine';
+import type { JudgeCost } from '../judges/judge';
+import { combineReward } from './formula';
 
 /** A judge's verdict on one rollout, whatever the mode (rubric score or preference win rate). */
-export type JudgeVerdict = {
-  usage: JudgeUsage;
-  latencyMs: number;
-  attempts: number;
-  cached?: boolean;
-} & (
+export type JudgeVerdict = JudgeCost & { cached?: boolean } & (
   | { ok: true; score: number; rationale: string; flags?: string[] }
   | { ok: false; reason: JudgeFailureReason | undefined; message: string; flags?: string[] }
 );
@@ -26,7 +21,7 @@ export interface JudgeIdentity {
  * components by the run's weights, or, when the judge failed, the configured fallback, always
  * flagged. Every record keeps its breakdown and the judge's details.
  */
-export function composeReward(args: {
+export function rewardRecordFor(args: {
   step: number;
   rollout: Rollout;
   judge: JudgeIdentity;

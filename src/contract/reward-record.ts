@@ -43,3 +43,15 @@ export const RewardRecordSchema = z.object({
   notes: z.array(z.string()).optional(),
 });
 export type RewardRecord = z.infer<typeof RewardRecordSchema>;
+
+/** A reward as a trainer gets it back inline: the number and whether to trust it, without the breakdown. */
+export interface BriefReward {
+  id: string;
+  reward: number | null;
+  status: string;
+  flags: string[];
+}
+
+export function briefReward(record: RewardRecord): BriefReward {
+  return { id: record.id, reward: record.reward, status: record.status, flags: record.flags };
+}

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { RunLayout } from '../run-layout';
+import { writeFileAtomic } from '../io/atomic-write';
+import type { RunLayout } from './run-layout';
 
 /** The step's work folder holds another batch than the one this activity was sent to score. */
 export class BatchChanged extends Error {
@@ -36,4 +37,8 @@ export async function readBatchKey(layout: RunLayout, step: number, expected?: s
   }
   if (expected !== undefined && key !== expected) throw new BatchChanged(step, expected, key);
   return key;
+}
+
+export async function writeBatchKey(layout: RunLayout, step: number, key: string): Promise<void> {
+  await writeFileAtomic(layout.batchKey(step), key + '\n');
 }

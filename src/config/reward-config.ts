@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, describeZodIssues } from '../config/validation-error';
+import { parseOrThrow } from './validation-error';
 
 // Every sub-schema ends in `.prefault({})`: unlike `.default()`, it parses the empty object, so the
 // field defaults inside apply and `{}` yields a complete config.
@@ -173,7 +173,5 @@ export type SafetyConfig = RewardConfig['safety'];
 
 /** Validates the reward part of a run config, throwing a ConfigError whose lines name each bad field. */
 export function parseRewardConfig(input: unknown): RewardConfig {
-  const result = RewardConfigSchema.safeParse(input ?? {});
-  if (!result.success) throw new ConfigError('reward config', describeZodIssues(result.error));
-  return result.data;
+  return parseOrThrow(RewardConfigSchema, input ?? {}, 'reward config');
 }

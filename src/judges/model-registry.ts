@@ -1,8 +1,8 @@
 import type { LlmJudgeConfig } from '../config/judge-config';
-import { BedrockChatModel } from '../judges/bedrock-chat';
-import type { ChatModel } from '../judges/chat-model';
-import { OpenAiChatModel } from '../judges/openai-chat';
-import { QuotaLimiter } from '../limits/quota-limiter';
+import { BedrockChatModel } from './bedrock-chat';
+import type { ChatModel } from './chat-model';
+import { OpenAiChatModel } from './openai-chat';
+import { QuotaLimiter } from '../call-policy/quota-limiter';
 import { GovernedChatModel } from './governed-chat';
 
 /**

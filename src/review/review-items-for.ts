@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { RolloutSchema } from '../config/rollout';
+import type { RunLayout } from '../contract/run-layout';
+import { readLines } from '../io/read-lines';
+import { EXCERPT_CHARS, excerpt, type ReviewItem } from './review-item';
+import type { ReviewPicker } from './review-picker';
+
+/** The picker's choices as review items, with excerpts of their rollouts' text from the step's batch. */
+export async function reviewItemsFor(layout: RunLayout, step: number, picker: ReviewPicker): Promise<ReviewItem[]> {
+  const picks = new Map(picker.picks().map((p) => [p.record.id, p]));
+  if (picks.size === 0) return [];
+  const items: ReviewItem[] = [];
+  for await (const line of readLines(layout.batch(step))) {
+    if (!('text' in line) || !line.text) continue;
+    const rollout = RolloutSchema.parse(JSON.parse(line.text));
+    const pick = picks.get(rollout.id);
+    // The picker offers scored records only, and every scored record has a reward.
+    if (!pick || pick.record.reward === null) continue;
+    const judgeScore = pick.record.breakdown.judge;
+    items.push({
+      itemId: `s${step}-${items.length + 1}`,
+      step,
+      rolloutId: rollout.id,
+      why: pick.why,
+      prompt: excerpt(rollout.prompt, EXCERPT_CHARS.prompt),
+      response: excerpt(rollout.response, EXCERPT_CHARS.response),
+      reference: rollout.reference === undefined ? undefined : excerpt(rollout.reference, EXCERPT_CHARS.reference),
+      reward: pick.record.reward,
+      judgeScore,
+      judgePass: (judgeScore ?? pick.record.reward) >= 0.5,
+      rationale: excerpt(pick.record.judge.rationale, EXCERPT_CHARS.rationale),
+    });
+  }
+  return items;
+}
+
+/** A step's review items as checkpointed; none when the file is missing or unreadable. */
+export async function readReviewItems(path: string): Promise<ReviewItem[]> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as ReviewItem[];
+  } catch {
+    return [];
+  }
+}
