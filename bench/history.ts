@@ -30,7 +30,7 @@ import proto from '@temporalio/proto';
 import type { RunConfigInput } from '../src/config/run-config';
 import { RunLayout } from '../src/contract/run-layout';
 import { progressQuery } from '../workflows/definitions';
-import type { RunResult } from '../workflows/rft-run';
+import { type RunResult, rftRun } from '../workflows/rft-run';
 import { chainHistories, type HistoryEvent } from '../test/support/run-chain';
 import { benchServer, median, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
 import { eventId, eventKind, historyTimings } from './history-timings';
@@ -122,7 +122,7 @@ async function runChainBench(client: Client, dir: string, name: string, continue
   };
   note(`[${name}] ${STEPS} steps x ${PER_STEP} rollouts, continueAsNewEverySteps ${continueAsNewEverySteps ?? 'default'} ...`);
   const started = performance.now();
-  const handle = await client.workflow.start('rftRun', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+  const handle = await client.workflow.start(rftRun, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
   const ticker = setInterval(() => {
     void client.workflow
       .getHandle(workflowId)
@@ -199,7 +199,7 @@ async function runOffline(client: Client, dir: string, name: string, rollouts: s
     outputDir: join(dir, `out-${name}`),
     ...knobs,
   };
-  const handle = await client.workflow.start('rftRun', { taskQueue: TASK_QUEUE, workflowId, args: [input] });
+  const handle = await client.workflow.start(rftRun, { taskQueue: TASK_QUEUE, workflowId, args: [input] });
   const res = (await handle.result()) as RunResult;
   const wallMs = performance.now() - started;
   return { res, wallMs, runs: await chainHistories(client, workflowId, handle.firstExecutionRunId) };

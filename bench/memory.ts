@@ -35,7 +35,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { RunConfigInput } from '../src/config/run-config';
 import { WORKFLOWS_PATH } from '../src/temporal/worker/create-worker';
-import type { RunResult } from '../workflows/rft-run';
+import { type RunResult, rftRun } from '../workflows/rft-run';
 import { historyOf } from '../test/support/run-chain';
 import { benchServer, note, quietRuntime, round, runBench } from './harness';
 import { eventMs } from './history-timings';
@@ -226,7 +226,7 @@ async function measure(client: Client, address: string, dir: string, v: Variant,
     const started = performance.now();
     let res: RunResult;
     try {
-      const handle = await client.workflow.start('rftRun', { taskQueue, workflowId, args: [input] });
+      const handle = await client.workflow.start(rftRun, { taskQueue, workflowId, args: [input] });
       res = (await Promise.race([
         handle.result(),
         worker.exited.then(({ code, signal }) => {

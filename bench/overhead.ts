@@ -42,7 +42,7 @@ import { prepareBatch } from '../src/steps/prepare-batch';
 import { judgeChunk } from '../src/steps/judge-chunk';
 import { WORKFLOWS_PATH } from '../src/temporal/worker/create-worker';
 import { boundedAll } from '../workflows/bounded-all';
-import type { RunResult } from '../workflows/rft-run';
+import { type RunResult, rftRun } from '../workflows/rft-run';
 import { historyOf } from '../test/support/run-chain';
 import { benchServer, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
 import { historyTimings } from './history-timings';
@@ -236,7 +236,7 @@ async function measureWorkflow(server: DevServer, bundle: { code: string }, v: V
     const knobs = { chunkSize: v.chunkSize, maxChunksInFlight: v.maxChunksInFlight };
     const run = async (workflowId: string, input: RunConfigInput) => {
       const started = performance.now();
-      const handle = await client.workflow.start('rftRun', { taskQueue, workflowId, args: [input] });
+      const handle = await client.workflow.start(rftRun, { taskQueue, workflowId, args: [input] });
       const res = (await handle.result()) as RunResult;
       return { ms: performance.now() - started, res };
     };

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../config/validation-error';
-import { parseRunConfig, type RunConfig } from '../config/run-config';
+import { parseRunConfig, type RunConfig, type RunConfigInput } from '../config/run-config';
 import { CliError, EXIT_INVALID } from './errors';
 import { readDocument } from './parse-document';
 
 export interface LoadedConfig {
   file: string;
-  /** What the workflow receives: the user's config with its relative paths made absolute. */
-  input: Record<string, unknown>;
+  /** What the workflow receives: the user's config with its relative paths made absolute (validated as `config`). */
+  input: RunConfigInput;
   /** The same, validated and with defaults filled in. */
   config: RunConfig;
   /** Things that may be fine (a worker on another machine) but usually are a mistake. */
@@ -32,7 +32,7 @@ export async function loadRunConfig(file: string): Promise<LoadedConfig> {
   const input = resolvePaths(settings, baseDir);
   try {
     const config = parseRunConfig(input);
-    return { file, input, config, warnings: missingRollouts(config, settings, baseDir) };
+    return { file, input: input as RunConfigInput, config, warnings: missingRollouts(config, settings, baseDir) };
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new CliError(`invalid run config ${file}:\n  ${err.issues.join('\n  ')}`, EXIT_INVALID);

@@ -30,6 +30,7 @@ import { readJsonArg } from './parse-document';
 import { readRun } from './read-run';
 import { workflowUrl } from '../temporal/web-ui-link';
 import { watchRun } from './watch-run';
+import { rftRun } from '../../workflows/rft-run';
 
 /** How long a control update waits for a worker to accept it before the CLI gives up waiting. */
 const UPDATE_WAIT_SECONDS = 30;
@@ -65,7 +66,7 @@ export function runCommand(): Command {
     if (config.runId === undefined) checkUsableAsRunId(workflowId);
     await withTemporal(opts, async (t) => {
       try {
-        await t.client.workflow.start('rftRun', {
+        await t.client.workflow.start(rftRun, {
           taskQueue: opts.taskQueue,
           workflowId,
           args: [input],

@@ -11,6 +11,7 @@ import { workflowUrl } from '../temporal/web-ui-link';
 import { createArbiterWorker } from '../temporal/worker/create-worker';
 import { progressQuery } from '../../workflows/definitions';
 import type { RunProgress } from '../../workflows/progress';
+import { rftRun } from '../../workflows/rft-run';
 
 const EXAMPLE = 'examples/contracts/run.json';
 
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
 
     console.log(`judge: offline heuristic (deterministic text rules, NOT an LLM) — demo only`);
     const result = await worker.runUntil(async () => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue: env.taskQueue,
         workflowId,
         args: [config],

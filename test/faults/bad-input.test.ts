@@ -8,28 +8,29 @@ import { readManifest } from '../../src/contract/manifest';
 import { markReady, rollout, tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
+import { rftRun } from '../../workflows/rft-run';
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] };
-const bedrock = { provider: 'bedrock', model: 'm', rubric };
-const base = { steps: 1, rollouts: { type: 'directory', path: 'r' } };
+const bedrock = { provider: 'bedrock' as const, model: 'm', rubric };
+const base = { steps: 1, rollouts: { type: 'directory' as const, path: 'r' } };
 
 /** Each config field wrong in turn: the error must name that field. */
 const CASES: [string, Record<string, unknown>][] = [
   ['steps', { steps: -1 }],
   ['firstStep', { firstStep: 'one' }],
-  ['rollouts.path', { rollouts: { type: 'directory', path: '' } }],
-  ['rollouts.waitTimeoutSeconds', { rollouts: { type: 'directory', path: 'r', waitTimeoutSeconds: 0 } }],
+  ['rollouts.path', { rollouts: { type: 'directory' as const, path: '' } }],
+  ['rollouts.waitTimeoutSeconds', { rollouts: { type: 'directory' as const, path: 'r', waitTimeoutSeconds: 0 } }],
   ['rollouts.type', { rollouts: { type: 'kafka' } }],
   ['judge.provider', { judge: { provider: 'gpt' } }],
-  ['judge.model', { judge: { provider: 'bedrock', rubric } }],
-  ['judge.rubric', { judge: { provider: 'bedrock', model: 'm' } }],
+  ['judge.model', { judge: { provider: 'bedrock' as const, rubric } }],
+  ['judge.rubric', { judge: { provider: 'bedrock' as const, model: 'm' } }],
   ['judge.rubric.criteria', { judge: { ...bedrock, rubric: { criteria: [] } } }],
   ['judge.rubric.criteria.0.id', { judge: { ...bedrock, rubric: { criteria: [{ id: 'Bad Id', description: 'x' }] } } }],
   ['judge.rubric.criteria.0.weight', { judge: { ...bedrock, rubric: { criteria: [{ id: 'a', description: 'x', weight: 0 }] } } }],
   ['judge.temperature', { judge: { ...bedrock, temperature: 5 } }],
   ['judge.mode', { judge: { ...bedrock, mode: 'pairwise' } }],
   ['judge.quota.requestsPerMinute', { judge: { ...bedrock, quota: { requestsPerMinute: 0 } } }],
-  ['judge.baseUrl', { judge: { ...bedrock, provider: 'openai-compatible', baseUrl: 'not a url' } }],
+  ['judge.baseUrl', { judge: { ...bedrock, provider: 'openai-compatible' as const, baseUrl: 'not a url' } }],
   ['rewards.weights.judge', { rewards: { weights: { judge: -1 } } }],
   ['rewards.safety.patterns.0.regex', { rewards: { safety: { patterns: [{ id: 'p', regex: '(' }] } } }],
   ['rewards.length.max', { rewards: { length: { min: 10, max: 5 } } }],
@@ -95,13 +96,13 @@ describe('a workflow id that is not a safe folder name', () => {
     await writeSteps(rollouts, 1, 2);
     const unsafe = `../escape-${Date.now()}`;
     await withWorker(async ({ client, taskQueue }) => {
-      const config = { steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir: join(dir, 'out') };
+      const config = { steps: 1, rollouts: { type: 'directory' as const, path: rollouts }, outputDir: join(dir, 'out') };
       const failure = await client.workflow
-        .execute('rftRun', { taskQueue, workflowId: unsafe, args: [config] })
+        .execute(rftRun, { taskQueue, workflowId: unsafe, args: [config] })
         .then(() => undefined, (err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
       expect(failure).toMatch(/workflow id "\.\.\/escape-\d+" is not a safe folder name.*set runId/s);
       await maybeRecordHistory('unsafe-workflow-id-refused', unsafe);
-      const ok = await client.workflow.execute('rftRun', {
+      const ok = await client.workflow.execute(rftRun, {
         taskQueue,
         workflowId: `${unsafe}-named`,
         args: [{ ...config, runId: 'escape-named' }],
@@ -135,11 +136,11 @@ describe('bad rollout lines', () => {
     await markReady(rollouts, 1);
     const workflowId = `bad-lines-${Date.now()}`;
     const result = await withWorker(({ client, taskQueue }) =>
-      client.workflow.execute('rftRun', {
+      client.workflow.execute(rftRun, {
         taskQueue,
         workflowId,
         // Five of nine lines are bad on purpose: above the default 10 % the step would pause.
-        args: [{ steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir: join(dir, 'out'), quarantine: { maxShare: 0.6 } }],
+        args: [{ steps: 1, rollouts: { type: 'directory' as const, path: rollouts }, outputDir: join(dir, 'out'), quarantine: { maxShare: 0.6 } }],
       }),
     );
     expect(result.lastStep).toMatchObject({ count: 4, quarantined: 5, scored: 4 });

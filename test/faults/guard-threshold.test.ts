@@ -8,6 +8,7 @@ import { markReady, rollout, tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
+import { rftRun } from '../../workflows/rft-run';
 
 const fake = fakeBedrockPerFile({
   seed: 13,
@@ -27,7 +28,7 @@ async function runWithFailures(failing: number) {
   await markReady(join(dir, 'rollouts'), 1);
   await markReady(join(dir, 'rollouts'), 2);
   return withWorker(async ({ client, taskQueue }) => {
-    const handle = await client.workflow.start('rftRun', {
+    const handle = await client.workflow.start(rftRun, {
       taskQueue,
       workflowId: `guard-${failing}-${Date.now()}`,
       args: [{

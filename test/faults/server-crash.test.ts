@@ -21,6 +21,7 @@ import { killChildren, retriedActivities, spawnDevServer, waitForServer, type Ch
 import { readRunRecords } from '../helpers/run-records';
 import { waitFor } from '../helpers/wait-for';
 import { testWorkerSettings } from '../helpers/worker-settings';
+import { rftRun } from '../../workflows/rft-run';
 
 // The worker runs in this process: keep its warnings (connection trouble) for the report.
 const workerWarnings: string[] = [];
@@ -129,7 +130,7 @@ describe('server crash', () => {
       clientConnection = await Connection.connect({ address });
       const client = new Client({ connection: clientConnection });
       const workflowId = `server-crash-${Date.now()}`;
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId,
         args: [{

@@ -5,6 +5,7 @@ import { tempDir, writeSteps } from '../support/fixtures';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
+import { rftRun } from '../../workflows/rft-run';
 
 const fake = fakeBedrockPerFile({ seed: 21, latencyMs: [20, 40], respond: markerJudge('leaving no continuity') });
 
@@ -20,7 +21,7 @@ describe('a short throttling storm', () => {
     fake.setOptions({ storm: { afterRequests: 10, durationMs: 10_000 }, retryAfterSeconds: 2 });
     try {
       await withWorker(({ client, taskQueue }) =>
-        client.workflow.execute('rftRun', {
+        client.workflow.execute(rftRun, {
           taskQueue,
           workflowId: `storm-${Date.now()}`,
           args: [{

@@ -9,6 +9,7 @@ import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
 import { tempDir, writeSteps } from '../support/fixtures';
 import { killChildren, retriedActivities, spawnWorker, type Child } from '../helpers/processes';
 import { readRunRecords } from '../helpers/run-records';
+import { rftRun } from '../../workflows/rft-run';
 
 const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky for the customer' }] };
@@ -96,7 +97,7 @@ describe('worker crash', () => {
       await worker.ready;
       workerReady = true;
       const bootMs = [Date.now() - started];
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId,
         args: [{

@@ -12,6 +12,7 @@ import { withWorker } from '../helpers/temporal';
 import { TEST_WORKER_ENV } from '../helpers/worker-settings';
 import { waitFor } from '../helpers/wait-for';
 import { reviewItemsQuery } from '../../workflows/human-review';
+import { rftRun } from '../../workflows/rft-run';
 
 const SECRET_KEY = `wJalrXUtnFEMI/K7MDENG/${randomUUID()}`;
 const ACCESS_KEY = 'AKIAARBITERTESTKEY01';
@@ -73,7 +74,7 @@ describe('security', () => {
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {
       const client = new Client({ connection });
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `security-${Date.now()}`,
         args: [{
@@ -120,7 +121,7 @@ describe('security', () => {
     }
     const workflowId = `security-review-${Date.now()}`;
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId,
         args: [{ steps: 2, rollouts: { type: 'directory', path: rolloutsDir }, outputDir: join(dir, 'out'), review: { everySteps: 1, samples: 3 } }],

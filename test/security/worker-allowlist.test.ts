@@ -8,6 +8,7 @@ import { progressQuery, submitRolloutsUpdate } from '../../workflows/definitions
 import { rollout, tempDir, writeSteps } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
+import { rftRun } from '../../workflows/rft-run';
 
 /** A local OpenAI-compatible judge that passes every criterion, counting the calls it gets. */
 let judge: Server;
@@ -43,7 +44,7 @@ const failureOf = (run: Promise<unknown>) =>
 
 /** A refused run pauses (fix the worker's settings, restart it, resume): its reason is what the user is told. */
 async function pausedReason(client: Client, taskQueue: string, workflowId: string, args: unknown): Promise<string> {
-  const handle = await client.workflow.start('rftRun', { taskQueue, workflowId, args: [args as never] });
+  const handle = await client.workflow.start(rftRun, { taskQueue, workflowId, args: [args as never] });
   const paused = await waitFor(() => handle.query(progressQuery), (p) => p.status === 'paused');
   await handle.terminate('test over');
   return paused.reason ?? '';
@@ -55,14 +56,14 @@ describe("the worker's settings decide which judge endpoints and rollout folders
     await writeSteps(join(dir, 'rollouts'), 1, 3);
     const config = (outputDir: string) => ({
       steps: 1,
-      rollouts: { type: 'directory', path: join(dir, 'rollouts') },
-      judge: { provider: 'openai-compatible', baseUrl: judgeUrl, model: 'local', rubric },
+      rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') },
+      judge: { provider: 'openai-compatible' as const, baseUrl: judgeUrl, model: 'local', rubric },
       outputDir: join(dir, outputDir),
       cache: false,
     });
 
     await withWorker(async ({ client, taskQueue }) => {
-      const result = await client.workflow.execute('rftRun', { taskQueue, workflowId: `judge-allowed-${Date.now()}`, args: [config('a')] });
+      const result = await client.workflow.execute(rftRun, { taskQueue, workflowId: `judge-allowed-${Date.now()}`, args: [config('a')] });
       expect(result).toMatchObject({ status: 'completed', totals: { rollouts: 3, fallbacks: 0 } });
     }, { settings: { allowedJudgeUrls: [judgeUrl], allowedRolloutDirs: [dir] } });
     expect(calls).toBe(3);
@@ -88,7 +89,7 @@ describe("the worker's settings decide which judge endpoints and rollout folders
 
     await withWorker(async ({ client, taskQueue }) => {
       const workflowId = `path-${Date.now()}`;
-      const handle = await client.workflow.start('rftRun', { taskQueue, workflowId, args: [{ steps: 2, rollouts: { type: 'updates' }, outputDir }] });
+      const handle = await client.workflow.start(rftRun, { taskQueue, workflowId, args: [{ steps: 2, rollouts: { type: 'updates' as const }, outputDir }] });
       const first = await handle.executeUpdate(submitRolloutsUpdate, { args: [{ step: 1, path: join(shared, 'step-1.jsonl') }] });
       expect(first.summary.count).toBe(1);
 
@@ -110,7 +111,7 @@ describe("the worker's settings decide which judge endpoints and rollout folders
     await withWorker(async ({ client, taskQueue }) => {
       const message = await pausedReason(client, taskQueue, `folder-refused-${Date.now()}`, {
         steps: 1,
-        rollouts: { type: 'directory', path: join(dir, 'elsewhere') },
+        rollouts: { type: 'directory' as const, path: join(dir, 'elsewhere') },
         outputDir: join(dir, 'out'),
       });
       expect(message).toContain(`rollout folder ${join(dir, 'elsewhere')} is outside the folders`);

@@ -12,6 +12,7 @@ import { readManifestLines } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
+import { rftRun } from '../../workflows/rft-run';
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky' }] };
 
@@ -39,7 +40,7 @@ describe('run controls', () => {
     await writeStep(dir, 1, 4);
     const workflowId = `controls-${Date.now()}`;
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId,
         args: [{ steps: 3, rollouts: { type: 'directory', path: dir }, outputDir: join(dir, 'out'), chunkSize: 4 }],
@@ -84,7 +85,7 @@ describe('run controls', () => {
     const dir = await tempDir();
     const workflowId = `abandon-${Date.now()}`;
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId,
         args: [{ steps: 2, rollouts: { type: 'directory', path: dir }, outputDir: join(dir, 'out') }],
@@ -102,7 +103,7 @@ describe('run controls', () => {
     const dir = await tempDir();
     await writeStep(dir, 1, 2);
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `cancel-waiting-${Date.now()}`,
         args: [{ steps: 3, rollouts: { type: 'directory', path: dir }, outputDir: join(dir, 'out') }],
@@ -121,7 +122,7 @@ describe('run controls', () => {
     fake.setOptions({ faults: () => ({ ...bedrockErrors.internal, type: 'error' as const }) });
     try {
       await withWorker(async ({ client, taskQueue }) => {
-        const handle = await client.workflow.start('rftRun', {
+        const handle = await client.workflow.start(rftRun, {
           taskQueue,
           workflowId: `guard-${Date.now()}`,
           args: [{
@@ -157,7 +158,7 @@ describe('run controls', () => {
     const authWorkflowId = `auth-${Date.now()}`;
     try {
       await withWorker(async ({ client, taskQueue }) => {
-        const handle = await client.workflow.start('rftRun', {
+        const handle = await client.workflow.start(rftRun, {
           taskQueue,
           workflowId: authWorkflowId,
           args: [{

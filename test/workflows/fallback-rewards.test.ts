@@ -8,6 +8,7 @@ import { rollout, tempDir, markReady } from '../support/fixtures';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
+import { rftRun } from '../../workflows/rft-run';
 
 // The judge fails (500) on every rollout marked FAIL-ME and answers the others.
 const fake = fakeBedrockPerFile({
@@ -17,7 +18,7 @@ const fake = fakeBedrockPerFile({
 });
 
 const judge = {
-  provider: 'bedrock',
+  provider: 'bedrock' as const,
   model: TEST_MODEL,
   rubric: { criteria: [{ id: 'flags_risk', description: 'Flags the risk' }] },
   maxAttempts: 1,
@@ -35,13 +36,13 @@ describe('fallback rewards mean what they say', () => {
     await markReady(rolloutsDir, 1);
     const outputDir = join(dir, 'out');
     await withWorker(({ client, taskQueue }) =>
-      client.workflow.execute('rftRun', {
+      client.workflow.execute(rftRun, {
         taskQueue,
         workflowId: `neutral-${Date.now()}`,
         args: [{
           runId: 'neutral',
           steps: 1,
-          rollouts: { type: 'directory', path: rolloutsDir },
+          rollouts: { type: 'directory' as const, path: rolloutsDir },
           judge,
           rewards: { minReward: -1, maxReward: 1 },
           fallback: { maxRate: 1 },
@@ -60,10 +61,10 @@ describe('fallback rewards mean what they say', () => {
     const dir = await tempDir();
     const outputDir = join(dir, 'out');
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `exclude-${Date.now()}`,
-        args: [{ runId: 'exclude', steps: 1, rollouts: { type: 'updates' }, judge, fallback: { policy: 'exclude', maxRate: 1 }, cache: false, outputDir }],
+        args: [{ runId: 'exclude', steps: 1, rollouts: { type: 'updates' as const }, judge, fallback: { policy: 'exclude', maxRate: 1 }, cache: false, outputDir }],
       });
       const reply = await handle.executeUpdate(submitRolloutsUpdate, { args: [{ step: 1, rollouts }] });
       const inline = new Map(reply.rewards!.map((r) => [r.id, r]));

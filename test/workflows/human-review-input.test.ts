@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reviewItemsQuery, submitReviewUpdate, type HumanReviewInput } from '../../workflows/human-review';
+import { type HumanReviewInput, humanReview, reviewItemsQuery, submitReviewUpdate } from '../../workflows/human-review';
 import { withWorker } from '../helpers/temporal';
 
 describe('humanReview input', () => {
@@ -14,7 +14,7 @@ describe('humanReview input', () => {
       ],
     };
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('humanReview', { taskQueue, workflowId: `old-review-${Date.now()}`, args: [old] });
+      const handle = await client.workflow.start(humanReview, { taskQueue, workflowId: `old-review-${Date.now()}`, args: [old] });
       const state = await handle.query(reviewItemsQuery);
       expect(state.file).toBeUndefined();
       expect(state.items[0]).toMatchObject({ itemId: 's4-1', response: 'the old response' });

@@ -8,6 +8,7 @@ import { maybeRecordHistory } from '../helpers/histories';
 import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
+import { rftRun } from '../../workflows/rft-run';
 
 const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
 
@@ -32,8 +33,8 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
     const outputDir = join(dir, 'out');
     const config = {
       steps: 2,
-      rollouts: { type: 'directory', path: join(dir, 'rollouts') },
-      judge: { provider: 'bedrock', model: TEST_MODEL, rubric },
+      rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') },
+      judge: { provider: 'bedrock' as const, model: TEST_MODEL, rubric },
       chunkSize: 4,
       outputDir,
       prices: { [TEST_MODEL]: { inputPerMTok: 0.8, outputPerMTok: 4 } },
@@ -42,7 +43,7 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
 
     const workflowId = `rubric-${Date.now()}`;
     await withWorker(async ({ client, taskQueue }) => {
-      const first = await client.workflow.execute('rftRun', { taskQueue, workflowId, args: [{ ...config, runId: 'first' }] });
+      const first = await client.workflow.execute(rftRun, { taskQueue, workflowId, args: [{ ...config, runId: 'first' }] });
       expect(first.totals.rollouts).toBe(12);
       expect(first.totals.costUsd).toBeGreaterThan(0);
     });
@@ -54,7 +55,7 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
     expect(all).toHaveLength(12);
     for (const r of all) {
       expect(r.status).toBe('scored');
-      expect(r.judge).toMatchObject({ provider: 'bedrock', model: TEST_MODEL, attempts: 1 });
+      expect(r.judge).toMatchObject({ provider: 'bedrock' as const, model: TEST_MODEL, attempts: 1 });
       expect(r.judge.rubricHash).toMatch(/^[0-9a-f]{64}$/);
       expect(r.judge.inputTokens).toBeGreaterThan(0);
       const good = Number(r.id.split('-r')[1]) % 2 === 0;
@@ -66,7 +67,7 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
 
     // Same rollouts, same judge: a second run answers from the cache.
     await withWorker(({ client, taskQueue }) =>
-      client.workflow.execute('rftRun', { taskQueue, workflowId: `rubric-again-${Date.now()}`, args: [{ ...config, runId: 'second' }] }),
+      client.workflow.execute(rftRun, { taskQueue, workflowId: `rubric-again-${Date.now()}`, args: [{ ...config, runId: 'second' }] }),
     );
     expect(fake.stats.requests).toBe(12);
     const again = await records(outputDir, 'second');
@@ -94,14 +95,14 @@ describe('runs judged by Bedrock (real SDK client, fake Bedrock server)', () => 
     fake.reset();
 
     await withWorker(({ client, taskQueue }) =>
-      client.workflow.execute('rftRun', {
+      client.workflow.execute(rftRun, {
         taskQueue,
         workflowId: `pref-${Date.now()}`,
         args: [{
           runId: 'pref',
           steps: 1,
-          rollouts: { type: 'directory', path: rolloutsDir },
-          judge: { provider: 'bedrock', model: TEST_MODEL, mode: 'preference', rubric },
+          rollouts: { type: 'directory' as const, path: rolloutsDir },
+          judge: { provider: 'bedrock' as const, model: TEST_MODEL, mode: 'preference', rubric },
           chunkSize: 2,
           outputDir,
         }],

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configQuery, pauseUpdate, reconfigureUpdate, resumeUpdate } from '../../workflows/definitions';
 import { tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
+import { rftRun } from '../../workflows/rft-run';
 
 /** Leaf paths whose values differ between two configs (arrays compared whole). */
 function changedPaths(a: unknown, b: unknown, path = ''): string[] {
@@ -15,7 +16,7 @@ function changedPaths(a: unknown, b: unknown, path = ''): string[] {
 }
 
 const bedrockJudge = {
-  provider: 'bedrock',
+  provider: 'bedrock' as const,
   model: 'judge-a',
   region: 'us-east-1',
   rubric: { criteria: [{ id: 'correct', description: 'The answer is correct.' }] },
@@ -46,13 +47,13 @@ describe('reconfigure', () => {
   it('changes only what it names, one request per field, with the config file’s names', async () => {
     const dir = await tempDir();
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `reconfigure-${Date.now()}`,
         // No rollout file ever comes: the run waits on step 1 while it is reconfigured.
         args: [{
           steps: 4,
-          rollouts: { type: 'directory', path: join(dir, 'rollouts') },
+          rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') },
           outputDir: join(dir, 'out'),
           judge: bedrockJudge,
           rewards: { weights: { judge: 1, safety: 1, length: 0.5 }, length: { max: 300 } },
@@ -72,8 +73,8 @@ describe('reconfigure', () => {
       expect(before.review).toMatchObject({ everySteps: 2, samples: 5, agreementFloor: 0.8 });
 
       // A judge of another provider replaces the judge whole.
-      await handle.executeUpdate(reconfigureUpdate, { args: [{ judge: { provider: 'offline-heuristic' } }] });
-      expect((await handle.query(configQuery)).judge).toEqual({ provider: 'offline-heuristic', mode: 'rubric' });
+      await handle.executeUpdate(reconfigureUpdate, { args: [{ judge: { provider: 'offline-heuristic' as const } }] });
+      expect((await handle.query(configQuery)).judge).toEqual({ provider: 'offline-heuristic' as const, mode: 'rubric' });
 
       const rejection = (request: unknown) =>
         handle.executeUpdate(reconfigureUpdate, { args: [request as never] }).then(
@@ -90,10 +91,10 @@ describe('reconfigure', () => {
   it('resume with a new judge checks it against the whole config, as reconfigure does', async () => {
     const dir = await tempDir();
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `resume-judge-${Date.now()}`,
-        args: [{ steps: 2, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), budgetUsd: 5 }],
+        args: [{ steps: 2, rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), budgetUsd: 5 }],
       });
       await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'switch judges' }] });
       // A priced budget needs a price for the new judge's model: without one the budget could never stop the run.

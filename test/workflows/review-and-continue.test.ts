@@ -13,6 +13,7 @@ import { withWorker } from '../helpers/temporal';
 import { chainHistoryLengths } from '../support/run-chain';
 import { waitFor } from '../helpers/wait-for';
 import { testWorkerSettings } from '../helpers/worker-settings';
+import { rftRun } from '../../workflows/rft-run';
 
 describe('human review', () => {
   it('sends samples to a review child every K steps and tracks judge-human agreement', async () => {
@@ -20,12 +21,12 @@ describe('human review', () => {
     await writeSteps(join(dir, 'rollouts'), 2, 6);
     const workflowId = `review-${Date.now()}`;
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId,
         args: [{
           steps: 3,
-          rollouts: { type: 'directory', path: join(dir, 'rollouts') },
+          rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') },
           outputDir: join(dir, 'out'),
           review: { everySteps: 2, samples: 3, agreementFloor: 0.75, minReviews: 2 },
         }],
@@ -77,15 +78,15 @@ describe('continue-as-new', () => {
   it('every N steps: same totals as one long history', async () => {
     const dir = await tempDir();
     await writeSteps(join(dir, 'rollouts'), 5, 3);
-    const base = { steps: 5, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, chunkSize: 2 };
+    const base = { steps: 5, rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') }, chunkSize: 2 };
     await withWorker(async ({ client, taskQueue }) => {
-      const oneHistory = await client.workflow.execute('rftRun', {
+      const oneHistory = await client.workflow.execute(rftRun, {
         taskQueue,
         workflowId: `long-${Date.now()}`,
         args: [{ ...base, outputDir: join(dir, 'a') }],
       });
       const workflowId = `chained-${Date.now()}`;
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId,
         args: [{ ...base, outputDir: join(dir, 'b'), continueAsNewEverySteps: 2 }],
@@ -109,10 +110,10 @@ describe('continue-as-new', () => {
       const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: 'suggested', workflowBundle: { codePath: inject('workflowBundlePath') }, settings: testWorkerSettings() });
       const client = new Client({ connection });
       const workflowId = `suggested-${Date.now()}`;
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue: 'suggested',
         workflowId,
-        args: [{ steps: 4, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), chunkSize: 2 }],
+        args: [{ steps: 4, rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), chunkSize: 2 }],
       });
       const result = await worker.runUntil(handle.result());
       expect(result).toMatchObject({ status: 'completed', stepsDone: 4 });

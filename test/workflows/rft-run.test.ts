@@ -7,6 +7,7 @@ import { progressQuery } from '../../workflows/definitions';
 import { tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
+import { rftRun } from '../../workflows/rft-run';
 
 describe('rftRun against a real dev server', () => {
   it('scores every step in chunks and checkpoints one artifact per step', async () => {
@@ -16,10 +17,10 @@ describe('rftRun against a real dev server', () => {
     const outputDir = join(dir, 'out');
 
     const result = await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: runId,
-        args: [{ steps: 3, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, chunkSize: 3, outputDir }],
+        args: [{ steps: 3, rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') }, chunkSize: 3, outputDir }],
       });
       const out = await handle.result();
       await maybeRecordHistory('directory-steps-marked-ready', runId);
@@ -56,10 +57,11 @@ describe('rftRun against a real dev server', () => {
   it('fails a run whose config is bad, naming the field', async () => {
     const err = await withWorker(({ client, taskQueue }) =>
       client.workflow
-        .execute('rftRun', {
+        .execute(rftRun, {
           taskQueue,
           workflowId: `bad-${Date.now()}`,
-          args: [{ steps: 'three', rollouts: { type: 'directory', path: '/nowhere' } }],
+          // What the Temporal CLI could send: JSON the types never saw.
+          args: [{ steps: 'three', rollouts: { type: 'directory', path: '/nowhere' } } as never],
         })
         .then(
           () => undefined,

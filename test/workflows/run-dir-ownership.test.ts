@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { stepRolloutFile } from '../../src/contract/run-layout';
 import { rollout, tempDir, writeSteps } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
+import { rftRun } from '../../workflows/rft-run';
 
 /** Every message along an error's cause chain (an activity's failure sits under ActivityFailure). */
 function messages(err: unknown): string {
@@ -20,17 +21,17 @@ describe('a run folder belongs to one execution', () => {
     await writeSteps(rollouts, 1, 4);
     const outputDir = join(dir, 'out');
     const workflowId = `reused-${Date.now()}`;
-    const args = [{ steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir }];
+    const args = [{ steps: 1, rollouts: { type: 'directory' as const, path: rollouts }, outputDir }] as const;
     const artifact = join(outputDir, workflowId, 'steps', '000001.rewards.jsonl');
 
     const second = await withWorker(async ({ client, taskQueue }) => {
-      await client.workflow.execute('rftRun', { taskQueue, workflowId, args });
+      await client.workflow.execute(rftRun, { taskQueue, workflowId, args });
       const first = await readFile(artifact, 'utf8');
 
       // The trainer's next run: the same ids, other answers (Temporal allows the id again by default).
       const lines = ['s1-r0', 's1-r1', 's1-r2', 's1-r3'].map((id) => JSON.stringify(rollout(id, { response: `a different answer for ${id}` })));
       await writeFile(stepRolloutFile(rollouts, 1), lines.join('\n') + '\n');
-      const outcome = await client.workflow.execute('rftRun', { taskQueue, workflowId, args }).then(
+      const outcome = await client.workflow.execute(rftRun, { taskQueue, workflowId, args }).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),
       );

@@ -10,6 +10,7 @@ import { maybeRecordHistory } from '../helpers/histories';
 import { markReady, rollout, tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
+import { rftRun } from '../../workflows/rft-run';
 
 const good = (id: string) => JSON.stringify(rollout(id, { response: `High risk: no notice, no continuity [${id}]` }));
 
@@ -35,7 +36,7 @@ describe('a step that makes no sense is not scored', () => {
     const rollouts = join(dir, 'rollouts');
     await writeStep(rollouts, 1, ['{"id": "a", "prompt": "p"', 'not json at all', '{"id": "b"}']);
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `all-quarantined-${Date.now()}`,
         args: [{ steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir: join(dir, 'out') }],
@@ -62,7 +63,7 @@ describe('a step that makes no sense is not scored', () => {
     const lines = Array.from({ length: 10 }, (_, i) => (i < 2 ? `{"id": "cut-${i}", "pro` : good(`r${i}`)));
     await writeStep(rollouts, 1, lines);
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `quarantine-share-${Date.now()}`,
         args: [{ steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir: join(dir, 'out') }],
@@ -85,7 +86,7 @@ describe('a step that makes no sense is not scored', () => {
     await writeFile(bad, 'oops\n{"id": 1}\n');
     await writeFile(fixed, [good('x'), good('y')].join('\n') + '\n');
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `refused-submission-${Date.now()}`,
         args: [{ steps: 1, rollouts: { type: 'updates' }, outputDir: join(dir, 'out') }],
@@ -126,7 +127,7 @@ describe('activities that run long and activities that fail for good', () => {
     const slow = slowActivities({ prepareStep: 3000, checkpointStep: 3000 });
     await withWorker(
       async ({ client, taskQueue }) => {
-        const handle = await client.workflow.start('rftRun', {
+        const handle = await client.workflow.start(rftRun, {
           taskQueue,
           workflowId: `slow-files-${Date.now()}`,
           args: [{
@@ -156,7 +157,7 @@ describe('activities that run long and activities that fail for good', () => {
     );
     await withWorker(
       async ({ client, taskQueue }) => {
-        const handle = await client.workflow.start('rftRun', {
+        const handle = await client.workflow.start(rftRun, {
           taskQueue,
           workflowId: `chunk-exhausted-${Date.now()}`,
           args: [{

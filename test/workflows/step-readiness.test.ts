@@ -7,6 +7,7 @@ import { readRunRecords } from '../helpers/run-records';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
 import { progressQuery } from '../../workflows/definitions';
+import { rftRun } from '../../workflows/rft-run';
 
 function messages(err: unknown): string {
   const out: string[] = [];
@@ -23,7 +24,7 @@ async function runWhile(dir: string, trainer: (rollouts: string) => Promise<void
   const outputDir = join(dir, 'out');
   const workflowId = `ready-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   const outcome = await withWorker(async ({ client, taskQueue }) => {
-    const handle = await client.workflow.start('rftRun', {
+    const handle = await client.workflow.start(rftRun, {
       taskQueue,
       workflowId,
       args: [{ steps: 1, rollouts: { type: 'directory', path: rollouts }, outputDir, chunkSize: 4 }],

@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { progressQuery, submitRolloutsUpdate } from '../../workflows/definitions';
 import { rollout, tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
+import { rftRun } from '../../workflows/rft-run';
 
 describe('a trainer pushing steps with submitRollouts', () => {
   it('gets each step’s rewards back, inline or by path', async () => {
     const dir = await tempDir();
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `trainer-${Date.now()}`,
         args: [{ steps: 3, rollouts: { type: 'updates' }, outputDir: join(dir, 'out'), chunkSize: 2 }],
@@ -44,7 +45,7 @@ describe('a trainer pushing steps with submitRollouts', () => {
   it('rejects submissions that do not fit the run before they reach history', async () => {
     const dir = await tempDir();
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `trainer-bad-${Date.now()}`,
         args: [{ steps: 1, rollouts: { type: 'updates' }, outputDir: join(dir, 'out') }],

@@ -5,6 +5,7 @@ import { rollout, tempDir } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { chainHistoryLengths } from '../support/run-chain';
 import { withWorker } from '../helpers/temporal';
+import { rftRun } from '../../workflows/rft-run';
 
 const STEPS = 12;
 const EVERY = 3;
@@ -15,7 +16,7 @@ describe('a run fed by submitRollouts', () => {
     const workflowId = `updates-chain-${Date.now()}`;
     let firstRunId = '';
     await withWorker(async ({ client, taskQueue }) => {
-      const handle = await client.workflow.start('rftRun', {
+      const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId,
         args: [{ steps: STEPS, rollouts: { type: 'updates' }, outputDir: join(dir, 'out'), chunkSize: 2, continueAsNewEverySteps: EVERY }],
