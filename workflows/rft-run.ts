@@ -30,8 +30,8 @@ import { currentExecution } from './execution';
 import { humanReview } from './human-review';
 import type { RunProgress } from './progress';
 import { report } from './report';
-import { RunState, type CarriedState, type Refusal, type StepSource } from './run-state';
-import { finalizeRun, scoreStep, type StepOutcome } from './score-step';
+import { RunState, type CarriedState, type StepSource } from './run-state';
+import { finalizeRun, scoreStep, type RefusedStep, type StepOutcome } from './score-step';
 import { judgeRefusal, stepFailure } from './step-failure';
 
 export type { CarriedState } from './run-state';
@@ -145,7 +145,7 @@ function listen(run: RunState): void {
  * Scores a step in a scope a cancel can abandon. A failure that people can fix pauses the run
  * (the same step again after resume); one that the batch itself caused refuses the step.
  */
-async function scoreInScope(run: RunState, step: number, source: StepSource): Promise<StepOutcome | Refusal | 'abandoned' | 'paused'> {
+async function scoreInScope(run: RunState, step: number, source: StepSource): Promise<StepOutcome | RefusedStep | 'abandoned' | 'paused'> {
   const scope = new CancellationScope();
   run.stepStarted(step, scope);
   try {

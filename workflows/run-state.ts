@@ -21,7 +21,7 @@ import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
 import { currentExecution } from './execution';
 import type { RunProgress } from './progress';
 import { report } from './report';
-import { stageRollouts } from './score-step';
+import { stageRollouts, type RefusedStep } from './score-step';
 
 const RECENT_STEPS = 20;
 const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
@@ -45,10 +45,6 @@ export interface StepSource {
   inline: boolean;
 }
 
-/** A step that must not be scored as it is, and why. */
-export interface Refusal {
-  refused: string;
-}
 
 /**
  * Everything a run knows and every way it can change: the status people see (running, paused,
@@ -71,7 +67,7 @@ export class RunState {
   /** Batches trainers sent with submitRollouts, by step, until their step is scored or refused. */
   private readonly submissions = new Map<number, StepSource>();
   /** What each submitted step's update returns: its rewards, or why the step was not scored. */
-  private readonly results = new Map<number, StepRewards | Refusal>();
+  private readonly results = new Map<number, StepRewards | RefusedStep>();
   /** Continue-as-new is due: submissions already accepted are scored first, new ones wait for the next execution. */
   private rollingOver = false;
   private readonly stepsAtStart: number;
@@ -261,7 +257,7 @@ export class RunState {
   }
 
   /** A step that makes no sense pauses the run; a trainer that sent it hears why at once and may send a corrected one. */
-  stepRefused(step: number, refusal: Refusal): void {
+  stepRefused(step: number, refusal: RefusedStep): void {
     this.pause(refusal.refused);
     if (this.submissions.delete(step)) this.results.set(step, refusal);
   }
