@@ -35,6 +35,12 @@ export function describeExecution(e: Execution): string {
  * if the name exists), so two executions racing for one folder cannot both win.
  */
 export async function claimRunDir(layout: RunLayout, execution: Execution, now = new Date()): Promise<void> {
+  // Every activity of a run calls this: once the folder is claimed, a read is all it costs.
+  const existing = await readOwner(layout.owner).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (existing) return checkHolder(layout, existing, execution);
   const owner: OwnerFile = { ...execution, claimedAt: now.toISOString() };
   await mkdirDurable(layout.runDir);
   const tmp = `${layout.owner}.${randomBytes(6).toString('hex')}.tmp`;
@@ -54,7 +60,10 @@ export async function claimRunDir(layout: RunLayout, execution: Execution, now =
   } finally {
     await rm(tmp, { force: true });
   }
-  const holder = await readOwner(layout.owner);
+  checkHolder(layout, await readOwner(layout.owner), execution);
+}
+
+function checkHolder(layout: RunLayout, holder: OwnerFile, execution: Execution): void {
   if (sameExecution(holder, execution)) return;
   throw new RunDirTaken(
     `${layout.runDir} belongs to run ${holder.workflowId} started ${holder.claimedAt} (first run id ${holder.firstRunId}), ` +
