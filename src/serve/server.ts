@@ -246,7 +246,9 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
         }
       }
       const key = requestKey(headerKey(request), 'openrlhf', body);
-      const [answer, fallback] = await Promise.all([batcher(runId).rewards(key, openRlhfRollouts(body)), fallbackOf(runId)]);
+      // After the answer: a run started by this very request is there to ask.
+      const answer = await batcher(runId).rewards(key, openRlhfRollouts(body));
+      const fallback = await fallbackOf(runId);
       return openRlhfAnswer(answer.step, answer.rewards, fallback);
     },
   );
@@ -281,7 +283,8 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
       const { runId } = request.params;
       const samples = request.body;
       const key = requestKey(headerKey(request), 'nova', samples);
-      const [answer, fallback] = await Promise.all([batcher(runId).rewards(key, novaRollouts(samples)), fallbackOf(runId)]);
+      const answer = await batcher(runId).rewards(key, novaRollouts(samples));
+      const fallback = await fallbackOf(runId);
       return novaAnswer(samples, answer.step, answer.rewards, fallback);
     },
   );
