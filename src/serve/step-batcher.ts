@@ -150,6 +150,8 @@ export class StepBatcher {
       }
       for (const w of batch) w.resolve(result);
     } catch (err) {
+      // A refused or failed step stays the run's next one: ask the run again before numbering another.
+      this.next = undefined;
       for (const w of batch) w.reject(err);
     }
   }

@@ -145,3 +145,30 @@ describe('arbiter serve, the shapes trainers already speak', () => {
     });
   });
 });
+
+describe('the Nova reward Lambda handler module', () => {
+  it('forwards the payload to the service with the token and returns its answer unchanged', async () => {
+    const dir = await tempDir();
+    await withWorker(async ({ client, taskQueue }) => {
+      await withService({ client, taskQueue, spillDir: join(dir, 'spill'), token: 'tok' }, async (svc) => {
+        const runId = `serve-lambda-${Date.now()}`;
+        const created = await svc.post('/v1/runs', { runId, steps: 10, rollouts: { type: 'updates' }, outputDir: join(dir, 'out') }, { authorization: 'Bearer tok' });
+        expect(created.status).toBe(201);
+        const samples = [{ id: 'l-1', messages: [{ role: 'user', content: good.prompt }, { role: 'assistant', content: good.response }], reference_answer: good.reference }];
+        const saved = { ...process.env };
+        Object.assign(process.env, { ARBITER_SERVE_URL: svc.url, ARBITER_RUN_ID: runId, ARBITER_SERVE_TOKEN: 'tok' });
+        try {
+          const { handler } = await import('../../src/serve/nova-lambda');
+          const answer = (await handler(samples)) as Array<{ id: string; aggregate_reward_score: number }>;
+          expect(answer).toEqual((await svc.post(`/nova/${runId}`, samples, { authorization: 'Bearer tok' })).body);
+          expect(answer[0]!.id).toBe('l-1');
+          process.env.ARBITER_SERVE_TOKEN = 'wrong';
+          await expect(handler(samples)).rejects.toThrow(/answered 401: .*wrong bearer token/);
+        } finally {
+          process.env = saved;
+        }
+        await client.workflow.getHandle(runId).terminate('test over');
+      });
+    });
+  });
+});
