@@ -3,6 +3,7 @@ import { configCommand } from './config';
 import { CliError, rootMessage } from './errors';
 import { reviewCommand } from './review';
 import { runCommand } from './run';
+import { serveCommand } from './serve';
 import { setupCommand } from './setup';
 
 /** `arbiter`: the run's controls from a terminal. Every command maps to a plain `temporal` command too. */
@@ -13,7 +14,8 @@ export function program(): Command {
     .addCommand(runCommand())
     .addCommand(reviewCommand())
     .addCommand(configCommand())
-    .addCommand(setupCommand());
+    .addCommand(setupCommand())
+    .addCommand(serveCommand());
 }
 
 // `arbiter ... | head` closes the pipe early: that is the reader being done, not a failure.

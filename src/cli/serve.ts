@@ -1,0 +1,79 @@
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import type { RunConfigInput } from '../config/run-config';
+import { buildServer, DEFAULT_BODY_LIMIT } from '../serve/server';
+import { withConnectionOptions, withTemporal, type ConnectionFlags } from './connect';
+import { CliError, EXIT_INVALID } from './errors';
+import { loadRunConfig } from './load-config';
+
+interface ServeFlags extends ConnectionFlags {
+  port: string;
+  host: string;
+  token?: string;
+  taskQueue: string;
+  runConfig?: string;
+  spillDir: string;
+  batchWindowMs: string;
+  batchMax: string;
+  bodyLimit: string;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+export function serveCommand(): Command {
+  return withConnectionOptions(
+    new Command('serve')
+      .description('HTTP reward service for trainers: native, OpenRLHF remote RM and Nova reward-Lambda shapes, each request durable work in a run')
+      .option('--port <n>', 'port to listen on', '8787')
+      .option('--host <address>', 'address to listen on; anything but loopback needs --token', '127.0.0.1')
+      .addOption(new Option('--token <secret>', 'bearer token every request must carry (required beyond loopback)').env('ARBITER_SERVE_TOKEN'))
+      .addOption(new Option('--task-queue <name>', 'task queue of the workers').env('ARBITER_TASK_QUEUE').default('arbiter'))
+      .option('--run-config <file>', 'start runs not yet started with this config (runId = the URL\'s run id; rollouts must be {"type": "updates"})')
+      .option('--spill-dir <dir>', 'where batches over the inline limit are written; must be in the workers\' ARBITER_ALLOWED_ROLLOUT_DIRS', '.arbiter-serve')
+      .option('--batch-window-ms <n>', 'how long a request waits for others to share its step', '50')
+      .option('--batch-max <n>', 'rollouts per merged step submission', '512')
+      .option('--body-limit <bytes>', 'largest request body', String(DEFAULT_BODY_LIMIT)),
+  ).action(async (opts: ServeFlags) => {
+    const port = integer(opts.port, '--port', 0, 65535);
+    if (!opts.token && !isLoopbackHost(opts.host)) {
+      // Trainers train on whatever numbers come back: no one else may send or read them.
+      throw new CliError(`--host ${opts.host} listens beyond this machine: set --token or ARBITER_SERVE_TOKEN`, EXIT_INVALID);
+    }
+    let runTemplate: RunConfigInput | undefined;
+    if (opts.runConfig) {
+      const { input, config } = await loadRunConfig(opts.runConfig);
+      if (config.rollouts.type !== 'updates') throw new CliError(`${opts.runConfig}: rollouts.type must be "updates" for a run fed by arbiter serve`, EXIT_INVALID);
+      runTemplate = input;
+    }
+    await withTemporal(opts, async (t) => {
+      const app = buildServer({
+        client: t.client,
+        taskQueue: opts.taskQueue,
+        token: opts.token,
+        spillDir: resolve(opts.spillDir),
+        runTemplate,
+        batching: { windowMs: integer(opts.batchWindowMs, '--batch-window-ms', 0, 60_000), maxRollouts: integer(opts.batchMax, '--batch-max', 1, 100_000) },
+        bodyLimit: integer(opts.bodyLimit, '--body-limit', 1024, 2 ** 31),
+      });
+      const address = await app.listen({ port, host: opts.host });
+      console.log(`arbiter serve listening on ${address} (Temporal ${t.address}, namespace ${t.namespace}, task queue ${opts.taskQueue})`);
+      await new Promise<void>((done) => {
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      await app.close();
+    });
+  });
+}
+
+function integer(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${flag} ${value}: expected an integer in [${min}, ${max}]`, EXIT_INVALID);
+  return n;
+}

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { Rollout } from '../config/rollout';
+import { canonicalJson } from '../util/canonical-json';
+import type { ServedReward } from './run-gateway';
+
+// The request and answer shapes trainers already speak, translated to and from rollouts.
+
+/** A request's idempotency key: the caller's own id, or a hash of what it sent. */
+export function requestKey(requestId: string | undefined, kind: string, body: unknown): string {
+  if (requestId !== undefined) return `r-${requestId}`;
+  return `h-${createHash('sha256').update(kind).update('\0').update(canonicalJson(body)).digest('hex').slice(0, 24)}`;
+}
+
+/** A reference (label, reference answer) as text: strings as they are, anything else as JSON. */
+function referenceText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+// ---- OpenRLHF remote reward model: {query, prompts, labels} -> {rewards, scores, extra_logs} ----
+
+export interface OpenRlhfRequest {
+  query: string[];
+  prompts?: string[];
+  labels?: unknown[];
+}
+
+/**
+ * OpenRLHF posts `query` = prompt and response decoded together, with `prompts` the prompt text
+ * alone (remote_rm_utils.py): the response is the query after its prompt. A query that does not
+ * start with its prompt is scored whole as the response.
+ */
+export function openRlhfRollouts(body: OpenRlhfRequest): Rollout[] {
+  return body.query.map((query, i) => {
+    const prompt = body.prompts?.[i] ?? '';
+    const response = prompt !== '' && query.startsWith(prompt) ? query.slice(prompt.length) : query;
+    const reference = referenceText(body.labels?.[i]);
+    return { id: String(i), prompt, response, ...(reference !== undefined ? { reference } : {}) };
+  });
+}
+
+/** OpenRLHF needs a number per sample: an excluded sample gets `fallback`, and extra_logs say so. */
+export function openRlhfAnswer(step: number, rewards: ServedReward[], fallback: number) {
+  const values = rewards.map((r) => r.reward ?? fallback);
+  const is = (status: string) => rewards.map((r) => (r.status === status ? 1 : 0));
+  return {
+    rewards: values,
+    scores: values,
+    // OpenRLHF logs each key as a per-sample tensor: numbers only.
+    extra_logs: {
+      arbiter_step: rewards.map(() => step),
+      arbiter_scored: is('scored'),
+      arbiter_fallback: is('fallback'),
+      arbiter_excluded: is('excluded'),
+    },
+    // Ignored by OpenRLHF; for people and other clients: why each number is what it is.
+    arbiter: { step, status: rewards.map((r) => r.status), flags: rewards.map((r) => r.flags) },
+  };
+}
+
+// ---- Amazon Nova RFT reward Lambda: [{id, messages, reference_answer}] -> [{id, aggregate_reward_score, metrics_list}] ----
+
+export interface NovaMessage {
+  role: string;
+  content: unknown;
+}
+export interface NovaSample {
+  id: string;
+  messages: NovaMessage[];
+  reference_answer?: unknown;
+}
+
+/** Message content as text: a string, or the text parts of a list of content blocks. */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => (typeof part === 'string' ? part : typeof part?.text === 'string' ? part.text : ''))
+      .join('');
+  }
+  return content === undefined || content === null ? '' : JSON.stringify(content);
+}
+
+/** The prompt is the user turns, the response the last assistant turn. */
+export function novaRollouts(samples: NovaSample[]): Rollout[] {
+  return samples.map((sample, i) => {
+    const lastAssistant = sample.messages.map((m) => m.role).lastIndexOf('assistant');
+    const prompt = sample.messages
+      .filter((m) => m.role === 'user')
+      .map((m) => contentText(m.content))
+      .join('\n\n');
+    const response = lastAssistant >= 0 ? contentText(sample.messages[lastAssistant]!.content) : '';
+    const reference = referenceText(sample.reference_answer);
+    return { id: String(i), prompt, response, ...(reference !== undefined ? { reference } : {}) };
+  });
+}
+
+export function novaAnswer(samples: NovaSample[], step: number, rewards: ServedReward[], fallback: number) {
+  return samples.map((sample, i) => {
+    const r = rewards[i]!;
+    const metrics = Object.entries(r.breakdown ?? {}).map(([name, value]) => ({ name, value, type: 'Metric' }));
+    return {
+      id: sample.id,
+      aggregate_reward_score: r.reward ?? fallback,
+      metrics_list: [
+        ...metrics,
+        { name: 'arbiter_scored', value: r.status === 'scored' ? 1 : 0, type: 'Metric' },
+        { name: 'arbiter_fallback', value: r.status === 'fallback' ? 1 : 0, type: 'Metric' },
+        { name: 'arbiter_excluded', value: r.status === 'excluded' ? 1 : 0, type: 'Metric' },
+        { name: 'arbiter_step', value: step, type: 'Metric' },
+      ],
+    };
+  });
+}
