@@ -107,3 +107,19 @@ def test_a_forked_reward_worker_scores_through_its_own_client(server):
     assert result == bytes([0])
     assert compute_score("s", "x", "x", run_id="r1", base_url=server.url)["score"] == 1.0
     assert client_for_process(server.url) is parent
+
+
+def test_loads_by_file_path_the_way_verl_loads_a_custom_reward_function(server):
+    import importlib.util
+
+    import arbiter_client.verl as installed
+
+    # verl: spec_from_file_location("custom_module", path), then getattr(module, name) called with
+    # the batch manager's keyword arguments and custom_reward_function.reward_kwargs merged in.
+    spec = importlib.util.spec_from_file_location("custom_module", installed.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fn = getattr(module, "compute_score_batch")
+    reward_kwargs = {"run_id": "r1", "base_url": server.url}
+    out = fn(data_sources=["a"], solution_strs=["x"], ground_truths=["x"], extra_infos=[{"prompt": "p"}], **reward_kwargs)
+    assert out[0]["score"] == 1.0

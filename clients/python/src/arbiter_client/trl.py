@@ -24,8 +24,8 @@ import os
 import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ._client import ArbiterClient, ArbiterError, AsyncArbiterClient, reward_value
-from ._rollouts import completion_text, prompt_text, reference_text
+from arbiter_client._client import ArbiterClient, ArbiterError, AsyncArbiterClient, reward_value
+from arbiter_client._rollouts import completion_text, prompt_text, reference_text
 
 log = logging.getLogger("arbiter_client.trl")
 

@@ -20,6 +20,9 @@ verl hands the reward function no prompt: put it in the dataset's `extra_info` (
 call for `compute_score`. Prefer the batch manager: one request per batch instead of one blocking
 request per sample.
 
+verl loads the file by path (`custom_reward_function.path`) as a module of its own, so this file
+imports the package absolutely: it works from that path as long as the package is installed.
+
 Clients are one per process, created on first use and re-created after a fork (Ray and
 multiprocessing reward workers fork).
 """
@@ -30,9 +33,9 @@ import os
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from ._client import Reward, reward_value
-from ._process import client_for_process
-from ._rollouts import content_text, prompt_text, reference_text
+from arbiter_client._client import Reward, reward_value
+from arbiter_client._process import client_for_process
+from arbiter_client._rollouts import content_text, prompt_text, reference_text
 
 STEP_KEYS = ("arbiter_step", "global_step", "global_steps", "step")
 PROMPT_KEYS = ("prompt", "question")
