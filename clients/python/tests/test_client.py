@@ -173,3 +173,13 @@ def test_after_fork_the_child_makes_its_own_connections(server):
     assert client._http is parent_http  # the parent's pool is untouched and still works
     assert client.score("r1", 3, ROLLOUTS[:1])[0].reward == 1.0
     assert client_for_process(server.url) is client
+
+
+def test_threads_share_one_client_and_one_connection_pool(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = fast(server.url)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: (client.score("r1", i, ROLLOUTS[:1]), client._http), range(16)))
+    assert all(r[0][0].reward == 1.0 for r in results)
+    assert len({id(r[1]) for r in results}) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -219,20 +220,27 @@ class ArbiterClient(_Base):
         self._transport = transport
         self._http: Optional[httpx.Client] = None
         self._pid = -1
+        self._lock, self._lock_pid = threading.Lock(), os.getpid()
 
     def _client(self) -> httpx.Client:
         pid = os.getpid()
-        if self._http is None or self._pid != pid:
-            # After a fork the parent's pooled connections are shared sockets: never reuse them,
-            # and never close them from the child (that would cut the parent's requests).
-            self._http = httpx.Client(
-                base_url=self.base_url,
-                headers=_headers(self.token),
-                timeout=self.timeout,
-                transport=self._transport,
-            )
-            self._pid = pid
-        return self._http
+        http = self._http
+        if http is not None and self._pid == pid:
+            return http
+        if self._lock_pid != pid:  # a lock copied across fork may be held by a parent thread
+            self._lock, self._lock_pid = threading.Lock(), pid
+        with self._lock:
+            if self._http is None or self._pid != pid:
+                # After a fork the parent's pooled connections are shared sockets: never reuse
+                # them, and never close them from the child (that would cut the parent's requests).
+                self._http = httpx.Client(
+                    base_url=self.base_url,
+                    headers=_headers(self.token),
+                    timeout=self.timeout,
+                    transport=self._transport,
+                )
+                self._pid = pid
+            return self._http
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         attempt = 0

@@ -90,7 +90,6 @@ def _rollouts(
 
 def _make(
     run_id: Optional[str],
-    name: str,
     include_fallbacks: bool,
     on_error: str,
     reference_columns: Sequence[str],
@@ -128,7 +127,7 @@ def reward_func(
     `on_error="none"` logs it and returns None for the whole batch instead.
     The reference answer comes from the first of `reference_columns` the dataset has.
     """
-    run, steps, finish = _make(run_id, name, include_fallbacks, on_error, reference_columns)
+    run, steps, finish = _make(run_id, include_fallbacks, on_error, reference_columns)
     arbiter = client or AsyncArbiterClient(base_url, token, **client_options)
 
     async def arbiter_reward(
@@ -167,7 +166,7 @@ def sync_reward_func(
     **client_options: Any,
 ) -> Callable[..., Any]:
     """The same reward function, blocking: for TRL versions that do not await reward functions."""
-    run, steps, finish = _make(run_id, name, include_fallbacks, on_error, reference_columns)
+    run, steps, finish = _make(run_id, include_fallbacks, on_error, reference_columns)
     arbiter = client or ArbiterClient(base_url, token, **client_options)
 
     def arbiter_reward(
