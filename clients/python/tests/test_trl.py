@@ -1,0 +1,129 @@
+"""The TRL reward function, called the way TRL's GRPOTrainer calls it:
+`await f(prompts=..., completions=..., completion_ids=..., trainer_state=..., **dataset_columns)`."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from types import SimpleNamespace
+
+import pytest
+
+from arbiter_client import ArbiterError
+from arbiter_client.trl import reward_func, sync_reward_func
+
+
+def call(f, state=None, **kw):
+    kw.setdefault("completion_ids", [[1, 2]] * len(kw["completions"]))
+    return asyncio.run(f(trainer_state=state, **kw))
+
+
+def test_is_an_async_function_with_a_name_trl_can_log(server):
+    f = reward_func(run_id="r1", base_url=server.url)
+    assert inspect.iscoroutinefunction(f)
+    assert f.__name__ == "arbiter"
+    assert reward_func(run_id="r1", base_url=server.url, name="judge").__name__ == "judge"
+    assert asyncio.run(f(prompts=[], completions=[])) == []  # an empty batch sends nothing
+    assert server.fake.requests == []
+
+
+def test_plain_text_batch_scores_with_the_reference_column_and_global_step(server):
+    f = reward_func(run_id="r1", base_url=server.url)
+    out = call(
+        f,
+        SimpleNamespace(global_step=7),
+        prompts=["2+2?", "2+2?", "3+3?"],
+        completions=["4", "5", "6"],
+        solution=["4", "4", "6"],
+    )
+    assert out == [1.0, 0.25, 1.0]
+    sent = server.fake.requests[-1]
+    assert sent["path"] == "/v1/runs/r1/steps/7/rewards"
+    rollouts = sent["body"]["rollouts"]
+    assert [r["reference"] for r in rollouts] == ["4", "4", "6"]
+    assert rollouts[0]["group"] == rollouts[1]["group"] != rollouts[2]["group"]  # GRPO groups
+    assert len({r["id"] for r in rollouts}) == 3
+
+
+def test_excluded_and_fallback_samples_are_none_unless_fallbacks_are_asked_for(server):
+    kw = dict(prompts=["p"] * 3, completions=["EXCLUDE", "JUDGEFAIL", "ok"], reference=["ok"] * 3)
+    assert call(reward_func(run_id="r1", base_url=server.url), **kw) == [None, None, 1.0]
+    with_fallbacks = reward_func(run_id="r1", base_url=server.url, include_fallbacks=True)
+    assert call(with_fallbacks, **kw) == [None, 0.5, 1.0]
+
+
+def test_conversational_prompts_and_completions_become_text(server):
+    f = reward_func(run_id="r1", base_url=server.url)
+    prompts = [
+        [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "2+2?"}],
+        [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "3+3?"}]}],
+    ]
+    completions = [
+        [{"role": "assistant", "content": "4"}],
+        [{"role": "assistant", "content": "6"}],
+    ]
+    out = call(f, SimpleNamespace(global_step=1), prompts=prompts, completions=completions, ground_truth=["4", "7"])
+    assert out == [1.0, 0.25]
+    rollouts = server.fake.requests[-1]["body"]["rollouts"]
+    assert rollouts[0]["prompt"] == "[system]\nBe terse.\n\n[user]\n2+2?"
+    assert rollouts[0]["response"] == "4"
+    assert rollouts[1]["prompt"] == "3+3?"
+
+
+def test_without_trainer_state_steps_come_from_a_counter(server):
+    f = reward_func(run_id="r1", base_url=server.url)
+    call(f, prompts=["p"], completions=["a"])
+    call(f, prompts=["p"], completions=["a"])
+    paths = [r["path"] for r in server.fake.requests]
+    assert paths == ["/v1/runs/r1/steps/0/rewards", "/v1/runs/r1/steps/1/rewards"]
+
+
+def test_two_calls_in_one_step_send_disjoint_rollout_ids(server):
+    f = reward_func(run_id="r1", base_url=server.url)
+    state = SimpleNamespace(global_step=4)
+    call(f, state, prompts=["p"], completions=["a"])
+    call(f, state, prompts=["p"], completions=["a"])
+    first, second = (r["body"]["rollouts"][0]["id"] for r in server.fake.requests)
+    assert first != second
+
+
+def test_service_errors_raise_by_default_or_give_none_when_asked(secured_server):
+    kw = dict(prompts=["p", "q"], completions=["a", "b"])
+    with pytest.raises(ArbiterError) as err:
+        call(reward_func(run_id="r1", base_url=secured_server.url), **kw)
+    assert err.value.status == 401
+    lenient = reward_func(run_id="r1", base_url=secured_server.url, on_error="none")
+    assert call(lenient, **kw) == [None, None]
+
+
+def test_run_id_is_required(monkeypatch):
+    with pytest.raises(ValueError, match="run_id"):
+        reward_func()
+    monkeypatch.setenv("ARBITER_RUN_ID", "r9")
+    assert reward_func().__name__ == "arbiter"
+
+
+def test_runs_on_a_loop_in_another_thread_like_trls_async_reward_loop(server):
+    import threading
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        f = reward_func(run_id="r1", base_url=server.url)
+        for step in range(2):
+            fut = asyncio.run_coroutine_threadsafe(
+                f(prompts=["p"], completions=["x"], reference=["x"], trainer_state=SimpleNamespace(global_step=step)),
+                loop,
+            )
+            assert fut.result(timeout=10) == [1.0]
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def test_sync_variant_for_trainers_that_do_not_await(server):
+    f = sync_reward_func(run_id="r1", base_url=server.url)
+    assert not inspect.iscoroutinefunction(f)
+    assert f(prompts=["p"], completions=["x"], reference=["x"], trainer_state=None) == [1.0]
