@@ -38,8 +38,10 @@ def test_plain_text_batch_scores_with_the_reference_column_and_global_step(serve
     )
     assert out == [1.0, 0.25, 1.0]
     sent = server.fake.requests[-1]
-    assert sent["path"] == "/v1/runs/r1/steps/7/rewards"
+    # The run numbers its own steps; the trainer's step names the rollouts.
+    assert sent["path"] == "/v1/runs/r1/rewards"
     rollouts = sent["body"]["rollouts"]
+    assert all(r["id"].startswith("s7-") for r in rollouts)
     assert [r["reference"] for r in rollouts] == ["4", "4", "6"]
     assert rollouts[0]["group"] == rollouts[1]["group"] != rollouts[2]["group"]  # GRPO groups
     assert len({r["id"] for r in rollouts}) == 3
@@ -74,8 +76,8 @@ def test_without_trainer_state_steps_come_from_a_counter(server):
     f = reward_func(run_id="r1", base_url=server.url)
     call(f, prompts=["p"], completions=["a"])
     call(f, prompts=["p"], completions=["a"])
-    paths = [r["path"] for r in server.fake.requests]
-    assert paths == ["/v1/runs/r1/steps/0/rewards", "/v1/runs/r1/steps/1/rewards"]
+    ids = [r["body"]["rollouts"][0]["id"] for r in server.fake.requests]
+    assert [i.split("-")[0] for i in ids] == ["s0", "s1"]
 
 
 def test_two_calls_in_one_step_send_disjoint_rollout_ids(server):

@@ -31,15 +31,16 @@ def test_per_sample_call_returns_a_dict_with_the_score(server):
     )
     assert out == {"score": 1.0, "arbiter_fallback": 0.0, "arbiter_excluded": 0.0}
     sent = server.fake.requests[-1]
-    assert sent["path"] == "/v1/runs/r1/steps/12/rewards"
+    assert sent["path"] == "/v1/runs/r1/rewards"
     (rollout,) = sent["body"]["rollouts"]
+    assert rollout["id"].startswith("s12-")
     assert rollout["prompt"] == "2+2?" and rollout["reference"] == "4" and rollout["group"] == "3"
 
 
 def test_extra_info_may_be_none_and_steps_then_come_from_a_counter(server):
     compute_score("src", "a", "b", None, run_id="r1", base_url=server.url)
     compute_score("src", "a", "b", None, run_id="r1", base_url=server.url)
-    s1, s2 = (int(r["path"].split("/")[5]) for r in server.fake.requests)
+    s1, s2 = (int(r["body"]["rollouts"][0]["id"].split("-")[0][1:]) for r in server.fake.requests)
     assert s2 == s1 + 1
 
 

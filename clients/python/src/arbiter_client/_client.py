@@ -102,15 +102,18 @@ def _rollout_json(r: Rollout) -> Dict[str, Any]:
 
 
 def _score_request(
-    run_id: str, step: int, rollouts: Sequence[Rollout], request_id: Optional[str]
+    run_id: str, step: Optional[int], rollouts: Sequence[Rollout], request_id: Optional[str]
 ) -> Tuple[str, Dict[str, Any], List[str]]:
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"step must be a non-negative int, got {step!r}")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+        raise ValueError(f"step must be a non-negative int or None, got {step!r}")
     body_rollouts = [_rollout_json(r) for r in rollouts]
     ids = [r["id"] for r in body_rollouts]
     if len(set(ids)) != len(ids):
         raise ValueError("rollout ids must be unique within a request")
-    path = f"/v1/runs/{quote(str(run_id), safe='')}/steps/{step}/rewards"
+    run = quote(str(run_id), safe='')
+    # No step: the service numbers it and merges concurrent requests into one step, so any number
+    # of calls per training step work. A step: this request is that whole step of the run.
+    path = f"/v1/runs/{run}/rewards" if step is None else f"/v1/runs/{run}/steps/{step}/rewards"
     # One id per call, reused by every retry: the service deduplicates on it, so a retried
     # request returns the first answer and is never judged (or paid for) twice.
     body = {"rollouts": body_rollouts, "requestId": request_id or str(uuid.uuid4())}
@@ -267,11 +270,12 @@ class ArbiterClient(_Base):
     def score(
         self,
         run_id: str,
-        step: int,
+        step: Optional[int],
         rollouts: Sequence[Rollout],
         request_id: Optional[str] = None,
     ) -> List[Reward]:
-        """Score one step (or part of one); rewards come back in the order of `rollouts`."""
+        """Score rollouts: `step=None` lets the service number the step (and merge concurrent calls
+        into it); a number makes this request that whole step. Rewards come back in `rollouts` order."""
         path, body, ids = _score_request(run_id, step, rollouts, request_id)
         if not ids:
             return []
@@ -357,7 +361,7 @@ class AsyncArbiterClient(_Base):
     async def score(
         self,
         run_id: str,
-        step: int,
+        step: Optional[int],
         rollouts: Sequence[Rollout],
         request_id: Optional[str] = None,
     ) -> List[Reward]:

@@ -50,7 +50,9 @@ class _Steps:
             call = self._calls.get(step, 0)
             self._calls = {step: call + 1}  # only the current step's count is ever needed
         rank = os.environ.get("RANK", "0")
-        return step, f"r{rank}-c{call}"
+        # The trainer's step names the rollouts; the run numbers its own steps (a trainer may
+        # call a reward function several times per step, and every call must be answered).
+        return step, f"s{step}-r{rank}-c{call}"
 
 
 def _rollouts(
@@ -140,7 +142,7 @@ def reward_func(
         step, prefix = steps.next(trainer_state)
         rollouts = _rollouts(prefix, prompts, completions, columns, reference_columns)
         try:
-            rewards = await arbiter.score(run, step, rollouts)
+            rewards = await arbiter.score(run, None, rollouts)
         except ArbiterError as e:
             if on_error == "raise":
                 raise
@@ -179,7 +181,7 @@ def sync_reward_func(
         step, prefix = steps.next(trainer_state)
         rollouts = _rollouts(prefix, prompts, completions, columns, reference_columns)
         try:
-            rewards = arbiter.score(run, step, rollouts)
+            rewards = arbiter.score(run, None, rollouts)
         except ArbiterError as e:
             if on_error == "raise":
                 raise

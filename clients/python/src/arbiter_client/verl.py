@@ -124,11 +124,12 @@ def compute_score_batch(
         step = next((s for s in map(_step_from, extras) if s is not None), None)
     if step is None:
         step = _next("step")
-    tag = f"p{os.getpid()}-c{_next('call')}"
+    # verl's step names the rollouts; the run numbers its own steps, merging concurrent calls.
+    tag = f"s{step}-p{os.getpid()}-c{_next('call')}"
     rollouts = [
         _rollout(i, tag, s, t, e) for i, (s, t, e) in enumerate(zip(solution_strs, ground_truths, extras))
     ]
-    rewards = client_for_process(base_url, token).score(run, step, rollouts)
+    rewards = client_for_process(base_url, token).score(run, None, rollouts)
     return [_result(r, include_fallbacks, excluded_score) for r in rewards]
 
 
