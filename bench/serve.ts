@@ -26,6 +26,7 @@
  *
  * One JSON line on stdout; progress notes on stderr. Knobs (environment):
  *   BENCH_SERVE_REQUESTS=2000 (offline)  BENCH_SERVE_CLIENTS=64  BENCH_SERVE_BEDROCK_REQUESTS=1000
+ *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
  *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS=50
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -52,6 +53,7 @@ import { rolloutOf, writeStepFile } from './step-files';
 const REQUESTS = envNumber('BENCH_SERVE_REQUESTS', 2000);
 const CLIENTS = envNumber('BENCH_SERVE_CLIENTS', 64);
 const BEDROCK_REQUESTS = envNumber('BENCH_SERVE_BEDROCK_REQUESTS', 1000);
+const BEDROCK_CLIENTS = envNumber('BENCH_SERVE_BEDROCK_CLIENTS', CLIENTS);
 const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
 const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', 50);
 const QUOTA_RPS = 50;
@@ -95,8 +97,8 @@ async function closedLoop(count: number, clients: number, call: (i: number) => P
 }
 
 /** Posts OpenRLHF requests for rollouts [from, from + count) to the run; every answer must be one number. */
-function serviceLoad(url: string, runId: string, from: number, count: number): Promise<Load> {
-  return closedLoop(count, CLIENTS, async (i) => {
+function serviceLoad(url: string, runId: string, from: number, count: number, clients = CLIENTS): Promise<Load> {
+  return closedLoop(count, clients, async (i) => {
     const response = await fetch(`${url}/openrlhf/${runId}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -223,7 +225,7 @@ async function main(): Promise<Record<string, unknown>> {
         const bedrockId = `serve-bedrock-${stamp}`;
         await createRun(bedrockRun(bedrockId));
         fake.reset();
-        const bedrock = await serviceLoad(url, bedrockId, 2_000_000, BEDROCK_REQUESTS);
+        const bedrock = await serviceLoad(url, bedrockId, 2_000_000, BEDROCK_REQUESTS, BEDROCK_CLIENTS);
         const bedrockSteps = app.batcher(bedrockId).submissions;
         const bedrockRps = BEDROCK_REQUESTS / bedrock.seconds;
         note(
@@ -254,7 +256,7 @@ async function main(): Promise<Record<string, unknown>> {
           },
           bedrock: {
             requests: BEDROCK_REQUESTS,
-            clients: CLIENTS,
+            clients: BEDROCK_CLIENTS,
             quota_rps: QUOTA_RPS,
             latency_ms: LATENCY_MS,
             seconds: round(bedrock.seconds, 2),
