@@ -1,0 +1,284 @@
+/**
+ * Reward service benchmark: `npm run bench:serve`.
+ *
+ * `arbiter serve` (src/serve/) in this process, over a dev server of the benchmark's own and an
+ * Arbiter worker in this process. Clients send OpenRLHF remote-RM requests of ONE sample each
+ * (`{"query": [prompt + response], "prompts": [prompt], "labels": [reference]}`, as OpenRLHF's
+ * remote RM calls do per sample) to `POST /openrlhf/:runId` with node's `fetch` (undici), a
+ * fixed number of them at once, each sending its next request when its answer is back. The
+ * service merges concurrent requests into steps of one run (submitRollouts Updates).
+ *
+ *  offline   the zero-latency offline judge. Measured in the same run against the judge called
+ *            directly, no Temporal, no HTTP, on the same rollouts:
+ *              direct_rps        the rollouts as one step through Arbiter's chunk code
+ *                                (prepareBatch, judgeChunk over the chunks, maxChunksInFlight at
+ *                                once, writeCheckpoint), as bench/overhead.ts's `steps`;
+ *              direct_p50/p99    the same number of concurrent callers each awaiting
+ *                                judge.judge + rewardRecordFor of one rollout, in memory.
+ *            added_p50/p99_ms = the service's latency percentile - the direct one.
+ *  bedrock   judge `provider: bedrock` on the fake Bedrock (test/support/fake-bedrock.ts) at a
+ *            quota of 50 req/s, 200 ms per call, via AWS_ENDPOINT_URL_BEDROCK_RUNTIME, as
+ *            bench/judge.ts; the run's judge.quota is the account quota (3000/min). Throughput
+ *            is reported as a share of the quota (`of_quota`, ideally near 1); nothing asserts.
+ *
+ * Clients, service and worker share this process (and the machine's cores with the dev server),
+ * as the harness runs every benchmark: the latencies include that contention.
+ *
+ * One JSON line on stdout; progress notes on stderr. Knobs (environment):
+ *   BENCH_SERVE_REQUESTS=2000 (offline)  BENCH_SERVE_CLIENTS=64  BENCH_SERVE_BEDROCK_REQUESTS=1000
+ *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
+ *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS=50
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRunConfig, type RunConfigInput } from '../src/config/run-config';
+import type { Rollout } from '../src/config/rollout';
+import { RunLayout, stepRolloutFile } from '../src/contract/run-layout';
+import { buildJudge } from '../src/judges/build-judge';
+import { OfflineHeuristicJudge } from '../src/judges/offline-heuristic';
+import { rewardRecordFor } from '../src/rewards/reward-record-for';
+import { buildServer } from '../src/serve/server';
+import { writeCheckpoint } from '../src/steps/checkpoint';
+import { judgeChunk } from '../src/steps/judge-chunk';
+import { prepareBatch } from '../src/steps/prepare-batch';
+import { boundedAll } from '../workflows/bounded-all';
+import { startFakeBedrock } from '../test/support/fake-bedrock';
+import { TEST_MODEL, useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
+import { RUBRIC } from './chunk-slots';
+import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
+import { rolloutOf, writeStepFile } from './step-files';
+
+const REQUESTS = envNumber('BENCH_SERVE_REQUESTS', 2000);
+const CLIENTS = envNumber('BENCH_SERVE_CLIENTS', 64);
+const BEDROCK_REQUESTS = envNumber('BENCH_SERVE_BEDROCK_REQUESTS', 1000);
+const BEDROCK_CLIENTS = envNumber('BENCH_SERVE_BEDROCK_CLIENTS', CLIENTS);
+const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
+const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', 50);
+const QUOTA_RPS = 50;
+const LATENCY_MS = 200;
+const STEP = 1;
+
+/** Nearest-rank percentile. */
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** OpenRLHF's single-sample remote RM request for rollout `i` of the benchmark's rollouts. */
+function openRlhfRequest(i: number) {
+  const r = rolloutOf(STEP, i);
+  return { query: [r.prompt + r.response], prompts: [r.prompt], labels: [r.reference] };
+}
+
+interface Load {
+  seconds: number;
+  latencies: number[];
+}
+
+/** `clients` concurrent callers share `count` calls, each making its next call once its last returned. */
+async function closedLoop(count: number, clients: number, call: (i: number) => Promise<void>): Promise<Load> {
+  let next = 0;
+  const latencies: number[] = [];
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(clients, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t0 = performance.now();
+        await call(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { seconds: (performance.now() - began) / 1000, latencies };
+}
+
+/** Posts OpenRLHF requests for rollouts [from, from + count) to the run; every answer must be one number. */
+function serviceLoad(url: string, runId: string, from: number, count: number, clients = CLIENTS): Promise<Load> {
+  return closedLoop(count, clients, async (i) => {
+    const response = await fetch(`${url}/openrlhf/${runId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(openRlhfRequest(from + i)),
+    });
+    const body = (await response.json()) as { rewards?: unknown[] };
+    if (response.status !== 200 || body.rewards?.length !== 1 || typeof body.rewards[0] !== 'number') {
+      throw new Error(`request ${from + i}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+    }
+  });
+}
+
+/** The same rollouts as one step through Arbiter's chunk code, no Temporal, no HTTP (as bench/overhead.ts's `steps`). */
+async function directChunks(input: RunConfigInput, rolloutsDir: string): Promise<{ seconds: number; chunks: number }> {
+  const config = parseRunConfig(input);
+  const layout = RunLayout.of(config.outputDir, config.runId!);
+  const judge = await buildJudge(config.judge, {});
+  try {
+    const began = performance.now();
+    const batch = await prepareBatch({ source: stepRolloutFile(rolloutsDir, STEP), layout, step: STEP, chunkSize: config.chunkSize, maxChunks: config.maxChunksPerStep });
+    await boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
+      judgeChunk({ layout, runId: config.runId!, step: STEP, chunk, judge, rewards: config.rewards, fallback: config.fallback }),
+    );
+    await writeCheckpoint({ layout, step: STEP, chunkCount: batch.chunkCount, quarantined: batch.quarantined });
+    return { seconds: (performance.now() - began) / 1000, chunks: batch.chunkCount };
+  } finally {
+    await judge.close();
+  }
+}
+
+/** `CLIENTS` concurrent callers, each awaiting the offline judge and the reward record of one rollout. */
+async function directCalls(count: number, input: RunConfigInput): Promise<Load> {
+  const config = parseRunConfig(input);
+  const judge = new OfflineHeuristicJudge();
+  const identity = { provider: judge.provider, model: judge.model };
+  return closedLoop(count, CLIENTS, async (i) => {
+    const rollout: Rollout = rolloutOf(STEP, i);
+    const j = await judge.judge(rollout);
+    if (!j.ok) throw new Error('the offline judge failed');
+    rewardRecordFor({
+      step: STEP,
+      rollout,
+      judge: identity,
+      verdict: { ok: true, score: j.score, rationale: j.rationale, usage: j.usage, latencyMs: j.latencyMs, attempts: j.attempts },
+      rewards: config.rewards,
+      fallback: config.fallback,
+    });
+  });
+}
+
+async function main(): Promise<Record<string, unknown>> {
+  quietRuntime();
+  const dir = await mkdtemp(join(tmpdir(), 'arbiter-bench-serve-'));
+  const fake = await startFakeBedrock({ latencyMs: LATENCY_MS, quota: { requestsPerSecond: QUOTA_RPS, burst: 10 } });
+  // Before the worker exists: its Bedrock judge reads the AWS variables of this process.
+  const restoreEnv = useFakeBedrockEnv(fake.url);
+  const outputDir = join(dir, 'out');
+  const offlineRun = (runId: string): RunConfigInput & { runId: string } => ({
+    runId,
+    steps: 1_000_000,
+    rollouts: { type: 'updates' },
+    judge: { provider: 'offline-heuristic', mode: 'rubric' },
+    outputDir,
+  });
+  const bedrockRun = (runId: string): RunConfigInput & { runId: string } => ({
+    runId,
+    steps: 1_000_000,
+    rollouts: { type: 'updates' },
+    judge: {
+      provider: 'bedrock',
+      model: TEST_MODEL,
+      mode: 'rubric',
+      rubric: RUBRIC,
+      maxTokens: 512,
+      quota: { requestsPerMinute: QUOTA_RPS * 60, maxInFlight: 32 },
+    },
+    // Every rollout a real call to the fake.
+    cache: false,
+    outputDir,
+  });
+
+  // ---- direct: the judge without Temporal or HTTP, on the same rollouts
+  const rolloutsDir = join(dir, 'rollouts');
+  await writeStepFile(rolloutsDir, STEP, REQUESTS);
+  await directCalls(Math.min(REQUESTS, 500), offlineRun('direct-warmup')); // warm JIT
+  const calls = await directCalls(REQUESTS, offlineRun('direct-calls'));
+  await directChunks({ ...offlineRun('direct-chunks-warmup'), rollouts: { type: 'directory', path: rolloutsDir } }, rolloutsDir);
+  const chunks = await directChunks({ ...offlineRun('direct-chunks'), rollouts: { type: 'directory', path: rolloutsDir } }, rolloutsDir);
+  const directP50 = percentile(calls.latencies, 50);
+  const directP99 = percentile(calls.latencies, 99);
+  note(
+    `direct: chunk code ${REQUESTS} rollouts in ${(chunks.seconds * 1000).toFixed(0)} ms (${chunks.chunks} chunks); ` +
+      `${CLIENTS} concurrent judge calls p50 ${directP50.toFixed(3)} ms p99 ${directP99.toFixed(3)} ms`,
+  );
+
+  const server = await benchServer();
+  try {
+    const taskQueue = 'bench-serve';
+    return await withBenchWorker(server, { taskQueue, allowedRolloutDirs: [tmpdir()] }, async (client) => {
+      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS } });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      const createRun = async (config: RunConfigInput & { runId: string }) => {
+        const res = await fetch(`${url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(config) });
+        if (res.status !== 201) throw new Error(`creating run ${config.runId}: HTTP ${res.status} ${await res.text()}`);
+      };
+      const stamp = Date.now();
+      try {
+        // ---- offline: warm-up run, then the measured one
+        const warmupId = `serve-warmup-${stamp}`;
+        await createRun(offlineRun(warmupId));
+        const warm = await serviceLoad(url, warmupId, 1_000_000, WARMUP);
+        note(`warm-up: ${WARMUP} requests in ${warm.seconds.toFixed(2)} s`);
+
+        const offlineId = `serve-offline-${stamp}`;
+        await createRun(offlineRun(offlineId));
+        const offline = await serviceLoad(url, offlineId, 0, REQUESTS);
+        const offlineSteps = app.batcher(offlineId).submissions;
+        const p50 = percentile(offline.latencies, 50);
+        const p99 = percentile(offline.latencies, 99);
+        note(`offline: ${REQUESTS} requests, ${CLIENTS} clients, ${offline.seconds.toFixed(2)} s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${offlineSteps} steps`);
+
+        // ---- bedrock: the fake at its quota
+        const bedrockId = `serve-bedrock-${stamp}`;
+        await createRun(bedrockRun(bedrockId));
+        fake.reset();
+        const bedrock = await serviceLoad(url, bedrockId, 2_000_000, BEDROCK_REQUESTS, BEDROCK_CLIENTS);
+        const bedrockSteps = app.batcher(bedrockId).submissions;
+        const bedrockRps = BEDROCK_REQUESTS / bedrock.seconds;
+        note(
+          `bedrock: ${BEDROCK_REQUESTS} requests in ${bedrock.seconds.toFixed(2)} s = ${bedrockRps.toFixed(1)} req/s (quota ${QUOTA_RPS}); ` +
+            `fake: ${fake.stats.ok} ok, ${fake.stats.throttled} throttled, max in flight ${fake.stats.maxInFlight}; ${bedrockSteps} steps`,
+        );
+
+        for (const id of [warmupId, offlineId, bedrockId]) await client.workflow.getHandle(id).terminate('benchmark over').catch(() => {});
+        return {
+          bench: 'serve',
+          offline: {
+            requests: REQUESTS,
+            clients: CLIENTS,
+            seconds: round(offline.seconds, 2),
+            rps: round(REQUESTS / offline.seconds, 1),
+            p50_ms: round(p50, 1),
+            p99_ms: round(p99, 1),
+            // The judge called directly on the same rollouts: the chunk code's rate, and per-call latency.
+            direct_rps: round(REQUESTS / chunks.seconds, 1),
+            direct_p50_ms: round(directP50, 3),
+            direct_p99_ms: round(directP99, 3),
+            added_p50_ms: round(p50 - directP50, 1),
+            added_p99_ms: round(p99 - directP99, 1),
+            rps_over_direct: round(REQUESTS / offline.seconds / (REQUESTS / chunks.seconds), 4),
+            steps: offlineSteps,
+            rollouts_per_step: round(REQUESTS / offlineSteps, 1),
+            batch_window_ms: WINDOW_MS,
+          },
+          bedrock: {
+            requests: BEDROCK_REQUESTS,
+            clients: BEDROCK_CLIENTS,
+            quota_rps: QUOTA_RPS,
+            latency_ms: LATENCY_MS,
+            seconds: round(bedrock.seconds, 2),
+            rps: round(bedrockRps, 2),
+            of_quota: round(bedrockRps / QUOTA_RPS, 3),
+            p50_ms: round(percentile(bedrock.latencies, 50), 1),
+            p99_ms: round(percentile(bedrock.latencies, 99), 1),
+            steps: bedrockSteps,
+            fake_ok: fake.stats.ok,
+            fake_throttled: fake.stats.throttled,
+          },
+        };
+      } finally {
+        await app.close();
+      }
+    });
+  } finally {
+    await server.stop();
+    await fake.close();
+    restoreEnv();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+runBench(main);
