@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { killChildren, spawnWorker, type Child } from '../helpers/processes';
 import { readManifestLines, readRunRecords } from '../helpers/run-records';
 import { withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
@@ -17,12 +19,19 @@ const STEPS = 12;
 const GROUP = 8;
 const PROMPTS = ['c0', 'c1', 'c2', 'c5'];
 
+/** Curves of the runs without crashes, by seed: a crash must change no reward, so no curve. */
+const curves = new Map<number, number[]>();
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 beforeAll(async () => {
   // The package installed as users install it (pip install ./clients/python), in .tools/pyenv.
   await run('bash', [join(ROOT, 'scripts/test-python'), '--install-only'], { cwd: ROOT });
 }, 180_000);
+
+afterAll(async () => {
+  await killChildren();
+});
 
 describe('examples/trainer/train.py against arbiter serve (offline judge)', () => {
   // The offline judge is deterministic, so each seed gives the same curve every time; seeds 0-19
@@ -39,6 +48,7 @@ describe('examples/trainer/train.py against arbiter serve (offline judge)', () =
         const curve = (JSON.parse(lines.at(-1)!) as { curve: number[] }).curve;
         console.log(`trainer-example seed ${seed}:\n${lines.slice(0, -1).join('\n')}\ncurve ${JSON.stringify(curve)}`);
 
+        curves.set(seed, curve);
         expect(curve).toHaveLength(STEPS);
         expect(lines.filter((l) => /^step \d+ {2}mean reward \d\.\d{3}$/.test(l))).toHaveLength(STEPS);
         // It learns: the last three steps beat the first three by a clear margin.
@@ -65,4 +75,83 @@ describe('examples/trainer/train.py against arbiter serve (offline judge)', () =
       });
     });
   });
+});
+
+describe('examples/trainer/train.py while its worker is SIGKILLed', () => {
+  /** The worker dies right after the trainer reports these steps: its next request is on its way. */
+  const KILL_AFTER_STEPS = [3, 7];
+
+  it('the trainer\'s requests still return across two worker crashes, every rollout has exactly one reward, and it still learns', async () => {
+    const dir = await tempDir();
+    const outputDir = join(dir, 'out');
+    const taskQueue = `trainer-crash-${Date.now()}`;
+    const workerEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), ARBITER_TASK_QUEUE: taskQueue };
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    const client = new Client({ connection });
+    let worker = spawnWorker(workerEnv);
+    const workers: Child[] = [worker];
+    const runId = `trainer-crash-${Date.now()}`;
+    try {
+      await worker.ready;
+      // The service starts the run (--no-create), with a 2 s heartbeat so a dead worker's activity moves on quickly.
+      const runTemplate = {
+        steps: STEPS,
+        rollouts: { type: 'updates' as const },
+        outputDir,
+        scoring: { heartbeatSeconds: 2, initialIntervalSeconds: 1, maximumIntervalSeconds: 2 },
+      };
+      await withService({ client, taskQueue, spillDir: join(dir, 'spill'), runTemplate }, async (svc) => {
+        const trainer = spawn(PYTHON, [TRAIN, '--url', svc.url, '--run-id', runId, '--steps', String(STEPS), '--group-size', String(GROUP), '--seed', '0', '--no-create'], {
+          cwd: dir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        const kills: number[] = [];
+        let restarting: Promise<void> = Promise.resolve();
+        trainer.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        trainer.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          const done = [...stdout.matchAll(/^step (\d+) /gm)].map((m) => Number(m[1]));
+          const next = KILL_AFTER_STEPS[kills.length];
+          if (next === undefined || !done.includes(next)) return;
+          kills.push(next);
+          const dying = worker;
+          dying.process.kill('SIGKILL');
+          restarting = restarting.then(async () => {
+            expect((await dying.exited).signal).toBe('SIGKILL');
+            worker = spawnWorker(workerEnv);
+            workers.push(worker);
+            await worker.ready;
+          });
+        });
+        const code = await new Promise<number | null>((resolve) => trainer.once('exit', resolve));
+        await restarting;
+        expect(code, `trainer failed:\n${stderr}`).toBe(0);
+        expect(kills).toEqual(KILL_AFTER_STEPS);
+
+        const lines = stdout.trim().split('\n');
+        const curve = (JSON.parse(lines.at(-1)!) as { curve: number[] }).curve;
+        console.log(`trainer-example across worker crashes after steps ${kills.join(', ')}: curve ${JSON.stringify(curve)}`);
+        expect(curve).toHaveLength(STEPS);
+        expect(mean(curve.slice(-3)) - mean(curve.slice(0, 3))).toBeGreaterThan(0.15);
+        // Same seed, deterministic judge: the same curve as without crashes (when that test ran too).
+        if (curves.has(0)) expect(curve).toEqual(curves.get(0));
+
+        await client.workflow.getHandle(runId).result();
+        const { manifest, records } = await readRunRecords(join(outputDir, runId));
+        expect(manifest.map((m) => m.step)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+        expect(records).toHaveLength(STEPS * PROMPTS.length * GROUP);
+        expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+        expect(records.filter((r) => r.status !== 'scored')).toEqual([]);
+      });
+    } catch (err) {
+      for (const w of workers) console.log(`--- ${w.name} output ---\n${w.output().slice(-4000)}`);
+      throw err;
+    } finally {
+      await killChildren();
+      await client.workflow.getHandle(runId).terminate('trainer-crash test cleanup').catch(() => {});
+      await connection.close();
+    }
+  }, 240_000);
 });
