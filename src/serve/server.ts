@@ -42,6 +42,14 @@ const rolloutSchema = {
   additionalProperties: false,
 } as const;
 
+/** The native routes' body: a batch of rollouts and an optional idempotency key. */
+const rewardsBody = {
+  type: 'object',
+  required: ['rollouts'],
+  properties: { rollouts: { type: 'array', minItems: 1, items: rolloutSchema }, requestId: { type: 'string', minLength: 1, maxLength: 200 } },
+  additionalProperties: false,
+} as const;
+
 const runIdParam = {
   type: 'object',
   required: ['runId'],
@@ -154,12 +162,7 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
     {
       schema: {
         params: { ...runIdParam, required: ['runId', 'step'], properties: { ...runIdParam.properties, step: { type: 'string', pattern: '^[0-9]{1,9}$' } } },
-        body: {
-          type: 'object',
-          required: ['rollouts'],
-          properties: { rollouts: { type: 'array', minItems: 1, items: rolloutSchema }, requestId: { type: 'string', minLength: 1, maxLength: 200 } },
-          additionalProperties: false,
-        },
+        body: rewardsBody,
       },
     },
     async (request) => {
@@ -200,12 +203,7 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
     {
       schema: {
         params: runIdParam,
-        body: {
-          type: 'object',
-          required: ['rollouts'],
-          properties: { rollouts: { type: 'array', minItems: 1, items: rolloutSchema }, requestId: { type: 'string', minLength: 1, maxLength: 200 } },
-          additionalProperties: false,
-        },
+        body: rewardsBody,
       },
     },
     async (request) => {
