@@ -26,20 +26,25 @@ export interface BenchQuota {
   maxInFlight: number;
 }
 
+/** The benchmarks' Bedrock rubric judge (the fake's model) at a quota. */
+export function benchBedrockJudge(quota: BenchQuota) {
+  return {
+    provider: 'bedrock' as const,
+    model: TEST_MODEL,
+    mode: 'rubric' as const,
+    rubric: RUBRIC,
+    maxTokens: 512,
+    quota: { requestsPerMinute: quota.requestsPerMinute, maxInFlight: quota.maxInFlight },
+  };
+}
+
 /** A full run config as a user would write it: a Bedrock rubric judge, cache off. */
 export function benchRunConfig(args: { rolloutsDir: string; outputDir: string; quota: BenchQuota; chunkSize: number; maxChunksInFlight: number }): RunConfig {
   return parseRunConfig({
     runId: 'bench',
     steps: 1,
     rollouts: { type: 'directory', path: args.rolloutsDir },
-    judge: {
-      provider: 'bedrock',
-      model: TEST_MODEL,
-      mode: 'rubric',
-      rubric: RUBRIC,
-      maxTokens: 512,
-      quota: { requestsPerMinute: args.quota.requestsPerMinute, maxInFlight: args.quota.maxInFlight },
-    },
+    judge: benchBedrockJudge(args.quota),
     chunkSize: args.chunkSize,
     maxChunksInFlight: args.maxChunksInFlight,
     // Every rollout must be a real call to the fake: no judge cache.

@@ -45,8 +45,8 @@ import { judgeChunk } from '../src/steps/judge-chunk';
 import { prepareBatch } from '../src/steps/prepare-batch';
 import { boundedAll } from '../workflows/bounded-all';
 import { startFakeBedrock } from '../test/support/fake-bedrock';
-import { TEST_MODEL, useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
-import { RUBRIC } from './chunk-slots';
+import { useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
+import { benchBedrockJudge } from './chunk-slots';
 import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
 import { rolloutOf, writeStepFile } from './step-files';
 
@@ -167,14 +167,7 @@ async function main(): Promise<Record<string, unknown>> {
     runId,
     steps: 1_000_000,
     rollouts: { type: 'updates' },
-    judge: {
-      provider: 'bedrock',
-      model: TEST_MODEL,
-      mode: 'rubric',
-      rubric: RUBRIC,
-      maxTokens: 512,
-      quota: { requestsPerMinute: QUOTA_RPS * 60, maxInFlight: 32 },
-    },
+    judge: benchBedrockJudge({ requestsPerMinute: QUOTA_RPS * 60, maxInFlight: 32 }),
     // Every rollout a real call to the fake.
     cache: false,
     outputDir,
