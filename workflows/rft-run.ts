@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { isSafeRunId, RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
-import { describeZodIssues } from '../src/config/validation-error';
+import { parseOrThrow } from '../src/config/validation-error';
 import type { StepSummary } from '../src/steps/step-summary';
 import {
   cancelUpdate,
@@ -213,10 +213,7 @@ async function finish(run: RunState, status: 'completed' | 'cancelled', reason: 
 }
 
 function validate(input: unknown): RunConfig {
-  const parsed = RunConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const issues = describeZodIssues(parsed.error);
-    throw ApplicationFailure.nonRetryable(`invalid run config:\n  ${issues.join('\n  ')}`, 'ConfigError', { issues });
-  }
-  return parsed.data;
+  return parseOrThrow(RunConfigSchema, input, (issues) =>
+    ApplicationFailure.nonRetryable(`invalid run config:\n  ${issues.join('\n  ')}`, 'ConfigError', { issues }),
+  );
 }

@@ -14,7 +14,7 @@ import {
 } from '../src/config/controls';
 import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
-import { describeZodIssues } from '../src/config/validation-error';
+import { parseOrThrow } from '../src/config/validation-error';
 import type { StepSummary } from '../src/steps/step-summary';
 import { addReview, emptyAgreement } from './agreement';
 import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
@@ -334,9 +334,7 @@ function judgeModel(config: RunConfig): string {
  * caller sees when the update is rejected (a ZodError would not be reported as clearly).
  */
 function check<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
-  const parsed = schema.safeParse(request);
-  if (!parsed.success) throw new Error(describeZodIssues(parsed.error).join('; '));
-  return parsed.data;
+  return parseOrThrow(schema, request, (issues) => new Error(issues.join('; ')));
 }
 
 /** The run config with another judge, validated as a whole run config. */
