@@ -90,23 +90,36 @@ def _rollouts(
     return out
 
 
-def _make(
-    run_id: Optional[str],
-    include_fallbacks: bool,
-    on_error: str,
-    reference_columns: Sequence[str],
-) -> Tuple[str, _Steps, Callable[..., Any]]:
-    run = run_id or os.environ.get("ARBITER_RUN_ID")
-    if not run:
-        raise ValueError("reward_func needs run_id (or ARBITER_RUN_ID in the environment)")
-    if on_error not in ("raise", "none"):
-        raise ValueError("on_error must be 'raise' or 'none'")
-    steps = _Steps()
+class _Plan:
+    """What the async and the blocking reward function share: checks, steps, rollouts, results."""
 
-    def finish(rewards: Any, n: int) -> List[Optional[float]]:
-        return [reward_value(r, include_fallbacks) for r in rewards] if rewards else [None] * n
+    def __init__(
+        self, run_id: Optional[str], include_fallbacks: bool, on_error: str, reference_columns: Sequence[str]
+    ) -> None:
+        run = run_id or os.environ.get("ARBITER_RUN_ID")
+        if not run:
+            raise ValueError("reward_func needs run_id (or ARBITER_RUN_ID in the environment)")
+        if on_error not in ("raise", "none"):
+            raise ValueError("on_error must be 'raise' or 'none'")
+        self.run = run
+        self.include_fallbacks = include_fallbacks
+        self.on_error = on_error
+        self.reference_columns = reference_columns
+        self.steps = _Steps()
 
-    return run, steps, finish
+    def rollouts(
+        self, trainer_state: Any, prompts: Sequence[Any], completions: Sequence[Any], columns: Mapping[str, Any]
+    ) -> Tuple[int, List[Dict[str, Any]]]:
+        step, prefix = self.steps.next(trainer_state)
+        return step, _rollouts(prefix, prompts, completions, columns, self.reference_columns)
+
+    def failed(self, step: int, error: ArbiterError) -> None:
+        if self.on_error == "raise":
+            raise error
+        log.warning("Arbiter run %s step %s: no rewards (%s)", self.run, step, error)
+
+    def finish(self, rewards: Any, n: int) -> List[Optional[float]]:
+        return [reward_value(r, self.include_fallbacks) for r in rewards] if rewards else [None] * n
 
 
 def reward_func(
@@ -129,7 +142,7 @@ def reward_func(
     `on_error="none"` logs it and returns None for the whole batch instead.
     The reference answer comes from the first of `reference_columns` the dataset has.
     """
-    run, steps, finish = _make(run_id, include_fallbacks, on_error, reference_columns)
+    plan = _Plan(run_id, include_fallbacks, on_error, reference_columns)
     arbiter = client or AsyncArbiterClient(base_url, token, **client_options)
 
     async def arbiter_reward(
@@ -139,16 +152,12 @@ def reward_func(
         trainer_state: Any = None,
         **columns: Any,
     ) -> List[Optional[float]]:
-        step, prefix = steps.next(trainer_state)
-        rollouts = _rollouts(prefix, prompts, completions, columns, reference_columns)
+        step, rollouts = plan.rollouts(trainer_state, prompts, completions, columns)
         try:
-            rewards = await arbiter.score(run, None, rollouts)
+            rewards = await arbiter.score(plan.run, None, rollouts)
         except ArbiterError as e:
-            if on_error == "raise":
-                raise
-            log.warning("Arbiter run %s step %s: no rewards (%s)", run, step, e)
-            rewards = None
-        return finish(rewards, len(rollouts))
+            rewards = plan.failed(step, e)
+        return plan.finish(rewards, len(rollouts))
 
     arbiter_reward.__name__ = arbiter_reward.__qualname__ = name
     arbiter_reward.client = arbiter  # type: ignore[attr-defined]
@@ -168,7 +177,7 @@ def sync_reward_func(
     **client_options: Any,
 ) -> Callable[..., Any]:
     """The same reward function, blocking: for TRL versions that do not await reward functions."""
-    run, steps, finish = _make(run_id, include_fallbacks, on_error, reference_columns)
+    plan = _Plan(run_id, include_fallbacks, on_error, reference_columns)
     arbiter = client or ArbiterClient(base_url, token, **client_options)
 
     def arbiter_reward(
@@ -178,16 +187,12 @@ def sync_reward_func(
         trainer_state: Any = None,
         **columns: Any,
     ) -> List[Optional[float]]:
-        step, prefix = steps.next(trainer_state)
-        rollouts = _rollouts(prefix, prompts, completions, columns, reference_columns)
+        step, rollouts = plan.rollouts(trainer_state, prompts, completions, columns)
         try:
-            rewards = arbiter.score(run, None, rollouts)
+            rewards = arbiter.score(plan.run, None, rollouts)
         except ArbiterError as e:
-            if on_error == "raise":
-                raise
-            log.warning("Arbiter run %s step %s: no rewards (%s)", run, step, e)
-            rewards = None
-        return finish(rewards, len(rollouts))
+            rewards = plan.failed(step, e)
+        return plan.finish(rewards, len(rollouts))
 
     arbiter_reward.__name__ = arbiter_reward.__qualname__ = name
     arbiter_reward.client = arbiter  # type: ignore[attr-defined]
