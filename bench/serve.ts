@@ -28,6 +28,10 @@
  *   BENCH_SERVE_REQUESTS=2000 (offline)  BENCH_SERVE_CLIENTS=64  BENCH_SERVE_BEDROCK_REQUESTS=1000
  *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
  *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS=50
+ *   BENCH_SERVE_STEPS_IN_FLIGHT (the service's step submissions in flight per run; default its default)
+ *
+ * Where the bedrock time goes is on stderr: the quota's idle share (gaps between the fake's
+ * calls beyond 1 / quota) and each step's phases from the run's history (bench/step-timeline.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -40,15 +44,18 @@ import { buildJudge } from '../src/judges/build-judge';
 import { OfflineHeuristicJudge } from '../src/judges/offline-heuristic';
 import { rewardRecordFor } from '../src/rewards/reward-record-for';
 import { buildServer } from '../src/serve/server';
+import { DEFAULT_BATCHING } from '../src/serve/step-batcher';
 import { writeCheckpoint } from '../src/steps/checkpoint';
 import { judgeChunk } from '../src/steps/judge-chunk';
 import { prepareBatch } from '../src/steps/prepare-batch';
 import { boundedAll } from '../workflows/bounded-all';
-import { startFakeBedrock } from '../test/support/fake-bedrock';
+import { defaultRespond, startFakeBedrock } from '../test/support/fake-bedrock';
+import { historyOf } from '../test/support/run-chain';
 import { useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
 import { benchBedrockJudge } from './chunk-slots';
 import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
 import { rolloutOf, writeStepFile } from './step-files';
+import { quotaIdle, stepTimeline } from './step-timeline';
 
 const REQUESTS = envNumber('BENCH_SERVE_REQUESTS', 2000);
 const CLIENTS = envNumber('BENCH_SERVE_CLIENTS', 64);
@@ -56,6 +63,7 @@ const BEDROCK_REQUESTS = envNumber('BENCH_SERVE_BEDROCK_REQUESTS', 1000);
 const BEDROCK_CLIENTS = envNumber('BENCH_SERVE_BEDROCK_CLIENTS', CLIENTS);
 const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
 const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', 50);
+const IN_FLIGHT = envNumber('BENCH_SERVE_STEPS_IN_FLIGHT', DEFAULT_BATCHING.maxInFlight);
 const QUOTA_RPS = 50;
 const LATENCY_MS = 200;
 const STEP = 1;
@@ -152,7 +160,13 @@ async function directCalls(count: number, input: RunConfigInput): Promise<Load> 
 async function main(): Promise<Record<string, unknown>> {
   quietRuntime();
   const dir = await mkdtemp(join(tmpdir(), 'arbiter-bench-serve-'));
-  const fake = await startFakeBedrock({ latencyMs: LATENCY_MS, quota: { requestsPerSecond: QUOTA_RPS, burst: 10 } });
+  // When each judge call arrived: the quota's idle time is in the gaps.
+  const callTimes: number[] = [];
+  const respond: typeof defaultRespond = (call) => {
+    callTimes.push(performance.now());
+    return defaultRespond(call);
+  };
+  const fake = await startFakeBedrock({ latencyMs: LATENCY_MS, quota: { requestsPerSecond: QUOTA_RPS, burst: 10 }, respond });
   // Before the worker exists: its Bedrock judge reads the AWS variables of this process.
   const restoreEnv = useFakeBedrockEnv(fake.url);
   const outputDir = join(dir, 'out');
@@ -191,7 +205,7 @@ async function main(): Promise<Record<string, unknown>> {
   try {
     const taskQueue = 'bench-serve';
     return await withBenchWorker(server, { taskQueue, allowedRolloutDirs: [tmpdir()] }, async (client) => {
-      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS } });
+      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS, maxInFlight: IN_FLIGHT } });
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       const createRun = async (config: RunConfigInput & { runId: string }) => {
@@ -218,6 +232,7 @@ async function main(): Promise<Record<string, unknown>> {
         const bedrockId = `serve-bedrock-${stamp}`;
         await createRun(bedrockRun(bedrockId));
         fake.reset();
+        callTimes.length = 0;
         const bedrock = await serviceLoad(url, bedrockId, 2_000_000, BEDROCK_REQUESTS, BEDROCK_CLIENTS);
         const bedrockSteps = app.batcher(bedrockId).submissions;
         const bedrockRps = BEDROCK_REQUESTS / bedrock.seconds;
@@ -225,6 +240,9 @@ async function main(): Promise<Record<string, unknown>> {
           `bedrock: ${BEDROCK_REQUESTS} requests in ${bedrock.seconds.toFixed(2)} s = ${bedrockRps.toFixed(1)} req/s (quota ${QUOTA_RPS}); ` +
             `fake: ${fake.stats.ok} ok, ${fake.stats.throttled} throttled, max in flight ${fake.stats.maxInFlight}; ${bedrockSteps} steps`,
         );
+        const idle = quotaIdle(callTimes, QUOTA_RPS);
+        const timeline = stepTimeline(await historyOf(client, bedrockId));
+        note(`bedrock: quota idle ${idle.idle_ms} ms (${(idle.idle_share * 100).toFixed(1)}% of the calls' span); per step (latest history): ${JSON.stringify(timeline)}`);
 
         for (const id of [warmupId, offlineId, bedrockId]) await client.workflow.getHandle(id).terminate('benchmark over').catch(() => {});
         return {
@@ -246,6 +264,7 @@ async function main(): Promise<Record<string, unknown>> {
             steps: offlineSteps,
             rollouts_per_step: round(REQUESTS / offlineSteps, 1),
             batch_window_ms: WINDOW_MS,
+            steps_in_flight: IN_FLIGHT,
           },
           bedrock: {
             requests: BEDROCK_REQUESTS,
@@ -260,6 +279,8 @@ async function main(): Promise<Record<string, unknown>> {
             steps: bedrockSteps,
             fake_ok: fake.stats.ok,
             fake_throttled: fake.stats.throttled,
+            quota_idle_share: idle.idle_share,
+            chunk_gap_ms: timeline.chunk_gap_ms,
           },
         };
       } finally {

@@ -28,6 +28,7 @@ import {
 } from './definitions';
 import { currentExecution } from './execution';
 import { humanReview } from './human-review';
+import { JudgeAhead, type HeadStart } from './judge-ahead';
 import type { RunProgress } from './progress';
 import { report } from './report';
 import { RunState, type CarriedState, type StepSource } from './run-state';
@@ -65,10 +66,13 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   }
   const run = new RunState(config, runId, carried);
   listen(run);
+  const ahead = new JudgeAhead(run);
 
   report(run.progress);
   try {
     while (run.hasStepsLeft) {
+      // A paused run pays for nothing: a step judged ahead stops (its finished chunks are kept).
+      if (run.progress.status === 'paused') ahead.abandon();
       await run.untilRunnable();
       if (run.cancel) break;
       const overBudget = run.budgetReached();
@@ -80,8 +84,11 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       const step = run.nextStep;
       const source = await run.rolloutsOf(step);
       if (!source) break; // cancelled while waiting for the trainer
-      const started = Date.now();
-      const outcome = await scoreInScope(run, step, source);
+      const head = ahead.take(step);
+      // The next step's judging may begin once it is submitted, while this one finishes.
+      ahead.watch(step + 1);
+      const started = head?.started ?? Date.now();
+      const outcome = await scoreInScope(run, step, source, head);
       if (outcome === 'abandoned') break;
       if (outcome === 'paused') continue; // the same step again after resume
       if ('refused' in outcome) {
@@ -104,10 +111,12 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
         } else if (!allHandlersFinished()) {
           continue;
         }
+        ahead.abandon();
         log.info('continuing as new', { nextStep: run.nextStep, historyLength: workflowInfo().historyLength });
         await continueAsNew<typeof rftRun>(input, run.carried());
       }
     }
+    ahead.abandon();
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() => finish(run, 'cancelled', 'workflow cancelled'));
@@ -142,14 +151,22 @@ function listen(run: RunState): void {
 }
 
 /**
- * Scores a step in a scope a cancel can abandon. A failure that people can fix pauses the run
- * (the same step again after resume); one that the batch itself caused refuses the step.
+ * Scores a step in a scope a cancel can abandon (its judging may have begun ahead: judge-ahead.ts).
+ * A failure that people can fix pauses the run (the same step again after resume); one that the
+ * batch itself caused refuses the step.
  */
-async function scoreInScope(run: RunState, step: number, source: StepSource): Promise<StepOutcome | RefusedStep | 'abandoned' | 'paused'> {
+async function scoreInScope(
+  run: RunState,
+  step: number,
+  source: StepSource,
+  head: HeadStart | undefined,
+): Promise<StepOutcome | RefusedStep | 'abandoned' | 'paused'> {
   const scope = new CancellationScope();
   run.stepStarted(step, scope);
+  // A step judged ahead runs in a scope of its own: cancelling the step reaches it too.
+  if (head) scope.cancelRequested.catch(() => head.cancel());
   try {
-    return await scope.run(() => scoreStep(run.config, run.runId, step, source, () => run.rolloutsArrived()));
+    return await scope.run(() => scoreStep(run.config, run.runId, step, source, () => run.rolloutsArrived(), head?.judged));
   } catch (err) {
     if (isCancellation(err) && run.cancel) return 'abandoned';
     const refused = judgeRefusal(err);

@@ -223,6 +223,11 @@ export class RunState {
     return this.submissions.get(step);
   }
 
+  /** The batch a trainer sent for `step`, if it did and the step is not scored yet. */
+  submission(step: number): StepSource | undefined {
+    return this.submissions.get(step);
+  }
+
   stepStarted(step: number, scope: CancellationScope): void {
     this.progress.currentStep = step;
     this.stepScope = scope;

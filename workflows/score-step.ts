@@ -32,9 +32,17 @@ export interface RefusedStep {
   refused: string;
 }
 
+/** A step's rollouts validated, chunked and judged: what its checkpoint needs. */
+export interface JudgedStep {
+  batch: BatchInfo;
+  /** The review sample's seed, drawn when the batch was prepared. */
+  reviewSeed: number;
+}
+
 /**
  * One training step: validate and chunk the rollouts, judge the chunks (a bounded number in
  * flight), then checkpoint the rewards. Only references and summaries pass through history.
+ * `judged` is the step's judging when it already began ahead of the run loop (judge-ahead.ts).
  */
 export async function scoreStep(
   config: RunConfig,
@@ -42,48 +50,17 @@ export async function scoreStep(
   step: number,
   source: { file: string; inline: boolean },
   onScoring: () => void,
+  judged?: Promise<JudgedStep | RefusedStep>,
 ): Promise<StepOutcome | RefusedStep> {
-  const where = { outputDir: config.outputDir, runId, step, execution: currentExecution() };
-  const { awaitRollouts, prepareStep, scoreChunk, checkpointStep } = runActivities(config);
-  const file =
-    config.rollouts.type === 'directory'
-      ? await awaitRollouts({
-          directory: source.file,
-          step,
-          waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds,
-        })
-      : source.file;
-  onScoring();
-  const batch = await prepareStep({
-    ...where,
-    file,
-    chunkSize: config.chunkSize,
-    maxChunks: config.maxChunksPerStep,
-    groupForPreference: config.judge.mode === 'preference',
-    scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
-  });
-  const refused = quarantineRefusal(config, runId, batch);
-  // Histories recorded before this guard scored such steps; they must replay as they ran.
-  if (refused && patched('quarantine-guard')) return { refused };
-
+  if (judged) onScoring();
+  const outcome = await (judged ?? judgeStep(config, runId, step, source, onScoring));
+  if ('refused' in outcome) return outcome;
+  const { batch, reviewSeed } = outcome;
+  const where = whereOf(config, runId, step);
   const review = config.review;
   const periodic = review.everySteps > 0 && (step - config.firstStep + 1) % review.everySteps === 0;
-  // The workflow's deterministic random: the same review sample on every replay.
-  const reviewSeed = Math.floor(Math.random() * 2 ** 31);
-  const scoreAllChunks = () =>
-    boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
-      scoreChunk({
-        ...where,
-        chunk,
-        batch: batch.key,
-        judge: config.judge,
-        rewards: config.rewards,
-        fallback: config.fallback,
-        cache: config.cache,
-      }),
-    );
   const checkpoint = () =>
-    checkpointStep({
+    runActivities(config).checkpointStep({
       ...where,
       chunkCount: batch.chunkCount,
       batch: batch.key,
@@ -99,7 +76,7 @@ export async function scoreStep(
     });
 
   for (let round = 1; ; round++) {
-    await scoreAllChunks();
+    if (round > 1) await scoreAllChunks(config, runId, step, batch);
     try {
       const done = await checkpoint();
       return { summary: done.entry.summary, file: done.file, rewards: done.rewards, reviewItems: done.reviewItems, reviewFile: done.reviewFile };
@@ -109,6 +86,61 @@ export async function scoreStep(
       throw err;
     }
   }
+}
+
+/** The first part of a step, up to its checkpoint: its rollouts validated and chunked, every chunk judged. */
+export async function judgeStep(
+  config: RunConfig,
+  runId: string,
+  step: number,
+  source: { file: string; inline: boolean },
+  onScoring: () => void,
+): Promise<JudgedStep | RefusedStep> {
+  const { awaitRollouts, prepareStep } = runActivities(config);
+  const file =
+    config.rollouts.type === 'directory'
+      ? await awaitRollouts({
+          directory: source.file,
+          step,
+          waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds,
+        })
+      : source.file;
+  onScoring();
+  const batch = await prepareStep({
+    ...whereOf(config, runId, step),
+    file,
+    chunkSize: config.chunkSize,
+    maxChunks: config.maxChunksPerStep,
+    groupForPreference: config.judge.mode === 'preference',
+    scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
+  });
+  const refused = quarantineRefusal(config, runId, batch);
+  // Histories recorded before this guard scored such steps; they must replay as they ran.
+  if (refused && patched('quarantine-guard')) return { refused };
+
+  // The workflow's deterministic random: the same review sample on every replay.
+  const reviewSeed = Math.floor(Math.random() * 2 ** 31);
+  await scoreAllChunks(config, runId, step, batch);
+  return { batch, reviewSeed };
+}
+
+function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo) {
+  const where = whereOf(config, runId, step);
+  return boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
+    runActivities(config).scoreChunk({
+      ...where,
+      chunk,
+      batch: batch.key,
+      judge: config.judge,
+      rewards: config.rewards,
+      fallback: config.fallback,
+      cache: config.cache,
+    }),
+  );
+}
+
+function whereOf(config: RunConfig, runId: string, step: number) {
+  return { outputDir: config.outputDir, runId, step, execution: currentExecution() };
 }
 
 function failureType(err: unknown): string | undefined {

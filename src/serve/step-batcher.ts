@@ -9,7 +9,11 @@ export interface BatchingOptions {
   windowMs: number;
   /** A batch is sent at once when it holds this many rollouts. */
   maxRollouts: number;
-  /** Step submissions in flight per run (Temporal allows 10 in-flight Updates per workflow). */
+  /**
+   * Step submissions in flight per run (Temporal allows 10 in-flight Updates per workflow). The
+   * queue is spread over the free ones: with several steps submitted, the run judges the next
+   * while it checkpoints the last (workflows/judge-ahead.ts), and a judge at its quota stays busy.
+   */
   maxInFlight: number;
 }
 
@@ -115,10 +119,14 @@ export class StepBatcher {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    // 64 single-sample requests and 4 free slots make 4 steps of 16, not one of 64 that the run
+    // would judge alone, and then checkpoint with the judge idle, while the others wait for it.
+    const free = this.options.maxInFlight - this.inFlight;
+    const share = Math.min(this.options.maxRollouts, Math.ceil(this.queued / Math.max(1, free)));
     while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
       const batch: Waiting[] = [];
       let n = 0;
-      while (this.queue.length > 0 && (batch.length === 0 || n + this.queue[0]!.rollouts.length <= this.options.maxRollouts)) {
+      while (this.queue.length > 0 && (batch.length === 0 || n + this.queue[0]!.rollouts.length <= share)) {
         const w = this.queue.shift()!;
         batch.push(w);
         n += w.rollouts.length;

@@ -1,0 +1,131 @@
+/**
+ * Where a run's time goes between steps, from its history (the server's clock) and the judge's
+ * call times: for the reward service benchmark (`bench/serve.ts`), whose throughput at a quota
+ * is lost whenever the judge has nothing to do.
+ */
+import type { HistoryEvent } from '../test/support/run-chain';
+import { eventId, eventMs } from './history-timings';
+
+/** Milliseconds from the step's submission (update accepted) to each mark. */
+interface StepMarks {
+  step: number;
+  accepted?: number;
+  prepareScheduled?: number;
+  prepareDone?: number;
+  chunksScheduled?: number;
+  chunksDone?: number;
+  checkpointScheduled?: number;
+  checkpointDone?: number;
+  updateDone?: number;
+}
+
+export interface StepTimeline {
+  steps: number;
+  /** Means over steps, ms: each phase's length. */
+  mean_ms: {
+    accepted_to_prepare: number;
+    prepare: number;
+    prepare_to_chunks: number;
+    chunks: number;
+    chunks_to_checkpoint: number;
+    checkpoint: number;
+    checkpoint_to_update_done: number;
+  };
+  /** Mean gap between one step's last chunk done and the next step's first chunk scheduled, ms (negative: overlap). */
+  chunk_gap_ms: number;
+  /** Steps whose chunks were scheduled before the previous step's chunks were done. */
+  overlapped_steps: number;
+}
+
+function decode(payload: { data?: Uint8Array | null } | null | undefined): unknown {
+  if (!payload?.data) return undefined;
+  try {
+    return JSON.parse(Buffer.from(payload.data).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const mean = (xs: number[]) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : NaN);
+
+/** Each step's marks from a run's history: activities are told their step in their input. */
+export function stepTimeline(events: HistoryEvent[]): StepTimeline {
+  const marks = new Map<number, StepMarks>();
+  const at = (step: number) => marks.get(step) ?? marks.set(step, { step }).get(step)!;
+  const scheduled = new Map<number, { type: string; step: number }>();
+  const updates = new Map<number, number>();
+  for (const e of events) {
+    const t = eventMs(e);
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
+    if (accepted) {
+      const step = (decode(accepted.acceptedRequest?.input?.args?.payloads?.[0]) as { step?: number } | undefined)?.step;
+      if (typeof step === 'number') {
+        at(step).accepted ??= t;
+        updates.set(eventId(e), step);
+      }
+      continue;
+    }
+    const updateDone = e.workflowExecutionUpdateCompletedEventAttributes;
+    if (updateDone) {
+      const step = updates.get(Number(updateDone.acceptedEventId?.toString()));
+      if (step !== undefined) at(step).updateDone = t;
+      continue;
+    }
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) {
+      const step = (decode(s.input?.payloads?.[0]) as { step?: number } | undefined)?.step;
+      const type = s.activityType?.name ?? '?';
+      if (typeof step !== 'number') continue;
+      scheduled.set(eventId(e), { type, step });
+      const m = at(step);
+      if (type === 'prepareStep') m.prepareScheduled ??= t;
+      if (type === 'scoreChunk') m.chunksScheduled ??= t;
+      if (type === 'checkpointStep') m.checkpointScheduled ??= t;
+      continue;
+    }
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done) {
+      const a = scheduled.get(Number(done.scheduledEventId?.toString()));
+      if (!a) continue;
+      const m = at(a.step);
+      if (a.type === 'prepareStep') m.prepareDone = t;
+      if (a.type === 'scoreChunk') m.chunksDone = Math.max(m.chunksDone ?? 0, t);
+      if (a.type === 'checkpointStep') m.checkpointDone = t;
+    }
+  }
+  const whole = [...marks.values()]
+    .filter((m) => m.accepted !== undefined && m.prepareScheduled !== undefined && m.chunksDone !== undefined && m.checkpointDone !== undefined && m.updateDone !== undefined)
+    .sort((a, b) => a.step - b.step);
+  const phase = (f: (m: Required<StepMarks>) => number) => mean(whole.map((m) => f(m as Required<StepMarks>)));
+  const gaps: number[] = [];
+  for (let i = 1; i < whole.length; i++) gaps.push(whole[i]!.chunksScheduled! - whole[i - 1]!.chunksDone!);
+  return {
+    steps: whole.length,
+    mean_ms: {
+      accepted_to_prepare: phase((m) => m.prepareScheduled - m.accepted),
+      prepare: phase((m) => m.prepareDone - m.prepareScheduled),
+      prepare_to_chunks: phase((m) => m.chunksScheduled - m.prepareDone),
+      chunks: phase((m) => m.chunksDone - m.chunksScheduled),
+      chunks_to_checkpoint: phase((m) => m.checkpointScheduled - m.chunksDone),
+      checkpoint: phase((m) => m.checkpointDone - m.checkpointScheduled),
+      checkpoint_to_update_done: phase((m) => m.updateDone - m.checkpointDone),
+    },
+    chunk_gap_ms: mean(gaps),
+    overlapped_steps: gaps.filter((g) => g < 0).length,
+  };
+}
+
+/**
+ * How long the judge's quota went unused while calls were being made: the sum of the gaps
+ * between consecutive calls beyond the quota's own spacing (1 / rate), as a share of the span
+ * from the first call to the last.
+ */
+export function quotaIdle(callTimesMs: number[], requestsPerSecond: number): { idle_ms: number; idle_share: number } {
+  const times = [...callTimesMs].sort((a, b) => a - b);
+  if (times.length < 2) return { idle_ms: 0, idle_share: 0 };
+  const spacing = 1000 / requestsPerSecond;
+  let idle = 0;
+  for (let i = 1; i < times.length; i++) idle += Math.max(0, times[i]! - times[i - 1]! - spacing);
+  const span = times.at(-1)! - times[0]!;
+  return { idle_ms: Math.round(idle), idle_share: Math.round((idle / span) * 1000) / 1000 };
+}

@@ -1,0 +1,87 @@
+import { CancellationScope, condition, patched } from '@temporalio/workflow';
+import type { RunConfig } from '../src/config/run-config';
+import type { RunState, StepSource } from './run-state';
+import { judgeStep, type JudgedStep, type RefusedStep } from './score-step';
+
+/** A step whose judging began before the run loop reached it. */
+export interface HeadStart {
+  /** Workflow time its judging began: the step's duration counts from here. */
+  started: number;
+  judged: Promise<JudgedStep | RefusedStep>;
+  /** Stops its chunks (their finished results stay on disk, for the step's next try). */
+  cancel(): void;
+}
+
+interface Ahead extends HeadStart {
+  step: number;
+  config: RunConfig;
+}
+
+/**
+ * Judges the next step a trainer already submitted while the run loop finishes the current one
+ * (its last judge calls, its checkpoint, review and guards, the next update's round trips), so
+ * a judge at its quota never waits between steps when several steps are submitted at once, as
+ * `arbiter serve` does. Only judging moves ahead, one step at most: checkpoints, summaries,
+ * rewards, reviews and guards stay in step order in the loop, which takes the head start when it
+ * reaches the step. A head start is dropped when the run pauses, ends or moves to a fresh
+ * history, and not used when the config changed since it began: the step is then scored afresh
+ * (preparing it again retires the old batch key, so no stale chunk writes into the new one).
+ */
+export class JudgeAhead {
+  private watched: { step: number; stopped: boolean } | undefined;
+  private ahead: Ahead | undefined;
+
+  constructor(private readonly run: RunState) {}
+
+  /** While the loop scores the step before `step`: judge `step` as soon as it is submitted. */
+  watch(step: number): void {
+    this.stopWatching();
+    if (this.run.config.rollouts.type !== 'updates' || step > this.run.lastStep) return;
+    const watched = { step, stopped: false };
+    this.watched = watched;
+    void condition(() => watched.stopped || this.run.submission(step) !== undefined).then(() => {
+      if (watched.stopped || !this.mayJudge()) return;
+      // Runs recorded before judging ahead scored each step after the last: they replay as they ran.
+      if (!patched('overlap-submitted-steps')) return;
+      this.begin(step, this.run.submission(step)!);
+    });
+  }
+
+  /** The head start of `step`, if it has one judged under the run's config as it is now. */
+  take(step: number): HeadStart | undefined {
+    this.stopWatching();
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (!ahead) return undefined;
+    if (ahead.step === step && ahead.config === this.run.config) return ahead;
+    ahead.cancel();
+    return undefined;
+  }
+
+  /** Nothing more goes on ahead: the run pauses, ends or continues as new. */
+  abandon(): void {
+    this.stopWatching();
+    this.ahead?.cancel();
+    this.ahead = undefined;
+  }
+
+  private mayJudge(): boolean {
+    const run = this.run;
+    return run.progress.status === 'running' && !run.cancel && !run.ended && run.budgetReached() === undefined;
+  }
+
+  private begin(step: number, source: StepSource): void {
+    const scope = new CancellationScope();
+    const config = this.run.config;
+    const judged = scope.run(() => judgeStep(config, this.run.runId, step, source, () => {}));
+    // One chunk out of attempts stops the others, as in a step's own scope; the loop meets the
+    // failure when it takes the step, and handles it as the step's.
+    judged.catch(() => scope.cancel());
+    this.ahead = { step, config, started: Date.now(), judged, cancel: () => scope.cancel() };
+  }
+
+  private stopWatching(): void {
+    if (this.watched) this.watched.stopped = true;
+    this.watched = undefined;
+  }
+}
