@@ -28,10 +28,11 @@
  *   BENCH_SERVE_REQUESTS=2000 (offline)  BENCH_SERVE_CLIENTS=64  BENCH_SERVE_BEDROCK_REQUESTS=1000
  *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
  *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS=50
- *   BENCH_SERVE_STEPS_IN_FLIGHT (the service's step submissions in flight per run; default its default)
+ *   BENCH_SERVE_SPREAD_OVER (steps a flush of the service's queue is spread over; default its default, 2)
  *
- * Where the bedrock time goes is on stderr: the quota's idle share (gaps between the fake's
- * calls beyond 1 / quota) and each step's phases from the run's history (bench/step-timeline.ts).
+ * Where the bedrock time goes is on stderr: the share of the quota the fake's calls left unused,
+ * the gaps over 200 ms between them, calls per second, and each step's phases from the run's
+ * history (bench/step-timeline.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -55,7 +56,7 @@ import { useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
 import { benchBedrockJudge } from './chunk-slots';
 import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
 import { rolloutOf, writeStepFile } from './step-files';
-import { quotaIdle, stepTimeline } from './step-timeline';
+import { quotaUse, stepTimeline } from './step-timeline';
 
 const REQUESTS = envNumber('BENCH_SERVE_REQUESTS', 2000);
 const CLIENTS = envNumber('BENCH_SERVE_CLIENTS', 64);
@@ -63,7 +64,7 @@ const BEDROCK_REQUESTS = envNumber('BENCH_SERVE_BEDROCK_REQUESTS', 1000);
 const BEDROCK_CLIENTS = envNumber('BENCH_SERVE_BEDROCK_CLIENTS', CLIENTS);
 const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
 const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', 50);
-const IN_FLIGHT = envNumber('BENCH_SERVE_STEPS_IN_FLIGHT', DEFAULT_BATCHING.maxInFlight);
+const SPREAD = envNumber('BENCH_SERVE_SPREAD_OVER', DEFAULT_BATCHING.spreadOver);
 const QUOTA_RPS = 50;
 const LATENCY_MS = 200;
 const STEP = 1;
@@ -205,7 +206,7 @@ async function main(): Promise<Record<string, unknown>> {
   try {
     const taskQueue = 'bench-serve';
     return await withBenchWorker(server, { taskQueue, allowedRolloutDirs: [tmpdir()] }, async (client) => {
-      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS, maxInFlight: IN_FLIGHT } });
+      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS, spreadOver: SPREAD } });
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       const createRun = async (config: RunConfigInput & { runId: string }) => {
@@ -240,9 +241,12 @@ async function main(): Promise<Record<string, unknown>> {
           `bedrock: ${BEDROCK_REQUESTS} requests in ${bedrock.seconds.toFixed(2)} s = ${bedrockRps.toFixed(1)} req/s (quota ${QUOTA_RPS}); ` +
             `fake: ${fake.stats.ok} ok, ${fake.stats.throttled} throttled, max in flight ${fake.stats.maxInFlight}; ${bedrockSteps} steps`,
         );
-        const idle = quotaIdle(callTimes, QUOTA_RPS);
+        const use = quotaUse(callTimes, QUOTA_RPS);
         const timeline = stepTimeline(await historyOf(client, bedrockId));
-        note(`bedrock: quota idle ${idle.idle_ms} ms (${(idle.idle_share * 100).toFixed(1)}% of the calls' span); per step (latest history): ${JSON.stringify(timeline)}`);
+        note(
+          `bedrock: quota unused ${(use.lost_share * 100).toFixed(1)}% of the calls' span, ${use.idle_ms} ms in gaps over 200 ms; ` +
+            `calls per second ${use.per_second.join(' ')}; per step (latest history): ${JSON.stringify(timeline)}`,
+        );
 
         for (const id of [warmupId, offlineId, bedrockId]) await client.workflow.getHandle(id).terminate('benchmark over').catch(() => {});
         return {
@@ -264,7 +268,7 @@ async function main(): Promise<Record<string, unknown>> {
             steps: offlineSteps,
             rollouts_per_step: round(REQUESTS / offlineSteps, 1),
             batch_window_ms: WINDOW_MS,
-            steps_in_flight: IN_FLIGHT,
+            spread_over: SPREAD,
           },
           bedrock: {
             requests: BEDROCK_REQUESTS,
@@ -279,7 +283,8 @@ async function main(): Promise<Record<string, unknown>> {
             steps: bedrockSteps,
             fake_ok: fake.stats.ok,
             fake_throttled: fake.stats.throttled,
-            quota_idle_share: idle.idle_share,
+            quota_lost_share: use.lost_share,
+            quota_idle_ms: use.idle_ms,
             chunk_gap_ms: timeline.chunk_gap_ms,
           },
         };

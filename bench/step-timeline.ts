@@ -116,16 +116,25 @@ export function stepTimeline(events: HistoryEvent[]): StepTimeline {
 }
 
 /**
- * How long the judge's quota went unused while calls were being made: the sum of the gaps
- * between consecutive calls beyond the quota's own spacing (1 / rate), as a share of the span
- * from the first call to the last.
+ * How much of the quota the judge's calls left unused, from when each call reached the judge:
+ * `lost_share` is 1 - calls / (rate x span from the first call to the last); `idle_ms` sums the
+ * gaps between consecutive calls longer than `idleGapMs` (stretches with nothing to judge, as
+ * opposed to the limiter's own pacing), and `per_second` counts the calls in each second.
  */
-export function quotaIdle(callTimesMs: number[], requestsPerSecond: number): { idle_ms: number; idle_share: number } {
+export function quotaUse(callTimesMs: number[], requestsPerSecond: number, idleGapMs = 200) {
   const times = [...callTimesMs].sort((a, b) => a - b);
-  if (times.length < 2) return { idle_ms: 0, idle_share: 0 };
-  const spacing = 1000 / requestsPerSecond;
-  let idle = 0;
-  for (let i = 1; i < times.length; i++) idle += Math.max(0, times[i]! - times[i - 1]! - spacing);
+  if (times.length < 2) return { lost_share: 0, idle_ms: 0, per_second: [times.length] };
   const span = times.at(-1)! - times[0]!;
-  return { idle_ms: Math.round(idle), idle_share: Math.round((idle / span) * 1000) / 1000 };
+  let idle = 0;
+  for (let i = 1; i < times.length; i++) {
+    const gap = times[i]! - times[i - 1]!;
+    if (gap > idleGapMs) idle += gap - 1000 / requestsPerSecond;
+  }
+  const perSecond = new Array<number>(Math.floor(span / 1000) + 1).fill(0);
+  for (const t of times) perSecond[Math.floor((t - times[0]!) / 1000)]!++;
+  return {
+    lost_share: Math.round((1 - times.length / ((requestsPerSecond * span) / 1000 + 1)) * 1000) / 1000,
+    idle_ms: Math.round(idle),
+    per_second: perSecond,
+  };
 }

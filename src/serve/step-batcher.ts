@@ -9,15 +9,19 @@ export interface BatchingOptions {
   windowMs: number;
   /** A batch is sent at once when it holds this many rollouts. */
   maxRollouts: number;
-  /**
-   * Step submissions in flight per run (Temporal allows 10 in-flight Updates per workflow). The
-   * queue is spread over the free ones: with several steps submitted, the run judges the next
-   * while it checkpoints the last (workflows/judge-ahead.ts), and a judge at its quota stays busy.
-   */
+  /** Step submissions in flight per run (Temporal allows 10 in-flight Updates per workflow). */
   maxInFlight: number;
+  /**
+   * A flush spreads the queue over as many steps as it takes to have this many in flight (each
+   * up to maxRollouts; one at least): with two steps submitted, the run judges one while it
+   * checkpoints the other (workflows/judge-ahead.ts), so a judge at its quota does not wait for
+   * the checkpoint, the answers and the trainer's next requests. More would cut steps smaller,
+   * and each step costs the same workflow and file work however few rollouts it holds.
+   */
+  spreadOver: number;
 }
 
-export const DEFAULT_BATCHING: BatchingOptions = { windowMs: 50, maxRollouts: 512, maxInFlight: 4 };
+export const DEFAULT_BATCHING: BatchingOptions = { windowMs: 50, maxRollouts: 512, maxInFlight: 4, spreadOver: 2 };
 
 /** A caller's answer: the step its rollouts were scored in and its own rewards, in its order. */
 export interface CallerRewards {
@@ -119,10 +123,11 @@ export class StepBatcher {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    // 64 single-sample requests and 4 free slots make 4 steps of 16, not one of 64 that the run
-    // would judge alone, and then checkpoint with the judge idle, while the others wait for it.
-    const free = this.options.maxInFlight - this.inFlight;
-    const share = Math.min(this.options.maxRollouts, Math.ceil(this.queued / Math.max(1, free)));
+    // 64 closed-loop single-sample callers make two steps of 32, not one of 64 that the run
+    // would checkpoint with the judge idle while every caller waits for it.
+    // Only up to spreadOver steps in flight: the steps in flight already count.
+    const spread = Math.max(1, Math.min(this.options.spreadOver, this.options.maxInFlight) - this.inFlight);
+    const share = Math.min(this.options.maxRollouts, Math.ceil(this.queued / spread));
     while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
       const batch: Waiting[] = [];
       let n = 0;
