@@ -9,6 +9,8 @@ import { readManifestLines, readRunRecords } from '../helpers/run-records';
 import { withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
 import { tempDir } from '../support/fixtures';
+import { startFakeBedrock } from '../support/fake-bedrock';
+import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../support/fake-bedrock-env';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,6 +77,65 @@ describe('examples/trainer/train.py against arbiter serve (offline judge)', () =
       });
     });
   });
+});
+
+describe('examples/trainer/train.py against arbiter serve with a Bedrock judge (real AWS SDK, fake Bedrock)', () => {
+  it('learns from the verdicts the judge scripts; every rollout gets one reward, each non-empty answer from one Bedrock call', async () => {
+    const dir = await tempDir();
+    const outputDir = join(dir, 'out');
+    // The judge passes what flags the clause's risk ("High risk: ...", "Medium risk: ..."), as a
+    // real judge with this rubric would, and fails the rest; the trainer never sees that rule.
+    const fake = await startFakeBedrock({ seed: 10, latencyMs: [5, 20], respond: markerJudge('risk:') });
+    // Before the worker exists: its Bedrock judge reads the AWS variables of this process.
+    const restoreEnv = useFakeBedrockEnv(fake.url);
+    try {
+      await withWorker(async ({ client, taskQueue }) => {
+        const runTemplate = {
+          steps: STEPS,
+          rollouts: { type: 'updates' as const },
+          outputDir,
+          judge: {
+            provider: 'bedrock' as const,
+            model: TEST_MODEL,
+            rubric: { criteria: [{ id: 'flags_risk', description: 'Names the risk the clause puts on the customer and why' }] },
+            quota: { requestsPerMinute: 6000, maxInFlight: 32 },
+          },
+          // Every rollout a call: the same answers come back step after step.
+          cache: false,
+        };
+        await withService({ client, taskQueue, spillDir: join(dir, 'spill'), runTemplate }, async (svc) => {
+          const runId = `trainer-bedrock-${Date.now()}`;
+          const args = [TRAIN, '--url', svc.url, '--run-id', runId, '--steps', String(STEPS), '--group-size', String(GROUP), '--seed', '0', '--no-create'];
+          const { stdout } = await run(PYTHON, args, { cwd: dir });
+          const lines = stdout.trim().split('\n');
+          const curve = (JSON.parse(lines.at(-1)!) as { curve: number[] }).curve;
+          console.log(`trainer-example with the fake Bedrock: curve ${JSON.stringify(curve)}`);
+          expect(curve).toHaveLength(STEPS);
+          expect(mean(curve.slice(-3)) - mean(curve.slice(0, 3))).toBeGreaterThan(0.15);
+
+          await client.workflow.getHandle(runId).result();
+          const { manifest, records } = await readRunRecords(join(outputDir, runId));
+          expect(manifest.map((m) => m.step)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+          expect(records).toHaveLength(STEPS * PROMPTS.length * GROUP);
+          expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+          for (const r of records) {
+            expect(r.status).toBe('scored');
+            expect(r.judge).toMatchObject({ provider: 'bedrock', model: TEST_MODEL });
+          }
+          // Each reward of a non-empty answer came from its own call through the SDK, none judged
+          // twice; an empty answer fails every criterion without a call (attempts 0).
+          const called = records.filter((r) => r.judge.attempts > 0);
+          expect(called.every((r) => r.judge.attempts === 1)).toBe(true);
+          expect(called.length).toBeGreaterThan(records.length / 2);
+          expect(fake.stats.ok).toBe(called.length);
+          expect(fake.stats.requests).toBe(called.length);
+        });
+      });
+    } finally {
+      restoreEnv();
+      await fake.close();
+    }
+  }, 120_000);
 });
 
 describe('examples/trainer/train.py while its worker is SIGKILLed', () => {
