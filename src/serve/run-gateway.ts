@@ -6,6 +6,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { MAX_INLINE_ROLLOUTS } from '../config/controls';
 import type { Rollout } from '../config/rollout';
 import type { RunConfigInput } from '../config/run-config';
+import { readManifest } from '../contract/manifest';
 import type { RewardRecord } from '../contract/reward-record';
 import type { StepSummary } from '../steps/step-summary';
 import { configQuery, progressQuery, submitRolloutsUpdate } from '../../workflows/definitions';
@@ -34,6 +35,13 @@ export interface StepResult {
   file: string;
   /** By rollout id, for the whole step. */
   rewards: Map<string, ServedReward>;
+}
+
+/** A step the run checkpointed: its summary and its rewards file (as this service sees the run folder). */
+export interface ScoredStep {
+  step: number;
+  summary: StepSummary;
+  file: string;
 }
 
 export interface GatewayOptions {
@@ -89,15 +97,21 @@ export class RunGateway {
 
   /** The run's rewards file for a step, when the service can see the run folder. */
   async rewardsOfStep(runId: string, step: number): Promise<RewardRecord[] | undefined> {
-    const config = await this.client.workflow.getHandle(runId).query(configQuery);
-    const runDir = join(config.outputDir, config.runId ?? runId);
-    return this.readRewards(join(runDir, 'steps', `${String(step).padStart(6, '0')}.rewards.jsonl`));
+    return this.readRewards(join(await this.runDir(runId), 'steps', `${String(step).padStart(6, '0')}.rewards.jsonl`));
   }
 
-  /** Steps the run scored lately (newest last), to find a retried request's rewards after a restart. */
-  async recentSteps(runId: string): Promise<number[]> {
-    const progress = await this.client.workflow.getHandle(runId).query(progressQuery);
-    return progress.recent.map((s) => s.step);
+  /**
+   * Every step the run checkpointed, from its manifest: to find a retried request's rewards after
+   * a restart, however long ago it was scored. Empty when the service cannot see the run folder.
+   */
+  async scoredSteps(runId: string): Promise<ScoredStep[]> {
+    const runDir = await this.runDir(runId);
+    return (await readManifest(join(runDir, 'manifest.jsonl'))).map((l) => ({ step: l.step, summary: l.summary, file: join(runDir, l.file) }));
+  }
+
+  private async runDir(runId: string): Promise<string> {
+    const config = await this.client.workflow.getHandle(runId).query(configQuery);
+    return join(config.outputDir, config.runId ?? runId);
   }
 
   async readRewards(file: string): Promise<RewardRecord[] | undefined> {

@@ -2,7 +2,7 @@ import type { Rollout } from '../config/rollout';
 import type { RunConfigInput } from '../config/run-config';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { HttpError, isStepTaken } from './http-error';
-import type { RunGateway, ServedReward, StepResult } from './run-gateway';
+import type { RunGateway, ScoredStep, ServedReward, StepResult } from './run-gateway';
 
 export interface BatchingOptions {
   /** How long the first request of a batch waits for others to join it. */
@@ -57,8 +57,8 @@ export class StepBatcher {
   /** The highest step number this batcher sent. */
   private highest = -1;
   private known = new Map<string, Promise<CallerRewards>>();
-  /** Keys found in the run's rewards files (a restart of the service): key -> step. */
-  private fromArtifacts: Promise<Map<string, number>> | undefined;
+  /** Keys found in the run's rewards files (a restart of the service): key -> its step. */
+  private fromArtifacts: Promise<Map<string, ScoredStep>> | undefined;
   /** Steps this batcher submitted, as a count (for tests and logs). */
   submissions = 0;
 
@@ -84,13 +84,12 @@ export class StepBatcher {
     const ids = rollouts.map((_, i) => `${key}${SEP}${i}`);
     const earlier = (await this.artifactKeys()).get(key);
     if (earlier !== undefined) {
-      const records = await this.gateway.rewardsOfStep(this.runId, earlier);
+      const records = await this.gateway.readRewards(earlier.file);
       const byId = new Map((records ?? []).map((r) => [r.id, r]));
       if (ids.every((id) => byId.has(id))) {
-        const summary = (await this.gateway.client.workflow.getHandle(this.runId).query('stepSummary', earlier)) as StepResult['summary'];
         return {
-          step: earlier,
-          summary,
+          step: earlier.step,
+          summary: earlier.summary,
           replayed: true,
           rewards: rollouts.map((r, i) => {
             const rec = byId.get(ids[i]!)!;
@@ -197,18 +196,21 @@ export class StepBatcher {
     }
   }
 
-  /** The keys of requests scored in the run's recent steps, read once from its rewards files. */
-  private artifactKeys(): Promise<Map<string, number>> {
+  /**
+   * The keys of requests the run scored, however long ago: read once from the run's manifest
+   * and rewards files (merged rollouts carry `<key>~<index>` as their id there).
+   */
+  private artifactKeys(): Promise<Map<string, ScoredStep>> {
     this.fromArtifacts ??= (async () => {
-      const keys = new Map<string, number>();
-      let steps: number[];
+      const keys = new Map<string, ScoredStep>();
+      let steps: ScoredStep[];
       try {
-        steps = await this.gateway.recentSteps(this.runId);
+        steps = await this.gateway.scoredSteps(this.runId);
       } catch {
-        return keys; // not started yet: nothing was scored
+        return keys; // not started yet (nothing was scored), or a run folder this service cannot read
       }
       for (const step of steps) {
-        for (const record of (await this.gateway.rewardsOfStep(this.runId, step).catch(() => undefined)) ?? []) {
+        for (const record of (await this.gateway.readRewards(step.file).catch(() => undefined)) ?? []) {
           const at = record.id.lastIndexOf(SEP);
           if (at > 0) keys.set(record.id.slice(0, at), step);
         }
