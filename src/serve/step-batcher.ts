@@ -123,8 +123,8 @@ export class StepBatcher {
     clearTimeout(this.timer);
     this.timer = undefined;
     // 64 closed-loop single-sample callers make two steps of 32, not one of 64 that the run
-    // would checkpoint with the judge idle while every caller waits for it.
-    // Only up to spreadOver steps in flight: the steps in flight already count.
+    // would checkpoint with the judge idle while every caller waits for it. The steps already
+    // in flight count towards spreadOver.
     const spread = Math.max(1, Math.min(this.options.spreadOver, this.options.maxInFlight) - this.inFlight);
     const share = Math.min(this.options.maxRollouts, Math.ceil(this.queued / spread));
     while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../src/config/rollout';
-import { progressQuery, reconfigureUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
+import { pauseUpdate, progressQuery, reconfigureUpdate, resumeUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
 import { rftRun } from '../../workflows/rft-run';
 import { eventId } from '../../bench/history-timings';
-import { TEST_MODEL } from '../support/fake-bedrock-env';
+import { TEST_MODEL, userText } from '../support/fake-bedrock-env';
 import { rollout, tempDir } from '../support/fixtures';
 import { historyOf, type HistoryEvent } from '../support/run-chain';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
@@ -20,9 +20,9 @@ const fake = fakeBedrockPerFile({ seed: 10, latencyMs: 3000 });
 const stepRollouts = (step: number, n: number): Rollout[] =>
   Array.from({ length: n }, (_, i) => rollout(`s${step}-${i}`, { response: `answer ${i} of step ${step}` }));
 
-/** Each activity of the history by type and step, with the ids of its scheduled and completed events. */
+/** Each activity of the history by type and step, with the ids of its scheduled, cancel-requested and completed events. */
 function activities(events: HistoryEvent[]) {
-  const byScheduled = new Map<number, { type: string; step: number; scheduled: number; completed?: number }>();
+  const byScheduled = new Map<number, { type: string; step: number; scheduled: number; completed?: number; cancelRequested?: number }>();
   for (const e of events) {
     const s = e.activityTaskScheduledEventAttributes;
     if (s) {
@@ -31,6 +31,8 @@ function activities(events: HistoryEvent[]) {
     }
     const c = e.activityTaskCompletedEventAttributes;
     if (c) byScheduled.get(Number(c.scheduledEventId))!.completed = eventId(e);
+    const r = e.activityTaskCancelRequestedEventAttributes;
+    if (r) byScheduled.get(Number(r.scheduledEventId))!.cancelRequested = eventId(e);
   }
   return [...byScheduled.values()];
 }
@@ -140,5 +142,57 @@ describe('judging ahead: a run with several steps submitted', () => {
       for (const r of [...rewards[1]!, ...rewards[2]!]) expect(r).toBeGreaterThanOrEqual(10);
       expect(await handle.result()).toMatchObject({ status: 'completed', stepsDone: 3 });
     });
+  });
+
+  it('a step judged ahead stops when the run pauses after the step before it, and is scored after resume, once', async () => {
+    const dir = await tempDir();
+    const outputDir = join(dir, 'out');
+    const workflowId = `judge-ahead-paused-${Date.now()}`;
+    fake.reset();
+    // Step 2's calls never answer until the fault is lifted: its judging ahead is still under way when the run pauses.
+    fake.setOptions({ faults: (call) => (userText(call).includes('of step 2') ? { type: 'hang' } : undefined) });
+    try {
+      await withWorker(async ({ client, taskQueue }) => {
+        const handle = await client.workflow.start(rftRun, {
+          taskQueue,
+          workflowId,
+          args: [
+            {
+              steps: 2,
+              rollouts: { type: 'updates' },
+              outputDir,
+              chunkSize: 2,
+              judge: { provider: 'bedrock', model: TEST_MODEL, rubric: { criteria: [{ id: 'correct', description: 'Answers correctly' }] } },
+              cache: false,
+              scoring: { heartbeatSeconds: 2 },
+            },
+          ],
+        });
+        const updates = await submitAhead(client, handle, [1, 2], 2);
+        await waitFor(() => handle.query(progressQuery), (p) => p.currentStep === 1);
+        await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'people look at step 1' }] });
+        expect((await updates[0]!.result()).step).toBe(1);
+
+        // Paused after step 1: step 2's chunks judging ahead are cancelled, not left paying.
+        const chunks2 = await waitFor(
+          async () => activities(await historyOf(client, workflowId)).filter((a) => a.type === 'scoreChunk' && a.step === 2),
+          (chunks) => chunks.length > 0 && chunks.every((c) => c.cancelRequested !== undefined || c.completed !== undefined),
+        );
+        expect(chunks2.some((c) => c.cancelRequested !== undefined)).toBe(true);
+        const progress = await handle.query(progressQuery);
+        expect(progress).toMatchObject({ status: 'paused', stepsDone: 1 });
+
+        fake.setOptions({ faults: undefined });
+        await handle.executeUpdate(resumeUpdate, { args: [{}] });
+        const second = await updates[1]!.result();
+        expect(second.rewards!.map((r) => r.id).sort()).toEqual(stepRollouts(2, 2).map((r) => r.id));
+        expect(await handle.result()).toMatchObject({ status: 'completed', stepsDone: 2 });
+        const { manifest, records } = await readRunRecords(join(outputDir, workflowId));
+        expect(manifest.map((m) => m.step)).toEqual([1, 2]);
+        expect(records.map((r) => r.id).sort()).toEqual([...stepRollouts(1, 2), ...stepRollouts(2, 2)].map((r) => r.id).sort());
+      });
+    } finally {
+      fake.setOptions({ faults: undefined });
+    }
   });
 });
