@@ -46,12 +46,25 @@ function base(description: string, points: boolean): Record<string, unknown> {
       axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#eee' },
       legend: { labelFontSize: 11, titleFontSize: 11, orient: 'right' },
       line: { point: points, strokeWidth: 2 },
+      // One ARIA label per dot or bar is most of a big run's page; each chart keeps its description.
+      point: { aria: false },
+      bar: { aria: false },
       view: { stroke: null },
     },
   };
 }
 
 const stepAxis = { field: 'step', type: 'quantitative', title: 'step', axis: { tickMinStep: 1, format: 'd' } } as const;
+
+/**
+ * Bars on the quantitative step axis, each from step-0.4 to step+0.4: the axis stays as readable
+ * at 1,000 steps as at 5 (an ordinal axis would emit a hidden label per step).
+ */
+const barAround = [
+  { calculate: 'datum.step - 0.4', as: 'from' },
+  { calculate: 'datum.step + 0.4', as: 'to' },
+];
+const barX = { x: { ...stepAxis, field: 'from' }, x2: { field: 'to' } };
 
 /** Markers on lines while there are few enough steps to tell them apart. */
 function fewSteps(steps: StepRow[]): boolean {
@@ -172,9 +185,10 @@ function fallbackChart(steps: StepRow[]): Chart {
     spec: vl({
       ...base('fallback rate by reason per step', false),
       data: { values },
+      transform: barAround,
       mark: { type: 'bar' },
       encoding: {
-        x: { ...stepAxis, type: 'ordinal', axis: { labelOverlap: true } },
+        ...barX,
         y: { field: 'rate', type: 'quantitative', title: 'share of rollouts', axis: { format: '%' }, stack: 'zero' },
         color: { field: 'reason', type: 'nominal', title: 'reason' },
       },
@@ -195,9 +209,10 @@ function quarantineChart(steps: StepRow[]): Chart {
     spec: vl({
       ...base('quarantined lines per step', false),
       data: { values },
+      transform: barAround,
       mark: { type: 'bar', color: '#e45756' },
       encoding: {
-        x: { ...stepAxis, type: 'ordinal', axis: { labelOverlap: true } },
+        ...barX,
         y: { field: 'quarantined', type: 'quantitative', title: 'quarantined lines', axis: { tickMinStep: 1 } },
       },
     }),
@@ -269,7 +284,11 @@ function costChart(steps: StepRow[]): Chart {
       ...base('estimated cost per step, cumulative cost and cumulative tokens', marks),
       data: { values },
       vconcat: [
-        { ...panel('cost', 'USD per step', '$.4~f', { type: 'bar', color: '#72b7b2' }), encoding: { x: { ...stepAxis, type: 'ordinal', axis: { labelOverlap: true } }, y: { field: 'cost', type: 'quantitative', title: 'USD per step', axis: { format: '$.4~f' } } } },
+        {
+          ...panel('cost', 'USD per step', '$.4~f', { type: 'bar', color: '#72b7b2' }),
+          transform: barAround,
+          encoding: { ...barX, y: { field: 'cost', type: 'quantitative', title: 'USD per step', axis: { format: '$.4~f' } } },
+        },
         panel('cumulativeCost', 'USD so far', '$.4~f', { type: 'line', color: '#54a24b', point: marks }),
         panel('cumulativeTokens', 'tokens so far', '~s', { type: 'line', color: '#b279a2', point: marks }),
       ],
@@ -300,7 +319,8 @@ function agreementChart(data: ReportData): Chart {
     spec: vl({
       ...base('judge-human agreement and canary accuracy per step', true),
       data: { values: values.sort((a, b) => Number(a.step) - Number(b.step)) },
-      mark: { type: 'line', point: true },
+      // Points show a measure taken at a few steps only (reviews are sampled); a dense series needs none.
+      mark: { type: 'line', point: values.length <= 240, clip: true },
       encoding: {
         x: stepAxis,
         y: { field: 'value', type: 'quantitative', title: 'accuracy / kappa', scale: { domainMax: 1 } },

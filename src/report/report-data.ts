@@ -60,7 +60,7 @@ export interface ReportData {
 }
 
 /** Points drawn in the length scatter over the whole run: enough to see a trend, small enough to open fast. */
-export const LENGTH_POINTS_BUDGET = 4000;
+export const LENGTH_POINTS_BUDGET = 2500;
 
 /** Reads a run's folder: its manifest's step summaries and, per step, what the rewards file adds. */
 export async function readReportData(
@@ -73,7 +73,7 @@ export async function readReportData(
   const end = lines.find((l): l is RunEndLine => 'end' in l)?.end;
   const notes: string[] = [];
   if (torn) notes.push('the manifest ends in a torn line (a crash mid-append); that step is not shown');
-  const perStep = Math.max(10, Math.floor(LENGTH_POINTS_BUDGET / Math.max(1, stepLines.length)));
+  const perStep = Math.max(1, Math.ceil(LENGTH_POINTS_BUDGET / Math.max(1, stepLines.length)));
   const steps: StepRow[] = [];
   const lengthPoints: LengthPoint[] = [];
   let lengthRecords = 0;
@@ -94,6 +94,7 @@ export async function readReportData(
       judgeModel = facts.judgeModel ?? judgeModel;
     }
   }
+  thin(lengthPoints, LENGTH_POINTS_BUDGET);
   if (header.judgeModel === undefined && judgeModel !== undefined) header = { ...header, judgeModel: `${judgeModel} (from the rewards files)` };
   return { header, runDir, steps, lengthPoints, lengthRecords, humanAgreement, notes, end };
 }
@@ -112,4 +113,12 @@ export function stepRow(summary: ReportStepSummary, facts: StepFacts | undefined
     },
     criteria,
   };
+}
+
+/** Keeps `max` evenly spaced points (steps stay in order, so every part of the run keeps its share). */
+function thin<T>(points: T[], max: number): void {
+  if (points.length <= max) return;
+  const every = points.length / max;
+  const kept = Array.from({ length: max }, (_, i) => points[Math.floor(i * every)]!);
+  points.splice(0, points.length, ...kept);
 }

@@ -5,7 +5,7 @@ import type { RewardRecord } from '../../src/contract/reward-record';
 import { reportCharts } from '../../src/report/charts';
 import { headline } from '../../src/report/header-words';
 import { rankCorrelation } from '../../src/report/rank-correlation';
-import { readReportData, type RunHeader } from '../../src/report/report-data';
+import { LENGTH_POINTS_BUDGET, readReportData, type RunHeader } from '../../src/report/report-data';
 import { agreementByStep } from '../../src/report/review-agreement';
 import { quantile, readStepFacts } from '../../src/report/step-facts';
 import { StepStats } from '../../src/steps/step-summary';
@@ -110,10 +110,18 @@ describe('report data of a run folder', () => {
     const dir = await tempDir('arbiter-report-');
     await writeSyntheticRun(dir, { steps: 5, perStep: 1200 });
     const data = await readReportData(dir, header);
-    expect(data.lengthRecords).toBeGreaterThan(4000);
-    expect(data.lengthPoints.length).toBeLessThanOrEqual(4000);
-    expect(data.lengthPoints.length).toBeGreaterThan(3000);
+    expect(data.lengthRecords).toBeGreaterThan(5000);
+    expect(data.lengthPoints).toHaveLength(LENGTH_POINTS_BUDGET);
     expect(new Set(data.lengthPoints.map((p) => p.step))).toEqual(new Set([1, 2, 3, 4, 5]));
+  });
+
+  it('keeps to the budget when a run has more steps than the budget has points', async () => {
+    const dir = await tempDir('arbiter-report-');
+    await writeSyntheticRun(dir, { steps: LENGTH_POINTS_BUDGET + 50, perStep: 1 });
+    const data = await readReportData(dir, header);
+    expect(data.lengthPoints).toHaveLength(LENGTH_POINTS_BUDGET);
+    // Evenly thinned: the last steps are still there.
+    expect(Math.max(...data.lengthPoints.map((p) => p.step))).toBeGreaterThan(LENGTH_POINTS_BUDGET);
   });
 
   it('notes a step whose rewards file is missing instead of failing', async () => {

@@ -2,6 +2,8 @@ import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
+import type { Rollout } from '../../src/config/rollout';
+import type { RewardRecord } from '../../src/contract/reward-record';
 import { stepRolloutFile } from '../../src/contract/run-layout';
 import { progressQuery } from '../../workflows/definitions';
 import { reviewItemsQuery } from '../../workflows/human-review';
@@ -105,6 +107,14 @@ describe('arbiter run report', () => {
       expect(written.stdout).toContain(`wrote ${file} (`);
       expect(written.stdout).toContain('2 steps, 9 of 9 charts drawn');
       expect((await stat(file)).size).toBeGreaterThan(10_000);
+
+      // The records the criterion and length charts come from: the rubric's verdicts and the response's length.
+      const records = (await readFile(join(dir, 'out', id, 'steps', '000001.rewards.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as RewardRecord);
+      const sent = new Map((await readFile(stepRolloutFile(rollouts, 1), 'utf8')).split('\n').flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Rollout] : [])).map((r) => [r.id, r]));
+      for (const r of records) {
+        expect(r.responseChars).toBe(sent.get(r.id)!.response.length);
+        expect(r.judge.criteria?.length).toBeGreaterThan(0);
+      }
 
       const seen = await openReport(file);
       expectOffline(seen, file);
