@@ -64,11 +64,16 @@ const barAround = [
   { calculate: 'datum.step - 0.4', as: 'from' },
   { calculate: 'datum.step + 0.4', as: 'to' },
 ];
-const barX = { x: { ...stepAxis, field: 'from' }, x2: { field: 'to' } };
+const barX = { x: { ...stepAxis, field: 'from', scale: { nice: false } }, x2: { field: 'to' } };
 
 /** Markers on lines while there are few enough steps to tell them apart. */
 function fewSteps(steps: StepRow[]): boolean {
   return steps.length <= 60;
+}
+
+/** A y scale from 0 that still has ticks when every value is 0 (Vega draws NaN ticks for a [0, 0] domain). */
+function fromZero(values: number[]): Record<string, unknown> {
+  return values.some((v) => v > 0) ? { zero: true } : { domain: [0, 1] };
 }
 
 function none(id: string, title: string, caption: string, absent: string): Chart {
@@ -189,7 +194,7 @@ function fallbackChart(steps: StepRow[]): Chart {
       mark: { type: 'bar' },
       encoding: {
         ...barX,
-        y: { field: 'rate', type: 'quantitative', title: 'share of rollouts', axis: { format: '%' }, stack: 'zero' },
+        y: { field: 'rate', type: 'quantitative', title: 'share of rollouts', axis: { format: '%' }, stack: 'zero', scale: fromZero(values.map((v) => Number(v.rate))) },
         color: { field: 'reason', type: 'nominal', title: 'reason' },
       },
     }),
@@ -213,7 +218,7 @@ function quarantineChart(steps: StepRow[]): Chart {
       mark: { type: 'bar', color: '#e45756' },
       encoding: {
         ...barX,
-        y: { field: 'quarantined', type: 'quantitative', title: 'quarantined lines', axis: { tickMinStep: 1 } },
+        y: { field: 'quarantined', type: 'quantitative', title: 'quarantined lines', axis: { tickMinStep: 1 }, scale: fromZero(values.map((v) => v.quarantined)) },
       },
     }),
   };
@@ -248,7 +253,7 @@ function tokensChart(steps: StepRow[]): Chart {
       mark: 'line',
       encoding: {
         x: stepAxis,
-        y: { field: 'tokens', type: 'quantitative', title: 'tokens', axis: { format: '~s' } },
+        y: { field: 'tokens', type: 'quantitative', title: 'tokens', axis: { format: '~s' }, scale: fromZero(values.map((v) => Number(v.tokens))) },
         color: { field: 'kind', type: 'nominal', title: 'tokens', scale: { domain: hasCache ? ['input', 'output', 'cache read', 'cache write'] : ['input', 'output'] } },
       },
     }),
@@ -269,11 +274,18 @@ function costChart(steps: StepRow[]): Chart {
     tokens += sum.inputTokens + sum.outputTokens + (sum.cacheReadInputTokens ?? 0) + (sum.cacheWriteInputTokens ?? 0);
     values.push({ step: s.step, cost: sum.costUsd, cumulativeCost: round6(cost), cumulativeTokens: tokens });
   }
+  const y = (field: string, title: string, format: string) => ({
+    field,
+    type: 'quantitative',
+    title,
+    axis: { format },
+    scale: fromZero(values.map((v) => Number(v[field]))),
+  });
   const panel = (field: string, title: string, format: string, mark: Record<string, unknown>) => ({
     width: WIDTH,
     height: 90,
     mark,
-    encoding: { x: stepAxis, y: { field, type: 'quantitative', title, axis: { format } } },
+    encoding: { x: stepAxis, y: y(field, title, format) },
   });
   const marks = fewSteps(steps);
   return {
@@ -287,7 +299,7 @@ function costChart(steps: StepRow[]): Chart {
         {
           ...panel('cost', 'USD per step', '$.4~f', { type: 'bar', color: '#72b7b2' }),
           transform: barAround,
-          encoding: { ...barX, y: { field: 'cost', type: 'quantitative', title: 'USD per step', axis: { format: '$.4~f' } } },
+          encoding: { ...barX, y: y('cost', 'USD per step', '$.4~f') },
         },
         panel('cumulativeCost', 'USD so far', '$.4~f', { type: 'line', color: '#54a24b', point: marks }),
         panel('cumulativeTokens', 'tokens so far', '~s', { type: 'line', color: '#b279a2', point: marks }),
@@ -343,7 +355,7 @@ function lengthChart(data: ReportData): Chart {
   if (points.length === 0) return none(id, title, caption, 'the rewards files record no response lengths (written before they were kept)');
   const layer: unknown[] = [
     {
-      mark: { type: 'point', filled: true, opacity: 0.5, size: 24 },
+      mark: { type: 'point', filled: true, opacity: 0.6, size: 30 },
       encoding: {
         x: { field: 'chars', type: 'quantitative', title: 'response length (characters)', axis: { format: '~s' } },
         y: { field: 'reward', type: 'quantitative', title: 'reward' },
