@@ -64,7 +64,7 @@ const barAround = [
   { calculate: 'datum.step - 0.4', as: 'from' },
   { calculate: 'datum.step + 0.4', as: 'to' },
 ];
-const barX = { x: { ...stepAxis, field: 'from', scale: { nice: false } }, x2: { field: 'to' } };
+const barX = { x: { ...stepAxis, field: 'from', scale: { nice: false, zero: false } }, x2: { field: 'to' } };
 
 /** Markers on lines while there are few enough steps to tell them apart. */
 function fewSteps(steps: StepRow[]): boolean {
@@ -190,11 +190,13 @@ function fallbackChart(steps: StepRow[]): Chart {
     spec: vl({
       ...base('fallback rate by reason per step', false),
       data: { values },
-      transform: barAround,
+      // Stacked by hand: a bar with an x range is not stacked by Vega-Lite itself.
+      transform: [...barAround, { stack: 'rate', groupby: ['step'], sort: [{ field: 'reason' }], as: ['rate0', 'rate1'] }],
       mark: { type: 'bar' },
       encoding: {
         ...barX,
-        y: { field: 'rate', type: 'quantitative', title: 'share of rollouts', axis: { format: '%' }, stack: 'zero', scale: fromZero(values.map((v) => Number(v.rate))) },
+        y: { field: 'rate0', type: 'quantitative', title: 'share of rollouts', axis: { format: '%' }, scale: fromZero(values.map((v) => Number(v.rate))) },
+        y2: { field: 'rate1' },
         color: { field: 'reason', type: 'nominal', title: 'reason' },
       },
     }),
@@ -219,6 +221,7 @@ function quarantineChart(steps: StepRow[]): Chart {
       encoding: {
         ...barX,
         y: { field: 'quarantined', type: 'quantitative', title: 'quarantined lines', axis: { tickMinStep: 1 }, scale: fromZero(values.map((v) => v.quarantined)) },
+        y2: { datum: 0 },
       },
     }),
   };
@@ -299,7 +302,7 @@ function costChart(steps: StepRow[]): Chart {
         {
           ...panel('cost', 'USD per step', '$.4~f', { type: 'bar', color: '#72b7b2' }),
           transform: barAround,
-          encoding: { ...barX, y: y('cost', 'USD per step', '$.4~f') },
+          encoding: { ...barX, y: y('cost', 'USD per step', '$.4~f'), y2: { datum: 0 } },
         },
         panel('cumulativeCost', 'USD so far', '$.4~f', { type: 'line', color: '#54a24b', point: marks }),
         panel('cumulativeTokens', 'tokens so far', '~s', { type: 'line', color: '#b279a2', point: marks }),

@@ -7,6 +7,8 @@ export interface ChartSeen {
   /** Data marks drawn (paths, symbols, bars inside Vega's role-mark groups). */
   marks: number;
   axisTitles: string[];
+  /** Bars drawn more than 10 px tall: a bar of a value above 0 has a height, not only a place. */
+  tallBars: number;
   /** On-screen size of the chart's SVG, so "rendered" means laid out, not only present. */
   width: number;
   height: number;
@@ -61,6 +63,7 @@ const READ_PAGE = `(() => {
       return {
         id: section.getAttribute('data-chart') ?? '',
         marks: section.querySelectorAll('svg g.role-mark path, svg g.role-mark rect, svg g.role-mark circle').length,
+        tallBars: [...section.querySelectorAll('svg g.mark-rect.role-mark path')].filter((p) => p.getBBox().height > 10).length,
         axisTitles: [...section.querySelectorAll('svg g.role-axis-title text')].map(text),
         width: box?.width ?? 0,
         height: box?.height ?? 0,

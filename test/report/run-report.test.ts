@@ -66,6 +66,10 @@ describe('arbiter run report', () => {
     const seen = await openReport(out);
     expectOffline(seen, out);
     expectChartsDrawn(seen, Object.keys(AXIS_TITLES));
+    // Steps 3, 6, 9 and 12 quarantined 2 lines each, the others none: four bars stand up, from 0.
+    expect(seen.charts.find((c) => c.id === 'quarantine')!.tallBars).toBe(4);
+    // Every step has fallbacks of two reasons: 24 stacked bars.
+    expect(seen.charts.find((c) => c.id === 'fallback')!.tallBars).toBe(24);
     expect(seen.headline).toBe('Run legal-7: 12 steps scored; its status is unknown.');
     expect(seen.details).toContain('Judge: bedrock:anthropic.claude-test (from the rewards files).');
     // Prompt-cache tokens are in the totals and the tokens chart when summaries carry them.
