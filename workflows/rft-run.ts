@@ -149,7 +149,7 @@ async function scoreInScope(run: RunState, step: number, source: StepSource): Pr
   const scope = new CancellationScope();
   run.stepStarted(step, scope);
   try {
-    return await scope.run(() => scoreStep(run.config, run.runId, step, source, () => run.rolloutsArrived()));
+    return await scope.run(() => scoreStep(run.config, run.runId, step, source, run.stepWatch(step)));
   } catch (err) {
     if (isCancellation(err) && run.cancel) return 'abandoned';
     const refused = judgeRefusal(err);

@@ -19,9 +19,9 @@ import type { StepSummary } from '../src/steps/step-summary';
 import { addReview, emptyAgreement } from './agreement';
 import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
 import { currentExecution } from './execution';
-import type { RunProgress } from './progress';
-import { report } from './report';
-import { stageRollouts, type RefusedStep } from './score-step';
+import type { RunProgress, StepProgress } from './progress';
+import { report, showDetails } from './report';
+import { stageRollouts, type RefusedStep, type StepWatch } from './score-step';
 
 const RECENT_STEPS = 20;
 const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
@@ -79,6 +79,9 @@ export class RunState {
     this.nextStep = carried?.nextStep ?? config.firstStep;
     this.cancel = carried?.cancel;
     this.stepsAtStart = this.progress.stepsDone;
+    // Progress carried from executions before these fields existed lacks them.
+    this.progress.nextStep = this.nextStep;
+    this.progress.inStep = undefined;
   }
 
   get lastStep(): number {
@@ -219,6 +222,7 @@ export class RunState {
   /** The step's rollouts: the directory's file, or the batch a trainer sends (undefined if cancelled while waiting). */
   async rolloutsOf(step: number): Promise<StepSource | undefined> {
     if (this.config.rollouts.type === 'directory') return { file: `${this.config.rollouts.path}`, inline: false };
+    if (!this.submissions.has(step)) this.stepMoved({ ...stepAt(step), waitingFor: `a submitRollouts update for step ${step}` });
     await condition(() => this.submissions.has(step) || this.cancel !== undefined);
     return this.submissions.get(step);
   }
@@ -227,21 +231,45 @@ export class RunState {
     this.progress.currentStep = step;
     this.stepScope = scope;
     this.awaitingRollouts = true;
+    this.stepMoved(stepAt(step));
   }
 
-  rolloutsArrived(): void {
-    this.awaitingRollouts = false;
+  /** How the step in progress reports each move: into the progress query and current details. */
+  stepWatch(step: number): StepWatch {
+    const at = () => this.progress.inStep ?? stepAt(step);
+    return {
+      waiting: (file) => this.stepMoved({ ...at(), phase: 'waiting', waitingFor: file }),
+      preparing: () => {
+        this.awaitingRollouts = false;
+        this.stepMoved({ ...at(), phase: 'preparing', waitingFor: undefined });
+      },
+      judging: (chunks, rollouts) =>
+        this.stepMoved({ ...at(), phase: 'judging', chunks, rollouts, chunksDone: 0, rolloutsJudged: 0, fallbacks: 0 }),
+      chunkDone: (r) => {
+        const s = at();
+        this.stepMoved({ ...s, chunksDone: s.chunksDone + 1, rolloutsJudged: s.rolloutsJudged + r.count, fallbacks: s.fallbacks + r.fallback + r.excluded });
+      },
+      checkpointing: () => this.stepMoved({ ...at(), phase: 'checkpointing' }),
+    };
   }
 
   stepStopped(): void {
     this.progress.currentStep = undefined;
+    this.progress.inStep = undefined;
     this.stepScope = undefined;
     this.awaitingRollouts = false;
+    showDetails(this.progress);
+  }
+
+  private stepMoved(inStep: StepProgress): void {
+    this.progress.inStep = inStep;
+    showDetails(this.progress);
   }
 
   /** A scored step counts: totals move, and a trainer waiting for it gets its rewards. */
   stepScored(step: number, outcome: { summary: StepSummary; file: string; rewards: StepRewards['rewards'] }): void {
     this.nextStep++;
+    this.progress.nextStep = this.nextStep;
     const { summary } = outcome;
     const progress = this.progress;
     progress.stepsDone++;
@@ -295,6 +323,7 @@ export class RunState {
     this.progress.status = status;
     this.progress.reason = reason;
     this.progress.currentStep = undefined;
+    this.progress.inStep = undefined;
   }
 
   private reply(message: string): ControlReply {
@@ -316,6 +345,8 @@ function startingProgress(runId: string, config: RunConfig): RunProgress {
     totalSteps: config.steps,
     stepsDone: 0,
     currentStep: undefined,
+    nextStep: config.firstStep,
+    inStep: undefined,
     lastStep: undefined,
     recent: [],
     totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
@@ -323,6 +354,10 @@ function startingProgress(runId: string, config: RunConfig): RunProgress {
     agreement: emptyAgreement(),
     openReviews: [],
   };
+}
+
+function stepAt(step: number): StepProgress {
+  return { step, phase: 'waiting', waitingFor: undefined, chunks: 0, chunksDone: 0, rollouts: 0, rolloutsJudged: 0, fallbacks: 0 };
 }
 
 function judgeModel(config: RunConfig): string {

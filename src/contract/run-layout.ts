@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { stepReadyName, stepRolloutName } from './step-file-names';
 
 /** Where a run's files live. Every path of the on-disk contract is spelled here and only here. */
 export class RunLayout {
@@ -57,7 +58,7 @@ export class RunLayout {
 
 /** The trainer's file for a step, in a directory rollout source. */
 export function stepRolloutFile(dir: string, step: number): string {
-  return join(dir, `step-${RunLayout.stepName(step)}.jsonl`);
+  return join(dir, stepRolloutName(step));
 }
 
 /**
@@ -65,5 +66,5 @@ export function stepRolloutFile(dir: string, step: number): string {
  * not read, however complete it looks. It may hold the file's line count, which is then checked.
  */
 export function stepReadyFile(dir: string, step: number): string {
-  return join(dir, `step-${RunLayout.stepName(step)}.ready`);
+  return join(dir, stepReadyName(step));
 }
