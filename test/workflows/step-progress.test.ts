@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { stepReadyFile } from '../../src/contract/run-layout';
-import { pauseUpdate, progressQuery, resumeUpdate } from '../../workflows/definitions';
+import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../../workflows/definitions';
 import type { RunProgress } from '../../workflows/progress';
 import { rftRun } from '../../workflows/rft-run';
 import { ArbiterStatus } from '../../workflows/search-attributes';
@@ -145,6 +145,28 @@ describe('health at a glance: in-step progress and a first line in words', () =>
       await writeSteps(rollouts, 1, 4, 3);
       await handle.result();
       expect((await handle.describe()).typedSearchAttributes.get(ArbiterStatus)).toBe('completed');
+    });
+  });
+
+  it('a run fed by updates says it waits for one; a cancelled run says so first, though Temporal shows it Completed', async () => {
+    const dir = await tempDir();
+    const workflowId = `step-update-wait-${Date.now()}`;
+    await withWorker(async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start(rftRun, {
+        taskQueue,
+        workflowId,
+        args: [{ steps: 2, rollouts: { type: 'updates' }, outputDir: join(dir, 'out') }],
+      });
+      const waiting = await waitFor(() => handle.query(progressQuery), (p) => p.inStep !== undefined);
+      expect(waiting.inStep).toMatchObject({ step: 1, phase: 'waiting', waitingFor: 'a submitRollouts update for step 1' });
+      expect(await firstLine(handle)).toBe('**RUNNING** step 1: waiting for a submitRollouts update for step 1 (0/2 steps scored)');
+
+      await handle.executeUpdate(cancelUpdate, { args: [{ mode: 'finish-step', reason: 'trainer crashed' }] });
+      const result = await handle.result();
+      expect(result.status).toBe('cancelled');
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+      expect(await firstLine(handle)).toBe('**CANCELLED** after 0/2 steps scored: trainer crashed');
+      expect((await handle.describe()).typedSearchAttributes.get(ArbiterStatus)).toBe('cancelled');
     });
   });
 });
