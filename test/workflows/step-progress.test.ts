@@ -131,7 +131,7 @@ describe('health at a glance: in-step progress and a first line in words', () =>
       expect(described.typedSearchAttributes.get(ArbiterStatus)).toBe('paused');
 
       // The README's Web UI search (visibility is eventually consistent).
-      const query = `ArbiterStatus = "paused" AND WorkflowId = "${workflowId}"`;
+      const query = `ArbiterStatus = "paused" AND ExecutionStatus = "Running" AND WorkflowId = "${workflowId}"`;
       const listed = await waitFor(async () => {
         const ids: string[] = [];
         for await (const w of client.workflow.list({ query })) ids.push(w.workflowId);
