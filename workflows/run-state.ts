@@ -236,20 +236,20 @@ export class RunState {
 
   /** How the step in progress reports each move: into the progress query and current details. */
   stepWatch(step: number): StepWatch {
-    const at = () => this.progress.inStep ?? stepAt(step);
+    // A chunk settling after its step stopped (abandoned, paused) must not bring the step back.
+    const move = (next: (s: StepProgress) => StepProgress) => {
+      if (this.progress.currentStep === step) this.stepMoved(next(this.progress.inStep ?? stepAt(step)));
+    };
     return {
-      waiting: (file) => this.stepMoved({ ...at(), phase: 'waiting', waitingFor: file }),
+      waiting: (file) => move((s) => ({ ...s, phase: 'waiting', waitingFor: file })),
       preparing: () => {
         this.awaitingRollouts = false;
-        this.stepMoved({ ...at(), phase: 'preparing', waitingFor: undefined });
+        move((s) => ({ ...s, phase: 'preparing', waitingFor: undefined }));
       },
-      judging: (chunks, rollouts) =>
-        this.stepMoved({ ...at(), phase: 'judging', chunks, rollouts, chunksDone: 0, rolloutsJudged: 0, fallbacks: 0 }),
-      chunkDone: (r) => {
-        const s = at();
-        this.stepMoved({ ...s, chunksDone: s.chunksDone + 1, rolloutsJudged: s.rolloutsJudged + r.count, fallbacks: s.fallbacks + r.fallback + r.excluded });
-      },
-      checkpointing: () => this.stepMoved({ ...at(), phase: 'checkpointing' }),
+      judging: (chunks, rollouts) => move((s) => ({ ...s, phase: 'judging', chunks, rollouts, chunksDone: 0, rolloutsJudged: 0, fallbacks: 0 })),
+      chunkDone: (r) =>
+        move((s) => ({ ...s, chunksDone: s.chunksDone + 1, rolloutsJudged: s.rolloutsJudged + r.count, fallbacks: s.fallbacks + r.fallback + r.excluded })),
+      checkpointing: () => move((s) => ({ ...s, phase: 'checkpointing' })),
     };
   }
 
