@@ -18,6 +18,9 @@ export function cohensKappa<T extends string | number | boolean>(a: readonly T[]
   for (let i = 0; i < n; i++) {
     const x = a[i] as T;
     const y = b[i] as T;
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      throw new Error(`cohensKappa: item ${i} is NaN in the ${Number.isNaN(x) ? 'first' : 'second'} list; leave unlabelled items out`);
+    }
     if (x === y) agreements++;
     countsA.set(x, (countsA.get(x) ?? 0) + 1);
     countsB.set(y, (countsB.get(y) ?? 0) + 1);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bootstrapCI } from '../../../src/validation/stats/bootstrap';
 import { cohensKappa } from '../../../src/validation/stats/kappa';
+import { spearmanRho } from '../../../src/validation/stats/rank-correlation';
 import { seededRandom } from '../../../src/util/seeded-random';
+import { gold, judge } from './paired-data';
 
 function meanOf(values: number[]): (indices: number[]) => number {
   return (indices) => {
@@ -73,8 +75,8 @@ describe('bootstrap confidence interval', () => {
   it('serves paired statistics: the CI of κ for a judge that flips 20 % of balanced labels contains 0.6', () => {
     const random = seededRandom(8);
     const human = Array.from({ length: 2000 }, () => random() < 0.5);
-    const judge = human.map((label) => (random() < 0.2 ? !label : label));
-    const ci = bootstrapCI(human.length, (indices) => cohensKappa(indices.map((i) => judge[i]!), indices.map((i) => human[i]!)));
+    const flipped = human.map((label) => (random() < 0.2 ? !label : label));
+    const ci = bootstrapCI(human.length, (indices) => cohensKappa(indices.map((i) => flipped[i]!), indices.map((i) => human[i]!)));
     expect(ci.low).toBeLessThan(0.6);
     expect(ci.high).toBeGreaterThan(0.6);
     expect(ci.high - ci.low).toBeLessThan(0.1);
@@ -94,5 +96,14 @@ describe('bootstrap confidence interval', () => {
     expect(() => bootstrapCI(10, () => 0, { resamples: 0 })).toThrow(/resamples/);
     expect(() => bootstrapCI(10, () => 0, { confidence: 95 })).toThrow(/confidence/);
     expect(() => bootstrapCI(-1, () => 0)).toThrow(/n must be/);
+  });
+});
+
+describe('bootstrap with rank correlation', () => {
+  it('gives a CI for Spearman ρ between judge and gold around the scipy value, well away from 0', () => {
+    const ci = bootstrapCI(judge.length, (indices) => spearmanRho(indices.map((i) => judge[i]!), indices.map((i) => gold[i]!)));
+    expect(ci.estimate).toBeCloseTo(0.821360310600301, 12);
+    expect(ci.low).toBeGreaterThan(0.6);
+    expect(ci.high).toBeLessThan(0.95);
   });
 });

@@ -14,6 +14,7 @@ describe('mean offset', () => {
   it('is NaN with no items and throws naming both lengths when unpaired', () => {
     expect(meanOffset([], [])).toBeNaN();
     expect(() => meanOffset([1, 2], [1])).toThrow(/judge list has 2 values but the gold list has 1/);
+    expect(() => meanOffset([1, 2], [1, Number.NaN])).toThrow(/gold list has NaN at item 1/);
   });
 });
 
@@ -27,5 +28,6 @@ describe('standard deviation', () => {
     expect(stdDev([0.5, 0.5, 0.5])).toBe(0);
     expect(stdDev([1])).toBeNaN();
     expect(stdDev([])).toBeNaN();
+    expect(() => stdDev([1, Number.NaN])).toThrow(/NaN at item 1/);
   });
 });

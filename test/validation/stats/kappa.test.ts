@@ -80,6 +80,7 @@ describe("Cohen's kappa", () => {
 
   it('throws naming both lengths when the lists are not paired', () => {
     expect(() => cohensKappa([1, 2, 3], [1, 2])).toThrow(/3 values.*2/);
+    expect(() => cohensKappa([1, Number.NaN], [1, 2])).toThrow(/item 1 is NaN in the first list/);
   });
 });
 

@@ -98,4 +98,9 @@ describe("Kendall's tau-b", () => {
   it('throws naming both lengths when the lists are not paired', () => {
     expect(() => kendallTauB([1, 2], [1, 2, 3])).toThrow(/2 values.*3/);
   });
+
+  it('refuses NaN and infinite scores, naming the list and item, instead of sorting them into a wrong answer', () => {
+    expect(() => kendallTauB([1, 2, 3], [1, Number.NaN, 3])).toThrow(/second list has NaN at item 1/);
+    expect(() => spearmanRho([1, Infinity, 3], [1, 2, 3])).toThrow(/first list has Infinity at item 1/);
+  });
 });
