@@ -57,7 +57,6 @@ export function weightedKappa(a: readonly number[], b: readonly number[], opts: 
   });
   const n = a.length;
   if (n === 0) return Number.NaN;
-  if (k < 2) return 1;
 
   const observed = new Float64Array(k * k);
   const rowTotals = new Float64Array(k);
@@ -69,6 +68,7 @@ export function weightedKappa(a: readonly number[], b: readonly number[], opts: 
     rowTotals[i]! += 1;
     columnTotals[j]! += 1;
   }
+  if (k < 2) return 1; // one category: every item agrees, and there are no distances to weigh
   let observedDisagreement = 0;
   let expectedDisagreement = 0;
   for (let i = 0; i < k; i++) {

@@ -154,5 +154,7 @@ describe('weighted kappa', () => {
     expect(() => weightedKappa([1, 2, 7], [1, 2, 3], { categories: [1, 2, 3] })).toThrow(/first list has 7 at item 2/);
     expect(() => weightedKappa([1, 2], [1, 2, 3], { categories: [1, 2, 3] })).toThrow(/2 values.*3/);
     expect(() => weightedKappa([1], [1], { categories: [1, 1, 2] })).toThrow(/listed twice/);
+    expect(() => weightedKappa([1, 5], [1, 1], { categories: [1] })).toThrow(/first list has 5 at item 1/);
+    expect(weightedKappa([1, 1], [1, 1], { categories: [1] })).toBe(1);
   });
 });
