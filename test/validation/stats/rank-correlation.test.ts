@@ -35,6 +35,16 @@ describe("Spearman's rho", () => {
     expect(spearmanRho(order.map((i) => judge[i]!), order.map((i) => gold[i]!))).toBeCloseTo(0.821360310600301, 12);
   });
 
+  it('does not have simple-statistics#813: tied ranks by input order made ρ depend on row order', () => {
+    // github.com/simple-statistics/simple-statistics/issues/813: 7.9.3 gave 0.5 and −0.5 for the
+    // same three pairs listed in two orders, and 0.8 for a table with no association (midranks: 0).
+    expect(spearmanRho([1, 1, 2], [1, 2, 1])).toBeCloseTo(spearmanRho([1, 1, 2], [2, 1, 1]), 12);
+    expect(spearmanRho([1, 1, 2, 2], [1, 2, 1, 2])).toBeCloseTo(0, 12);
+    // The issue's six pairs: 0.25 with midranks in every order.
+    expect(spearmanRho([1, 1, 2, 2, 3, 3], [1, 2, 2, 3, 1, 3])).toBeCloseTo(0.25, 12);
+    expect(spearmanRho([3, 3, 2, 2, 1, 1], [3, 1, 3, 2, 2, 1])).toBeCloseTo(0.25, 12);
+  });
+
   it('is 1 and −1 for monotone relations, NaN for a constant side or fewer than two pairs', () => {
     expect(spearmanRho([1, 2, 3, 4, 5], [1, 4, 9, 16, 25])).toBeCloseTo(1, 12);
     expect(spearmanRho([1, 2, 3, 4, 5], [5, 4, 3, 2, 1])).toBeCloseTo(-1, 12);
