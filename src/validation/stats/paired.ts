@@ -1,0 +1,11 @@
+/**
+ * Every paired statistic here compares item i of one list with item i of the other, so lists of
+ * different lengths are a caller bug (a dropped or duplicated row), never something to truncate.
+ */
+export function assertPaired(statistic: string, a: readonly unknown[], b: readonly unknown[], names = ['first', 'second']): void {
+  if (a.length !== b.length) {
+    throw new Error(
+      `${statistic}: the ${names[0]} list has ${a.length} values but the ${names[1]} list has ${b.length}; they must be paired item by item`,
+    );
+  }
+}
