@@ -289,7 +289,7 @@ export class RunState {
     const reason =
       `canary accuracy ${(seen.accuracy * 100).toFixed(1)}% (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2)}) ` +
       `fell below canary.floor ${(canary.floor * 100).toFixed(1)}% at step ${summary.step}: the judge no longer judges as it did ` +
-      `(a changed model, a downgrade, a rubric edit?); the canaries' verdicts are in steps/${String(summary.step).padStart(6, '0')}.canary.jsonl. ` +
+      `(a changed model, a downgrade, a rubric edit?); the canaries' verdicts are in ${this.config.outputDir}/${this.runId}/steps/${String(summary.step).padStart(6, '0')}.canary.jsonl. ` +
       'Fix or replace the judge and resume (optionally with a new judge), or lower canary.floor with reconfigure';
     this.pause(this.progress.status === 'paused' && this.progress.reason ? `${this.progress.reason}; and ${reason}` : reason);
   }
