@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultRespond } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL } from '../support/fake-bedrock-env';
-import { rollout, tempDir } from '../support/fixtures';
+import { rollout, tempDir, writeSteps } from '../support/fixtures';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 import { maybeRecordHistory } from '../helpers/histories';
 import { readRunRecords } from '../helpers/run-records';
@@ -144,5 +144,40 @@ describe('canaries in a run (real SDK client, fake Bedrock server)', () => {
     });
     const steps = await readdir(join(outputDir, 'plain', 'steps'));
     expect(steps.some((f) => f.includes('canary'))).toBe(false);
+  });
+
+  it('pause the run naming the bad line of a canary file, and go on once it is fixed', async () => {
+    const dir = await tempDir();
+    const canary = await writeCanaryFile(dir);
+    const good = (await readFile(canary.file, 'utf8')).trim().split('\n');
+    await writeFile(canary.file, [good[0], '{"id": "gold-x", "prompt": "p"}', ...good.slice(1)].join('\n') + '\n');
+    await writeSteps(join(dir, 'rollouts'), 1, 3);
+    const outputDir = join(dir, 'out');
+    fake.reset();
+    fake.setOptions({ respond: markerJudge(GOOD) });
+    await withWorker(async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start(rftRun, {
+        taskQueue,
+        workflowId: `canary-bad-file-${Date.now()}`,
+        args: [{
+          runId: 'bad-canaries',
+          steps: 1,
+          rollouts: { type: 'directory' as const, path: join(dir, 'rollouts') },
+          judge: { provider: 'bedrock' as const, model: TEST_MODEL, rubric },
+          outputDir,
+          canary: { file: canary.file, perStep: 4 },
+        }],
+      });
+      const paused = await waitFor(() => handle.query(progressQuery), (p) => p.status === 'paused');
+      expect(paused.stepsDone).toBe(0);
+      expect(paused.reason).toContain(`canary.file ${canary.file} is not usable`);
+      expect(paused.reason).toMatch(/line 2: response: /);
+
+      await writeFile(canary.file, good.join('\n') + '\n');
+      await handle.executeUpdate(resumeUpdate, { args: [{}] });
+      const result = await handle.result();
+      expect(result).toMatchObject({ status: 'completed', stepsDone: 1 });
+      expect(result.lastStep!.canary).toMatchObject({ n: 4, accuracy: 1 });
+    });
   });
 });
