@@ -14,7 +14,7 @@ import { reviewItemRef, type ReviewItemRef } from '../review/review-item';
 import { readReviewItems, reviewItemsFor } from '../review/review-items-for';
 import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
 import { StepStats } from './step-summary';
-import { CanaryTally, ChunkRecordSchema, readCanaryIndex } from './canary-tally';
+import { CanaryTally, ChunkRecordSchema, readCanaryIndex, type ChunkRecord } from './canary-tally';
 
 /** A line lost to overlapping chunk attempts and a crash: the chunks must run again (they resume). */
 export class ChunkResultsIncomplete extends Error {
@@ -94,14 +94,14 @@ export async function writeCheckpoint(args: {
       for await (const line of readLines(layout.chunkRewards(step, chunk, workKey))) {
         if ('error' in line) throw new Error(`chunk ${chunk} of step ${step} has a corrupt line ${line.lineNumber}`);
         if (!line.text) continue;
-        let record: RewardRecord;
-        let chunkRecord;
+        let chunkRecord: ChunkRecord;
         try {
           chunkRecord = ChunkRecordSchema.parse(JSON.parse(line.text));
-          record = RewardRecordSchema.parse(chunkRecord);
         } catch {
           continue; // torn by a crash mid-append; its rollout has a whole line elsewhere or is missing (checked below)
         }
+        // A canary's own verdicts stay out of the reward record: the artifact is as without canaries.
+        const { canary: _verdicts, ...record } = chunkRecord;
         if (seen.has(record.id)) continue;
         seen.add(record.id);
         const canary = canaries.get(record.id);

@@ -13,7 +13,7 @@ import { rollout, tempDir } from '../support/fixtures';
 const { rewards, fallback } = parseRunConfig({ steps: 1, rollouts: { type: 'directory', path: 'x' } });
 
 /** Passes a response that says GOOD (both criteria), unless told to pass everything; notes which calls asked for a fresh verdict. */
-function scriptedJudge(state: { passAll: boolean; fresh: Map<string, boolean> }): JudgeHandle {
+function scriptedJudge(state: { passAll: boolean; fresh: Map<string, boolean>; failOn?: string }): JudgeHandle {
   return {
     identity: { provider: 'scripted', model: 'scripted-v1' },
     mode: 'rubric',
@@ -23,6 +23,7 @@ function scriptedJudge(state: { passAll: boolean; fresh: Map<string, boolean> })
       state.fresh.set(r.id, options?.fresh === true);
       const pass = state.passAll || r.response.includes('GOOD');
       const cost = { usage: { inputTokens: 10, outputTokens: 2 }, latencyMs: 1, attempts: 1 };
+      if (state.failOn && r.response.includes(state.failOn)) return { ok: false, reason: 'parse', message: 'no JSON in the answer', ...cost };
       const criteria = ['flags_risk', 'explains_why'].map((id) => ({ id, pass, evidence: '' }));
       return { ok: true, score: pass ? 1 : 0, rationale: pass ? 'good' : 'bad', criteria, ...cost };
     },
@@ -38,13 +39,13 @@ const canaries: CanaryItem[] = [
   { id: 'b2', prompt: 'p', response: 'bad two', label: { pass: false, criteria: { flags_risk: false } } },
 ];
 
-async function scoreStep(passAll: boolean, rolloutIds = ['r0', 'r1', 'r2', 'r3', 'r4']) {
+async function scoreStep(passAll: boolean, rolloutIds = ['r0', 'r1', 'r2', 'r3', 'r4'], failOn?: string) {
   const dir = await tempDir();
   const source = join(dir, 'step.jsonl');
   await writeFile(source, rolloutIds.map((id, i) => JSON.stringify(rollout(id, { response: i % 2 ? 'meh' : 'GOOD answer' }))).join('\n') + '\n');
   const layout = new RunLayout(join(dir, 'run'));
   const info = await prepareBatch({ source, layout, step: 4, chunkSize: 3, canaries });
-  const state = { passAll, fresh: new Map<string, boolean>() };
+  const state = { passAll, fresh: new Map<string, boolean>(), failOn };
   for (let chunk = 0; chunk < info.chunkCount; chunk++) {
     await judgeChunk({ runId: 'r', rewards, fallback, layout, step: 4, chunk, batch: info.key, judge: scriptedJudge(state) });
   }
@@ -100,5 +101,12 @@ describe('canaries in a step', () => {
     expect(artifact.map((r) => r.id).sort()).toEqual(['canary:g1', 'r1', 'x']);
     expect(done.entry.summary.count).toBe(3);
     expect(done.entry.summary.canary!.n).toBe(4);
+  });
+
+  it('count a judge failure on a canary as failed, not as a verdict, and not in the step’s fallback rate', async () => {
+    const { done, canaryLines } = await scoreStep(false, undefined, 'bad one');
+    expect(done.entry.summary.canary).toMatchObject({ n: 3, correct: 3, accuracy: 1, failed: 1 });
+    expect(done.entry.summary).toMatchObject({ count: 5, fallback: 0, fallbackRate: 0 });
+    expect(canaryLines.find((l) => l.id === 'b1')).toMatchObject({ goldPass: false, failure: 'no JSON in the answer' });
   });
 });
