@@ -1,5 +1,5 @@
 import { sampleRankCorrelation } from 'simple-statistics';
-import { assertPaired } from './paired';
+import { assertFinite, assertPaired } from './paired';
 
 /**
  * Spearman's ρ: Pearson correlation of the ranks, ties sharing their average rank.
@@ -9,6 +9,8 @@ import { assertPaired } from './paired';
  */
 export function spearmanRho(x: readonly number[], y: readonly number[]): number {
   assertPaired('spearmanRho', x, y);
+  assertFinite('spearmanRho', x, 'first');
+  assertFinite('spearmanRho', y, 'second');
   if (x.length < 2) return Number.NaN;
   return sampleRankCorrelation(x as number[], y as number[]);
 }
@@ -21,6 +23,8 @@ export function spearmanRho(x: readonly number[], y: readonly number[]): number 
  */
 export function kendallTauB(x: readonly number[], y: readonly number[]): number {
   assertPaired('kendallTauB', x, y);
+  assertFinite('kendallTauB', x, 'first');
+  assertFinite('kendallTauB', y, 'second');
   const n = x.length;
   if (n < 2) return Number.NaN;
   const order = Array.from({ length: n }, (_, i) => i);
