@@ -92,6 +92,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       run.stepScored(step, outcome);
       await sendToReview(run, step, outcome);
       run.fallbackGuard(outcome.summary);
+      run.canaryGuard(outcome.summary);
       report(run.progress);
 
       if (run.continueAsNewDue()) {

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, log, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { z } from 'zod';
 import {
   CancelRequestSchema,
@@ -14,6 +14,7 @@ import {
 } from '../src/config/controls';
 import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
+import { canaryMinItems } from '../src/config/canary-config';
 import { parseOrThrow } from '../src/config/validation-error';
 import type { StepSummary } from '../src/steps/step-summary';
 import { addReview, emptyAgreement } from './agreement';
@@ -300,6 +301,25 @@ export class RunState {
       `fallback rate ${(summary.fallbackRate * 100).toFixed(1)}% exceeded ${(max * 100).toFixed(1)}% at step ${summary.step} (${reasons}); ` +
         'training on fallback rewards ruins a run: fix the judge, then resume (optionally with a new judge)',
     );
+  }
+
+  /**
+   * Gold items judged wrong more often than the floor allows: the judge is not the one the run
+   * started with (a model updated under it, a downgrade, a broken rubric edit). The step stands
+   * as scored; the run waits before the next one for people to look.
+   */
+  canaryGuard(summary: StepSummary): void {
+    const canary = this.config.canary;
+    const seen = summary.canary;
+    if (!canary || !seen || seen.accuracy === null || seen.n < canaryMinItems(canary) || seen.accuracy >= canary.floor) return;
+    // Histories from before canaries never get here (no canary config); the marker dates the guard.
+    if (!patched('canary-floor')) return;
+    const reason =
+      `canary accuracy ${(seen.accuracy * 100).toFixed(1)}% (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2)}) ` +
+      `fell below canary.floor ${(canary.floor * 100).toFixed(1)}% at step ${summary.step}: the judge no longer judges as it did ` +
+      `(a changed model, a downgrade, a rubric edit?); the canaries' verdicts are in ${this.config.outputDir}/${this.runId}/steps/${String(summary.step).padStart(6, '0')}.canary.jsonl. ` +
+      'Fix or replace the judge and resume (optionally with a new judge), or lower canary.floor with reconfigure';
+    this.pause(this.progress.status === 'paused' && this.progress.reason ? `${this.progress.reason}; and ${reason}` : reason);
   }
 
   reviewStarted(workflowId: string): void {

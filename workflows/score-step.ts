@@ -79,6 +79,7 @@ export async function scoreStep(
     maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',
     scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
+    ...(config.canary && { canary: { file: config.canary.file, perStep: config.canary.perStep } }),
   });
   const refused = quarantineRefusal(config, runId, batch);
   // Histories recorded before this guard scored such steps; they must replay as they ran.

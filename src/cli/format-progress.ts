@@ -10,8 +10,13 @@ export function stepLine(s: StepSummary, totalSteps?: number): string {
   return (
     `step ${s.step}${of}: ${s.count} rollouts, reward mean ${num(s.reward.mean)} ` +
     `(p50 ${num(s.reward.p50)}, p90 ${num(s.reward.p90)}), fallback ${pct(s.fallbackRate)}, ` +
-    `quarantined ${s.quarantined}, tokens ${s.inputTokens + s.outputTokens}`
+    `quarantined ${s.quarantined}, tokens ${s.inputTokens + s.outputTokens}${canaryBrief(s)}`
   );
+}
+
+/** `, canary 83.3% of 6`: how the step's gold items fared, for runs that have them. */
+function canaryBrief(s: StepSummary): string {
+  return s.canary ? `, canary ${pct(s.canary.accuracy)} of ${s.canary.n}` : '';
 }
 
 /** The last step in a few words, for the progress bar's line. */
@@ -41,7 +46,7 @@ export function progressReport(workflowId: string, p: RunProgress): string {
     const s = p.lastStep;
     lines.push(
       `last step  ${s.step}: reward mean ${num(s.reward.mean)}, p50 ${num(s.reward.p50)}, p90 ${num(s.reward.p90)}; ` +
-        `fallback ${pct(s.fallbackRate)}, quarantined ${s.quarantined}`,
+        `fallback ${pct(s.fallbackRate)}, quarantined ${s.quarantined}${canaryBrief(s)}`,
     );
   }
   const t = p.totals;

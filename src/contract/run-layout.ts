@@ -33,6 +33,10 @@ export class RunLayout {
   review(step: number): string {
     return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.review.json`);
   }
+  /** Each canary of the step: the gold label beside the judge's verdict (canary-tally.ts). */
+  canaryResults(step: number): string {
+    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.canary.jsonl`);
+  }
   /** Scratch space of a step in progress: the validated batch, its chunk index, partial results. */
   work(step: number): string {
     return join(this.runDir, 'work', RunLayout.stepName(step));
@@ -42,6 +46,10 @@ export class RunLayout {
   }
   chunkIndex(step: number): string {
     return join(this.work(step), 'chunks.json');
+  }
+  /** The canaries mixed into the step's batch: their ids there and their gold labels. */
+  canaryIndex(step: number): string {
+    return join(this.work(step), 'canaries.json');
   }
   /** Names the batch now in the work folder and the scoring config it is judged with. */
   batchKey(step: number): string {
