@@ -75,6 +75,8 @@ export function progressMarkdown(p: RunProgress): string {
       `human review: ${p.agreement.reviews} answered, agreement ${pct(p.agreement.accuracy)}, kappa ${p.agreement.kappa?.toFixed(2) ?? 'n/a'}`,
     );
   }
+  const canary = lastCanary(p);
+  if (canary) lines.push('', canary);
   if (p.recent.length > 0) {
     lines.push(
       '',
@@ -89,6 +91,14 @@ export function progressMarkdown(p: RunProgress): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The newest step's canaries against their gold labels: a silently changed judge shows here first. */
+function lastCanary(p: RunProgress): string | undefined {
+  const s = [...p.recent].reverse().find((r) => r.canary);
+  if (!s?.canary) return undefined;
+  const { n, accuracy, kappa, failed } = s.canary;
+  return `canaries (step ${s.step}): ${n} judged, accuracy ${pct(accuracy)}, kappa ${kappa?.toFixed(2) ?? 'n/a'}` + (failed > 0 ? `, ${failed} judge failures` : '');
 }
 
 /** Status, step and reason in one line of words: the first line of current details, `run status` and `run watch`. */

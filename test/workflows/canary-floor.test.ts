@@ -93,6 +93,9 @@ describe('canaries in a run (real SDK client, fake Bedrock server)', () => {
       expect(paused.stepsDone).toBe(3);
       expect(paused.reason).toMatch(/^canary accuracy 50\.0% \(3 of 6 gold items judged right, κ 0\.00\) fell below canary\.floor 75\.0% at step 3/);
       expect(paused.reason).toContain('steps/000003.canary.jsonl');
+      // The Web UI's current details name the step whose canaries fell.
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      expect(metadata.currentDetails).toContain('canaries (step 3): 6 judged, accuracy 50.0%, kappa 0.00');
 
       // People put the old judge back and resume: the run goes on as before.
       fake.setOptions({ respond: markerJudge(GOOD) });
