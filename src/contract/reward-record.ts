@@ -43,6 +43,8 @@ export const RewardRecordSchema = z.object({
   flags: z.array(z.string()),
   /** Component notes, e.g. `length: 412 words > max 300`. */
   notes: z.array(z.string()).optional(),
+  /** Length of the response in characters (UTF-16 units, as JavaScript counts): the run report plots reward against it. */
+  responseChars: z.number().int().optional(),
 });
 export type RewardRecord = z.infer<typeof RewardRecordSchema>;
 
