@@ -58,6 +58,8 @@ export interface RunReviewInput {
   runId: string;
   /** Batches that came with the start. */
   batches: ReviewBatch[];
+  /** Steps received before continuing as new (default 50); tests make it small. */
+  batchesPerExecution?: number;
   /** From the execution before continue-as-new: open steps only, and the counts. */
   carried?: { steps: StepReview[]; counts: ReviewCounts; runEnded: boolean; idleHours: number };
 }
@@ -167,7 +169,7 @@ export async function runReview(input: RunReviewInput): Promise<RunReviewState> 
     describe(state);
     const openSteps = state.steps.filter((s) => s.status === 'open');
     if (openSteps.length === 0 && state.runEnded) break;
-    if (batchesHere >= BATCHES_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
+    if (batchesHere >= (input.batchesPerExecution ?? BATCHES_PER_EXECUTION) || workflowInfo().continueAsNewSuggested) {
       // An answer being sent on to the run finishes here, so its reviewer gets a reply.
       await condition(allHandlersFinished);
       const stillOpen = state.steps.filter((s) => s.status === 'open');
@@ -175,6 +177,7 @@ export async function runReview(input: RunReviewInput): Promise<RunReviewState> 
         parentWorkflowId: input.parentWorkflowId,
         runId: input.runId,
         batches: [],
+        batchesPerExecution: input.batchesPerExecution,
         carried: { steps: stillOpen, counts: state.counts, runEnded: state.runEnded, idleHours },
       });
     }
