@@ -160,17 +160,8 @@ async function queryQueue(t: Temporal, workflowId: string): Promise<ReviewQueue>
 
 /** A review workflow by its id, or a run's review by the run's workflow id. */
 async function findQueue(t: Temporal, given: string): Promise<{ workflowId: string; queue: ReviewQueue }> {
-  try {
-    return { workflowId: given, queue: await queryQueue(t, given) };
-  } catch (err) {
-    if (!(err instanceof CliError) || !err.message.startsWith('no review')) throw err;
-    const ofRun = runReviewWorkflowId(given);
-    try {
-      return { workflowId: ofRun, queue: await queryQueue(t, ofRun) };
-    } catch {
-      throw err;
-    }
-  }
+  const workflowId = /-review(-\d+)?$/.test(given) ? given : runReviewWorkflowId(given);
+  return { workflowId, queue: await queryQueue(t, workflowId) };
 }
 
 /** Why a review did not answer: gone, closed, or no worker to replay it. */

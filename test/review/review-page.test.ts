@@ -112,7 +112,7 @@ describe('the review page', () => {
           expect(texts).toEqual([item!.prompt, item!.response, item!.reference]);
           // Markup in rollout text stays text: nothing rendered, nothing run.
           expect(await card.locator('.text b, .text img, .text script').count()).toBe(0);
-          expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+          expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
           const judgeRow = card.getByRole('row', { name: new RegExp(`^${criterion.id}\\b`) });
           expect(await judgeRow.textContent()).toContain(criterion.evidence!);
 
