@@ -1,11 +1,15 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReviewItemRef } from '../../src/review/review-item';
+import { progressQuery } from '../../workflows/definitions';
 import { submitReviewUpdate } from '../../workflows/review-answer';
+import { rftRun } from '../../workflows/rft-run';
 import { reviewBatchSignal, runEndedSignal, runReview, runReviewQuery, type ReviewBatch } from '../../workflows/run-review';
 import { chainHistoryLengths } from '../support/run-chain';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
+import { tempDir, writeSteps } from '../support/fixtures';
 
 function batch(step: number, deadlineHours = 1): ReviewBatch {
   const items: ReviewItemRef[] = [1, 2].map((n) => ({
@@ -68,6 +72,33 @@ describe('runReview: one review workflow per run', () => {
       const final = await review.result();
       expect(final).toMatchObject({ open: 0, runEnded: true, counts: { steps: 3, items: 6, answered: 4, expired: 2 } });
       await maybeRecordHistory('run-review-continued-as-new', review.workflowId, review.firstExecutionRunId);
+    });
+  }, 120_000);
+
+  it('a run whose review workflow has ended (nothing open for a deadline) starts it again for its next reviewed step', async () => {
+    const dir = await tempDir();
+    await writeSteps(join(dir, 'rollouts'), 1, 4);
+    const workflowId = `review-restart-${Date.now()}`;
+    await withWorker(async ({ client, taskQueue }) => {
+      const run = await client.workflow.start(rftRun, {
+        taskQueue,
+        workflowId,
+        // Deadlines of 3.6 s (the least allowed): step 1's items expire, then the idle queue ends.
+        args: [{ steps: 2, rollouts: { type: 'directory', path: join(dir, 'rollouts') }, outputDir: join(dir, 'out'), review: { everySteps: 1, samples: 2, deadlineHours: 0.001 } }],
+      });
+      const review = client.workflow.getHandle(`${workflowId}-review`);
+      const first = await waitFor(() => review.describe().then((d) => d.status.name, () => 'NONE'), (s) => s === 'COMPLETED', 30_000);
+      expect(first).toBe('COMPLETED');
+      expect(await review.result()).toMatchObject({ runEnded: false, counts: { steps: 1, expired: 2 } });
+
+      await writeSteps(join(dir, 'rollouts'), 1, 4, 2);
+      expect(await run.result()).toMatchObject({ status: 'completed', stepsDone: 2 });
+      // Started again under the same id, with step 2 only; still one id in the run's progress.
+      const again = await client.workflow.getHandle(`${workflowId}-review`).query(runReviewQuery);
+      expect(again.steps.map((s) => s.step)).toEqual([2]);
+      expect((await run.query(progressQuery)).openReviews).toEqual([`${workflowId}-review`]);
+      await maybeRecordHistory('run-review-restarted-by-its-run', workflowId);
+      await client.workflow.getHandle(`${workflowId}-review`).terminate('test over');
     });
   }, 120_000);
 });
