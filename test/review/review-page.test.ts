@@ -135,6 +135,14 @@ describe('the review page', () => {
           await card.getByRole('button', { name: 'Submit review' }).click();
           await card.getByText('Recorded. You disagree with the judge. 3 items are still open').waitFor();
           await screenshot(page, 'review-page-recorded');
+
+          // A link with the token: no question asked, and the token leaves the address bar.
+          const linked = await browser.newPage();
+          await linked.goto(`${service.url}/review?token=${TOKEN}`);
+          await linked.locator(`article[data-review="${workflowId}-review"]`).first().waitFor();
+          expect(await linked.locator(`article[data-review="${workflowId}-review"]`).count()).toBe(3);
+          expect(linked.url()).toBe(`${service.url}/review`);
+          expect(await linked.locator('#auth').isHidden()).toBe(true);
         });
 
         // The run heard it: one review, disagreeing with the judge.
