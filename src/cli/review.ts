@@ -88,12 +88,13 @@ export function reviewCommand(): Command {
       .option('--fail', 'the response is not acceptable')
       .option('--score <0..1>', 'a graded verdict; 0.5 and above counts as pass')
       .option('--note <text>', 'why, for the record')
-      .option('--reviewer <name>', 'who answers (default: your login name)'),
+      .option('--reviewer <name>', 'who answers (default: your login name)')
+      .option('--criterion <id=pass|fail>', "your verdict on one of the judge's criteria (repeatable)", (v: string, all: string[] = []) => [...all, v]),
   ).action(
     async (
       given: string,
       itemId: string,
-      opts: ConnectionFlags & { pass?: boolean; fail?: boolean; score?: string; note?: string; reviewer?: string },
+      opts: ConnectionFlags & AnswerFlags,
     ) => {
       const answer = answerOf(itemId, opts);
       await withTemporal(opts, async (t) => {
@@ -124,7 +125,16 @@ export function reviewCommand(): Command {
   return review;
 }
 
-function answerOf(itemId: string, opts: { pass?: boolean; fail?: boolean; score?: string; note?: string; reviewer?: string }): ReviewAnswer {
+interface AnswerFlags {
+  pass?: boolean;
+  fail?: boolean;
+  score?: string;
+  note?: string;
+  reviewer?: string;
+  criterion?: string[];
+}
+
+function answerOf(itemId: string, opts: AnswerFlags): ReviewAnswer {
   const given = [opts.pass, opts.fail, opts.score !== undefined].filter(Boolean).length;
   if (given !== 1) throw new CliError('give exactly one of --pass, --fail, --score <0..1>', EXIT_INVALID);
   const answer: ReviewAnswer = { itemId, reviewer: opts.reviewer ?? loginName() };
@@ -136,6 +146,13 @@ function answerOf(itemId: string, opts: { pass?: boolean; fail?: boolean; score?
     answer.verdict = opts.pass ? 'pass' : 'fail';
   }
   if (opts.note !== undefined) answer.note = opts.note;
+  if (opts.criterion !== undefined) {
+    answer.criteria = opts.criterion.map((given) => {
+      const m = /^([^=]+)=(pass|fail)$/.exec(given);
+      if (!m) throw new CliError(`--criterion ${given}: expected <id>=pass or <id>=fail`, EXIT_INVALID);
+      return { id: m[1]!, pass: m[2] === 'pass' };
+    });
+  }
   if (answer.reviewer === undefined) delete answer.reviewer;
   return answer;
 }

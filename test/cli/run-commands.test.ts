@@ -79,7 +79,10 @@ describe('arbiter run / review against a real server and worker', () => {
       expect(shown.stdout).toContain('judge rationale:');
       expect(shown.stdout).toMatch(/judge on non_empty: (pass|fail): \d+ content words/);
 
-      const submitted = await ok(['review', 'submit', reviewId, itemId!, '--pass', '--note', 'fine', '--reviewer', 'test']);
+      const unknown = await arbiter(['review', 'submit', reviewId, itemId!, '--pass', '--criterion', 'made_up=fail'], env());
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('has no criterion "made_up"');
+      const submitted = await ok(['review', 'submit', reviewId, itemId!, '--pass', '--criterion', 'non_empty=pass', '--note', 'fine', '--reviewer', 'test']);
       expect(submitted.stdout).toMatch(/recorded .*(agrees|disagrees) with the judge; 3 items still open/);
 
       const again = await arbiter(['review', 'submit', reviewId, itemId!, '--fail'], env());
