@@ -323,6 +323,7 @@ export class RunState {
   }
 
   reviewStarted(workflowId: string): void {
+    if (this.progress.openReviews.includes(workflowId)) return;
     this.progress.openReviews = [...this.progress.openReviews, workflowId].slice(-20);
   }
 

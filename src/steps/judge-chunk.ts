@@ -284,7 +284,9 @@ function majorityReason(reasons: JudgeFailureReason[]): JudgeFailureReason | und
 }
 
 function recordFor(args: JudgeChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
-  return rewardRecordFor({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+  const record = rewardRecordFor({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+  // The response itself stays out of the rewards file; its length is what a length-hacking check needs.
+  return { ...record, responseChars: rollout.response.length };
 }
 
 function failFastOnAuth(outcome: { ok: boolean; reason?: JudgeFailureReason; message?: string }): void {

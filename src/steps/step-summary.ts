@@ -11,7 +11,8 @@ export interface StepSummary {
   quarantined: number;
   fallbackRate: number;
   fallbackByReason: Partial<Record<JudgeFailureReason, number>>;
-  reward: { mean: number; std: number; min: number; p50: number; p90: number; max: number };
+  /** p10 is absent in manifests written before it was added. */
+  reward: { mean: number; std: number; min: number; p10?: number; p50: number; p90: number; max: number };
   componentMeans: Record<string, number>;
   /** Tokens paid for in this step (cache hits cost nothing). */
   inputTokens: number;
@@ -94,6 +95,7 @@ export class StepStats {
         mean: round(mean),
         std: round(Math.sqrt(variance)),
         min: round(q(0)),
+        p10: round(q(0.1)),
         p50: round(q(0.5)),
         p90: round(q(0.9)),
         max: round(q(1)),
