@@ -11,7 +11,9 @@ import type { RunHeader, StepAgreement } from '../report/report-data';
 import { agreementByStep, type AnsweredItem } from '../report/review-agreement';
 import { writeReport } from '../report/write-report';
 import { configQuery } from '../../workflows/definitions';
-import { reviewItemsQuery, type ReviewState } from '../../workflows/human-review';
+import type { ReviewState } from '../../workflows/human-review';
+import { runReviewQuery, runReviewWorkflowId, type RunReviewState } from '../../workflows/run-review';
+import { queueOf } from '../review/review-queues';
 import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';
 import { CliError, EXIT_INVALID, rootMessage } from './errors';
 import { NoAnswerError, readRun } from './read-run';
@@ -37,7 +39,7 @@ export function addReportCommand(run: Command): void {
   ).action(async (workflowId: string, opts: ReportFlags) => {
     const found = opts.dir !== undefined ? await fromFolder(workflowId, resolve(opts.dir)) : await withTemporal(opts, (t) => fromTemporal(t, workflowId));
     const out = resolve(opts.out ?? join(found.runDir, 'report.html'));
-    const written = await writeReport({ runDir: found.runDir, header: found.header, humanAgreement: found.agreement, out });
+    const written = await writeReport({ runDir: found.runDir, header: found.header, humanAgreement: found.agreement, notes: found.notes, out });
     const drawn = written.charts.filter((c) => c.svg !== undefined).length;
     console.log(`wrote ${out} (${kib(written.bytes)}, ${written.steps} steps, ${drawn} of ${written.charts.length} charts drawn)`);
     for (const { chart } of written.charts.filter((c) => c.svg === undefined)) console.log(`  no ${chart.id} chart: ${chart.absent}`);
@@ -48,6 +50,7 @@ interface Found {
   runDir: string;
   header: RunHeader;
   agreement: StepAgreement[];
+  notes: string[];
 }
 
 async function fromFolder(workflowId: string, runDir: string): Promise<Found> {
@@ -56,7 +59,7 @@ async function fromFolder(workflowId: string, runDir: string): Promise<Found> {
   const header: RunHeader = end
     ? { runId: workflowId, status: end.status, reason: end.reason, statusSource: "the manifest's closing line (Temporal was not asked)" }
     : { runId: workflowId, status: 'unknown', statusSource: 'the run folder alone (Temporal was not asked; the manifest has no closing line yet)' };
-  return { runDir, header, agreement: [] };
+  return { runDir, header, agreement: [], notes: [] };
 }
 
 async function fromTemporal(t: Temporal, workflowId: string): Promise<Found> {
@@ -66,7 +69,8 @@ async function fromTemporal(t: Temporal, workflowId: string): Promise<Found> {
   const { lines } = await requireManifest(runDir, isAbsolute(outputDir) ? undefined : outputDir);
   const header = await runHeader(t, workflowId, config);
   const reviewed = lines.filter((l): l is ManifestLine => 'step' in l).map((l) => l.step);
-  return { runDir, header, agreement: agreementByStep(await answeredReviews(t, workflowId, new RunLayout(runDir), reviewed)) };
+  const { answers, note } = await answeredReviews(t, workflowId, new RunLayout(runDir), reviewed);
+  return { runDir, header, agreement: agreementByStep(answers), notes: note ? [note] : [] };
 }
 
 /** The run's config: the run answers it while a worker is up; else its start input says it. */
@@ -123,29 +127,52 @@ async function runHeader(t: Temporal, workflowId: string, config: RunConfig): Pr
 }
 
 /**
- * The answered review items of the run, per step: a review still open answers its query, a
- * closed one returned its state. Only steps whose review file lists items are asked about.
+ * The answered review items of the run, per step, from its review queue (one workflow per run:
+ * a running one answers its query, a closed one returned its state) or, for runs from before
+ * the queue, from each reviewed step's own review workflow. A queue that continued as new holds
+ * only the steps since, so the note says how many answers the chart covers.
  */
-async function answeredReviews(t: Temporal, workflowId: string, layout: RunLayout, steps: number[]): Promise<AnsweredItem[]> {
+async function answeredReviews(t: Temporal, workflowId: string, layout: RunLayout, steps: number[]): Promise<{ answers: AnsweredItem[]; note?: string }> {
+  const queue = await readReviewWorkflow(t, runReviewWorkflowId(workflowId));
+  if (queue !== 'absent') {
+    const answers = answersOf(queue);
+    const total = 'kind' in queue.state && queue.state.kind === 'run-review' ? queue.state.counts.answered : answers.length;
+    return {
+      answers,
+      note: total > answers.length ? `judge-human agreement per step covers ${answers.length} of ${total} answered reviews (the review queue keeps the steps since it last continued as new)` : undefined,
+    };
+  }
   const answers: AnsweredItem[] = [];
   for (const step of steps) {
     if ((await readReviewItems(layout.review(step))).length === 0) continue;
-    const handle = t.client.workflow.getHandle(`${workflowId}-review-${step}`);
-    let state: ReviewState;
-    try {
-      const { status } = await t.connection.withDeadline(Date.now() + QUERY_MS, () => handle.describe());
-      state =
-        status.name === 'RUNNING'
-          ? await t.connection.withDeadline(Date.now() + QUERY_MS, () => handle.query(reviewItemsQuery))
-          : ((await handle.result()) as ReviewState);
-    } catch (err) {
-      // A review that cannot be read leaves its step out of the agreement chart, not the report.
-      if (process.env.ARBITER_DEBUG) console.error(`review of step ${step}: ${rootMessage(err)}`);
-      continue;
-    }
-    for (const item of state.items) if (item.answer) answers.push({ step, judgePass: item.judgePass, humanPass: item.answer.humanPass });
+    const review = await readReviewWorkflow(t, `${workflowId}-review-${step}`);
+    if (review !== 'absent') answers.push(...answersOf(review));
   }
-  return answers;
+  return { answers };
+}
+
+type ReviewRead = { workflowId: string; state: ReviewState | RunReviewState };
+
+async function readReviewWorkflow(t: Temporal, reviewId: string): Promise<ReviewRead | 'absent'> {
+  const handle = t.client.workflow.getHandle(reviewId);
+  try {
+    const { status } = await t.connection.withDeadline(Date.now() + QUERY_MS, () => handle.describe());
+    const state =
+      status.name === 'RUNNING'
+        ? await t.connection.withDeadline(Date.now() + QUERY_MS, () => handle.query<ReviewState | RunReviewState>(runReviewQuery.name))
+        : ((await handle.result()) as ReviewState | RunReviewState);
+    return { workflowId: reviewId, state };
+  } catch (err) {
+    // A review that cannot be read leaves the agreement chart out, not the report.
+    if (!(err instanceof WorkflowNotFoundError) && process.env.ARBITER_DEBUG) console.error(`${reviewId}: ${rootMessage(err)}`);
+    return 'absent';
+  }
+}
+
+function answersOf(read: ReviewRead): AnsweredItem[] {
+  return queueOf(read.workflowId, read.state).steps.flatMap((s) =>
+    s.items.flatMap((item) => (item.answer ? [{ step: s.step, judgePass: item.judgePass, humanPass: item.answer.humanPass }] : [])),
+  );
 }
 
 async function requireManifest(runDir: string, relativeOutputDir?: string) {

@@ -4,13 +4,12 @@ import type { StepSummary } from '../steps/step-summary';
 import { readStepFacts, type LengthPoint, type StepFacts } from './step-facts';
 
 /**
- * A step summary as the report reads it: fields other changes add (prompt-cache tokens, canary
- * checks) are optional here, so manifests written before them still make a report.
+ * A step summary as the report reads it: prompt-cache token counts are optional here (another
+ * change adds them to summaries), so manifests written before them still make a report.
  */
 export type ReportStepSummary = StepSummary & {
   cacheReadInputTokens?: number;
   cacheWriteInputTokens?: number;
-  canary?: { accuracy: number | null; kappa: number | null };
 };
 
 /** The run's state in words' raw material: from the run itself when Temporal answered, else from the folder. */

@@ -9,10 +9,13 @@ export async function writeReport(args: {
   runDir: string;
   header: RunHeader;
   humanAgreement?: StepAgreement[];
+  /** What the caller found worth saying about its sources (shown under the header). */
+  notes?: string[];
   out: string;
   now?: Date;
 }): Promise<{ bytes: number; charts: RenderedChart[]; steps: number }> {
   const data = await readReportData(args.runDir, args.header, args.humanAgreement);
+  data.notes.push(...(args.notes ?? []));
   const charts: RenderedChart[] = [];
   for (const chart of reportCharts(data)) {
     charts.push({ chart, svg: chart.spec ? await renderSvg(chart.spec) : undefined });

@@ -1,4 +1,5 @@
 import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
+import type { CanarySummary } from './canary-tally';
 
 /** What a step leaves in workflow history and the manifest: numbers, never rollout text. */
 export interface StepSummary {
@@ -27,6 +28,8 @@ export interface StepSummary {
   costUsd: number;
   /** Wall time of the step in the run, from its start to its checkpoint (set by the workflow). */
   durationMs?: number;
+  /** The step's gold canaries against the judge (runs with a canary config only). */
+  canary?: CanarySummary;
 }
 
 /** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
@@ -49,11 +52,7 @@ export class StepStats {
     this.s.count++;
     this.s[r.status]++;
     if (r.judge.cached) this.s.cached++;
-    else {
-      this.s.calls += r.judge.attempts;
-      this.s.inputTokens += r.judge.inputTokens;
-      this.s.outputTokens += r.judge.outputTokens;
-    }
+    else this.addCost(r);
     const reason = r.judge.failure?.reason;
     if (reason && r.status !== 'scored') this.s.fallbackByReason[reason] = (this.s.fallbackByReason[reason] ?? 0) + 1;
     // An excluded sample has no reward: it counts, but not towards the reward statistics.
@@ -65,6 +64,14 @@ export class StepStats {
       c.n++;
       this.components.set(name, c);
     }
+  }
+
+  /** Calls and tokens only: judging a canary costs what judging a rollout does, though it is no reward. */
+  addCost(r: RewardRecord): void {
+    if (r.judge.cached) return;
+    this.s.calls += r.judge.attempts;
+    this.s.inputTokens += r.judge.inputTokens;
+    this.s.outputTokens += r.judge.outputTokens;
   }
 
   summary(step: number, quarantined: number, price?: { inputPerMTok: number; outputPerMTok: number }): StepSummary {

@@ -6,7 +6,7 @@ import type { Rollout } from '../../src/config/rollout';
 import type { RewardRecord } from '../../src/contract/reward-record';
 import { stepRolloutFile } from '../../src/contract/run-layout';
 import { progressQuery } from '../../workflows/definitions';
-import { reviewItemsQuery } from '../../workflows/human-review';
+import { runReviewQuery, runReviewWorkflowId } from '../../workflows/run-review';
 import { arbiter, type CliResult } from '../cli/run-cli';
 import { withWorker } from '../helpers/temporal';
 import { tempDir, writeSteps } from '../support/fixtures';
@@ -101,9 +101,10 @@ describe('arbiter run report', () => {
       await ok(['run', 'pause', id, '--reason', 'rewards rise with length, look first']);
 
       // A reviewer disagrees with one verdict of step 1 (through the CLI, as a person would): the agreement chart has a point.
-      const review = client.workflow.getHandle(`${id}-review-1`);
-      const items = await until('the review of step 1', () => review.query(reviewItemsQuery).catch(() => undefined), (s) => (s?.items.length ?? 0) > 0);
-      await ok(['review', 'submit', review.workflowId, items!.items[0]!.itemId, '--fail', '--reviewer', 'test']);
+      const queue = client.workflow.getHandle(runReviewWorkflowId(id));
+      const state = await until('the review of step 1', () => queue.query(runReviewQuery).catch(() => undefined), (s) => (s?.steps.find((r) => r.step === 1)?.items.length ?? 0) > 0);
+      const itemId = state!.steps.find((r) => r.step === 1)!.items[0]!.itemId;
+      await ok(['review', 'submit', id, itemId, '--fail', '--reviewer', 'test']);
       await until('the answer to reach the run', progress, (p) => p.agreement.reviews === 1);
 
       const written = await ok(['run', 'report', id]);

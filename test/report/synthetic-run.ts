@@ -58,7 +58,8 @@ export async function writeSyntheticRun(runDir: string, opts: { steps: number; p
     else {
       summary.cacheReadInputTokens = 700 * opts.perStep;
       summary.cacheWriteInputTokens = step === 1 ? 700 : 0;
-      summary.canary = { accuracy: 0.7 + ((step * 7) % 10) / 40, kappa: 0.4 + ((step * 3) % 10) / 20 };
+      const correct = 16 + ((step * 7) % 4);
+      summary.canary = { n: 20, correct, accuracy: correct / 20, kappa: 0.4 + ((step * 3) % 10) / 20, failed: 0, criteria: {} };
     }
     manifest.push(JSON.stringify({ step, file: `steps/${RunLayout.stepName(step)}.rewards.jsonl`, sha256: 'x', summary }));
   }
