@@ -37,7 +37,7 @@ export function addReportCommand(run: Command): void {
           'is read from history), and its status, pause reason and human reviews are asked from Temporal.',
       ),
   ).action(async (workflowId: string, opts: ReportFlags) => {
-    const found = opts.dir !== undefined ? await fromFolder(workflowId, resolve(opts.dir)) : await withTemporal(opts, (t) => fromTemporal(t, workflowId));
+    const found = opts.dir !== undefined ? await fromFolder(workflowId, resolve(opts.dir)) : await withTemporal(opts, (t) => fromTemporal(t, workflowId)).catch(withDirHint);
     const out = resolve(opts.out ?? join(found.runDir, 'report.html'));
     const written = await writeReport({ runDir: found.runDir, header: found.header, humanAgreement: found.agreement, notes: found.notes, out });
     const drawn = written.charts.filter((c) => c.svg !== undefined).length;
@@ -184,6 +184,14 @@ async function requireManifest(runDir: string, relativeOutputDir?: string) {
     throw new CliError(`no run folder at ${runDir}${hint}`, EXIT_INVALID);
   }
   return readManifestFile(join(runDir, 'manifest.jsonl'));
+}
+
+/** Without Temporal the report can still be made from the folder: say how. */
+function withDirHint(err: unknown): never {
+  if (err instanceof CliError && err.message.startsWith('cannot reach Temporal')) {
+    throw new CliError(`${err.message}\nto report from the run's folder alone: npx arbiter run report <id> --dir <outputDir>/<runId>`, err.exitCode);
+  }
+  throw err;
 }
 
 function kib(bytes: number): string {

@@ -134,6 +134,14 @@ describe('arbiter run report', () => {
     });
   });
 
+  it('points at --dir when Temporal cannot be reached', async () => {
+    // Port 9 (discard) on loopback: nothing answers gRPC there.
+    const { code, stderr } = await arbiter(['run', 'report', 'any-run'], { TEMPORAL_ADDRESS: '127.0.0.1:9' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^cannot reach Temporal at 127\.0\.0\.1:9/);
+    expect(stderr).toContain('--dir <outputDir>/<runId>');
+  });
+
   it('says so when the run does not exist', async () => {
     const { code, stderr } = await arbiter(['run', 'report', 'no-such-run'], env());
     expect(code).toBe(1);
