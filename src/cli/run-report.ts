@@ -68,6 +68,8 @@ async function fromTemporal(t: Temporal, workflowId: string): Promise<Found> {
   const runDir = RunLayout.of(resolve(outputDir), config.runId ?? workflowId).runDir;
   const { lines } = await requireManifest(runDir, isAbsolute(outputDir) ? undefined : outputDir);
   const header = await runHeader(t, workflowId, config);
+  // A closed run's result has no reason; its manifest's closing line does.
+  header.reason ??= lines.find((l): l is RunEndLine => 'end' in l)?.end.reason;
   const reviewed = lines.filter((l): l is ManifestLine => 'step' in l).map((l) => l.step);
   const { answers, note } = await answeredReviews(t, workflowId, new RunLayout(runDir), reviewed);
   return { runDir, header, agreement: agreementByStep(answers), notes: note ? [note] : [] };

@@ -131,7 +131,15 @@ describe('arbiter run report', () => {
       expect(seen.details).toContain("Status from the run's progress query.");
 
       await ok(['run', 'cancel', id, '--abandon-step', '--reason', 'test done']);
+      await client.workflow.getHandle(id).result();
     });
+
+    // No worker now: the folder is found from the run's start input in history, the status from its result and manifest.
+    const after = join(dir, 'after.html');
+    await ok(['run', 'report', id, '--out', after]);
+    const html = await readFile(after, 'utf8');
+    expect(html).toContain(`Run ${id} was cancelled after 2 of 3 steps scored: test done.`);
+    expect(html).toContain("Status from the run&#39;s result (no worker answered its progress query).");
   });
 
   it('points at --dir when Temporal cannot be reached', async () => {
