@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RewardRecord } from '../../src/contract/reward-record';
@@ -7,6 +7,7 @@ import { headline } from '../../src/report/header-words';
 import { rankCorrelation } from '../../src/report/rank-correlation';
 import { LENGTH_POINTS_BUDGET, readReportData, type RunHeader } from '../../src/report/report-data';
 import { agreementByStep } from '../../src/report/review-agreement';
+import { writeReport } from '../../src/report/write-report';
 import { quantile, readStepFacts } from '../../src/report/step-facts';
 import { StepStats } from '../../src/steps/step-summary';
 import { tempDir } from '../support/fixtures';
@@ -133,6 +134,21 @@ describe('report data of a run folder', () => {
     const data = await readReportData(dir, header);
     expect(data.steps).toHaveLength(2);
     expect(data.notes).toEqual(['step 2: its rewards file steps/000002.rewards.jsonl is missing; only its summary is shown']);
+  });
+});
+
+describe('the page', () => {
+  it('shows text from the run (reasons, criterion ids) as text, never as markup', async () => {
+    const dir = await tempDir('arbiter-report-');
+    await writeSyntheticRun(dir, { steps: 2, perStep: 6 });
+    const file = join(dir, 'steps', '000001.rewards.jsonl');
+    await writeFile(file, (await readFile(file, 'utf8')).replaceAll('"accurate"', JSON.stringify('<img src=x onerror=alert(1)>')));
+    const out = join(dir, 'report.html');
+    await writeReport({ runDir: dir, out, header: { ...header, status: 'paused', reason: '<script>alert("x")</script> & more' } });
+    const html = await readFile(out, 'utf8');
+    expect(html).not.toMatch(/<script|<img/i);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 });
 
