@@ -1,3 +1,4 @@
+import type { TokenPrice } from '../src/judges/prompt-cache-support';
 import type { ReviewPolicy } from '../src/review/review-picker';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Execution } from '../src/contract/run-owner';
@@ -10,7 +11,7 @@ export interface CheckpointStepInput {
   step: number;
   chunkCount: number;
   quarantined: number;
-  price: { inputPerMTok: number; outputPerMTok: number } | undefined;
+  price: TokenPrice | undefined;
   /** Return the rewards inline (small batches a trainer sent with submitRollouts). */
   returnRewards: boolean;
   review: ReviewPolicy;

@@ -39,7 +39,9 @@ export class GovernedChatModel implements ChatModel {
         const permit = await this.options.limiter.acquire(estimate, signal);
         try {
           const response = await this.inner.complete(request, signal);
-          permit.release({ outcome: 'ok', actualTokens: response.usage.inputTokens + response.usage.outputTokens });
+          // Cache writes count against a tokens-per-minute quota; cache reads do not (Bedrock).
+          const { inputTokens, outputTokens, cacheWriteInputTokens = 0 } = response.usage;
+          permit.release({ outcome: 'ok', actualTokens: inputTokens + outputTokens + cacheWriteInputTokens });
           return response;
         } catch (err) {
           const throttled = err instanceof ChatCallError && err.reason === 'throttled';

@@ -1,3 +1,4 @@
+import type { TokenPrice } from '../judges/prompt-cache-support';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
@@ -46,7 +47,7 @@ export async function writeCheckpoint(args: {
   step: number;
   chunkCount: number;
   quarantined: number;
-  price?: { inputPerMTok: number; outputPerMTok: number };
+  price?: TokenPrice;
   returnRewards?: boolean;
   review?: ReviewPolicy;
   /** The batch key from prepareBatch; without it, the one in the step's work folder. */
