@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Execution } from '../src/contract/run-owner';
 import { ChunkResultsIncomplete, writeCheckpoint, type CheckpointResult } from '../src/steps/checkpoint';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
+import { recordStep } from '../src/metrics/arbiter-metrics';
 
 export interface CheckpointStepInput {
   outputDir: string;
@@ -41,5 +42,6 @@ async function checkpointOnce(input: CheckpointStepInput): Promise<CheckpointRes
     review: input.review,
     batch: input.batch,
     execution: input.execution,
+    onWritten: (entry) => recordStep(input.runId, entry.summary),
   });
 }

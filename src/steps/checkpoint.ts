@@ -53,6 +53,8 @@ export async function writeCheckpoint(args: {
   /** The batch key from prepareBatch; without it, the one in the step's work folder. */
   batch?: string;
   execution?: Execution;
+  /** Called once when this call wrote the step's line (not when a retry found it written). */
+  onWritten?: (entry: ManifestLine) => void;
 }): Promise<CheckpointResult> {
   const { layout, step } = args;
   const manifest = await readManifestFile(layout.manifest);
@@ -138,6 +140,7 @@ export async function writeCheckpoint(args: {
     summary: { ...stats.summary(step, args.quarantined, args.price), ...(tally && { canary: tally.summary() }) },
   };
   await recordStepLine(layout.manifest, manifest, entry);
+  args.onWritten?.(entry);
   await discardScratch(layout, step);
   return {
     entry,
