@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -17,6 +18,7 @@ import { killChildren, spawnWorker } from '../helpers/processes';
  * the fake: its Prometheus endpoint is scraped while the run goes and after it, and Arbiter's
  * counters must agree with what the fake Bedrock saw and what the run wrote.
  */
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const GOOD = 'leaving no continuity';
 const STEPS = 2;
 const PER_STEP = 20;
@@ -149,6 +151,14 @@ describe('worker metrics', () => {
     expect(names).toContain('temporal_activity_execution_latency_count');
     expect(sum(after, 'temporal_activity_execution_latency_count', { activity_type: 'scoreChunk' })).toBeGreaterThanOrEqual(4);
     expect(sum(after, 'temporal_workflow_completed', { workflow_type: 'rftRun' })).toBe(1);
+
+    // Every series the provisioned Grafana dashboard queries is one this worker exports, except
+    // counters that appear only once their event happened (no throttle or failed activity here).
+    const dashboard = JSON.parse(await readFile(join(REPO, 'deploy/grafana/dashboards/arbiter.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    const queried = new Set(dashboard.panels.flatMap((p) => p.targets ?? []).flatMap((t) => t.expr.match(/\b(?:arbiter|temporal)_\w+/g) ?? []));
+    const onEventOnly = ['arbiter_judge_throttles', 'temporal_activity_execution_failed'];
+    expect([...queried].filter((name) => !names.has(name) && !onEventOnly.includes(name))).toEqual([]);
+    expect(queried.size).toBeGreaterThan(10);
     await worker.kill();
   });
 });
