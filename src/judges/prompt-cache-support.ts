@@ -79,3 +79,19 @@ export function withCachePrices(price: TokenPrice, model: string | undefined): R
     cacheWritePerMTok: price.cacheWritePerMTok ?? price.inputPerMTok * (support?.writePriceRatio ?? 1),
   };
 }
+
+/**
+ * What prompt caching will do for a run, in words (`arbiter config validate`): the rubric's
+ * system prompt (≈4 characters a token) against the model's minimum cacheable prefix.
+ */
+export function promptCachePlan(model: string, setting: boolean | undefined, systemPrompt: string): string {
+  if (!usePromptCache(model, setting)) {
+    return setting === false ? 'off (judge.promptCache: false)' : `off (${model} has no Bedrock prompt caching that Arbiter knows of)`;
+  }
+  const tokens = Math.ceil(systemPrompt.length / 4);
+  const min = promptCacheSupport(model)?.minTokens;
+  if (min === undefined) return `on (forced; the rubric prompt is ~${tokens} tokens, the model's minimum is unknown)`;
+  return tokens >= min
+    ? `on: the rubric prompt (~${tokens} tokens) is cached, min ${min} for this model`
+    : `on, but no saving: the rubric prompt (~${tokens} tokens) is below the ${min} tokens this model caches`;
+}

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BedrockChatModel } from '../../src/judges/bedrock-chat';
 import type { ChatRequest } from '../../src/judges/chat-model';
 import { buildJudge } from '../../src/judges/build-judge';
-import { promptCacheSupport, withCachePrices } from '../../src/judges/prompt-cache-support';
+import { promptCachePlan, promptCacheSupport, withCachePrices } from '../../src/judges/prompt-cache-support';
 import { parseRunConfig } from '../../src/config/run-config';
 import { RunLayout } from '../../src/contract/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';
@@ -130,6 +130,15 @@ describe('Bedrock prompt caching, real SDK against the fake Bedrock', () => {
       cacheReadPerMTok: 0.5,
       cacheWritePerMTok: 1,
     });
+  });
+});
+
+describe('promptCachePlan (arbiter config validate)', () => {
+  it('says when a rubric is too short for the model to cache, and when caching is off', () => {
+    expect(promptCachePlan(TEST_MODEL, undefined, 'x'.repeat(4000))).toMatch(/no saving: the rubric prompt \(~1000 tokens\) is below the 2048/);
+    expect(promptCachePlan(TEST_MODEL, undefined, 'x'.repeat(9000))).toMatch(/^on: the rubric prompt \(~2250 tokens\) is cached/);
+    expect(promptCachePlan(TEST_MODEL, false, 'x')).toBe('off (judge.promptCache: false)');
+    expect(promptCachePlan('meta.llama3-1-70b-instruct-v1:0', undefined, 'x')).toMatch(/^off \(meta\.llama/);
   });
 });
 
