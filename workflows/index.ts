@@ -1,2 +1,3 @@
 export { rftRun } from './rft-run';
 export { humanReview } from './human-review';
+export { judgeValidation } from './judge-validation';
