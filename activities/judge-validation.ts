@@ -64,7 +64,8 @@ export async function prepareValidation(input: PrepareValidationInput, settings:
   await writeFileAtomic(inputPath, fingerprint);
   return {
     counts: { items: items.length, pairs: items.filter((i) => i.pair !== undefined).length, attacks: attacks.length },
-    judges: config.judges.map((j) => ({ name: j.name, canCompare: j.judge.provider !== 'offline-heuristic' })),
+    // Position bias is measured in the mode that has it: a rubric-mode judge is not asked for comparisons it would never make in a run.
+    judges: config.judges.map((j) => ({ name: j.name, canCompare: j.judge.provider !== 'offline-heuristic' && j.judge.mode === 'preference' })),
   };
 }
 
@@ -156,9 +157,11 @@ export async function measureValidation(input: MeasureValidationInput): Promise<
               notMeasured:
                 j.judge.provider === 'offline-heuristic'
                   ? 'the offline heuristic judge has no preference mode'
-                  : pairs === 0
-                    ? 'the dataset has no pairs'
-                    : 'preference is off in the validation config',
+                  : j.judge.mode !== 'preference'
+                    ? 'the judge is in rubric mode (set mode: preference to measure position bias)'
+                    : pairs === 0
+                      ? 'the dataset has no pairs'
+                      : 'preference is off in the validation config',
             },
     });
   }
