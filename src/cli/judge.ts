@@ -168,7 +168,7 @@ function printProgress(poll: () => Promise<ValidationProgress>): () => Promise<v
   const tick = async () => {
     const p = await poll().catch(() => undefined);
     if (!p) return;
-    const line = p.phase === 'judging' ? `judging: ${p.unitsDone}/${p.units} slices, ${p.judged} judgements, ${p.failed} failed, ${p.calls} model calls` : `${p.phase}…`;
+    const line = p.phase === 'judging' ? `judging: ${p.unitsDone}/${p.units} slices, ${p.judged} judgements, ${p.failed} failed, ${p.calls} judge calls` : `${p.phase}…`;
     if (line !== last) console.error(line);
     last = line;
   };

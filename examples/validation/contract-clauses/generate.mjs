@@ -111,9 +111,9 @@ function label(facts, quality, errorRate) {
 }
 
 const LABELLERS = [
-  ['ana', 0.05],
-  ['ben', 0.1],
-  ['chen', 0.08],
+  ['ana', 0.03],
+  ['ben', 0.06],
+  ['chen', 0.04],
 ];
 // The quality mix of a plausible policy mid-training: more middling answers than perfect ones.
 const QUALITY_MIX = [1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5];
