@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Rollout } from '../config/rollout';
@@ -45,6 +46,8 @@ export async function judgeUnit(args: JudgeUnitArgs): Promise<UnitResult> {
   let done = resumed;
   args.onProgress?.(done, total);
 
+  // Every call in flight listens on the activity's cancellation signal: that many is expected.
+  if (args.signal) setMaxListeners(args.judge.concurrency * 2 + 10, args.signal);
   const appender = new BatchedAppender(path);
   const limit = pLimit(args.judge.concurrency);
   const refused = new AbortController();
