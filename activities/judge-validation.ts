@@ -146,6 +146,7 @@ export async function measureValidation(input: MeasureValidationInput): Promise<
     const pairs = items.filter((i) => i.pair !== undefined).length;
     judges.push({
       name: j.name,
+      criterionMap: j.criterionMap,
       provider: identity.provider,
       model: identity.model,
       rubric: await readUnitRecords<RubricRecord>(layout, mine.filter((u) => u.kind === 'rubric')),

@@ -14,10 +14,9 @@ export function formatSummary(report: ValidationReport): string {
   out.push(`Judge validation ${report.validationId}: ${report.items} items from ${report.dataset}`);
   out.push(`repeats ${report.options.repeats}, pass threshold ${report.options.passThreshold}; intervals are ${conf} bootstrap (${report.options.bootstrap.resamples} resamples) unless marked Wilson`);
   for (const j of report.judges) out.push('', ...judgeSection(j));
-  if (report.crossJudge.length) {
-    out.push('', 'Cross-judge agreement (first pass)');
-    for (const c of report.crossJudge) out.push(`  ${c.a} vs ${c.b}: κ ${f(c.kappa)}, Spearman ρ ${f(c.spearman)} (n=${c.n})`);
-  }
+  out.push('', 'Cross-judge agreement (first pass)');
+  if (report.crossJudge.length === 0) out.push('  one judge given: list two or more under judges to compare them');
+  for (const c of report.crossJudge) out.push(`  ${c.a} vs ${c.b}: κ ${f(c.kappa)}, Spearman ρ ${f(c.spearman)} (n=${c.n})`);
   out.push('', ...gateSection(report));
   return out.join('\n') + '\n';
 }
@@ -53,7 +52,7 @@ function judgeSection(j: JudgeReport): string[] {
   out.push('Agreement with humans');
   out.push(...binaryLines('overall pass/fail', h.pass));
   for (const c of h.criteria) out.push(...binaryLines(`criterion ${c.id}`, c));
-  if (h.criteria.length === 0) out.push('  per criterion: no criterion ids shared by the judge and the labels');
+  if (h.criteria.length === 0) out.push('  per criterion: no criterion ids shared by the judge and the labels (map them with criterionMap)');
   else out.push(...binaryLines('all criteria pooled', h.pooledCriteria));
   if (h.ordinal) {
     out.push(`  ordinal 1–5 score (n=${h.ordinal.n}): weighted κ quadratic ${ci(h.ordinal.weightedKappaQuadratic)}, linear ${f(h.ordinal.weightedKappaLinear)}`);

@@ -35,7 +35,16 @@ export const ValidationInputSchema = z
     dataset: z.string().min(1),
     outputDir: z.string().min(1).default('runs/validation'),
     judges: z
-      .array(z.object({ name: z.string().regex(NAME, 'a slug: lowercase letters, digits, "-" and "_"'), judge: JudgeConfigSchema }).strict())
+      .array(
+        z
+          .object({
+            name: z.string().regex(NAME, 'a slug: lowercase letters, digits, "-" and "_"'),
+            judge: JudgeConfigSchema,
+            /** Judge criterion id → the labelled criterion it is compared with, where the rubric and the labelling guide name them differently. */
+            criterionMap: z.record(z.string(), z.string()).optional(),
+          })
+          .strict(),
+      )
       .min(1)
       .max(10)
       .superRefine((judges, ctx) => {

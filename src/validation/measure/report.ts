@@ -64,6 +64,7 @@ export interface ValidationReport {
 
 export interface JudgeRecords {
   name: string;
+  criterionMap?: Record<string, string>;
   provider: string;
   model: string;
   rubric: RubricRecord[];
@@ -95,7 +96,10 @@ export function buildReport(args: {
     // The first pass is the judge's verdict for every metric but self-consistency.
     const first = new Map<string, JudgeView>();
     for (const r of j.rubric) {
-      if (r.repeat === 0 && r.ok) first.set(r.id, { score: r.score, pass: r.score >= config.passThreshold, criteria: r.criteria });
+      if (r.repeat === 0 && r.ok) {
+        const criteria = Object.fromEntries(Object.entries(r.criteria).map(([id, pass]) => [j.criterionMap?.[id] ?? id, pass]));
+        first.set(r.id, { score: r.score, pass: r.score >= config.passThreshold, criteria });
+      }
     }
     views.set(j.name, first);
     const judged = items.filter((i) => first.has(i.id));
