@@ -7,6 +7,7 @@ import type { ValidationInput } from '../../src/validation/validate-config';
 import { validationProgressQuery } from '../../workflows/definitions';
 import { judgeValidation } from '../../workflows/judge-validation';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
+import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
 import { bedrockJudge, rubricAnswer, writeDataset } from './harness';
 
@@ -29,6 +30,8 @@ describe('judge validation durability', () => {
     const first = await withWorker(async (ctx) => {
       const handle = await ctx.client.workflow.start(judgeValidation, { taskQueue: ctx.taskQueue, workflowId: `v-${randomUUID()}`, args: [input] });
       const result = await handle.result();
+      // Replayed by test/workflows/replay.test.ts, so later changes to judgeValidation stay deterministic.
+      await maybeRecordHistory('judge-validation-two-repeats', handle.workflowId);
       const progress = await handle.query(validationProgressQuery);
       expect(progress).toMatchObject({ phase: 'done', units: 6, unitsDone: 6, judged: 60, failed: 0, passed: true });
       return result;
