@@ -27,7 +27,7 @@ function judgeSection(j: JudgeReport): string[] {
   if (j.offlineDemoJudge) {
     out.push('   THE OFFLINE DEMO JUDGE: deterministic text rules, NOT an LLM. These figures show the validation working, not a judge worth training on.');
   }
-  out.push(`   ${j.items} items judged; ${j.cost.calls} judge calls, ${j.cost.inputTokens} input + ${j.cost.outputTokens} output tokens, ${j.cost.failedJudgements} failed judgements`);
+  out.push(`   ${j.items} items judged; ${j.cost.calls} judge calls, ${j.cost.inputTokens} input + ${j.cost.outputTokens} output tokens${j.cost.usd !== null ? ` (est. $${j.cost.usd.toFixed(4)})` : ''}, ${j.cost.failedJudgements} failed judgements`);
 
   const sc = j.selfConsistency;
   out.push(`Self-consistency (${sc.repeats} repeats, ${sc.items} items, cache off)`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JudgeConfigSchema } from '../config/judge-config';
+import { JudgeConfigSchema, PriceSchema } from '../config/judge-config';
 
 // Pure (zod only): the workflow validates its input with this.
 
@@ -71,6 +71,8 @@ export const ValidationInputSchema = z
       .strict()
       .prefault({}),
     thresholds: ThresholdsSchema.prefault({}),
+    /** Per-model prices (USD per million tokens), keyed by model id, as in a run config: for the cost line of each judge. */
+    prices: z.record(z.string(), PriceSchema).default({}),
   })
   .strict();
 

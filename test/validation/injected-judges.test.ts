@@ -5,7 +5,7 @@ import type { Interval } from '../../src/validation/measure/interval';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 import { withWorker } from '../helpers/temporal';
 import { bedrockJudge, block, CRITERIA, drawFor, filler, isPreferenceCall, repeatDraws, rubricAnswer, validate, writeDataset } from './harness';
-import { userText } from '../support/fake-bedrock-env';
+import { TEST_MODEL, userText } from '../support/fake-bedrock-env';
 
 // Judges with known, injected behaviour (scripted answers of the fake Bedrock, reached through
 // the real AWS SDK): each metric must find the injected figure within its interval.
@@ -42,7 +42,7 @@ describe('judge validation against injected behaviour', () => {
     const { dir, dataset } = await writeDataset(items);
     fake.setOptions({ respond: (call) => rubricAnswer(call, passesFirstK) });
     const report = await withWorker((ctx) =>
-      validate(ctx, { dataset, outputDir: dir, judges: [{ name: 'exact', judge: bedrockJudge() }], repeats: 2, passThreshold: 0.75, attackItems: 2, thresholds: { minKappa: 0.99 } }),
+      validate(ctx, { dataset, outputDir: dir, judges: [{ name: 'exact', judge: bedrockJudge() }], repeats: 2, passThreshold: 0.75, attackItems: 2, thresholds: { minKappa: 0.99 }, prices: { [TEST_MODEL]: { inputPerMTok: 1, outputPerMTok: 5 } } }),
     );
     const j = report.judges[0]!;
     console.log(`exact judge: κ ${j.human.pass!.kappa!.estimate}, weighted κ ${j.human.ordinal!.weightedKappaQuadratic!.estimate}, α ${j.human.labellers!.withJudgeAlphaPass}, offset ${fmt(j.gold!.meanOffset)}, length ρ ${fmt(j.bias.length!.spearman)}`);
@@ -64,6 +64,8 @@ describe('judge validation against injected behaviour', () => {
     expect(j.selfConsistency.criteria.every((c) => c.flipRate!.estimate === 0)).toBe(true);
     expect(report.gates).toEqual([expect.objectContaining({ flag: '--min-kappa', ok: true })]);
     expect(j.cost.calls).toBeGreaterThanOrEqual(48 * 2);
+    expect(j.cost.inputTokens).toBeGreaterThan(0);
+    expect(j.cost.usd).toBeCloseTo((j.cost.inputTokens * 1 + j.cost.outputTokens * 5) / 1e6, 6);
   });
 
   it('a judge that answers at random gets κ near 0', async () => {

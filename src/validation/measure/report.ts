@@ -25,7 +25,7 @@ export interface JudgeReport {
   model: string;
   /** The offline heuristic: deterministic text rules, not an LLM; its figures describe those rules only. */
   offlineDemoJudge: boolean;
-  cost: { calls: number; inputTokens: number; outputTokens: number; failedJudgements: number };
+  cost: { calls: number; inputTokens: number; outputTokens: number; failedJudgements: number; /** From `prices`; null when the model has none. */ usd: number | null };
   items: number;
   selfConsistency: SelfConsistency;
   positionBias: PositionBias | { notMeasured: string };
@@ -114,6 +114,9 @@ export function buildReport(args: {
       }),
     );
     const all = [...j.rubric, ...j.attacks, ...(Array.isArray(j.preference) ? j.preference : [])];
+    const inputTokens = all.reduce((n, r) => n + r.inputTokens, 0);
+    const outputTokens = all.reduce((n, r) => n + r.outputTokens, 0);
+    const price = config.prices[j.model];
     return {
       name: j.name,
       provider: j.provider,
@@ -121,9 +124,10 @@ export function buildReport(args: {
       offlineDemoJudge: j.provider === 'offline-heuristic',
       cost: {
         calls: all.reduce((n, r) => n + r.attempts, 0),
-        inputTokens: all.reduce((n, r) => n + r.inputTokens, 0),
-        outputTokens: all.reduce((n, r) => n + r.outputTokens, 0),
+        inputTokens,
+        outputTokens,
         failedJudgements: all.filter((r) => !r.ok).length,
+        usd: price ? Math.round(inputTokens * price.inputPerMTok + outputTokens * price.outputPerMTok) / 1e6 : null,
       },
       items: judged.length,
       selfConsistency: selfConsistency(byItem, config.repeats, config.passThreshold, bootstrap),
