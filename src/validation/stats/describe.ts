@@ -1,5 +1,5 @@
 import { sampleStandardDeviation } from 'simple-statistics';
-import { assertPaired } from './paired';
+import { assertFinite, assertPaired } from './paired';
 
 /**
  * Mean of judge − gold. Correlation is blind to a judge that is consistently harsh or lenient;
@@ -7,6 +7,8 @@ import { assertPaired } from './paired';
  */
 export function meanOffset(judge: readonly number[], gold: readonly number[]): number {
   assertPaired('meanOffset', judge, gold, ['judge', 'gold']);
+  assertFinite('meanOffset', judge, 'judge');
+  assertFinite('meanOffset', gold, 'gold');
   if (judge.length === 0) return Number.NaN;
   let sum = 0;
   for (let i = 0; i < judge.length; i++) sum += judge[i]! - gold[i]!;
@@ -15,6 +17,7 @@ export function meanOffset(judge: readonly number[], gold: readonly number[]): n
 
 /** Sample standard deviation (n − 1 denominator). NaN with fewer than two values, where simple-statistics would throw. */
 export function stdDev(values: readonly number[]): number {
+  assertFinite('stdDev', values, 'values');
   if (values.length < 2) return Number.NaN;
   return sampleStandardDeviation(values as number[]);
 }

@@ -18,6 +18,9 @@ export function cohensKappa<T extends string | number | boolean>(a: readonly T[]
   for (let i = 0; i < n; i++) {
     const x = a[i] as T;
     const y = b[i] as T;
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      throw new Error(`cohensKappa: item ${i} is NaN in the ${Number.isNaN(x) ? 'first' : 'second'} list; leave unlabelled items out`);
+    }
     if (x === y) agreements++;
     countsA.set(x, (countsA.get(x) ?? 0) + 1);
     countsB.set(y, (countsB.get(y) ?? 0) + 1);
@@ -54,7 +57,6 @@ export function weightedKappa(a: readonly number[], b: readonly number[], opts: 
   });
   const n = a.length;
   if (n === 0) return Number.NaN;
-  if (k < 2) return 1;
 
   const observed = new Float64Array(k * k);
   const rowTotals = new Float64Array(k);
@@ -66,6 +68,7 @@ export function weightedKappa(a: readonly number[], b: readonly number[], opts: 
     rowTotals[i]! += 1;
     columnTotals[j]! += 1;
   }
+  if (k < 2) return 1; // one category: every item agrees, and there are no distances to weigh
   let observedDisagreement = 0;
   let expectedDisagreement = 0;
   for (let i = 0; i < k; i++) {

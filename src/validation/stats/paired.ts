@@ -9,3 +9,15 @@ export function assertPaired(statistic: string, a: readonly unknown[], b: readon
     );
   }
 }
+
+/**
+ * A NaN or infinite score is an unscored item (a judge fallback, a missing label) that slipped
+ * through; sorting and summing would silently turn it into a wrong statistic, so it is an error.
+ */
+export function assertFinite(statistic: string, values: readonly number[], name: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new Error(`${statistic}: the ${name} list has ${values[i]} at item ${i}; leave unscored items out before computing it`);
+    }
+  }
+}

@@ -1,14 +1,17 @@
 import { sampleRankCorrelation } from 'simple-statistics';
-import { assertPaired } from './paired';
+import { assertFinite, assertPaired } from './paired';
 
 /**
  * Spearman's ρ: Pearson correlation of the ranks, ties sharing their average rank.
- * simple-statistics' sampleRankCorrelation does exactly that since 7.12 (midranks; earlier
- * versions ranked ties by input order), and test/validation/stats checks it against scipy.
+ * simple-statistics' sampleRankCorrelation does exactly that in the ^7.12.1 we depend on (midranks
+ * since simple-statistics#814; 7.9.3 ranked ties by input order, #813), and
+ * test/validation/stats checks it against scipy and against #813's cases.
  * NaN with fewer than two pairs or when either side is constant.
  */
 export function spearmanRho(x: readonly number[], y: readonly number[]): number {
   assertPaired('spearmanRho', x, y);
+  assertFinite('spearmanRho', x, 'first');
+  assertFinite('spearmanRho', y, 'second');
   if (x.length < 2) return Number.NaN;
   return sampleRankCorrelation(x as number[], y as number[]);
 }
@@ -21,6 +24,8 @@ export function spearmanRho(x: readonly number[], y: readonly number[]): number 
  */
 export function kendallTauB(x: readonly number[], y: readonly number[]): number {
   assertPaired('kendallTauB', x, y);
+  assertFinite('kendallTauB', x, 'first');
+  assertFinite('kendallTauB', y, 'second');
   const n = x.length;
   if (n < 2) return Number.NaN;
   const order = Array.from({ length: n }, (_, i) => i);
