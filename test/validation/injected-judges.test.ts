@@ -189,4 +189,32 @@ describe('judge validation against injected behaviour', () => {
     within(report.judges[0]!.human.pass!.kappa, 0);
     expect(report.gates[0]).toMatchObject({ flag: '--max-length-correlation', ok: false });
   });
+
+  it('compares every pair of judges: the same judge agrees fully, its opposite gets κ = −1 and ρ = −1', async () => {
+    const items: ValidationItem[] = Array.from({ length: 24 }, (_, i) => ({ id: `c${i}`, prompt: 'Flag the risk.', response: `[k=${[0, 1, 3, 4][i % 4]}] answer ${i}` }));
+    const { dir, dataset } = await writeDataset(items);
+    const OTHER = 'us.anthropic.other-judge-v1:0';
+    // The second model passes exactly the criteria the first one fails.
+    fake.setOptions({ respond: (call) => rubricAnswer(call, (id, response) => passesFirstK(id, response) !== (call.modelId === OTHER)) });
+    const report = await withWorker((ctx) =>
+      validate(ctx, {
+        dataset,
+        outputDir: dir,
+        judges: [
+          { name: 'one', judge: bedrockJudge() },
+          { name: 'same', judge: bedrockJudge() },
+          { name: 'opposite', judge: bedrockJudge({ model: OTHER }) },
+        ],
+        repeats: 1,
+        attackItems: 0,
+      }),
+    );
+    const pair = (a: string, b: string) => report.crossJudge.find((c) => c.a === a && c.b === b)!;
+    console.log(`cross-judge: ${report.crossJudge.map((c) => `${c.a}/${c.b} κ ${c.kappa} ρ ${c.spearman}`).join(', ')}`);
+    expect(report.crossJudge).toHaveLength(3);
+    expect(pair('one', 'same')).toMatchObject({ n: 24, kappa: 1 });
+    expect(pair('one', 'same').spearman).toBeCloseTo(1, 10);
+    expect(pair('one', 'opposite').kappa).toBeCloseTo(-1, 10);
+    expect(pair('one', 'opposite').spearman).toBeCloseTo(-1, 10);
+  });
 });
