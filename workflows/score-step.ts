@@ -2,7 +2,9 @@ import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workfl
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
 import type { BriefReward } from '../src/contract/reward-record';
+import { stepReadyName } from '../src/contract/step-file-names';
 import type { ReviewItemRef } from '../src/review/review-item';
+import type { ChunkResult } from '../src/steps/judge-chunk';
 import type { StepSummary } from '../src/steps/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
 import { runActivities } from './activity-policies';
@@ -33,6 +35,21 @@ export interface RefusedStep {
 }
 
 /**
+ * What a step tells the run as it goes, for the progress query and current details. Called as
+ * its activities resolve, so it adds nothing to history.
+ */
+export interface StepWatch {
+  /** The step waits for this file (directory source). */
+  waiting(file: string): void;
+  /** The rollouts are there: from now on the step has work to finish. */
+  preparing(): void;
+  /** A round of judging starts (a second round judges only what the first lost). */
+  judging(chunks: number, rollouts: number): void;
+  chunkDone(result: ChunkResult): void;
+  checkpointing(): void;
+}
+
+/**
  * One training step: validate and chunk the rollouts, judge the chunks (a bounded number in
  * flight), then checkpoint the rewards. Only references and summaries pass through history.
  */
@@ -41,10 +58,11 @@ export async function scoreStep(
   runId: string,
   step: number,
   source: { file: string; inline: boolean },
-  onScoring: () => void,
+  watch: StepWatch,
 ): Promise<StepOutcome | RefusedStep> {
   const where = { outputDir: config.outputDir, runId, step, execution: currentExecution() };
   const { awaitRollouts, prepareStep, scoreChunk, checkpointStep } = runActivities(config);
+  if (config.rollouts.type === 'directory') watch.waiting(`${source.file.replace(/\/+$/, '')}/${stepReadyName(step)}`);
   const file =
     config.rollouts.type === 'directory'
       ? await awaitRollouts({
@@ -53,7 +71,7 @@ export async function scoreStep(
           waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds,
         })
       : source.file;
-  onScoring();
+  watch.preparing();
   const batch = await prepareStep({
     ...where,
     file,
@@ -61,6 +79,7 @@ export async function scoreStep(
     maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',
     scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
+    ...(config.canary && { canary: { file: config.canary.file, perStep: config.canary.perStep } }),
   });
   const refused = quarantineRefusal(config, runId, batch);
   // Histories recorded before this guard scored such steps; they must replay as they ran.
@@ -80,6 +99,9 @@ export async function scoreStep(
         rewards: config.rewards,
         fallback: config.fallback,
         cache: config.cache,
+      }).then((result) => {
+        watch.chunkDone(result);
+        return result;
       }),
     );
   const checkpoint = () =>
@@ -99,7 +121,9 @@ export async function scoreStep(
     });
 
   for (let round = 1; ; round++) {
+    watch.judging(batch.chunkCount, batch.valid);
     await scoreAllChunks();
+    watch.checkpointing();
     try {
       const done = await checkpoint();
       return { summary: done.entry.summary, file: done.file, rewards: done.rewards, reviewItems: done.reviewItems, reviewFile: done.reviewFile };

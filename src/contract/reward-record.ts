@@ -36,11 +36,15 @@ export const RewardRecordSchema = z.object({
     /** Taken from the judge cache: paid for once, earlier. */
     cached: z.boolean().optional(),
     failure: z.object({ reason: JudgeFailureReasonSchema, message: z.string() }).optional(),
+    /** Rubric mode: the judge's pass/fail on each criterion, with its evidence, in the rubric's order. */
+    criteria: z.array(z.object({ id: z.string(), pass: z.boolean(), evidence: z.string() })).optional(),
   }),
   /** Why this reward deserves a second look: `fallback:<reason>`, `inconsistent`, ... */
   flags: z.array(z.string()),
   /** Component notes, e.g. `length: 412 words > max 300`. */
   notes: z.array(z.string()).optional(),
+  /** Length of the response in characters (UTF-16 units, as JavaScript counts): the run report plots reward against it. */
+  responseChars: z.number().int().optional(),
 });
 export type RewardRecord = z.infer<typeof RewardRecordSchema>;
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
-import { RewardRecordSchema, type JudgeFailureReason, type RewardRecord } from '../contract/reward-record';
+import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
 import type { JudgeHandle } from '../judges/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
@@ -15,6 +15,7 @@ import type { RunLayout } from '../contract/run-layout';
 import { readBatchKey } from '../contract/batch-key';
 import { groupKey } from './group-key';
 import { readChunkIndex } from '../contract/chunk-index';
+import { ChunkRecordSchema, readCanaryIndex, type ChunkRecord } from './canary-tally';
 
 export interface ChunkResult {
   chunk: number;
@@ -67,6 +68,8 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   // Rewrite what survived, dropping a line torn by a crash, before appending to it.
   await writeFileAtomic(partialPath, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));
 
+  // Gold items mixed into the batch: judged like the rest, but fresh, and their verdicts kept.
+  const canaries = await readCanaryIndex(layout, step);
   const todo: Rollout[] = [];
   for await (const line of readLines(layout.batch(step), { start, end })) {
     if ('error' in line) throw new Error(`batch file of step ${step} is corrupt at chunk ${chunk}`);
@@ -79,7 +82,7 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   let cached = 0;
   args.onProgress?.(done, count);
   const appender = new BatchedAppender(partialPath);
-  const write = (records: RewardRecord[]) => {
+  const write = (records: ChunkRecord[]) => {
     appender.add(records.map((r) => JSON.stringify(r) + '\n'));
     for (const r of records) {
       finished.set(r.id, r);
@@ -116,7 +119,7 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
       await Promise.all([
         ...rubricTodo.map((held) =>
           limit(guarded(async () => {
-            const outcome = await scoreAlone(args, held, final);
+            const outcome = await scoreAlone(args, held, final, canaries.has(held.item.id));
             if ('record' in outcome) write([outcome.record]);
             else rubricAgain.push(outcome.again);
           })),
@@ -177,16 +180,21 @@ async function scoreAlone(
   args: JudgeChunkArgs,
   held: Held<Judgement>,
   final: boolean,
-): Promise<{ record: RewardRecord } | { again: Held<Judgement> }> {
+  canary: boolean,
+): Promise<{ record: ChunkRecord } | { again: Held<Judgement> }> {
   args.signal?.throwIfAborted();
   const rollout = held.item;
-  const judgement = withEarlierCost(await args.judge.rubric(rollout, args.signal), held.earlier);
+  const judgement = withEarlierCost(await args.judge.rubric(rollout, args.signal, { fresh: canary }), held.earlier);
   failFastOnAuth(judgement);
   if (!final && transient(judgement)) return { again: { item: rollout, earlier: judgement } };
   const verdict: JudgeVerdict = judgement.ok
     ? { ...judgement, score: judgement.score, rationale: judgement.rationale }
     : { ...judgement, reason: judgement.reason };
-  return { record: recordFor(args, rollout, verdict) };
+  const record: ChunkRecord = recordFor(args, rollout, verdict);
+  if (canary && judgement.ok) {
+    record.canary = { score: judgement.score, criteria: Object.fromEntries(judgement.criteria.map((c) => [c.id, c.pass])) };
+  }
+  return { record };
 }
 
 /**
@@ -276,7 +284,9 @@ function majorityReason(reasons: JudgeFailureReason[]): JudgeFailureReason | und
 }
 
 function recordFor(args: JudgeChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
-  return rewardRecordFor({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+  const record = rewardRecordFor({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+  // The response itself stays out of the rewards file; its length is what a length-hacking check needs.
+  return { ...record, responseChars: rollout.response.length };
 }
 
 function failFastOnAuth(outcome: { ok: boolean; reason?: JudgeFailureReason; message?: string }): void {
@@ -296,8 +306,8 @@ function groupRollouts(rollouts: Rollout[]): Rollout[][] {
   return [...groups.values()];
 }
 
-async function readFinished(path: string): Promise<Map<string, RewardRecord>> {
-  const finished = new Map<string, RewardRecord>();
+async function readFinished(path: string): Promise<Map<string, ChunkRecord>> {
+  const finished = new Map<string, ChunkRecord>();
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -308,7 +318,7 @@ async function readFinished(path: string): Promise<Map<string, RewardRecord>> {
   for (const line of text.split('\n')) {
     if (!line) continue;
     try {
-      const record = RewardRecordSchema.parse(JSON.parse(line));
+      const record = ChunkRecordSchema.parse(JSON.parse(line));
       finished.set(record.id, record);
     } catch {
       // a torn last line from a crash: that rollout is judged again

@@ -1,4 +1,5 @@
 import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
+import type { CanarySummary } from './canary-tally';
 
 /** What a step leaves in workflow history and the manifest: numbers, never rollout text. */
 export interface StepSummary {
@@ -10,7 +11,8 @@ export interface StepSummary {
   quarantined: number;
   fallbackRate: number;
   fallbackByReason: Partial<Record<JudgeFailureReason, number>>;
-  reward: { mean: number; std: number; min: number; p50: number; p90: number; max: number };
+  /** p10 is absent in manifests written before it was added. */
+  reward: { mean: number; std: number; min: number; p10?: number; p50: number; p90: number; max: number };
   componentMeans: Record<string, number>;
   /** Tokens paid for in this step (cache hits cost nothing). */
   inputTokens: number;
@@ -26,6 +28,8 @@ export interface StepSummary {
   costUsd: number;
   /** Wall time of the step in the run, from its start to its checkpoint (set by the workflow). */
   durationMs?: number;
+  /** The step's gold canaries against the judge (runs with a canary config only). */
+  canary?: CanarySummary;
 }
 
 /** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
@@ -48,11 +52,7 @@ export class StepStats {
     this.s.count++;
     this.s[r.status]++;
     if (r.judge.cached) this.s.cached++;
-    else {
-      this.s.calls += r.judge.attempts;
-      this.s.inputTokens += r.judge.inputTokens;
-      this.s.outputTokens += r.judge.outputTokens;
-    }
+    else this.addCost(r);
     const reason = r.judge.failure?.reason;
     if (reason && r.status !== 'scored') this.s.fallbackByReason[reason] = (this.s.fallbackByReason[reason] ?? 0) + 1;
     // An excluded sample has no reward: it counts, but not towards the reward statistics.
@@ -64,6 +64,14 @@ export class StepStats {
       c.n++;
       this.components.set(name, c);
     }
+  }
+
+  /** Calls and tokens only: judging a canary costs what judging a rollout does, though it is no reward. */
+  addCost(r: RewardRecord): void {
+    if (r.judge.cached) return;
+    this.s.calls += r.judge.attempts;
+    this.s.inputTokens += r.judge.inputTokens;
+    this.s.outputTokens += r.judge.outputTokens;
   }
 
   summary(step: number, quarantined: number, price?: { inputPerMTok: number; outputPerMTok: number }): StepSummary {
@@ -87,6 +95,7 @@ export class StepStats {
         mean: round(mean),
         std: round(Math.sqrt(variance)),
         min: round(q(0)),
+        p10: round(q(0.1)),
         p50: round(q(0.5)),
         p90: round(q(0.9)),
         max: round(q(1)),
