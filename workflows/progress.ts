@@ -49,7 +49,16 @@ export interface RunProgress {
   lastStep: StepSummary | undefined;
   /** Summaries of the latest steps, oldest first, so a watcher polling slowly misses none. */
   recent: StepSummary[];
-  totals: { rollouts: number; fallbacks: number; inputTokens: number; outputTokens: number; costUsd: number };
+  totals: {
+    rollouts: number;
+    fallbacks: number;
+    inputTokens: number;
+    outputTokens: number;
+    /** Prompt-cache tokens (absent in runs carried over from before prompt caching). */
+    cacheReadInputTokens?: number;
+    cacheWriteInputTokens?: number;
+    costUsd: number;
+  };
   judgeModel: string;
   agreement: Agreement;
   openReviews: string[];
@@ -67,7 +76,7 @@ export function progressMarkdown(p: RunProgress): string {
     '',
     `run \`${p.runId}\`, ${p.stepsDone}/${p.totalSteps} steps scored, judge \`${p.judgeModel}\``,
     '',
-    `rollouts ${p.totals.rollouts}, fallbacks ${p.totals.fallbacks}, tokens ${p.totals.inputTokens} in / ${p.totals.outputTokens} out, est. cost $${p.totals.costUsd.toFixed(4)}`,
+    `rollouts ${p.totals.rollouts}, fallbacks ${p.totals.fallbacks}, tokens ${tokensInOut(p.totals)}, est. cost $${p.totals.costUsd.toFixed(4)}`,
   );
   if (p.agreement.reviews > 0) {
     lines.push(
@@ -131,6 +140,14 @@ export function stepActivity(s: StepProgress): string {
     case 'checkpointing':
       return `all ${s.rolloutsJudged} rollouts judged, writing rewards`;
   }
+}
+
+/** Input and output tokens, with what the prompt cache read and wrote when it did anything. */
+export function tokensInOut(t: Pick<RunProgress['totals'], 'inputTokens' | 'outputTokens' | 'cacheReadInputTokens' | 'cacheWriteInputTokens'>): string {
+  const read = t.cacheReadInputTokens ?? 0;
+  const written = t.cacheWriteInputTokens ?? 0;
+  const cache = read + written > 0 ? ` (+ cache ${read} read, ${written} written)` : '';
+  return `${t.inputTokens} in${cache} / ${t.outputTokens} out`;
 }
 
 function pct(x: number | null): string {

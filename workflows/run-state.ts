@@ -281,6 +281,8 @@ export class RunState {
     t.fallbacks += summary.fallback + summary.excluded;
     t.inputTokens += summary.inputTokens;
     t.outputTokens += summary.outputTokens;
+    t.cacheReadInputTokens = (t.cacheReadInputTokens ?? 0) + (summary.cacheReadInputTokens ?? 0);
+    t.cacheWriteInputTokens = (t.cacheWriteInputTokens ?? 0) + (summary.cacheWriteInputTokens ?? 0);
     t.costUsd = Math.round((t.costUsd + summary.costUsd) * 1e6) / 1e6;
     if (this.submissions.delete(step)) this.results.set(step, { step, summary, file: outcome.file, rewards: outcome.rewards });
   }
@@ -370,7 +372,7 @@ function startingProgress(runId: string, config: RunConfig): RunProgress {
     inStep: undefined,
     lastStep: undefined,
     recent: [],
-    totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, costUsd: 0 },
     judgeModel: judgeModel(config),
     agreement: emptyAgreement(),
     openReviews: [],

@@ -1,5 +1,5 @@
 import type { StepSummary } from '../steps/step-summary';
-import { stepActivity, type RunProgress } from '../../workflows/progress';
+import { stepActivity, tokensInOut, type RunProgress } from '../../workflows/progress';
 
 const num = (x: number) => x.toFixed(3);
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`);
@@ -10,8 +10,13 @@ export function stepLine(s: StepSummary, totalSteps?: number): string {
   return (
     `step ${s.step}${of}: ${s.count} rollouts, reward mean ${num(s.reward.mean)} ` +
     `(p50 ${num(s.reward.p50)}, p90 ${num(s.reward.p90)}), fallback ${pct(s.fallbackRate)}, ` +
-    `quarantined ${s.quarantined}, tokens ${s.inputTokens + s.outputTokens}${canaryBrief(s)}`
+    `quarantined ${s.quarantined}, tokens ${s.inputTokens + s.outputTokens}${cacheBrief(s)}${canaryBrief(s)}`
   );
+}
+
+/** ` (cache read 5120)`: input the prompt cache served at a tenth of the price, when it served any. */
+function cacheBrief(s: StepSummary): string {
+  return s.cacheReadInputTokens ? ` (cache read ${s.cacheReadInputTokens})` : '';
 }
 
 /** `, canary 83.3% of 6`: how the step's gold items fared, for runs that have them. */
@@ -52,7 +57,7 @@ export function progressReport(workflowId: string, p: RunProgress): string {
   const t = p.totals;
   lines.push(
     `totals     ${t.rollouts} rollouts, ${t.fallbacks} fallbacks (${pct(t.rollouts ? t.fallbacks / t.rollouts : null)}), ` +
-      `tokens ${t.inputTokens} in / ${t.outputTokens} out, est. cost $${(t.costUsd ?? 0).toFixed(4)}`,
+      `tokens ${tokensInOut(t)}, est. cost $${(t.costUsd ?? 0).toFixed(4)}`,
   );
   const a = p.agreement;
   lines.push(

@@ -30,6 +30,10 @@ export const RewardRecordSchema = z.object({
     attempts: z.number().int(),
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),
+    /** Input tokens Bedrock read from its prompt cache (not in inputTokens; billed at the cache-read price). */
+    cacheReadInputTokens: z.number().int().optional(),
+    /** Input tokens written to Bedrock's prompt cache (not in inputTokens; billed at the cache-write price). */
+    cacheWriteInputTokens: z.number().int().optional(),
     latencyMs: z.number(),
     /** Hash of the rubric and prompt template version that produced the judgement. */
     rubricHash: z.string().optional(),

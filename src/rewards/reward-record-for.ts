@@ -36,6 +36,8 @@ export function rewardRecordFor(args: {
     attempts: verdict.attempts,
     inputTokens: verdict.usage.inputTokens,
     outputTokens: verdict.usage.outputTokens,
+    ...(verdict.usage.cacheReadInputTokens && { cacheReadInputTokens: verdict.usage.cacheReadInputTokens }),
+    ...(verdict.usage.cacheWriteInputTokens && { cacheWriteInputTokens: verdict.usage.cacheWriteInputTokens }),
     latencyMs: Math.round(verdict.latencyMs * 1000) / 1000,
     ...(judge.rubricHash && { rubricHash: judge.rubricHash }),
     ...(verdict.cached && { cached: true }),

@@ -1,3 +1,4 @@
+import type { TokenPrice } from '../judges/prompt-cache-support';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
@@ -46,12 +47,14 @@ export async function writeCheckpoint(args: {
   step: number;
   chunkCount: number;
   quarantined: number;
-  price?: { inputPerMTok: number; outputPerMTok: number };
+  price?: TokenPrice;
   returnRewards?: boolean;
   review?: ReviewPolicy;
   /** The batch key from prepareBatch; without it, the one in the step's work folder. */
   batch?: string;
   execution?: Execution;
+  /** Called once when this call wrote the step's line (not when a retry found it written). */
+  onWritten?: (entry: ManifestLine) => void;
 }): Promise<CheckpointResult> {
   const { layout, step } = args;
   const manifest = await readManifestFile(layout.manifest);
@@ -137,6 +140,7 @@ export async function writeCheckpoint(args: {
     summary: { ...stats.summary(step, args.quarantined, args.price), ...(tally && { canary: tally.summary() }) },
   };
   await recordStepLine(layout.manifest, manifest, entry);
+  args.onWritten?.(entry);
   await discardScratch(layout, step);
   return {
     entry,

@@ -8,7 +8,7 @@ import type { JudgeHandle } from '../judges/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
 import { BatchedAppender } from '../io/batched-appender';
 import { readLines } from '../io/read-lines';
-import type { JudgeCost, Judgement } from '../judges/judge';
+import { addUsage, type JudgeCost, type Judgement } from '../judges/judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
 import { rewardRecordFor, type JudgeVerdict } from '../rewards/reward-record-for';
 import type { RunLayout } from '../contract/run-layout';
@@ -26,6 +26,9 @@ export interface ChunkResult {
   failures: Partial<Record<JudgeFailureReason, number>>;
   inputTokens: number;
   outputTokens: number;
+  /** Prompt-cache input tokens (Bedrock), when the chunk's calls read or wrote any. */
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
   /** Rollouts found already judged by an earlier attempt of this activity. */
   resumed: number;
   /** Judgements taken from the cache instead of the model. */
@@ -170,7 +173,7 @@ function withEarlierCost<T extends JudgeCost>(
   if (!earlier) return now;
   return {
     ...now,
-    usage: { inputTokens: now.usage.inputTokens + earlier.usage.inputTokens, outputTokens: now.usage.outputTokens + earlier.usage.outputTokens },
+    usage: addUsage(now.usage, earlier.usage),
     latencyMs: now.latencyMs + earlier.latencyMs,
     attempts: now.attempts + earlier.attempts,
   };
@@ -235,10 +238,7 @@ async function scoreGroup(
     // A pair's calls and tokens are booked to its first response, so step totals count each once.
     const booked = outcomes.filter((o) => o.a === rate.id);
     const cost = {
-      usage: {
-        inputTokens: booked.reduce((n, o) => n + o.usage.inputTokens, 0),
-        outputTokens: booked.reduce((n, o) => n + o.usage.outputTokens, 0),
-      },
+      usage: booked.reduce((sum, o) => addUsage(sum, o.usage), { inputTokens: 0, outputTokens: 0 }),
       latencyMs: share(report.latencyMs),
       attempts: booked.reduce((n, o) => n + o.attempts, 0),
       cached: mine.length > 0 && mine.every((o) => o.cached),
@@ -345,6 +345,8 @@ function summarise(chunk: number, records: RewardRecord[], resumed: number, cach
     if (!r.judge.cached) {
       result.inputTokens += r.judge.inputTokens;
       result.outputTokens += r.judge.outputTokens;
+      if (r.judge.cacheReadInputTokens) result.cacheReadInputTokens = (result.cacheReadInputTokens ?? 0) + r.judge.cacheReadInputTokens;
+      if (r.judge.cacheWriteInputTokens) result.cacheWriteInputTokens = (result.cacheWriteInputTokens ?? 0) + r.judge.cacheWriteInputTokens;
     }
     const reason = r.judge.failure?.reason;
     if (reason) result.failures[reason] = (result.failures[reason] ?? 0) + 1;
