@@ -230,7 +230,8 @@ function quarantineChart(steps: StepRow[]): Chart {
 function tokensChart(steps: StepRow[]): Chart {
   const id = 'tokens';
   const title = 'Judge tokens per step';
-  const hasCache = steps.some((s) => s.summary.cacheReadInputTokens !== undefined || s.summary.cacheWriteInputTokens !== undefined);
+  // Summaries count cache tokens (0) even for models without prompt caching: draw them once there are some.
+  const hasCache = steps.some((s) => (s.summary.cacheReadInputTokens ?? 0) + (s.summary.cacheWriteInputTokens ?? 0) > 0);
   const caption = hasCache
     ? 'Tokens billed per step: input at full price, prompt-cache reads and writes (priced differently), and output.'
     : 'Input and output tokens billed per step (judgements taken from the judge cache cost none).';

@@ -3,14 +3,8 @@ import { readManifestFile, type ManifestLine, type RunEndLine } from '../contrac
 import type { StepSummary } from '../steps/step-summary';
 import { readStepFacts, type LengthPoint, type StepFacts } from './step-facts';
 
-/**
- * A step summary as the report reads it: prompt-cache token counts are optional here (another
- * change adds them to summaries), so manifests written before them still make a report.
- */
-export type ReportStepSummary = StepSummary & {
-  cacheReadInputTokens?: number;
-  cacheWriteInputTokens?: number;
-};
+/** A step summary as the report reads it (cache token counts and canaries are optional in it). */
+export type ReportStepSummary = StepSummary;
 
 /** The run's state in words' raw material: from the run itself when Temporal answered, else from the folder. */
 export interface RunHeader {
