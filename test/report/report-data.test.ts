@@ -11,7 +11,7 @@ import { writeReport } from '../../src/report/write-report';
 import { quantile, readStepFacts } from '../../src/report/step-facts';
 import { StepStats } from '../../src/steps/step-summary';
 import { tempDir } from '../support/fixtures';
-import { writeSyntheticRun } from './synthetic-run';
+import { writeSyntheticRun } from '../support/synthetic-run';
 
 function record(i: number, reward: number | null, extra: Partial<RewardRecord> = {}): RewardRecord {
   return {

@@ -11,7 +11,7 @@ import { arbiter, type CliResult } from '../cli/run-cli';
 import { withWorker } from '../helpers/temporal';
 import { tempDir, writeSteps } from '../support/fixtures';
 import { AXIS_TITLES, openReport, type ReportSeen } from './open-report';
-import { writeSyntheticRun } from './synthetic-run';
+import { writeSyntheticRun } from '../support/synthetic-run';
 
 const env = () => ({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_UI_URL: inject('temporalUiUrl') });
 
