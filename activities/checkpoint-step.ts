@@ -1,8 +1,10 @@
+import type { TokenPrice } from '../src/judges/prompt-cache-support';
 import type { ReviewPolicy } from '../src/review/review-picker';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Execution } from '../src/contract/run-owner';
 import { ChunkResultsIncomplete, writeCheckpoint, type CheckpointResult } from '../src/steps/checkpoint';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
+import { recordStep } from '../src/metrics/arbiter-metrics';
 
 export interface CheckpointStepInput {
   outputDir: string;
@@ -10,7 +12,7 @@ export interface CheckpointStepInput {
   step: number;
   chunkCount: number;
   quarantined: number;
-  price: { inputPerMTok: number; outputPerMTok: number } | undefined;
+  price: TokenPrice | undefined;
   /** Return the rewards inline (small batches a trainer sent with submitRollouts). */
   returnRewards: boolean;
   review: ReviewPolicy;
@@ -40,5 +42,6 @@ async function checkpointOnce(input: CheckpointStepInput): Promise<CheckpointRes
     review: input.review,
     batch: input.batch,
     execution: input.execution,
+    onWritten: (entry) => recordStep(input.runId, entry.summary),
   });
 }

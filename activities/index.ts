@@ -4,3 +4,4 @@ export { stageRollouts } from './stage-rollouts';
 export { scoreChunk } from './score-chunk';
 export { checkpointStep } from './checkpoint-step';
 export { finalizeRun } from './finalize-run';
+export { prepareValidation, validateUnit, measureValidation } from './judge-validation';

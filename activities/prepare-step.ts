@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
 import type { Execution } from '../src/contract/run-owner';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
+import { CanaryFileError, loadCanarySet, pickCanaries, type CanaryItem } from '../src/steps/canary-set';
 import { endsWithNewline } from '../src/steps/step-readiness';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
 import { ownedRunDir } from './owned-run-dir';
@@ -20,12 +21,15 @@ export interface PrepareStepInput {
   groupForPreference: boolean;
   /** What the batch will be scored with: part of its key, so another judge never resumes these results. */
   scoring?: Pick<RunConfig, 'judge' | 'rewards' | 'fallback'>;
+  /** Gold items to mix into the step (the run's canary config). */
+  canary?: { file: string; perStep: number };
   execution?: Execution;
 }
 
 /** Validates and chunks a step's rollouts; bad lines go to quarantine with their line numbers. */
 export async function prepareStep(input: PrepareStepInput, settings: WorkerSettings = workerSettingsFromEnv()): Promise<BatchInfo> {
   const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
+  const canaries = input.canary ? await stepCanaries(input.canary, input.step, input.scoring?.judge, settings) : undefined;
   try {
     // A path comes from a run config or an Update: only folders the worker's operator allows
     // are read (plus the run's inbox, where the worker stages inline rollouts itself).
@@ -39,11 +43,36 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
       maxChunks: input.maxChunks,
       groupForPreference: input.groupForPreference,
       scoring: input.scoring,
+      canaries,
     });
   } catch (err) {
     if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw ApplicationFailure.nonRetryable(`rollout file ${input.file} not found`, 'RolloutsMissing');
+    }
+    throw err;
+  }
+}
+
+/**
+ * The step's canaries from the run's canary file. Its faults are not the batch's: they pause the
+ * run with the file's lines named (CanaryFileInvalid), and the step is prepared again on resume.
+ */
+async function stepCanaries(
+  canary: { file: string; perStep: number },
+  step: number,
+  judge: RunConfig['judge'] | undefined,
+  settings: WorkerSettings,
+): Promise<CanaryItem[]> {
+  try {
+    const file = await checkRolloutFile(canary.file, settings.allowedRolloutDirs);
+    const criterionIds = judge && judge.provider !== 'offline-heuristic' ? judge.rubric.criteria.map((c) => c.id) : undefined;
+    return pickCanaries(await loadCanarySet(file, { criterionIds }), canary.perStep, step);
+  } catch (err) {
+    if (err instanceof CanaryFileError) throw ApplicationFailure.nonRetryable(err.message, 'CanaryFileInvalid', { issues: err.issues });
+    if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(`canary.file: ${err.message}`, 'CanaryFileInvalid');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw ApplicationFailure.nonRetryable(`canary.file ${canary.file} not found`, 'CanaryFileInvalid');
     }
     throw err;
   }

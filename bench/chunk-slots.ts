@@ -27,24 +27,32 @@ export interface BenchQuota {
 }
 
 /** The benchmarks' Bedrock rubric judge (the fake's model) at a quota. */
-export function benchBedrockJudge(quota: BenchQuota) {
+export function benchBedrockJudge(quota: BenchQuota, rubric: RubricInput = RUBRIC, model = TEST_MODEL) {
   return {
     provider: 'bedrock' as const,
-    model: TEST_MODEL,
+    model,
     mode: 'rubric' as const,
-    rubric: RUBRIC,
+    rubric,
     maxTokens: 512,
     quota: { requestsPerMinute: quota.requestsPerMinute, maxInFlight: quota.maxInFlight },
   };
 }
 
 /** A full run config as a user would write it: a Bedrock rubric judge, cache off. */
-export function benchRunConfig(args: { rolloutsDir: string; outputDir: string; quota: BenchQuota; chunkSize: number; maxChunksInFlight: number }): RunConfig {
+export function benchRunConfig(args: {
+  rolloutsDir: string;
+  outputDir: string;
+  quota: BenchQuota;
+  chunkSize: number;
+  maxChunksInFlight: number;
+  rubric?: RubricInput;
+  model?: string;
+}): RunConfig {
   return parseRunConfig({
     runId: 'bench',
     steps: 1,
     rollouts: { type: 'directory', path: args.rolloutsDir },
-    judge: benchBedrockJudge(args.quota),
+    judge: benchBedrockJudge(args.quota, args.rubric, args.model),
     chunkSize: args.chunkSize,
     maxChunksInFlight: args.maxChunksInFlight,
     // Every rollout must be a real call to the fake: no judge cache.

@@ -14,6 +14,12 @@
  *  (d) arbiter-2proc  two worker processes (bench/judge-worker.ts) on the one quota, each configured
  *                     with half of it, each scoring half of the step's chunks (1,000 rollouts).
  *  (d2) arbiter-2proc-aimd  the same, each configured with the whole quota, relying on AIMD.
+ *  (e) prompt-cache   (a) over BENCH_CACHE_ROLLOUTS rollouts with Bedrock prompt caching (on by
+ *                     default for the model): the three-criterion rubric and a twelve-criterion
+ *                     expert rubric on Claude 3.5 Haiku (caches prefixes of 2,048+ tokens), and the
+ *                     expert rubric on Claude Sonnet 4 (1,024+): billed input tokens per rollout
+ *                     with and without caching, each from one run (the fake reports what it read
+ *                     from and wrote to its cache, which without caching is billed as input).
  *
  * One JSON line on stdout, a row per variant; progress notes on stderr. Not a test: nothing asserts.
  *
@@ -35,7 +41,10 @@ import { TEST_MODEL, useFakeBedrockEnv } from '../test/support/fake-bedrock-env'
 import { buildJudge } from '../src/judges/build-judge';
 import { limiterSnapshots } from '../src/judges/model-registry';
 import { parseRubricVerdict } from '../src/judges/parse-verdict';
-import { buildRubricPrompt } from '../src/judges/prompts/rubric-prompt';
+import { buildRubricPrompt, rubricSystemPrompt } from '../src/judges/prompts/rubric-prompt';
+import { bareModelId, promptCacheSupport } from '../src/judges/prompt-cache-support';
+import type { RubricInput } from '../src/config/rubric';
+import { EXPERT_RUBRIC } from './expert-rubric';
 import { RubricSchema } from '../src/config/rubric';
 import { RunLayout, stepRolloutFile } from '../src/contract/run-layout';
 import { prepareBatch } from '../src/steps/prepare-batch';
@@ -67,7 +76,9 @@ const POOL_WORKERS = 16;
 const POOL_TRIES = 5;
 const POOL_BASE_MS = 100;
 
-const ALL_VARIANTS = ['arbiter', 'naive', 'pool16', 'arbiter-2proc', 'arbiter-2proc-aimd'] as const;
+const ALL_VARIANTS = ['arbiter', 'naive', 'pool16', 'arbiter-2proc', 'arbiter-2proc-aimd', 'prompt-cache'] as const;
+const CACHE_ROLLOUTS = envNumber('BENCH_CACHE_ROLLOUTS', 500);
+const SONNET_4 = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 type Variant = (typeof ALL_VARIANTS)[number];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -111,14 +122,15 @@ function report(result: VariantResult, fake: FakeBedrock): Record<string, unknow
 
 // ---------------------------------------------------------------- (a) arbiter, in this process
 
-async function prepareRun(outputDir: string, rolloutsDir: string, quota: BenchQuota) {
-  const config = benchRunConfig({ rolloutsDir, outputDir, quota, chunkSize: CHUNK_SIZE, maxChunksInFlight: CHUNKS_IN_FLIGHT });
+async function prepareRun(outputDir: string, rolloutsDir: string, quota: BenchQuota, judge: { rubric?: RubricInput; model?: string; rollouts?: number } = {}) {
+  const rollouts = judge.rollouts ?? ROLLOUTS;
+  const config = benchRunConfig({ rolloutsDir, outputDir, quota, chunkSize: CHUNK_SIZE, maxChunksInFlight: CHUNKS_IN_FLIGHT, rubric: judge.rubric, model: judge.model });
   const layout = RunLayout.of(config.outputDir, config.runId!);
   await rm(layout.runDir, { recursive: true, force: true });
   await mkdir(layout.work(STEP), { recursive: true });
   await mkdir(dirname(layout.rewards(STEP)), { recursive: true });
   const info = await prepareBatch({ source: stepRolloutFile(rolloutsDir, STEP), layout, step: STEP, chunkSize: config.chunkSize });
-  if (info.valid !== ROLLOUTS) throw new Error(`prepareBatch kept ${info.valid} of ${ROLLOUTS} rollouts`);
+  if (info.valid !== rollouts) throw new Error(`prepareBatch kept ${info.valid} of ${rollouts} rollouts`);
   return { config, chunks: Array.from({ length: info.chunkCount }, (_, i) => i) };
 }
 
@@ -144,6 +156,61 @@ async function runArbiter(work: string, rolloutsDir: string): Promise<VariantRes
   } finally {
     await judge.close();
   }
+}
+
+// ------------------------------------------------- (e) prompt caching, billed input tokens
+
+/**
+ * Billed input per rollout, in input-price tokens: without caching every input token is billed
+ * in full; with it, cache reads cost 0.1x and writes 1.25x an input token (Anthropic on Bedrock).
+ */
+async function runPromptCache(work: string, fake: FakeBedrock): Promise<Record<string, unknown>> {
+  const rolloutsDir = join(work, 'cache-rollouts');
+  await writeStepFile(rolloutsDir, STEP, CACHE_ROLLOUTS);
+  const rows: Record<string, unknown>[] = [];
+  const cases = [
+    ['three-criteria', RUBRIC, TEST_MODEL],
+    ['expert-12-criteria', EXPERT_RUBRIC, TEST_MODEL],
+    ['expert-12-criteria', EXPERT_RUBRIC, SONNET_4],
+  ] as const;
+  for (const [name, rubric, model] of cases) {
+    const support = promptCacheSupport(model)!;
+    await resetFake(fake);
+    const { config, chunks } = await prepareRun(join(work, `cache-${name}-${support.minTokens}`), rolloutsDir, ARBITER_QUOTA, { rubric, model, rollouts: CACHE_ROLLOUTS });
+    const judge = await buildJudge(config.judge, {});
+    let outcome: ChunksOutcome;
+    try {
+      outcome = await scoreChunks({ config, judge, chunks });
+    } finally {
+      await judge.close();
+    }
+    const { inputTokens, cacheReadInputTokens: read, cacheWriteInputTokens: write } = fake.stats;
+    const n = Math.max(1, outcome.count);
+    const without = (inputTokens + read + write) / n;
+    const withCache = (inputTokens + read * support.readPriceRatio + write * support.writePriceRatio) / n;
+    const systemTokens = Math.ceil(rubricSystemPrompt(RubricSchema.parse(rubric)).length / 4);
+    note(
+      `prompt cache, ${name} rubric on ${bareModelId(model)} (system prompt ~${systemTokens} tokens, model minimum ${support.minTokens}): ` +
+        `billed input tokens per rollout ${round(without, 1)} without caching, ${round(withCache, 1)} with ` +
+        `(${round((1 - withCache / without) * 100, 1)}% less; ${read} read, ${write} written over ${outcome.count} rollouts)`,
+    );
+    rows.push({
+      rubric: name,
+      model,
+      rollouts: outcome.count,
+      scored: outcome.scored,
+      system_prompt_tokens: systemTokens,
+      model_min_cache_tokens: support.minTokens,
+      billed_input_per_rollout_without_cache: round(without, 1),
+      billed_input_per_rollout_with_cache: round(withCache, 1),
+      saving: round(1 - withCache / without, 3),
+      input_tokens: inputTokens,
+      cache_read_input_tokens: read,
+      cache_write_input_tokens: write,
+      requests: fake.stats.requests,
+    });
+  }
+  return { variant: 'prompt-cache', rubrics: rows };
 }
 
 // ------------------------------------------------------ (d) arbiter, two worker processes
@@ -366,6 +433,10 @@ async function main(): Promise<Record<string, unknown>> {
     };
     const rows: Record<string, unknown>[] = [];
     for (const variant of variants) {
+      if (variant === 'prompt-cache') {
+        rows.push(await runPromptCache(work, fake));
+        continue;
+      }
       await resetFake(fake);
       note(`${variant} ...`);
       let result: VariantResult;
@@ -385,6 +456,8 @@ async function main(): Promise<Record<string, unknown>> {
         case 'arbiter-2proc-aimd':
           result = await runTwoProcesses(variant, work, rolloutsDir, ARBITER_QUOTA);
           break;
+        default:
+          throw new Error(`unhandled variant ${variant}`);
       }
       const row = report(result, fake);
       note(JSON.stringify(row));

@@ -63,3 +63,23 @@ export function runActivities(config: RunConfig) {
     finalizeRun: files.finalizeRun,
   };
 }
+
+/**
+ * The judge validation's activities. Judging a slice is retried like a run's chunk (a retry
+ * judges only what is missing); reading the dataset and measuring are file work.
+ */
+export function validationActivities() {
+  const retry: ActivityOptions['retry'] = {
+    initialInterval: '1s',
+    maximumInterval: '60s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, 'DatasetError', 'ValidationDirTaken', 'WorkerSettingsRefusal'],
+  };
+  const files = proxyActivities<typeof activities>({ startToCloseTimeout: '1h', heartbeatTimeout: '60s', retry });
+  const judging = proxyActivities<typeof activities>({ startToCloseTimeout: '2h', heartbeatTimeout: '60s', retry });
+  return {
+    prepareValidation: files.prepareValidation,
+    validateUnit: judging.validateUnit,
+    measureValidation: files.measureValidation,
+  };
+}

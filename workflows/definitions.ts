@@ -48,3 +48,21 @@ export const submitRolloutsUpdate = defineUpdate<StepRewards, [SubmitRolloutsReq
 
 /** Sent by a humanReview child each time a reviewer answers. */
 export const reviewOutcomeSignal = defineSignal<[ReviewOutcome]>('reviewOutcome');
+
+/** How far a judgeValidation has got. */
+export interface ValidationProgress {
+  validationId: string;
+  phase: 'preparing' | 'judging' | 'measuring' | 'done';
+  /** Judging activities planned (slices of items × judges × repeats) and finished. */
+  units: number;
+  unitsDone: number;
+  items?: number;
+  /** Judgements made (and failed) in finished slices. */
+  judged: number;
+  failed: number;
+  /** Model calls of finished slices. */
+  calls: number;
+  passed?: boolean;
+}
+
+export const validationProgressQuery = defineQuery<ValidationProgress>('validationProgress');

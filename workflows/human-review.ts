@@ -1,6 +1,9 @@
-import { allHandlersFinished, condition, defineQuery, defineUpdate, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
 import type { ReviewItemRef, ReviewItemTexts } from '../src/review/review-item';
 import { reviewOutcomeSignal } from './definitions';
+import { checkAnswer, humanPassOf, submitReviewUpdate, type AnsweredReview, type ReviewAnswer } from './review-answer';
+
+export { submitReviewUpdate, type ReviewAnswer } from './review-answer';
 
 export interface HumanReviewInput {
   parentWorkflowId: string;
@@ -15,30 +18,22 @@ export interface HumanReviewInput {
   deadlineHours: number;
 }
 
-export interface ReviewAnswer {
-  itemId: string;
-  /** pass/fail, or a score in [0, 1] (≥ 0.5 counts as pass). */
-  verdict?: 'pass' | 'fail';
-  score?: number;
-  note?: string;
-  reviewer?: string;
-}
-
 export interface ReviewState {
   runId: string;
   step: number;
   deadline: string;
   /** The step's `review.json` with the items' texts, as the workers' filesystem names it. */
   file: string | undefined;
-  items: (ReviewItemRef & Partial<ReviewItemTexts> & { answer: (ReviewAnswer & { humanPass: boolean }) | undefined })[];
+  items: (ReviewItemRef & Partial<ReviewItemTexts> & { answer: AnsweredReview | undefined })[];
   open: number;
   status: 'open' | 'done' | 'expired';
 }
 
 export const reviewItemsQuery = defineQuery<ReviewState>('items');
-export const submitReviewUpdate = defineUpdate<{ open: number; agreesWithJudge: boolean }, [ReviewAnswer]>('submitReview');
 
 /**
+ * One step's review, as runs started them before one review workflow per run
+ * (`one-review-workflow-per-run`): kept registered for reviews still open.
  * Holds a batch of review items until people answer them all or the deadline passes. Each
  * answer goes back to the run (a signal), which tracks judge-human agreement.
  */
@@ -58,7 +53,7 @@ export async function humanReview(input: HumanReviewInput): Promise<ReviewState>
     submitReviewUpdate,
     async (answer) => {
       const item = state.items.find((i) => i.itemId === answer.itemId)!;
-      const humanPass = answer.verdict ? answer.verdict === 'pass' : (answer.score ?? 0) >= 0.5;
+      const humanPass = humanPassOf(answer);
       item.answer = { ...answer, humanPass };
       state.open--;
       try {
@@ -83,16 +78,7 @@ export async function humanReview(input: HumanReviewInput): Promise<ReviewState>
         if (!item) throw new Error(`no review item ${answer.itemId} (items: ${state.items.map((i) => i.itemId).join(', ')})`);
         if (item.answer) throw new Error(`item ${answer.itemId} was already reviewed`);
         if (state.status !== 'open') throw new Error(`this review is ${state.status}`);
-        const hasVerdict = answer.verdict !== undefined;
-        const hasScore = answer.score !== undefined;
-        if (hasVerdict === hasScore) throw new Error('give either verdict (pass|fail) or score (0..1)');
-        if (hasVerdict && answer.verdict !== 'pass' && answer.verdict !== 'fail') throw new Error('verdict: pass or fail');
-        if (hasScore && !(typeof answer.score === 'number' && answer.score >= 0 && answer.score <= 1)) {
-          throw new Error('score: a number from 0 to 1');
-        }
-        if (answer.note !== undefined && (typeof answer.note !== 'string' || answer.note.length > 2000)) {
-          throw new Error('note: text of at most 2000 characters');
-        }
+        checkAnswer(answer, item);
       },
     },
   );

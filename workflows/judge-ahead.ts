@@ -1,7 +1,7 @@
 import { CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { RunConfig } from '../src/config/run-config';
 import type { RunState, StepSource } from './run-state';
-import { judgeStep, type JudgedStep, type RefusedStep } from './score-step';
+import { judgeStep, type JudgedStep, type RefusedStep, type StepWatch } from './score-step';
 
 /** A step whose judging began before the run loop reached it. */
 export interface HeadStart {
@@ -10,6 +10,8 @@ export interface HeadStart {
   judged: Promise<JudgedStep | RefusedStep>;
   /** Stops its chunks (their finished results stay on disk, for the step's next try). */
   cancel(): void;
+  /** The step's watch, once it is the run's current step: told what happened so far, then each thing as it happens. */
+  attach(watch: StepWatch): void;
 }
 
 interface Ahead extends HeadStart {
@@ -73,15 +75,49 @@ export class JudgeAhead {
   private begin(step: number, source: StepSource): void {
     const scope = new CancellationScope();
     const config = this.run.config;
-    const judged = scope.run(() => judgeStep(config, this.run.runId, step, source, () => {}));
+    const watch = new HeldWatch();
+    const judged = scope.run(() => judgeStep(config, this.run.runId, step, source, watch));
     // One chunk out of attempts stops the others, as in a step's own scope; the loop meets the
     // failure when it takes the step, and handles it as the step's.
     judged.catch(() => scope.cancel());
-    this.ahead = { step, config, started: Date.now(), judged, cancel: () => scope.cancel() };
+    this.ahead = { step, config, started: Date.now(), judged, cancel: () => scope.cancel(), attach: (to) => watch.attach(to) };
   }
 
   private stopWatching(): void {
     if (this.watched) this.watched.stopped = true;
     this.watched = undefined;
+  }
+}
+
+/** A step's progress held while it is judged ahead, and passed on once the run loop reaches it. */
+class HeldWatch implements StepWatch {
+  private held: ((watch: StepWatch) => void)[] = [];
+  private target: StepWatch | undefined;
+
+  attach(target: StepWatch): void {
+    this.target = target;
+    for (const call of this.held) call(target);
+    this.held = [];
+  }
+
+  waiting(file: string): void {
+    this.pass((w) => w.waiting(file));
+  }
+  preparing(): void {
+    this.pass((w) => w.preparing());
+  }
+  judging(chunks: number, rollouts: number): void {
+    this.pass((w) => w.judging(chunks, rollouts));
+  }
+  chunkDone(result: Parameters<StepWatch['chunkDone']>[0]): void {
+    this.pass((w) => w.chunkDone(result));
+  }
+  checkpointing(): void {
+    this.pass((w) => w.checkpointing());
+  }
+
+  private pass(call: (watch: StepWatch) => void): void {
+    if (this.target) call(this.target);
+    else this.held.push(call);
   }
 }

@@ -13,6 +13,26 @@ export interface Agreement {
   matrix: { jp_hp: number; jp_hf: number; jf_hp: number; jf_hf: number };
 }
 
+/**
+ * Where the step in progress is, moved by the run as each of its activities resolves: it costs
+ * no history event beyond the activity results already there.
+ */
+export interface StepProgress {
+  step: number;
+  /** waiting for the trainer's rollouts, preparing (validating, chunking), judging the chunks, checkpointing the rewards. */
+  phase: 'waiting' | 'preparing' | 'judging' | 'checkpointing';
+  /** In phase `waiting`: the file the step waits for (directory source), or the update it waits for. */
+  waitingFor: string | undefined;
+  chunks: number;
+  chunksDone: number;
+  /** Valid rollouts in the step (known once prepared). */
+  rollouts: number;
+  /** Rollouts of the finished chunks. */
+  rolloutsJudged: number;
+  /** Fallback and excluded rollouts of the finished chunks. */
+  fallbacks: number;
+}
+
 export interface RunProgress {
   runId: string;
   status: RunStatus;
@@ -22,28 +42,50 @@ export interface RunProgress {
   stepsDone: number;
   /** The step being scored now, if any. */
   currentStep: number | undefined;
+  /** The step the run scores next (the one in progress, if any). */
+  nextStep: number;
+  /** How far the step in progress got: absent between steps. */
+  inStep: StepProgress | undefined;
   lastStep: StepSummary | undefined;
   /** Summaries of the latest steps, oldest first, so a watcher polling slowly misses none. */
   recent: StepSummary[];
-  totals: { rollouts: number; fallbacks: number; inputTokens: number; outputTokens: number; costUsd: number };
+  totals: {
+    rollouts: number;
+    fallbacks: number;
+    inputTokens: number;
+    outputTokens: number;
+    /** Prompt-cache tokens (absent in runs carried over from before prompt caching). */
+    cacheReadInputTokens?: number;
+    cacheWriteInputTokens?: number;
+    costUsd: number;
+  };
   judgeModel: string;
   agreement: Agreement;
   openReviews: string[];
 }
 
-/** The Web UI's "current details": the run's health at a glance, as Markdown. */
+/**
+ * The Web UI's "current details": the run's health at a glance, as Markdown. The first line says
+ * the status (in capitals: the Web UI shows a paused run as Running and a cancelled one as
+ * Completed), the step and, when paused or cancelled, why.
+ */
 export function progressMarkdown(p: RunProgress): string {
-  const lines = [
-    `**${p.runId}**: ${p.status}${p.reason ? ` (${p.reason})` : ''}, ${p.stepsDone}/${p.totalSteps} steps scored, judge \`${p.judgeModel}\``,
+  const lines = [headline(p).replace(/^[A-Z]+/, (status) => `**${status}**`)];
+  if (p.inStep && p.status !== 'running') lines.push('', `step ${p.inStep.step}: ${stepActivity(p.inStep)}`);
+  lines.push(
     '',
-    `rollouts ${p.totals.rollouts}, fallbacks ${p.totals.fallbacks}, tokens ${p.totals.inputTokens} in / ${p.totals.outputTokens} out, est. cost $${p.totals.costUsd.toFixed(4)}`,
-  ];
+    `run \`${p.runId}\`, ${p.stepsDone}/${p.totalSteps} steps scored, judge \`${p.judgeModel}\``,
+    '',
+    `rollouts ${p.totals.rollouts}, fallbacks ${p.totals.fallbacks}, tokens ${tokensInOut(p.totals)}, est. cost $${p.totals.costUsd.toFixed(4)}`,
+  );
   if (p.agreement.reviews > 0) {
     lines.push(
       '',
       `human review: ${p.agreement.reviews} answered, agreement ${pct(p.agreement.accuracy)}, kappa ${p.agreement.kappa?.toFixed(2) ?? 'n/a'}`,
     );
   }
+  const canary = lastCanary(p);
+  if (canary) lines.push('', canary);
   if (p.recent.length > 0) {
     lines.push(
       '',
@@ -58,6 +100,54 @@ export function progressMarkdown(p: RunProgress): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The newest step's canaries against their gold labels: a silently changed judge shows here first. */
+function lastCanary(p: RunProgress): string | undefined {
+  const s = [...p.recent].reverse().find((r) => r.canary);
+  if (!s?.canary) return undefined;
+  const { n, accuracy, kappa, failed } = s.canary;
+  return `canaries (step ${s.step}): ${n} judged, accuracy ${pct(accuracy)}, kappa ${kappa?.toFixed(2) ?? 'n/a'}` + (failed > 0 ? `, ${failed} judge failures` : '');
+}
+
+/** Status, step and reason in one line of words: the first line of current details, `run status` and `run watch`. */
+export function headline(p: RunProgress): string {
+  const scored = `${p.stepsDone}/${p.totalSteps} steps scored`;
+  const step = p.inStep?.step ?? p.currentStep ?? p.nextStep;
+  switch (p.status) {
+    case 'running':
+      return p.inStep
+        ? `RUNNING step ${p.inStep.step}: ${stepActivity(p.inStep)} (${scored})`
+        : `RUNNING next step ${step} (${scored})`;
+    case 'paused':
+      return `PAUSED ${p.inStep ? 'during' : 'before'} step ${step}: ${p.reason ?? 'no reason given'} (${scored})`;
+    case 'cancelled':
+      return `CANCELLED after ${scored}${p.reason ? `: ${p.reason}` : ''}`;
+    case 'completed':
+      return `COMPLETED ${scored}`;
+  }
+}
+
+/** What the step in progress is doing, in words. */
+export function stepActivity(s: StepProgress): string {
+  switch (s.phase) {
+    case 'waiting':
+      return `waiting for ${s.waitingFor ?? 'its rollouts'}`;
+    case 'preparing':
+      return 'reading and validating its rollouts';
+    case 'judging':
+      return `${s.chunksDone}/${s.chunks} chunks done, ${s.rolloutsJudged}/${s.rollouts} rollouts judged` + (s.fallbacks > 0 ? `, ${s.fallbacks} fallbacks` : '');
+    case 'checkpointing':
+      return `all ${s.rolloutsJudged} rollouts judged, writing rewards`;
+  }
+}
+
+/** Input and output tokens, with what the prompt cache read and wrote when it did anything. */
+export function tokensInOut(t: Pick<RunProgress['totals'], 'inputTokens' | 'outputTokens' | 'cacheReadInputTokens' | 'cacheWriteInputTokens'>): string {
+  const read = t.cacheReadInputTokens ?? 0;
+  const written = t.cacheWriteInputTokens ?? 0;
+  const cache = read + written > 0 ? ` (+ cache ${read} read, ${written} written)` : '';
+  return `${t.inputTokens} in${cache} / ${t.outputTokens} out`;
 }
 
 function pct(x: number | null): string {

@@ -13,3 +13,11 @@ export function report(progress: RunProgress): void {
   ]);
   setCurrentDetails(progressMarkdown(progress));
 }
+
+/**
+ * Current details alone, as often as a step moves: they are answered from the workflow's state,
+ * while each upsert of search attributes is a history event.
+ */
+export function showDetails(progress: RunProgress): void {
+  setCurrentDetails(progressMarkdown(progress));
+}

@@ -4,6 +4,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   ParentClosePolicy,
@@ -12,6 +13,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isSafeRunId, RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import { parseOrThrow } from '../src/config/validation-error';
 import type { StepSummary } from '../src/steps/step-summary';
@@ -31,6 +33,7 @@ import { humanReview } from './human-review';
 import { JudgeAhead, type HeadStart } from './judge-ahead';
 import type { RunProgress } from './progress';
 import { report } from './report';
+import { reviewBatchSignal, runEndedSignal, runReview, runReviewWorkflowId, type ReviewBatch } from './run-review';
 import { RunState, type CarriedState, type StepSource } from './run-state';
 import { finalizeRun, scoreStep, type RefusedStep, type StepOutcome } from './score-step';
 import { judgeRefusal, stepFailure } from './step-failure';
@@ -99,6 +102,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       run.stepScored(step, outcome);
       await sendToReview(run, step, outcome);
       run.fallbackGuard(outcome.summary);
+      run.canaryGuard(outcome.summary);
       report(run.progress);
 
       if (run.continueAsNewDue()) {
@@ -166,7 +170,9 @@ async function scoreInScope(
   // A step judged ahead runs in a scope of its own: cancelling the step reaches it too.
   if (head) scope.cancelRequested.catch(() => head.cancel());
   try {
-    return await scope.run(() => scoreStep(run.config, run.runId, step, source, () => run.rolloutsArrived(), head?.judged));
+    const watch = run.stepWatch(step);
+    head?.attach(watch);
+    return await scope.run(() => scoreStep(run.config, run.runId, step, source, watch, head?.judged));
   } catch (err) {
     if (isCancellation(err) && run.cancel) return 'abandoned';
     const refused = judgeRefusal(err);
@@ -191,9 +197,11 @@ async function scoreInScope(
   }
 }
 
-/** A sample of the step goes to people, in a child that training never waits for. */
+/** A sample of the step goes to people, in a review workflow that training never waits for. */
 async function sendToReview(run: RunState, step: number, outcome: StepOutcome): Promise<void> {
   if (outcome.reviewItems.length === 0) return;
+  if (patched('one-review-workflow-per-run')) return sendToRunReview(run, step, outcome);
+  // Runs started before: one review workflow per reviewed step.
   const workflowId = `${workflowInfo().workflowId}-review-${step}`;
   await startChild(humanReview, {
     workflowId,
@@ -214,8 +222,55 @@ async function sendToReview(run: RunState, step: number, outcome: StepOutcome): 
   run.reviewStarted(workflowId);
 }
 
+/**
+ * One review workflow per run, so the workflow list shows runs first and each run's review
+ * queue as one row: started with the first reviewed step, then sent each further step.
+ */
+async function sendToRunReview(run: RunState, step: number, outcome: StepOutcome): Promise<void> {
+  const workflowId = runReviewWorkflowId(workflowInfo().workflowId);
+  const batch: ReviewBatch = { step, items: outcome.reviewItems, file: outcome.reviewFile, deadlineHours: run.config.review.deadlineHours };
+  if (run.progress.openReviews.includes(workflowId) && (await signalled(workflowId, batch))) return;
+  try {
+    await startChild(runReview, {
+      workflowId,
+      args: [{ parentWorkflowId: workflowInfo().workflowId, runId: run.runId, batches: [batch] }],
+      // Training never waits for people: the review lives on if the run ends first.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `human review of run ${run.runId}`,
+    });
+  } catch (err) {
+    // Open already (a run before this one with the same workflow id left it open): add to it.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !(await signalled(workflowId, batch))) throw err;
+  }
+  run.reviewStarted(workflowId);
+}
+
+/** False when the review workflow has ended (nothing was open and it stopped waiting). */
+async function signalled(workflowId: string, batch: ReviewBatch): Promise<boolean> {
+  try {
+    await getExternalWorkflowHandle(workflowId).signal(reviewBatchSignal, batch);
+    return true;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.info('the review workflow has ended; starting it again', { workflowId, error: String(err) });
+    return false;
+  }
+}
+
+/** Tells the run's review workflow that no more steps will come, so it can end once answered. */
+async function endReview(run: RunState): Promise<void> {
+  const workflowId = runReviewWorkflowId(workflowInfo().workflowId);
+  if (!run.progress.openReviews.includes(workflowId)) return;
+  try {
+    await getExternalWorkflowHandle(workflowId).signal(runEndedSignal);
+  } catch (err) {
+    log.info('the review workflow had already ended', { workflowId, error: String(err) });
+  }
+}
+
 async function finish(run: RunState, status: 'completed' | 'cancelled', reason: string | undefined): Promise<void> {
   run.end(status, reason);
+  await endReview(run);
   const { config, progress } = run;
   await finalizeRun(config, {
     outputDir: config.outputDir,

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, log, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { z } from 'zod';
 import {
   CancelRequestSchema,
@@ -14,14 +14,15 @@ import {
 } from '../src/config/controls';
 import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
+import { canaryMinItems } from '../src/config/canary-config';
 import { parseOrThrow } from '../src/config/validation-error';
 import type { StepSummary } from '../src/steps/step-summary';
 import { addReview, emptyAgreement } from './agreement';
 import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
 import { currentExecution } from './execution';
-import type { RunProgress } from './progress';
-import { report } from './report';
-import { stageRollouts, type RefusedStep } from './score-step';
+import type { RunProgress, StepProgress } from './progress';
+import { report, showDetails } from './report';
+import { stageRollouts, type RefusedStep, type StepWatch } from './score-step';
 
 const RECENT_STEPS = 20;
 const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
@@ -79,6 +80,9 @@ export class RunState {
     this.nextStep = carried?.nextStep ?? config.firstStep;
     this.cancel = carried?.cancel;
     this.stepsAtStart = this.progress.stepsDone;
+    // Progress carried from executions before these fields existed lacks them.
+    this.progress.nextStep = this.nextStep;
+    this.progress.inStep = undefined;
   }
 
   get lastStep(): number {
@@ -219,6 +223,7 @@ export class RunState {
   /** The step's rollouts: the directory's file, or the batch a trainer sends (undefined if cancelled while waiting). */
   async rolloutsOf(step: number): Promise<StepSource | undefined> {
     if (this.config.rollouts.type === 'directory') return { file: `${this.config.rollouts.path}`, inline: false };
+    if (!this.submissions.has(step)) this.stepMoved({ ...stepAt(step), waitingFor: `a submitRollouts update for step ${step}` });
     await condition(() => this.submissions.has(step) || this.cancel !== undefined);
     return this.submissions.get(step);
   }
@@ -232,21 +237,45 @@ export class RunState {
     this.progress.currentStep = step;
     this.stepScope = scope;
     this.awaitingRollouts = true;
+    this.stepMoved(stepAt(step));
   }
 
-  rolloutsArrived(): void {
-    this.awaitingRollouts = false;
+  /** How the step in progress reports each move: into the progress query and current details. */
+  stepWatch(step: number): StepWatch {
+    // A chunk settling after its step stopped (abandoned, paused) must not bring the step back.
+    const move = (next: (s: StepProgress) => StepProgress) => {
+      if (this.progress.currentStep === step) this.stepMoved(next(this.progress.inStep ?? stepAt(step)));
+    };
+    return {
+      waiting: (file) => move((s) => ({ ...s, phase: 'waiting', waitingFor: file })),
+      preparing: () => {
+        this.awaitingRollouts = false;
+        move((s) => ({ ...s, phase: 'preparing', waitingFor: undefined }));
+      },
+      judging: (chunks, rollouts) => move((s) => ({ ...s, phase: 'judging', chunks, rollouts, chunksDone: 0, rolloutsJudged: 0, fallbacks: 0 })),
+      chunkDone: (r) =>
+        move((s) => ({ ...s, chunksDone: s.chunksDone + 1, rolloutsJudged: s.rolloutsJudged + r.count, fallbacks: s.fallbacks + r.fallback + r.excluded })),
+      checkpointing: () => move((s) => ({ ...s, phase: 'checkpointing' })),
+    };
   }
 
   stepStopped(): void {
     this.progress.currentStep = undefined;
+    this.progress.inStep = undefined;
     this.stepScope = undefined;
     this.awaitingRollouts = false;
+    showDetails(this.progress);
+  }
+
+  private stepMoved(inStep: StepProgress): void {
+    this.progress.inStep = inStep;
+    showDetails(this.progress);
   }
 
   /** A scored step counts: totals move, and a trainer waiting for it gets its rewards. */
   stepScored(step: number, outcome: { summary: StepSummary; file: string; rewards: StepRewards['rewards'] }): void {
     this.nextStep++;
+    this.progress.nextStep = this.nextStep;
     const { summary } = outcome;
     const progress = this.progress;
     progress.stepsDone++;
@@ -257,6 +286,8 @@ export class RunState {
     t.fallbacks += summary.fallback + summary.excluded;
     t.inputTokens += summary.inputTokens;
     t.outputTokens += summary.outputTokens;
+    t.cacheReadInputTokens = (t.cacheReadInputTokens ?? 0) + (summary.cacheReadInputTokens ?? 0);
+    t.cacheWriteInputTokens = (t.cacheWriteInputTokens ?? 0) + (summary.cacheWriteInputTokens ?? 0);
     t.costUsd = Math.round((t.costUsd + summary.costUsd) * 1e6) / 1e6;
     if (this.submissions.delete(step)) this.results.set(step, { step, summary, file: outcome.file, rewards: outcome.rewards });
   }
@@ -279,7 +310,27 @@ export class RunState {
     );
   }
 
+  /**
+   * Gold items judged wrong more often than the floor allows: the judge is not the one the run
+   * started with (a model updated under it, a downgrade, a broken rubric edit). The step stands
+   * as scored; the run waits before the next one for people to look.
+   */
+  canaryGuard(summary: StepSummary): void {
+    const canary = this.config.canary;
+    const seen = summary.canary;
+    if (!canary || !seen || seen.accuracy === null || seen.n < canaryMinItems(canary) || seen.accuracy >= canary.floor) return;
+    // Histories from before canaries never get here (no canary config); the marker dates the guard.
+    if (!patched('canary-floor')) return;
+    const reason =
+      `canary accuracy ${(seen.accuracy * 100).toFixed(1)}% (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2)}) ` +
+      `fell below canary.floor ${(canary.floor * 100).toFixed(1)}% at step ${summary.step}: the judge no longer judges as it did ` +
+      `(a changed model, a downgrade, a rubric edit?); the canaries' verdicts are in ${this.config.outputDir}/${this.runId}/steps/${String(summary.step).padStart(6, '0')}.canary.jsonl. ` +
+      'Fix or replace the judge and resume (optionally with a new judge), or lower canary.floor with reconfigure';
+    this.pause(this.progress.status === 'paused' && this.progress.reason ? `${this.progress.reason}; and ${reason}` : reason);
+  }
+
   reviewStarted(workflowId: string): void {
+    if (this.progress.openReviews.includes(workflowId)) return;
     this.progress.openReviews = [...this.progress.openReviews, workflowId].slice(-20);
   }
 
@@ -300,6 +351,7 @@ export class RunState {
     this.progress.status = status;
     this.progress.reason = reason;
     this.progress.currentStep = undefined;
+    this.progress.inStep = undefined;
   }
 
   private reply(message: string): ControlReply {
@@ -321,13 +373,19 @@ function startingProgress(runId: string, config: RunConfig): RunProgress {
     totalSteps: config.steps,
     stepsDone: 0,
     currentStep: undefined,
+    nextStep: config.firstStep,
+    inStep: undefined,
     lastStep: undefined,
     recent: [],
-    totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, costUsd: 0 },
     judgeModel: judgeModel(config),
     agreement: emptyAgreement(),
     openReviews: [],
   };
+}
+
+function stepAt(step: number): StepProgress {
+  return { step, phase: 'waiting', waitingFor: undefined, chunks: 0, chunksDone: 0, rollouts: 0, rolloutsJudged: 0, fallbacks: 0 };
 }
 
 function judgeModel(config: RunConfig): string {

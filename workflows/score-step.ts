@@ -2,7 +2,9 @@ import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workfl
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
 import type { BriefReward } from '../src/contract/reward-record';
+import { stepReadyName } from '../src/contract/step-file-names';
 import type { ReviewItemRef } from '../src/review/review-item';
+import type { ChunkResult } from '../src/steps/judge-chunk';
 import type { StepSummary } from '../src/steps/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
 import { runActivities } from './activity-policies';
@@ -40,28 +42,49 @@ export interface JudgedStep {
 }
 
 /**
+ * What a step tells the run as it goes, for the progress query and current details. Called as
+ * its activities resolve, so it adds nothing to history.
+ */
+export interface StepWatch {
+  /** The step waits for this file (directory source). */
+  waiting(file: string): void;
+  /** The rollouts are there: from now on the step has work to finish. */
+  preparing(): void;
+  /** A round of judging starts (a second round judges only what the first lost). */
+  judging(chunks: number, rollouts: number): void;
+  chunkDone(result: ChunkResult): void;
+  checkpointing(): void;
+}
+
+/** A step's rollouts validated, chunked and judged: what its checkpoint needs. */
+export interface JudgedStep {
+  batch: BatchInfo;
+  /** The review sample's seed, drawn when the batch was prepared. */
+  reviewSeed: number;
+}
+
+/**
  * One training step: validate and chunk the rollouts, judge the chunks (a bounded number in
  * flight), then checkpoint the rewards. Only references and summaries pass through history.
- * `judged` is the step's judging when it already began ahead of the run loop (judge-ahead.ts).
+ * `judged` is the step's judging when it already began ahead of the run loop (judge-ahead.ts,
+ * which passes on what it told its watch).
  */
 export async function scoreStep(
   config: RunConfig,
   runId: string,
   step: number,
   source: { file: string; inline: boolean },
-  onScoring: () => void,
+  watch: StepWatch,
   judged?: Promise<JudgedStep | RefusedStep>,
 ): Promise<StepOutcome | RefusedStep> {
-  if (judged) onScoring();
-  const outcome = await (judged ?? judgeStep(config, runId, step, source, onScoring));
+  const outcome = await (judged ?? judgeStep(config, runId, step, source, watch));
   if ('refused' in outcome) return outcome;
   const { batch, reviewSeed } = outcome;
-  const where = whereOf(config, runId, step);
   const review = config.review;
   const periodic = review.everySteps > 0 && (step - config.firstStep + 1) % review.everySteps === 0;
   const checkpoint = () =>
     runActivities(config).checkpointStep({
-      ...where,
+      ...whereOf(config, runId, step),
       chunkCount: batch.chunkCount,
       batch: batch.key,
       quarantined: batch.quarantined,
@@ -76,7 +99,11 @@ export async function scoreStep(
     });
 
   for (let round = 1; ; round++) {
-    if (round > 1) await scoreAllChunks(config, runId, step, batch);
+    if (round > 1) {
+      watch.judging(batch.chunkCount, batch.valid);
+      await scoreAllChunks(config, runId, step, batch, watch);
+    }
+    watch.checkpointing();
     try {
       const done = await checkpoint();
       return { summary: done.entry.summary, file: done.file, rewards: done.rewards, reviewItems: done.reviewItems, reviewFile: done.reviewFile };
@@ -94,9 +121,10 @@ export async function judgeStep(
   runId: string,
   step: number,
   source: { file: string; inline: boolean },
-  onScoring: () => void,
+  watch: StepWatch,
 ): Promise<JudgedStep | RefusedStep> {
   const { awaitRollouts, prepareStep } = runActivities(config);
+  if (config.rollouts.type === 'directory') watch.waiting(`${source.file.replace(/\/+$/, '')}/${stepReadyName(step)}`);
   const file =
     config.rollouts.type === 'directory'
       ? await awaitRollouts({
@@ -105,7 +133,7 @@ export async function judgeStep(
           waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds,
         })
       : source.file;
-  onScoring();
+  watch.preparing();
   const batch = await prepareStep({
     ...whereOf(config, runId, step),
     file,
@@ -113,6 +141,7 @@ export async function judgeStep(
     maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',
     scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
+    ...(config.canary && { canary: { file: config.canary.file, perStep: config.canary.perStep } }),
   });
   const refused = quarantineRefusal(config, runId, batch);
   // Histories recorded before this guard scored such steps; they must replay as they ran.
@@ -120,22 +149,28 @@ export async function judgeStep(
 
   // The workflow's deterministic random: the same review sample on every replay.
   const reviewSeed = Math.floor(Math.random() * 2 ** 31);
-  await scoreAllChunks(config, runId, step, batch);
+  watch.judging(batch.chunkCount, batch.valid);
+  await scoreAllChunks(config, runId, step, batch, watch);
   return { batch, reviewSeed };
 }
 
-function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo) {
+function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo, watch: StepWatch) {
   const where = whereOf(config, runId, step);
   return boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
-    runActivities(config).scoreChunk({
-      ...where,
-      chunk,
-      batch: batch.key,
-      judge: config.judge,
-      rewards: config.rewards,
-      fallback: config.fallback,
-      cache: config.cache,
-    }),
+    runActivities(config)
+      .scoreChunk({
+        ...where,
+        chunk,
+        batch: batch.key,
+        judge: config.judge,
+        rewards: config.rewards,
+        fallback: config.fallback,
+        cache: config.cache,
+      })
+      .then((result) => {
+        watch.chunkDone(result);
+        return result;
+      }),
   );
 }
 

@@ -1,6 +1,6 @@
-import { setTimeout as timersSleep } from 'node:timers/promises';
 import { ChatCallError } from './chat-call-error';
 import { fullJitterDelay } from './backoff';
+import { sleepUnlessAborted } from '../util/abort-fanout';
 
 export interface RetryOptions {
   /** Total attempts, the first included. */
@@ -45,7 +45,8 @@ export async function callWithRetries<T>(
     throw new RangeError(`maxAttempts must be an integer >= 1, got ${maxAttempts}`);
   }
   const isRetryable = options.isRetryable ?? ((error: ChatCallError) => error.retryable);
-  const sleep = options.sleep ?? ((ms: number, s?: AbortSignal) => timersSleep(ms, undefined, { signal: s }));
+  // Not timers/promises: its signal option adds a listener per sleeper to the caller's shared signal.
+  const sleep = options.sleep ?? sleepUnlessAborted;
 
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();
@@ -61,7 +62,7 @@ export async function callWithRetries<T>(
       try {
         await sleep(delayMs, signal);
       } catch (sleepError) {
-        // timers/promises rejects with its own AbortError; callers expect their reason.
+        // A custom sleep may reject with its own AbortError; callers expect their reason.
         throw signal?.aborted ? signal.reason : sleepError;
       }
     }

@@ -1,4 +1,5 @@
 import { setTimeout as timersSleep } from 'node:timers/promises';
+import { onAbort } from '../util/abort-fanout';
 
 /**
  * Shared limiter for judge calls against one provider quota (requests and tokens per minute).
@@ -168,7 +169,7 @@ export class QuotaLimiter {
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<QuotaPermit>((resolve, reject) => {
-      const onAbort = (): void => {
+      const abort = (): void => {
         const index = this.queue.indexOf(waiter);
         if (index < 0) return;
         this.queue.splice(index, 1);
@@ -181,9 +182,10 @@ export class QuotaLimiter {
         enqueuedAt: this.clock(),
         resolve,
         reject,
-        detach: () => signal?.removeEventListener('abort', onAbort),
+        detach: () => stopWaiting(),
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // One listener on the caller's signal for all its waiters (abort-fanout.ts).
+      const stopWaiting = signal ? onAbort(signal, abort) : () => {};
       this.queue.push(waiter);
       this.pump();
     });

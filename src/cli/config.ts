@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { RunConfigSchema, type RunConfig } from '../config/run-config';
 import { loadRunConfig } from './load-config';
+import { promptCachePlan } from '../judges/prompt-cache-support';
+import { rubricSystemPrompt } from '../judges/prompts/rubric-prompt';
 
 export function configCommand(): Command {
   const config = new Command('config').description('check run configs');
@@ -70,9 +72,12 @@ function settingsSummary(c: RunConfig): string {
     ['chunks', `${c.chunkSize} rollouts per activity, ${c.maxChunksInFlight} in flight per step`],
     ['fallback', `${c.fallback.policy}${c.fallback.policy === 'neutral' ? ` ${c.fallback.neutralValue}` : ''}, pause above ${pct(c.fallback.maxRate)}`],
     ['review', review],
+    ...(c.judge.provider === 'bedrock'
+      ? [['prompt cache', promptCachePlan(c.judge.model, c.judge.promptCache, rubricSystemPrompt(c.judge.rubric))] as [string, string]]
+      : []),
     ['budget', c.budgetUsd === undefined ? 'none' : `$${c.budgetUsd}`],
-    ['cache', c.cache ? 'on' : 'off'],
+    ['judge cache', c.cache ? 'on' : 'off'],
     ['outputDir', c.outputDir],
   ];
-  return rows.map(([k, v]) => `  ${k.padEnd(10)} ${v}`).join('\n');
+  return rows.map(([k, v]) => `  ${k.padEnd(12)} ${v}`).join('\n');
 }

@@ -1,6 +1,6 @@
-import type { ReviewState } from '../../workflows/human-review';
+import type { QueueItem, QueueStep, ReviewQueue } from '../review/review-queues';
 
-type Item = ReviewState['items'][number];
+type Item = QueueItem;
 
 const WHY: Record<Item['why'], string> = {
   sampled: 'drawn at random from the step',
@@ -21,11 +21,18 @@ function judgeVerdict(item: Item): string {
 /** `review list`: one open item per line; the response, since prompts of a step often share their opening. */
 export function itemListLine(item: Item): string {
   const what = item.response === undefined ? `rollout ${item.rolloutId}` : `"${oneLine(item.response, 80)}"`;
-  return `  ${item.itemId}  ${judgeVerdict(item)}, ${item.why}: ${what}`;
+  return `    ${item.itemId}  ${judgeVerdict(item)}, ${item.why}: ${what}`;
 }
 
-export function reviewHeader(workflowId: string, s: ReviewState): string {
-  return `${workflowId}: run ${s.runId} step ${s.step}, ${s.open}/${s.items.length} open, ${s.status}, deadline ${s.deadline}`;
+export function queueHeader(q: ReviewQueue): string {
+  const open = q.steps.filter((s) => s.status === 'open').map((s) => s.step);
+  return `${q.workflowId}: review of run ${q.runId}, ${q.open} item${q.open === 1 ? '' : 's'} to answer` + (open.length > 0 ? ` (step${open.length === 1 ? '' : 's'} ${open.join(', ')})` : '');
+}
+
+export function stepHeader(s: QueueStep): string {
+  const unanswered = s.items.filter((i) => !i.answer).length;
+  const state = s.status === 'open' ? `${unanswered} of ${s.items.length} unanswered, deadline ${s.deadline}` : s.status === 'done' ? 'every item answered' : `expired at ${s.deadline}`;
+  return `  step ${s.step}: ${state}`;
 }
 
 /** `review show`: everything a reviewer needs to decide, with the judge's view last so it does not lead. */
@@ -40,6 +47,10 @@ export function itemDetails(item: Item, textsWhere?: string): string {
   else lines.push(`  (texts not available here${textsWhere ? `: ${textsWhere}` : ''})`);
   if (item.reference !== undefined) lines.push('  reference:', indent(item.reference));
   lines.push(`  ${judgeVerdict(item)}, reward ${item.reward.toFixed(3)}`);
+  for (const c of item.criteria ?? []) {
+    const evidence = item.evidence?.[c.id];
+    lines.push(`  judge on ${c.id}: ${c.pass ? 'pass' : 'fail'}${evidence ? `: ${evidence}` : ''}`);
+  }
   if (item.rationale) lines.push('  judge rationale:', indent(item.rationale));
   if (item.answer) {
     const a = item.answer;
@@ -47,6 +58,7 @@ export function itemDetails(item: Item, textsWhere?: string): string {
     lines.push(
       `  reviewed: ${given} (${a.humanPass ? 'pass' : 'fail'})${a.reviewer ? ` by ${a.reviewer}` : ''}${a.note ? `: ${a.note}` : ''}`,
     );
+    for (const c of a.criteria ?? []) lines.push(`    on ${c.id}: ${c.pass ? 'pass' : 'fail'}`);
   } else {
     lines.push('  not reviewed yet');
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../config/validation-error';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../config/run-config';
+import { CanaryFileError, loadCanarySet } from '../steps/canary-set';
 import { CliError, EXIT_INVALID } from './errors';
 import { readDocument } from './parse-document';
 
@@ -32,13 +33,26 @@ export async function loadRunConfig(file: string): Promise<LoadedConfig> {
   const input = resolvePaths(settings, baseDir);
   try {
     const config = parseRunConfig(input);
-    return { file, input: input as RunConfigInput, config, warnings: missingRollouts(config, settings, baseDir) };
+    const warnings = [...missingRollouts(config, settings, baseDir), ...(await checkCanaryFile(config))];
+    return { file, input: input as RunConfigInput, config, warnings };
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new CliError(`invalid run config ${file}:\n  ${err.issues.join('\n  ')}`, EXIT_INVALID);
     }
+    if (err instanceof CanaryFileError) {
+      throw new CliError(`invalid run config ${file}:\n  ${err.message.replace(/\n/g, '\n  ')}`, EXIT_INVALID);
+    }
     throw err;
   }
+}
+
+/** A bad canary line found now, not when the first step pauses on it; a file not here may be on the worker's machine. */
+async function checkCanaryFile(config: RunConfig): Promise<string[]> {
+  if (!config.canary) return [];
+  if (!existsSync(config.canary.file)) return [`warning: canary.file ${config.canary.file} does not exist here`];
+  const judge = config.judge;
+  await loadCanarySet(config.canary.file, { criterionIds: judge.provider === 'offline-heuristic' ? undefined : judge.rubric.criteria.map((c) => c.id) });
+  return [];
 }
 
 export function resolvePaths(input: Record<string, unknown>, baseDir: string): Record<string, unknown> {
@@ -49,6 +63,10 @@ export function resolvePaths(input: Record<string, unknown>, baseDir: string): R
     out.rollouts = { ...rollouts, path: absolute((rollouts as { path: unknown }).path) };
   }
   if ('outputDir' in input) out.outputDir = absolute(input.outputDir);
+  const canary = input.canary;
+  if (typeof canary === 'object' && canary !== null && 'file' in canary) {
+    out.canary = { ...canary, file: absolute((canary as { file: unknown }).file) };
+  }
   return out;
 }
 

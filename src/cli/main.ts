@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { configCommand } from './config';
 import { CliError, rootMessage } from './errors';
+import { judgeCommand } from './judge';
 import { reviewCommand } from './review';
 import { runCommand } from './run';
 import { serveCommand } from './serve';
@@ -12,6 +13,7 @@ export function program(): Command {
     .description('Arbiter: durable LLM-as-a-judge rewards for RL fine-tuning, on Temporal')
     .showHelpAfterError()
     .addCommand(runCommand())
+    .addCommand(judgeCommand())
     .addCommand(reviewCommand())
     .addCommand(configCommand())
     .addCommand(setupCommand())

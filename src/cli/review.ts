@@ -1,22 +1,25 @@
-// The same with the Temporal CLI:
-//   temporal workflow list --query "WorkflowType = 'humanReview' AND ExecutionStatus = 'Running'"
-//   temporal workflow query --workflow-id run-42-review-3 --type items
-//   temporal workflow update execute --workflow-id run-42-review-3 --name submitReview \
-//     --input '{"itemId":"3-0","verdict":"pass","note":"fine","reviewer":"ana"}'
+// The same with the Temporal CLI (one review workflow per run, `<run>-review`; runs started
+// before it have one per reviewed step, `<run>-review-<step>`, of type humanReview):
+//   temporal workflow list --query "WorkflowType IN ('runReview', 'humanReview') AND ExecutionStatus = 'Running'"
+//   temporal workflow query --workflow-id run-42-review --type items
+//   temporal workflow update execute --workflow-id run-42-review --name submitReview \
+//     --input '{"itemId":"s3-1","verdict":"pass","note":"fine","reviewer":"ana"}'
 import { userInfo } from 'node:os';
 import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { Command } from 'commander';
-import { reviewItemsQuery, submitReviewUpdate, type ReviewAnswer, type ReviewState } from '../../workflows/human-review';
+import { submitReviewUpdate, type ReviewAnswer } from '../../workflows/review-answer';
+import { runReviewWorkflowId } from '../../workflows/run-review';
+import { openItemsWithTexts, openReviewIds, readQueue, type ReviewQueue } from '../review/review-queues';
 import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';
 import { CliError, EXIT_INVALID, isUnreachable, rootMessage, updateRejection } from './errors';
 import { withReviewTexts } from '../review/review-texts';
-import { itemDetails, itemListLine, reviewHeader } from './format-review';
+import { itemDetails, itemListLine, queueHeader, stepHeader } from './format-review';
 
 const QUERY_TIMEOUT_MS = 10_000;
 const UPDATE_WAIT_SECONDS = 30;
 
 export function reviewCommand(): Command {
-  const review = new Command('review').description('answer human-review requests (workflow type humanReview)');
+  const review = new Command('review').description("answer human-review requests (one review workflow per run, `<run>-review`)");
 
   withConnectionOptions(
     review
@@ -25,26 +28,25 @@ export function reviewCommand(): Command {
       .option('--run <workflowId>', "only this run's reviews"),
   ).action(async (opts: ConnectionFlags & { run?: string }) => {
     await withTemporal(opts, async (t) => {
-      const prefix = opts.run === undefined ? undefined : `${opts.run}-review-`;
-      let shown = 0;
       // Visibility is eventually consistent: a review started a moment ago may not be listed yet.
-      for await (const wf of t.client.workflow.list({ query: "WorkflowType = 'humanReview' AND ExecutionStatus = 'Running'" })) {
-        if (prefix !== undefined && !wf.workflowId.startsWith(prefix)) continue;
-        shown++;
-        let state: ReviewState;
+      const ids = await openReviewIds(t.client, opts.run);
+      for (const workflowId of ids) {
+        let queue: ReviewQueue;
         try {
-          state = await queryItems(t, wf.workflowId);
+          queue = await queryQueue(t, workflowId);
         } catch (err) {
           if (err instanceof CliError || isUnreachable(err)) throw err;
-          console.log(`${wf.workflowId}: could not read items (${rootMessage(err)})`);
+          console.log(`${workflowId}: could not read items (${rootMessage(err)})`);
           continue;
         }
-        console.log(reviewHeader(wf.workflowId, state));
-        const { items, missing } = await withReviewTexts(state.items, state.file);
-        for (const item of items) if (!item.answer) console.log(itemListLine(item));
-        if (missing) console.log(`  (${missing})`);
+        console.log(queueHeader(queue));
+        for (const { step, items, missing } of await openItemsWithTexts(queue)) {
+          console.log(stepHeader(step));
+          for (const item of items) console.log(itemListLine(item));
+          if (missing) console.log(`    (${missing})`);
+        }
       }
-      if (shown === 0) console.log(opts.run === undefined ? 'no open reviews' : `no open reviews for run ${opts.run}`);
+      if (ids.length === 0) console.log(opts.run === undefined ? 'no open reviews' : `no open reviews for run ${opts.run}`);
     });
   });
 
@@ -52,20 +54,25 @@ export function reviewCommand(): Command {
     review
       .command('show')
       .description("print a review's items in full: prompt, response, reference, judge score and rationale")
-      .argument('<reviewWorkflowId>', 'e.g. run-42-review-3 (see `review list`)')
+      .argument('<reviewWorkflowId>', "e.g. run-42-review (see `review list`); a run's workflow id finds its review")
       .argument('[itemId]', 'only this item'),
-  ).action(async (workflowId: string, itemId: string | undefined, opts: ConnectionFlags) => {
+  ).action(async (given: string, itemId: string | undefined, opts: ConnectionFlags) => {
     await withTemporal(opts, async (t) => {
-      const state = await queryItems(t, workflowId);
-      const chosen = itemId === undefined ? state.items : state.items.filter((i) => i.itemId === itemId);
-      if (chosen.length === 0 && itemId !== undefined) {
-        throw new CliError(`no item ${itemId} in ${workflowId} (items: ${state.items.map((i) => i.itemId).join(', ')})`);
+      const { workflowId, queue } = await findQueue(t, given);
+      const all = queue.steps.flatMap((s) => s.items);
+      if (itemId !== undefined && !all.some((i) => i.itemId === itemId)) {
+        throw new CliError(`no item ${itemId} in ${workflowId} (items: ${all.map((i) => i.itemId).join(', ')})`);
       }
-      // The workflow holds ids and facts only; the texts are in the step's review file.
-      const { items, missing } = await withReviewTexts(chosen, state.file);
-      console.log(reviewHeader(workflowId, state));
-      for (const item of items) console.log(`\n${itemDetails(item, missing)}`);
-      if (state.status === 'open' && state.open > 0) {
+      console.log(queueHeader(queue));
+      for (const step of queue.steps) {
+        const chosen = itemId === undefined ? step.items : step.items.filter((i) => i.itemId === itemId);
+        if (chosen.length === 0) continue;
+        // The workflow holds ids and facts only; the texts are in the step's review file.
+        const { items, missing } = await withReviewTexts(chosen, step.file);
+        console.log(stepHeader(step));
+        for (const item of items) console.log(`\n${itemDetails(item, missing)}`);
+      }
+      if (queue.open > 0) {
         console.log(`\nanswer with: npx arbiter review submit ${workflowId} <itemId> --pass | --fail | --score <0..1> [--note <text>]`);
       }
     });
@@ -75,21 +82,23 @@ export function reviewCommand(): Command {
     review
       .command('submit')
       .description("record a person's verdict on one item")
-      .argument('<reviewWorkflowId>')
+      .argument('<reviewWorkflowId>', "the review's workflow id, or its run's")
       .argument('<itemId>')
       .option('--pass', 'the response is acceptable')
       .option('--fail', 'the response is not acceptable')
       .option('--score <0..1>', 'a graded verdict; 0.5 and above counts as pass')
       .option('--note <text>', 'why, for the record')
-      .option('--reviewer <name>', 'who answers (default: your login name)'),
+      .option('--reviewer <name>', 'who answers (default: your login name)')
+      .option('--criterion <id=pass|fail>', "your verdict on one of the judge's criteria (repeatable)", (v: string, all: string[] = []) => [...all, v]),
   ).action(
     async (
-      workflowId: string,
+      given: string,
       itemId: string,
-      opts: ConnectionFlags & { pass?: boolean; fail?: boolean; score?: string; note?: string; reviewer?: string },
+      opts: ConnectionFlags & AnswerFlags,
     ) => {
       const answer = answerOf(itemId, opts);
       await withTemporal(opts, async (t) => {
+        const { workflowId } = await findQueue(t, given);
         const handle = t.client.workflow.getHandle(workflowId);
         let reply;
         try {
@@ -116,7 +125,16 @@ export function reviewCommand(): Command {
   return review;
 }
 
-function answerOf(itemId: string, opts: { pass?: boolean; fail?: boolean; score?: string; note?: string; reviewer?: string }): ReviewAnswer {
+interface AnswerFlags {
+  pass?: boolean;
+  fail?: boolean;
+  score?: string;
+  note?: string;
+  reviewer?: string;
+  criterion?: string[];
+}
+
+function answerOf(itemId: string, opts: AnswerFlags): ReviewAnswer {
   const given = [opts.pass, opts.fail, opts.score !== undefined].filter(Boolean).length;
   if (given !== 1) throw new CliError('give exactly one of --pass, --fail, --score <0..1>', EXIT_INVALID);
   const answer: ReviewAnswer = { itemId, reviewer: opts.reviewer ?? loginName() };
@@ -128,6 +146,13 @@ function answerOf(itemId: string, opts: { pass?: boolean; fail?: boolean; score?
     answer.verdict = opts.pass ? 'pass' : 'fail';
   }
   if (opts.note !== undefined) answer.note = opts.note;
+  if (opts.criterion !== undefined) {
+    answer.criteria = opts.criterion.map((given) => {
+      const m = /^([^=]+)=(pass|fail)$/.exec(given);
+      if (!m) throw new CliError(`--criterion ${given}: expected <id>=pass or <id>=fail`, EXIT_INVALID);
+      return { id: m[1]!, pass: m[2] === 'pass' };
+    });
+  }
   if (answer.reviewer === undefined) delete answer.reviewer;
   return answer;
 }
@@ -140,15 +165,20 @@ function loginName(): string | undefined {
   }
 }
 
-async function queryItems(t: Temporal, workflowId: string): Promise<ReviewState> {
-  const handle = t.client.workflow.getHandle(workflowId);
+async function queryQueue(t: Temporal, workflowId: string): Promise<ReviewQueue> {
   try {
-    return await t.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(reviewItemsQuery));
+    return await t.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => readQueue(t.client, workflowId));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new CliError(`no review ${workflowId}`);
     if (isUnreachable(err)) throw err;
     throw await explainMissing(t, workflowId, err);
   }
+}
+
+/** A review workflow by its id, or a run's review by the run's workflow id. */
+async function findQueue(t: Temporal, given: string): Promise<{ workflowId: string; queue: ReviewQueue }> {
+  const workflowId = /-review(-\d+)?$/.test(given) ? given : runReviewWorkflowId(given);
+  return { workflowId, queue: await queryQueue(t, workflowId) };
 }
 
 /** Why a review did not answer: gone, closed, or no worker to replay it. */

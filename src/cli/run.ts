@@ -28,6 +28,7 @@ import { progressReport, stepLine } from './format-progress';
 import { loadRunConfig } from './load-config';
 import { readJsonArg } from './parse-document';
 import { readRun } from './read-run';
+import { addReportCommand } from './run-report';
 import { workflowUrl } from '../temporal/web-ui-link';
 import { watchRun } from './watch-run';
 import { rftRun } from '../../workflows/rft-run';
@@ -183,6 +184,7 @@ export function runCommand(): Command {
     await control(opts, workflowId, (h) => h.executeUpdate(reconfigureUpdate, { args: [request] }));
   });
 
+  addReportCommand(run);
   return run;
 }
 

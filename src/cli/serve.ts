@@ -29,7 +29,7 @@ export function isLoopbackHost(host: string): boolean {
 export function serveCommand(): Command {
   return withConnectionOptions(
     new Command('serve')
-      .description('HTTP reward service for trainers: native, OpenRLHF remote RM and Nova reward-Lambda shapes, each request durable work in a run')
+      .description('HTTP reward service for trainers (native, OpenRLHF remote RM and Nova reward-Lambda shapes, each request durable work in a run) and the review page for people (/review)')
       .option('--port <n>', 'port to listen on', '8787')
       .option('--host <address>', 'address to listen on; anything but loopback needs --token', '127.0.0.1')
       .addOption(new Option('--token <secret>', 'bearer token every request must carry (required beyond loopback)').env('ARBITER_SERVE_TOKEN'))
@@ -63,6 +63,7 @@ export function serveCommand(): Command {
       });
       const address = await app.listen({ port, host: opts.host });
       console.log(`arbiter serve listening on ${address} (Temporal ${t.address}, namespace ${t.namespace}, task queue ${opts.taskQueue})`);
+      console.log(`review page for people: ${address}/review${opts.token ? ' (it asks for the token, or open it with ?token=...)' : ''}`);
       await new Promise<void>((done) => {
         process.once('SIGINT', done);
         process.once('SIGTERM', done);

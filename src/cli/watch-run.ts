@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
-import type { RunProgress } from '../../workflows/progress';
+import { headline, stepActivity, type RunProgress } from '../../workflows/progress';
 import type { Temporal } from './connect';
 import { isUnreachable, rootMessage } from './errors';
-import { stepBrief, stepLine } from './format-progress';
+import { inStepLine, stepBrief, stepLine } from './format-progress';
 import { NoAnswerError, readRun, type ClosedRun } from './read-run';
 
 export interface WatchOptions {
@@ -33,6 +33,7 @@ export async function watchRun(t: Temporal, workflowId: string, options: WatchOp
   process.once('SIGTERM', interrupted);
   let lastStep = -Infinity;
   let lastState = '';
+  let lastInStep: string | undefined;
   let lastTrouble = '';
   try {
     for (;;) {
@@ -56,12 +57,16 @@ export async function watchRun(t: Temporal, workflowId: string, options: WatchOp
 
       const p = state.progress;
       const stateText = p.status === 'paused' ? `paused: ${p.reason ?? 'no reason given'}` : p.status;
-      if (lastState === '') out.line(`watching ${workflowId}: ${p.stepsDone}/${p.totalSteps} steps done, ${stateText}`);
+      if (lastState === '') out.line(`watching ${workflowId}: ${headline(p)}`);
       for (const s of p.recent) {
         if (s.step <= lastStep) continue;
         lastStep = s.step;
         if (!options.tty) out.line(stepLine(s, p.totalSteps));
       }
+      // The step in progress, as its chunks finish or while it waits for its file (the bar shows it in place).
+      const inStep = inStepLine(p);
+      if (!options.tty && inStep && inStep !== lastInStep) out.line(inStep);
+      lastInStep = inStep;
       if (p.lastStep) lastStep = Math.max(lastStep, p.lastStep.step);
       const ended = p.status === 'completed' || p.status === 'cancelled';
       if (lastState !== '' && stateText !== lastState && !ended) out.line(stateText === 'running' ? 'resumed' : stateText);
@@ -112,6 +117,8 @@ function barOutput(): Output {
       barsize: 30,
       // Keep the bar when the watch ends: the final state is worth seeing.
       clearOnComplete: false,
+      // Without it the terminal stops wrapping while the bar runs, and cuts a long pause reason.
+      linewrap: true,
     },
     cliProgress.Presets.shades_classic,
   );
@@ -120,7 +127,7 @@ function barOutput(): Output {
   return {
     line: (text) => (bar ? bars.log(`${text}\n`) : console.log(text)),
     progress: (p) => {
-      const payload = { state: p.status, last: p.lastStep ? stepBrief(p.lastStep) : 'no step scored yet' };
+      const payload = { state: p.status, last: nowOrLast(p) };
       if (!bar) bar = bars.create(p.totalSteps, p.stepsDone, payload);
       else {
         bar.setTotal(p.totalSteps);
@@ -133,6 +140,12 @@ function barOutput(): Output {
       bars.stop();
     },
   };
+}
+
+/** The step in progress if there is one, else the last step scored. */
+function nowOrLast(p: RunProgress): string {
+  if (p.inStep) return `step ${p.inStep.step}: ${stepActivity(p.inStep)}`;
+  return p.lastStep ? stepBrief(p.lastStep) : 'no step scored yet';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

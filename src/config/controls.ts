@@ -23,6 +23,7 @@ export const ReconfigureRequestSchema = z
     quarantine: section,
     scoring: section,
     prices: section,
+    canary: section,
     chunkSize: z.number().int().min(1).max(10_000).optional(),
     maxChunksInFlight: z.number().int().min(1).max(200).optional(),
     budgetUsd: z.number().positive().optional(),

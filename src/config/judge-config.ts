@@ -18,9 +18,18 @@ export const QuotaSchema = z
   .strict()
   .prefault({});
 
-/** US dollars per million tokens, for cost estimates in step summaries. */
+/**
+ * US dollars per million tokens, for cost estimates in step summaries. Prompt-cache reads and
+ * writes default to the model family's ratio to the input price (0.1x/1.25x for Anthropic on
+ * Bedrock, 0.25x/1x for Amazon Nova; see src/judges/prompt-cache-support.ts).
+ */
 export const PriceSchema = z
-  .object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) })
+  .object({
+    inputPerMTok: z.number().min(0),
+    outputPerMTok: z.number().min(0),
+    cacheReadPerMTok: z.number().min(0).optional(),
+    cacheWritePerMTok: z.number().min(0).optional(),
+  })
   .strict();
 
 const llmFields = {
@@ -66,6 +75,12 @@ export const BedrockJudgeSchema = z
     provider: z.literal('bedrock'),
     /** AWS region; the default chain (AWS_REGION, profile) when absent. Credentials always come from the default chain. */
     region: z.string().min(1).optional(),
+    /**
+     * Bedrock prompt caching of the rubric (the system prompt): absent = on where the model
+     * supports it; true also for ids the table does not know (application inference profiles);
+     * false = never.
+     */
+    promptCache: z.boolean().optional(),
     ...llmFields,
   })
   .strict();

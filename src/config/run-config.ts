@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RewardConfigSchema } from './reward-config';
 import { JudgeConfigSchema, PriceSchema } from './judge-config';
+import { CanaryConfigSchema } from './canary-config';
 import { checkRunnable } from './runnable-checks';
 import { parseOrThrow } from './validation-error';
 
@@ -120,6 +121,8 @@ export const RunConfigSchema = z
     maxChunksInFlight: z.number().int().min(1).max(200).default(8),
     scoring: ActivityPolicySchema,
     review: ReviewSchema,
+    /** Gold items judged in every step beside the rollouts; a falling accuracy pauses the run. */
+    canary: CanaryConfigSchema.optional(),
     /** Per-model prices (USD per million tokens) for cost estimates, keyed by model id. */
     prices: z.record(z.string(), PriceSchema).default({}),
     /** Pause the run before a step when the estimated cost so far has reached this. */
@@ -133,6 +136,15 @@ export const RunConfigSchema = z
   })
   .strict()
   .superRefine(checkRunnable)
+  .superRefine((config, ctx) => {
+    if (config.canary && config.judge.mode !== 'rubric') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['canary'],
+        message: `canaries are gold pass/fail items, judged in rubric mode; this run's judge.mode is ${config.judge.mode}`,
+      });
+    }
+  })
   .superRefine((config, ctx) => {
     const { minReward, maxReward } = config.rewards;
     const neutral = config.fallback.neutralValue;

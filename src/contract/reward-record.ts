@@ -30,17 +30,25 @@ export const RewardRecordSchema = z.object({
     attempts: z.number().int(),
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),
+    /** Input tokens Bedrock read from its prompt cache (not in inputTokens; billed at the cache-read price). */
+    cacheReadInputTokens: z.number().int().optional(),
+    /** Input tokens written to Bedrock's prompt cache (not in inputTokens; billed at the cache-write price). */
+    cacheWriteInputTokens: z.number().int().optional(),
     latencyMs: z.number(),
     /** Hash of the rubric and prompt template version that produced the judgement. */
     rubricHash: z.string().optional(),
     /** Taken from the judge cache: paid for once, earlier. */
     cached: z.boolean().optional(),
     failure: z.object({ reason: JudgeFailureReasonSchema, message: z.string() }).optional(),
+    /** Rubric mode: the judge's pass/fail on each criterion, with its evidence, in the rubric's order. */
+    criteria: z.array(z.object({ id: z.string(), pass: z.boolean(), evidence: z.string() })).optional(),
   }),
   /** Why this reward deserves a second look: `fallback:<reason>`, `inconsistent`, ... */
   flags: z.array(z.string()),
   /** Component notes, e.g. `length: 412 words > max 300`. */
   notes: z.array(z.string()).optional(),
+  /** Length of the response in characters (UTF-16 units, as JavaScript counts): the run report plots reward against it. */
+  responseChars: z.number().int().optional(),
 });
 export type RewardRecord = z.infer<typeof RewardRecordSchema>;
 

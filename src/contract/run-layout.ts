@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { stepReadyName, stepRolloutName } from './step-file-names';
 
 /** Where a run's files live. Every path of the on-disk contract is spelled here and only here. */
 export class RunLayout {
@@ -32,6 +33,10 @@ export class RunLayout {
   review(step: number): string {
     return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.review.json`);
   }
+  /** Each canary of the step: the gold label beside the judge's verdict (canary-tally.ts). */
+  canaryResults(step: number): string {
+    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.canary.jsonl`);
+  }
   /** Scratch space of a step in progress: the validated batch, its chunk index, partial results. */
   work(step: number): string {
     return join(this.runDir, 'work', RunLayout.stepName(step));
@@ -41,6 +46,10 @@ export class RunLayout {
   }
   chunkIndex(step: number): string {
     return join(this.work(step), 'chunks.json');
+  }
+  /** The canaries mixed into the step's batch: their ids there and their gold labels. */
+  canaryIndex(step: number): string {
+    return join(this.work(step), 'canaries.json');
   }
   /** Names the batch now in the work folder and the scoring config it is judged with. */
   batchKey(step: number): string {
@@ -57,7 +66,7 @@ export class RunLayout {
 
 /** The trainer's file for a step, in a directory rollout source. */
 export function stepRolloutFile(dir: string, step: number): string {
-  return join(dir, `step-${RunLayout.stepName(step)}.jsonl`);
+  return join(dir, stepRolloutName(step));
 }
 
 /**
@@ -65,5 +74,5 @@ export function stepRolloutFile(dir: string, step: number): string {
  * not read, however complete it looks. It may hold the file's line count, which is then checked.
  */
 export function stepReadyFile(dir: string, step: number): string {
-  return join(dir, `step-${RunLayout.stepName(step)}.ready`);
+  return join(dir, stepReadyName(step));
 }

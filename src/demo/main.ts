@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseRunConfig } from '../config/run-config';
 import { RunLayout } from '../contract/run-layout';
+import { writeReport } from '../report/write-report';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { connectOrStart } from '../temporal/dev-server/connect-or-start';
 import { connectClient, connectWorker, temporalSettings } from '../temporal/connection';
@@ -55,6 +56,21 @@ async function main(): Promise<void> {
     console.log(`\nrun complete: ${result.stepsDone} steps`);
     console.log(`rewards:  ${resolve(layout.runDir, 'steps')}`);
     console.log(`manifest: ${resolve(layout.manifest)}`);
+    const report = resolve(layout.runDir, 'report.html');
+    await writeReport({
+      runDir: resolve(layout.runDir),
+      out: report,
+      header: {
+        runId: result.runId,
+        status: result.status,
+        statusSource: "the run's result",
+        totalSteps: config.steps,
+        judgeModel: 'offline-heuristic (not an LLM)',
+        agreement: result.agreement,
+      },
+    });
+    // --dir: the dev server this demo started is gone by the time someone runs it again.
+    console.log(`report:   ${report} (open it in a browser; \`npx arbiter run report ${workflowId} --dir ${layout.runDir}\` makes it again)`);
     if (target.devServer) {
       console.log(`\nthe dev server this demo started stops now; run \`npm run server\` in another terminal first to keep the Web UI (${target.uiUrl}) up.`);
     }

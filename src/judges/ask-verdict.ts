@@ -2,7 +2,7 @@ import type { JudgeFailureReason } from '../contract/reward-record';
 import { ChatCallError } from '../call-policy/chat-call-error';
 import { REASKS_PER_QUESTION } from '../call-policy/judge-call-policy';
 import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';
-import type { JudgeCost } from './judge';
+import { addUsage, type JudgeCost } from './judge';
 import type { VerdictParse } from './parse-verdict';
 
 export type AskOutcome<T> = (
@@ -60,8 +60,7 @@ export async function askForVerdict<T>({ chat, request, parse, reask, signal }: 
       cost.latencyMs += err.latencyMs;
       return { ok: false, reason: err.reason, message: err.message, retryable: err.retryable, ...cost };
     }
-    cost.usage.inputTokens += response.usage.inputTokens;
-    cost.usage.outputTokens += response.usage.outputTokens;
+    cost.usage = addUsage(cost.usage, response.usage);
     cost.latencyMs += response.latencyMs;
 
     const result = interpret(response, request, parse);

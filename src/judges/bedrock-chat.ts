@@ -9,6 +9,7 @@ import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-mode
 import { callDeadline } from './call-deadline';
 import { retryAfterMs } from './retry-after';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../call-policy/judge-call-policy';
+import { usePromptCache } from './prompt-cache-support';
 
 export const BEDROCK_PROVIDER = 'bedrock';
 
@@ -34,6 +35,12 @@ export interface BedrockChatModelOptions extends BedrockClientOptions {
   client?: BedrockRuntimeClient;
   /** Gives up on one call after this long, as a retryable `timeout`. */
   requestTimeoutMs?: number;
+  /**
+   * Marks the end of the system prompt with a cache point, so Bedrock bills the repeated
+   * rubric at the cache-read price. Default: on where the model supports it
+   * (prompt-cache-support.ts); a model that does not would reject the block.
+   */
+  promptCache?: boolean;
 }
 
 /**
@@ -60,12 +67,14 @@ export class BedrockChatModel implements ChatModel {
   private readonly client: BedrockRuntimeClient;
   private readonly ownsClient: boolean;
   private readonly requestTimeoutMs: number;
+  readonly promptCache: boolean;
 
   constructor(options: BedrockChatModelOptions) {
     this.model = options.model;
     this.client = options.client ?? createBedrockClient(options);
     this.ownsClient = options.client === undefined;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.promptCache = usePromptCache(options.model, options.promptCache);
   }
 
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse> {
@@ -76,8 +85,12 @@ export class BedrockChatModel implements ChatModel {
       output = await this.client.send(
         new ConverseCommand({
           modelId: this.model,
-          // Bedrock rejects empty text blocks, so an empty system prompt is left out.
-          ...(request.system !== '' && { system: [{ text: request.system }] }),
+          // Bedrock rejects empty text blocks, so an empty system prompt is left out. The system
+          // prompt is the rubric, byte-identical for every call of a run: the cache point after
+          // it is the whole prefix Bedrock may cache (rollout text comes after, in the messages).
+          ...(request.system !== '' && {
+            system: this.promptCache ? [{ text: request.system }, { cachePoint: { type: 'default' } }] : [{ text: request.system }],
+          }),
           messages: request.messages.map((m) => ({ role: m.role, content: [{ text: m.text }] })),
           inferenceConfig: { temperature: request.temperature, maxTokens: request.maxTokens },
         }),
@@ -97,7 +110,12 @@ export class BedrockChatModel implements ChatModel {
     const text = (output.output?.message?.content ?? []).map((block) => block.text ?? '').join('');
     return {
       text,
-      usage: { inputTokens: output.usage?.inputTokens ?? 0, outputTokens: output.usage?.outputTokens ?? 0 },
+      usage: {
+        inputTokens: output.usage?.inputTokens ?? 0,
+        outputTokens: output.usage?.outputTokens ?? 0,
+        ...(output.usage?.cacheReadInputTokens && { cacheReadInputTokens: output.usage.cacheReadInputTokens }),
+        ...(output.usage?.cacheWriteInputTokens && { cacheWriteInputTokens: output.usage.cacheWriteInputTokens }),
+      },
       latencyMs,
       stopReason,
     };

@@ -22,7 +22,8 @@ export interface JudgeHandle {
   minComparisonShare?: number;
   /** Passes over transiently failed samples after a cool-down; none when absent. */
   recovery?: { coolDownMs: number; passes: number };
-  rubric(rollout: Rollout, signal?: AbortSignal): Promise<Cached<Judgement>>;
+  /** `fresh`: ask the judge itself, never the cache (a canary measures the judge as it is now). */
+  rubric(rollout: Rollout, signal?: AbortSignal, options?: { fresh?: boolean }): Promise<Cached<Judgement>>;
   compare(a: Rollout, b: Rollout, signal?: AbortSignal): Promise<Cached<PreferenceOutcome>>;
   close(): Promise<void>;
 }
@@ -58,7 +59,7 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
     maxPairsPerGroup: config.preference.maxPairsPerGroup,
     minComparisonShare: config.preference.minComparisonShare,
     recovery: { coolDownMs: config.recovery.coolDownSeconds * 1000, passes: config.recovery.passes },
-    async rubric(rollout, signal) {
+    async rubric(rollout, signal, options) {
       const key = judgeCacheKey({
         ...base,
         mode: 'rubric',
@@ -66,10 +67,11 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
         response: rollout.response,
         params: { ...params, reference: rollout.reference ?? '' },
       });
-      const hit = cache?.get(key) as (Judgement & { ok: true }) | undefined;
+      const store = options?.fresh ? undefined : cache;
+      const hit = store?.get(key) as (Judgement & { ok: true }) | undefined;
       if (hit) return { ...hit, cached: true };
       const judgement = await rubricJudge.judge(rollout, signal);
-      if (judgement.ok && cache) await cache.put(key, judgement);
+      if (judgement.ok && store) await store.put(key, judgement);
       return judgement;
     },
     async compare(a, b, signal) {

@@ -1,3 +1,5 @@
+import { onAbort } from '../util/abort-fanout';
+
 /** A model call's deadline: the caller's abort signal joined with a per-call timer. */
 export interface CallDeadline {
   signal: AbortSignal;
@@ -22,9 +24,9 @@ export function callDeadline(timeoutMs: number, caller: AbortSignal | undefined)
     timedOut = true;
     controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
-  const onAbort = (): void => controller.abort(caller?.reason);
-  if (caller?.aborted) onAbort();
-  else caller?.addEventListener('abort', onAbort, { once: true });
+  // Through the fan-out: the caller's signal is shared by every call of a chunk, and a listener
+  // each would pass Node's limit of ten (MaxListenersExceededWarning) at maxInFlight > 10.
+  const unlink = caller ? onAbort(caller, () => controller.abort(caller.reason)) : () => {};
   return {
     signal: controller.signal,
     cutShort: (error) => {
@@ -33,7 +35,7 @@ export function callDeadline(timeoutMs: number, caller: AbortSignal | undefined)
     },
     clear: () => {
       clearTimeout(timer);
-      caller?.removeEventListener('abort', onAbort);
+      unlink();
     },
   };
 }

@@ -3,6 +3,7 @@ import { ChatCallError } from '../call-policy/chat-call-error';
 import { JUDGE_CALL_BACKOFF } from '../call-policy/judge-call-policy';
 import { callWithRetries } from '../call-policy/call-with-retries';
 import type { QuotaLimiter } from '../call-policy/quota-limiter';
+import { recordJudgeCall, recordLimiter } from '../metrics/arbiter-metrics';
 
 export interface GovernedChatOptions {
   limiter: QuotaLimiter;
@@ -36,15 +37,23 @@ export class GovernedChatModel implements ChatModel {
     const estimate = estimateRequestTokens(request);
     const { value } = await callWithRetries(
       async () => {
-        const permit = await this.options.limiter.acquire(estimate, signal);
+        const { limiter } = this.options;
+        const permit = await limiter.acquire(estimate, signal);
         try {
           const response = await this.inner.complete(request, signal);
-          permit.release({ outcome: 'ok', actualTokens: response.usage.inputTokens + response.usage.outputTokens });
+          // Cache writes count against a tokens-per-minute quota; cache reads do not (Bedrock).
+          const { inputTokens, outputTokens, cacheWriteInputTokens = 0 } = response.usage;
+          permit.release({ outcome: 'ok', actualTokens: inputTokens + outputTokens + cacheWriteInputTokens });
+          recordJudgeCall(this.model, 'ok', response.latencyMs, response.usage);
           return response;
         } catch (err) {
           const throttled = err instanceof ChatCallError && err.reason === 'throttled';
           permit.release({ outcome: throttled ? 'throttled' : 'error' });
+          // Only model failures are calls that ended; a cancellation is not an outcome of the model.
+          if (err instanceof ChatCallError) recordJudgeCall(this.model, err.reason, err.latencyMs);
           throw err;
+        } finally {
+          recordLimiter(this.model, limiter.snapshot());
         }
       },
       {

@@ -2,8 +2,23 @@ import type { Rollout } from '../config/rollout';
 import type { JudgeFailureReason } from '../contract/reward-record';
 
 export interface JudgeUsage {
+  /** Input tokens billed at the full input price (Bedrock leaves cached tokens out of this). */
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens read from the provider's prompt cache (Bedrock `cacheReadInputTokens`). */
+  cacheReadInputTokens?: number;
+  /** Input tokens written to the provider's prompt cache (Bedrock `cacheWriteInputTokens`). */
+  cacheWriteInputTokens?: number;
+}
+
+/** The sum of two usages; cache fields appear only when either side has them. */
+export function addUsage(a: JudgeUsage, b: JudgeUsage): JudgeUsage {
+  const sum: JudgeUsage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  const read = (a.cacheReadInputTokens ?? 0) + (b.cacheReadInputTokens ?? 0);
+  const write = (a.cacheWriteInputTokens ?? 0) + (b.cacheWriteInputTokens ?? 0);
+  if (read > 0) sum.cacheReadInputTokens = read;
+  if (write > 0) sum.cacheWriteInputTokens = write;
+  return sum;
 }
 
 export interface CriterionVerdict {

@@ -3,6 +3,7 @@ import { askForVerdict, type AskOutcome } from './ask-verdict';
 import { isBlank, LlmJudgeBase, type LlmJudgeOptions } from './llm-judge-base';
 import { parsePreferenceVerdict, type PreferenceVerdict } from './parse-verdict';
 import type { PairWinner, PreferenceOutcome } from './preference';
+import { addUsage } from './judge';
 import { buildPreferencePrompt, preferenceReaskText } from './prompts/preference-prompt';
 
 export type LlmPreferenceJudgeOptions = LlmJudgeOptions;
@@ -48,10 +49,7 @@ export class LlmPreferenceJudge extends LlmJudgeBase {
     if (!first.ok) return { ...ids, ...first, message: `with ${a.id} shown first: ${first.message}` };
     const second = await this.ask(prompt, b.response, a.response, reference, signal);
     const cost = {
-      usage: {
-        inputTokens: first.usage.inputTokens + second.usage.inputTokens,
-        outputTokens: first.usage.outputTokens + second.usage.outputTokens,
-      },
+      usage: addUsage(first.usage, second.usage),
       latencyMs: first.latencyMs + second.latencyMs,
       attempts: first.attempts + second.attempts,
     };

@@ -6,6 +6,12 @@ import { QuotaLimiter } from '../call-policy/quota-limiter';
 import { GovernedChatModel } from './governed-chat';
 
 /**
+ * Per-model capabilities live beside the clients: prompt caching (which Bedrock models take a
+ * cache point, their minimum prefix, cache prices) is in prompt-cache-support.ts.
+ */
+export { promptCacheSupport, usePromptCache } from './prompt-cache-support';
+
+/**
  * Per-process registry of model clients and their quota limiters: every chunk activity of a
  * worker that judges with the same model shares one limiter, so the process as a whole keeps
  * to the quota however many chunks run at once.
@@ -25,12 +31,13 @@ function identity(config: LlmJudgeConfig): string {
 export function governedChatModel(config: LlmJudgeConfig): GovernedChatModel {
   const id = identity(config);
   // A model client is made for its timeout too: a run reconfigured with another one gets a new client.
-  const modelId = `${id}|${config.requestTimeoutMs}`;
+  const promptCache = config.provider === 'bedrock' ? config.promptCache : undefined;
+  const modelId = `${id}|${config.requestTimeoutMs}|${promptCache ?? 'auto'}`;
   let model = models.get(modelId);
   if (!model) {
     model =
       config.provider === 'bedrock'
-        ? new BedrockChatModel({ model: config.model, region: config.region, requestTimeoutMs: config.requestTimeoutMs })
+        ? new BedrockChatModel({ model: config.model, region: config.region, requestTimeoutMs: config.requestTimeoutMs, promptCache })
         : new OpenAiChatModel({ model: config.model, baseUrl: config.baseUrl, requestTimeoutMs: config.requestTimeoutMs });
     models.set(modelId, model);
   }

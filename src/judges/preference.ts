@@ -1,6 +1,6 @@
 import type { JudgeFailureReason } from '../contract/reward-record';
 import { hashSeed, seededRandom } from '../util/seeded-random';
-import type { JudgeCost } from './judge';
+import { addUsage, type JudgeCost } from './judge';
 
 // Pure and deterministic: a retried chunk activity plans the same pairs as its first attempt.
 
@@ -134,8 +134,7 @@ export function winRates(ids: readonly string[], outcomes: readonly PreferenceOu
     if (a === undefined || b === undefined || a === b) {
       throw new Error(`winRates: comparison ${outcome.a} vs ${outcome.b} is not between two distinct ids of this group`);
     }
-    report.usage.inputTokens += outcome.usage.inputTokens;
-    report.usage.outputTokens += outcome.usage.outputTokens;
+    report.usage = addUsage(report.usage, outcome.usage);
     report.latencyMs += outcome.latencyMs;
     report.attempts += outcome.attempts;
     if (!outcome.ok) {

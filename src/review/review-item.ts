@@ -11,6 +11,11 @@ export interface ReviewItemRef {
   /** The judge's own score, before other components; absent after a judge failure. */
   judgeScore: number | undefined;
   judgePass: boolean;
+  /**
+   * Rubric mode: the judge's pass/fail per criterion. Criterion ids come from the run's rubric,
+   * not from the rollout, so they may travel through history; the evidence stays in the file.
+   */
+  criteria?: { id: string; pass: boolean }[];
 }
 
 /** Excerpts a reviewer reads: enough to judge the response, bounded in size. */
@@ -19,12 +24,14 @@ export interface ReviewItemTexts {
   response: string;
   reference: string | undefined;
   rationale: string;
+  /** The judge's evidence per criterion id (it quotes the response, so it is rollout text). */
+  evidence?: Record<string, string>;
 }
 
 /** A review item as written to `steps/NNNNNN.review.json`. */
 export type ReviewItem = ReviewItemRef & ReviewItemTexts;
 
-export const EXCERPT_CHARS = { prompt: 1500, response: 3000, reference: 1500, rationale: 600 };
+export const EXCERPT_CHARS = { prompt: 1500, response: 3000, reference: 1500, rationale: 600, evidence: 400 };
 
 export function excerpt(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… [${text.length - max} more characters]`;
@@ -32,6 +39,9 @@ export function excerpt(text: string, max: number): string {
 
 /** The history-safe part of an item. */
 export function reviewItemRef(item: ReviewItemRef): ReviewItemRef {
-  const { itemId, step, rolloutId, why, reward, judgeScore, judgePass } = item;
-  return { itemId, step, rolloutId, why, reward, judgeScore, judgePass };
+  const { itemId, step, rolloutId, why, reward, judgeScore, judgePass, criteria } = item;
+  const ref: ReviewItemRef = { itemId, step, rolloutId, why, reward, judgeScore, judgePass };
+  // Only the ids and verdicts: an item read back from a file may carry more.
+  if (criteria) ref.criteria = criteria.map(({ id, pass }) => ({ id, pass }));
+  return ref;
 }

@@ -17,6 +17,7 @@ export async function reviewItemsFor(layout: RunLayout, step: number, picker: Re
     // The picker offers scored records only, and every scored record has a reward.
     if (!pick || pick.record.reward === null) continue;
     const judgeScore = pick.record.breakdown.judge;
+    const criteria = pick.record.judge.criteria;
     items.push({
       itemId: `s${step}-${items.length + 1}`,
       step,
@@ -29,6 +30,10 @@ export async function reviewItemsFor(layout: RunLayout, step: number, picker: Re
       judgeScore,
       judgePass: (judgeScore ?? pick.record.reward) >= 0.5,
       rationale: excerpt(pick.record.judge.rationale, EXCERPT_CHARS.rationale),
+      ...(criteria && {
+        criteria: criteria.map(({ id, pass }) => ({ id, pass })),
+        evidence: Object.fromEntries(criteria.map((c) => [c.id, excerpt(c.evidence, EXCERPT_CHARS.evidence)])),
+      }),
     });
   }
   return items;

@@ -1,12 +1,12 @@
 import type { Rollout } from '../config/rollout';
 import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
-import type { JudgeCost } from '../judges/judge';
+import type { CriterionVerdict, JudgeCost } from '../judges/judge';
 import { combineReward } from './formula';
 
 /** A judge's verdict on one rollout, whatever the mode (rubric score or preference win rate). */
 export type JudgeVerdict = JudgeCost & { cached?: boolean } & (
-  | { ok: true; score: number; rationale: string; flags?: string[] }
+  | { ok: true; score: number; rationale: string; criteria?: CriterionVerdict[]; flags?: string[] }
   | { ok: false; reason: JudgeFailureReason | undefined; message: string; flags?: string[] }
 );
 
@@ -36,6 +36,8 @@ export function rewardRecordFor(args: {
     attempts: verdict.attempts,
     inputTokens: verdict.usage.inputTokens,
     outputTokens: verdict.usage.outputTokens,
+    ...(verdict.usage.cacheReadInputTokens && { cacheReadInputTokens: verdict.usage.cacheReadInputTokens }),
+    ...(verdict.usage.cacheWriteInputTokens && { cacheWriteInputTokens: verdict.usage.cacheWriteInputTokens }),
     latencyMs: Math.round(verdict.latencyMs * 1000) / 1000,
     ...(judge.rubricHash && { rubricHash: judge.rubricHash }),
     ...(verdict.cached && { cached: true }),
@@ -58,7 +60,12 @@ export function rewardRecordFor(args: {
       reward: combined.reward ?? neutral,
       status: 'scored',
       breakdown: combined.breakdown,
-      judge: { ...details, rationale: verdict.rationale },
+      judge: {
+        ...details,
+        rationale: verdict.rationale,
+        // Kept so a reviewer sees what the judge decided on each criterion, not only the sum.
+        ...(verdict.criteria && verdict.criteria.length > 0 && { criteria: verdict.criteria.map(({ id, pass, evidence }) => ({ id, pass, evidence })) }),
+      },
       flags,
       ...(combined.notes.length > 0 && { notes: combined.notes }),
     };

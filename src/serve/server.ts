@@ -8,6 +8,7 @@ import { describeZodIssues } from '../config/validation-error';
 import { configQuery } from '../../workflows/definitions';
 import { rftRun } from '../../workflows/rft-run';
 import { HttpError, httpErrorOf } from './http-error';
+import { REVIEW_PAGE_PATH, registerReviewRoutes } from './review-routes';
 import { RunGateway } from './run-gateway';
 import { DEFAULT_BATCHING, StepBatcher, type BatchingOptions } from './step-batcher';
 import { novaAnswer, novaRollouts, openRlhfAnswer, openRlhfRollouts, requestKey, type NovaSample, type OpenRlhfRequest } from './wire-shapes';
@@ -15,7 +16,7 @@ import { novaAnswer, novaRollouts, openRlhfAnswer, openRlhfRollouts, requestKey,
 export interface ServeOptions {
   client: Client;
   taskQueue: string;
-  /** Bearer token every /v1, /openrlhf and /nova request must carry; none means no check (loopback only). */
+  /** Bearer token every /v1, /openrlhf, /nova and /review/api request must carry; none means no check (loopback only). */
   token?: string;
   /** Where batches over the inline limit are written (a folder the workers may read). */
   spillDir: string;
@@ -104,9 +105,11 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
     return reply.status(mapped.status).send({ error: mapped.code, message: mapped.message });
   });
 
-  // Trainers trust whatever rewards come back: every route but health needs the token when one is set.
+  // Trainers trust whatever rewards come back: every route but health and the review page's
+  // empty shell needs the token when one is set (the page asks for it and sends it to its API).
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (!options.token || request.url === '/healthz' || request.url === '/readyz') return;
+    if (request.method === 'GET' && request.routeOptions.url === REVIEW_PAGE_PATH) return;
     const header = request.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
     if (!given) throw new HttpError(401, 'unauthorized', 'missing bearer token: send "Authorization: Bearer <token>"');
@@ -125,6 +128,8 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
       return reply.status(503).send({ ok: false, error: 'temporal_unreachable', message: e.message });
     }
   });
+
+  registerReviewRoutes(app, options.client);
 
   // ---- native ----
 

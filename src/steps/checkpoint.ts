@@ -1,3 +1,4 @@
+import type { TokenPrice } from '../judges/prompt-cache-support';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
@@ -14,6 +15,7 @@ import { reviewItemRef, type ReviewItemRef } from '../review/review-item';
 import { readReviewItems, reviewItemsFor } from '../review/review-items-for';
 import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
 import { StepStats } from './step-summary';
+import { CanaryTally, ChunkRecordSchema, readCanaryIndex, type ChunkRecord } from './canary-tally';
 
 /** A line lost to overlapping chunk attempts and a crash: the chunks must run again (they resume). */
 export class ChunkResultsIncomplete extends Error {
@@ -45,12 +47,14 @@ export async function writeCheckpoint(args: {
   step: number;
   chunkCount: number;
   quarantined: number;
-  price?: { inputPerMTok: number; outputPerMTok: number };
+  price?: TokenPrice;
   returnRewards?: boolean;
   review?: ReviewPolicy;
   /** The batch key from prepareBatch; without it, the one in the step's work folder. */
   batch?: string;
   execution?: Execution;
+  /** Called once when this call wrote the step's line (not when a retry found it written). */
+  onWritten?: (entry: ManifestLine) => void;
 }): Promise<CheckpointResult> {
   const { layout, step } = args;
   const manifest = await readManifestFile(layout.manifest);
@@ -83,6 +87,8 @@ export async function writeCheckpoint(args: {
   const picker = args.review ? new ReviewPicker(args.review) : undefined;
   const inline: RewardRecord[] = [];
   const expected = (await readChunkIndex(layout, step)).reduce((n, c) => n + c[2], 0);
+  const canaries = await readCanaryIndex(layout, step);
+  const tally = canaries.size > 0 ? new CanaryTally() : undefined;
   // Two attempts of a chunk can overlap (the server gave up on one that was still running):
   // both append to the partial file, so a rollout may be there twice. The first one counts.
   const seen = new Set<string>();
@@ -91,14 +97,23 @@ export async function writeCheckpoint(args: {
       for await (const line of readLines(layout.chunkRewards(step, chunk, workKey))) {
         if ('error' in line) throw new Error(`chunk ${chunk} of step ${step} has a corrupt line ${line.lineNumber}`);
         if (!line.text) continue;
-        let record: RewardRecord;
+        let chunkRecord: ChunkRecord;
         try {
-          record = RewardRecordSchema.parse(JSON.parse(line.text));
+          chunkRecord = ChunkRecordSchema.parse(JSON.parse(line.text));
         } catch {
           continue; // torn by a crash mid-append; its rollout has a whole line elsewhere or is missing (checked below)
         }
+        // A canary's own verdicts stay out of the reward record: the artifact is as without canaries.
+        const { canary: _verdicts, ...record } = chunkRecord;
         if (seen.has(record.id)) continue;
         seen.add(record.id);
+        const canary = canaries.get(record.id);
+        if (canary) {
+          // Judged with the step and paid for, but no trainer's: not in the rewards, their statistics, review or reply.
+          tally!.add(canary, chunkRecord);
+          stats.addCost(record);
+          continue;
+        }
         stats.add(record);
         picker?.offer(record);
         if (args.returnRewards) inline.push(record);
@@ -113,6 +128,7 @@ export async function writeCheckpoint(args: {
     throw err;
   }
 
+  if (tally) await tally.write(layout.canaryResults(step));
   const reviewItems = picker ? await reviewItemsFor(layout, step, picker) : [];
   await writeFileAtomic(layout.review(step), JSON.stringify(reviewItems));
   const entry: ManifestLine = {
@@ -121,9 +137,10 @@ export async function writeCheckpoint(args: {
     sha256: hash.digest('hex'),
     batch: workKey,
     execution: args.execution,
-    summary: stats.summary(step, args.quarantined, args.price),
+    summary: { ...stats.summary(step, args.quarantined, args.price), ...(tally && { canary: tally.summary() }) },
   };
   await recordStepLine(layout.manifest, manifest, entry);
+  args.onWritten?.(entry);
   await discardScratch(layout, step);
   return {
     entry,

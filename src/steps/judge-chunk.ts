@@ -2,19 +2,20 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
-import { RewardRecordSchema, type JudgeFailureReason, type RewardRecord } from '../contract/reward-record';
+import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
 import type { JudgeHandle } from '../judges/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
 import { BatchedAppender } from '../io/batched-appender';
 import { readLines } from '../io/read-lines';
-import type { JudgeCost, Judgement } from '../judges/judge';
+import { addUsage, type JudgeCost, type Judgement } from '../judges/judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
 import { rewardRecordFor, type JudgeVerdict } from '../rewards/reward-record-for';
 import type { RunLayout } from '../contract/run-layout';
 import { readBatchKey } from '../contract/batch-key';
 import { groupKey } from './group-key';
 import { readChunkIndex } from '../contract/chunk-index';
+import { ChunkRecordSchema, readCanaryIndex, type ChunkRecord } from './canary-tally';
 
 export interface ChunkResult {
   chunk: number;
@@ -25,6 +26,9 @@ export interface ChunkResult {
   failures: Partial<Record<JudgeFailureReason, number>>;
   inputTokens: number;
   outputTokens: number;
+  /** Prompt-cache input tokens (Bedrock), when the chunk's calls read or wrote any. */
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
   /** Rollouts found already judged by an earlier attempt of this activity. */
   resumed: number;
   /** Judgements taken from the cache instead of the model. */
@@ -67,6 +71,8 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   // Rewrite what survived, dropping a line torn by a crash, before appending to it.
   await writeFileAtomic(partialPath, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));
 
+  // Gold items mixed into the batch: judged like the rest, but fresh, and their verdicts kept.
+  const canaries = await readCanaryIndex(layout, step);
   const todo: Rollout[] = [];
   for await (const line of readLines(layout.batch(step), { start, end })) {
     if ('error' in line) throw new Error(`batch file of step ${step} is corrupt at chunk ${chunk}`);
@@ -79,7 +85,7 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   let cached = 0;
   args.onProgress?.(done, count);
   const appender = new BatchedAppender(partialPath);
-  const write = (records: RewardRecord[]) => {
+  const write = (records: ChunkRecord[]) => {
     appender.add(records.map((r) => JSON.stringify(r) + '\n'));
     for (const r of records) {
       finished.set(r.id, r);
@@ -116,7 +122,7 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
       await Promise.all([
         ...rubricTodo.map((held) =>
           limit(guarded(async () => {
-            const outcome = await scoreAlone(args, held, final);
+            const outcome = await scoreAlone(args, held, final, canaries.has(held.item.id));
             if ('record' in outcome) write([outcome.record]);
             else rubricAgain.push(outcome.again);
           })),
@@ -167,7 +173,7 @@ function withEarlierCost<T extends JudgeCost>(
   if (!earlier) return now;
   return {
     ...now,
-    usage: { inputTokens: now.usage.inputTokens + earlier.usage.inputTokens, outputTokens: now.usage.outputTokens + earlier.usage.outputTokens },
+    usage: addUsage(now.usage, earlier.usage),
     latencyMs: now.latencyMs + earlier.latencyMs,
     attempts: now.attempts + earlier.attempts,
   };
@@ -177,16 +183,21 @@ async function scoreAlone(
   args: JudgeChunkArgs,
   held: Held<Judgement>,
   final: boolean,
-): Promise<{ record: RewardRecord } | { again: Held<Judgement> }> {
+  canary: boolean,
+): Promise<{ record: ChunkRecord } | { again: Held<Judgement> }> {
   args.signal?.throwIfAborted();
   const rollout = held.item;
-  const judgement = withEarlierCost(await args.judge.rubric(rollout, args.signal), held.earlier);
+  const judgement = withEarlierCost(await args.judge.rubric(rollout, args.signal, { fresh: canary }), held.earlier);
   failFastOnAuth(judgement);
   if (!final && transient(judgement)) return { again: { item: rollout, earlier: judgement } };
   const verdict: JudgeVerdict = judgement.ok
     ? { ...judgement, score: judgement.score, rationale: judgement.rationale }
     : { ...judgement, reason: judgement.reason };
-  return { record: recordFor(args, rollout, verdict) };
+  const record: ChunkRecord = recordFor(args, rollout, verdict);
+  if (canary && judgement.ok) {
+    record.canary = { score: judgement.score, criteria: Object.fromEntries(judgement.criteria.map((c) => [c.id, c.pass])) };
+  }
+  return { record };
 }
 
 /**
@@ -227,10 +238,7 @@ async function scoreGroup(
     // A pair's calls and tokens are booked to its first response, so step totals count each once.
     const booked = outcomes.filter((o) => o.a === rate.id);
     const cost = {
-      usage: {
-        inputTokens: booked.reduce((n, o) => n + o.usage.inputTokens, 0),
-        outputTokens: booked.reduce((n, o) => n + o.usage.outputTokens, 0),
-      },
+      usage: booked.reduce((sum, o) => addUsage(sum, o.usage), { inputTokens: 0, outputTokens: 0 }),
       latencyMs: share(report.latencyMs),
       attempts: booked.reduce((n, o) => n + o.attempts, 0),
       cached: mine.length > 0 && mine.every((o) => o.cached),
@@ -276,7 +284,9 @@ function majorityReason(reasons: JudgeFailureReason[]): JudgeFailureReason | und
 }
 
 function recordFor(args: JudgeChunkArgs, rollout: Rollout, verdict: JudgeVerdict): RewardRecord {
-  return rewardRecordFor({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+  const record = rewardRecordFor({ step: args.step, rollout, judge: args.judge.identity, verdict, rewards: args.rewards, fallback: args.fallback });
+  // The response itself stays out of the rewards file; its length is what a length-hacking check needs.
+  return { ...record, responseChars: rollout.response.length };
 }
 
 function failFastOnAuth(outcome: { ok: boolean; reason?: JudgeFailureReason; message?: string }): void {
@@ -296,8 +306,8 @@ function groupRollouts(rollouts: Rollout[]): Rollout[][] {
   return [...groups.values()];
 }
 
-async function readFinished(path: string): Promise<Map<string, RewardRecord>> {
-  const finished = new Map<string, RewardRecord>();
+async function readFinished(path: string): Promise<Map<string, ChunkRecord>> {
+  const finished = new Map<string, ChunkRecord>();
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -308,7 +318,7 @@ async function readFinished(path: string): Promise<Map<string, RewardRecord>> {
   for (const line of text.split('\n')) {
     if (!line) continue;
     try {
-      const record = RewardRecordSchema.parse(JSON.parse(line));
+      const record = ChunkRecordSchema.parse(JSON.parse(line));
       finished.set(record.id, record);
     } catch {
       // a torn last line from a crash: that rollout is judged again
@@ -335,6 +345,8 @@ function summarise(chunk: number, records: RewardRecord[], resumed: number, cach
     if (!r.judge.cached) {
       result.inputTokens += r.judge.inputTokens;
       result.outputTokens += r.judge.outputTokens;
+      if (r.judge.cacheReadInputTokens) result.cacheReadInputTokens = (result.cacheReadInputTokens ?? 0) + r.judge.cacheReadInputTokens;
+      if (r.judge.cacheWriteInputTokens) result.cacheWriteInputTokens = (result.cacheWriteInputTokens ?? 0) + r.judge.cacheWriteInputTokens;
     }
     const reason = r.judge.failure?.reason;
     if (reason) result.failures[reason] = (result.failures[reason] ?? 0) + 1;

@@ -7,6 +7,8 @@ import type { RunLayout } from '../contract/run-layout';
 import { batchKey, writeBatchKey } from '../contract/batch-key';
 import { writeChunkIndex, type ChunkRef } from '../contract/chunk-index';
 import { groupKey } from './group-key';
+import type { CanaryItem } from './canary-set';
+import { writeCanaryIndex, type CanaryIndexEntry } from './canary-tally';
 
 export interface BatchInfo {
   step: number;
@@ -45,10 +47,13 @@ export async function prepareBatch(args: {
   maxChunks?: number;
   /** The config the batch will be scored with (judge, rewards, fallback): part of the batch key. */
   scoring?: unknown;
+  /** Gold items judged with the step (rubric mode), after its rollouts; they never reach its rewards. */
+  canaries?: readonly CanaryItem[];
 }): Promise<BatchInfo> {
   const { source, layout, step } = args;
   // Until the new key is written, no chunk may take the folder's batch for the old one.
   await rm(layout.batchKey(step), { force: true });
+  await rm(layout.canaryIndex(step), { force: true });
   // Preference mode holds the step in memory to gather groups scattered through the file.
   const groups = args.groupForPreference ? new Map<string, Rollout[]>() : undefined;
   const batch = new AtomicJsonlWriter(layout.batch(step));
@@ -59,6 +64,7 @@ export async function prepareBatch(args: {
   const unitStarts: number[] = [];
   const unitSizes: number[] = [];
 
+  const canaryIndex: CanaryIndexEntry[] = [];
   const quarantineReasons: Record<string, number> = {};
   const reject = (line: number, kind: string, error: string, preview: string) => {
     quarantineReasons[kind] = (quarantineReasons[kind] ?? 0) + 1;
@@ -109,6 +115,14 @@ export async function prepareBatch(args: {
       unitSizes.push(group.length);
       for (const rollout of group) await batch.write(rollout);
     }
+    const canaries = args.canaries ?? [];
+    for (const [i, entry] of canaryEntries(canaries, seen).entries()) {
+      const { prompt, response, reference } = canaries[i]!;
+      unitStarts.push(batch.bytes);
+      unitSizes.push(1);
+      await batch.write({ id: entry.batchId, prompt, response, ...(reference !== undefined && { reference }) });
+      canaryIndex.push(entry);
+    }
   } catch (err) {
     await Promise.all([batch.abort(), quarantine.abort()]);
     throw err;
@@ -120,11 +134,24 @@ export async function prepareBatch(args: {
     await quarantine.abort();
     await rm(layout.quarantine(step), { force: true });
   }
-  const chunks = cutChunks(unitStarts, unitSizes, batch.bytes, effectiveChunkSize(seen.size, args.chunkSize, args.maxChunks));
+  const chunks = cutChunks(unitStarts, unitSizes, batch.bytes, effectiveChunkSize(seen.size + canaryIndex.length, args.chunkSize, args.maxChunks));
   await writeChunkIndex(layout, step, chunks);
+  // Written before the key: a chunk that finds the key finds the canaries too.
+  if (canaryIndex.length > 0) await writeCanaryIndex(layout, step, canaryIndex);
   const key = batchKey(batch.sha256(), args.scoring);
   await writeBatchKey(layout, step, key);
   return { step, source, lines, valid: seen.size, quarantined: quarantine.lines, quarantineReasons, chunkCount: chunks.length, key };
+}
+
+/**
+ * The canaries' ids in the batch: their own behind a prefix no rollout id of the step starts
+ * with, so a trainer's id can never be taken for a canary (nor a canary's reward for a rollout's).
+ */
+function canaryEntries(canaries: readonly CanaryItem[], rolloutIds: Set<string>): CanaryIndexEntry[] {
+  if (canaries.length === 0) return [];
+  let prefix = 'canary:';
+  while ([...rolloutIds].some((id) => id.startsWith(prefix))) prefix = `~${prefix}`;
+  return canaries.map((c) => ({ batchId: `${prefix}${c.id}`, id: c.id, label: c.label }));
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
+import type { CanarySummary } from './canary-tally';
+import { withCachePrices, type TokenPrice } from '../judges/prompt-cache-support';
 
 /** What a step leaves in workflow history and the manifest: numbers, never rollout text. */
 export interface StepSummary {
@@ -10,11 +12,18 @@ export interface StepSummary {
   quarantined: number;
   fallbackRate: number;
   fallbackByReason: Partial<Record<JudgeFailureReason, number>>;
-  reward: { mean: number; std: number; min: number; p50: number; p90: number; max: number };
+  /** p10 is absent in manifests written before it was added. */
+  reward: { mean: number; std: number; min: number; p10?: number; p50: number; p90: number; max: number };
   componentMeans: Record<string, number>;
-  /** Tokens paid for in this step (cache hits cost nothing). */
+  /** Tokens paid for in this step (judge-cache hits cost nothing), input at the full input price. */
   inputTokens: number;
   outputTokens: number;
+  /**
+   * Input tokens of the same calls read from / written to the provider's prompt cache (Bedrock),
+   * priced apart from inputTokens. Absent in summaries written before prompt caching.
+   */
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
   cached: number;
   /**
    * Judge questions asked in this step: each ask, re-ask of an unusable answer and recovery pass
@@ -26,13 +35,17 @@ export interface StepSummary {
   costUsd: number;
   /** Wall time of the step in the run, from its start to its checkpoint (set by the workflow). */
   durationMs?: number;
+  /** The step's gold canaries against the judge (runs with a canary config only). */
+  canary?: CanarySummary;
 }
 
 /** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
 export class StepStats {
   private rewards: number[] = [];
   private components = new Map<string, { sum: number; n: number }>();
-  private s: Omit<StepSummary, 'reward' | 'componentMeans' | 'fallbackRate' | 'step' | 'quarantined' | 'costUsd'> = {
+  private model: string | undefined;
+  private s: Omit<StepSummary, 'reward' | 'componentMeans' | 'fallbackRate' | 'step' | 'quarantined' | 'costUsd'> &
+    Required<Pick<StepSummary, 'cacheReadInputTokens' | 'cacheWriteInputTokens'>> = {
     count: 0,
     scored: 0,
     fallback: 0,
@@ -40,6 +53,8 @@ export class StepStats {
     fallbackByReason: {},
     inputTokens: 0,
     outputTokens: 0,
+    cacheReadInputTokens: 0,
+    cacheWriteInputTokens: 0,
     cached: 0,
     calls: 0,
   };
@@ -48,11 +63,7 @@ export class StepStats {
     this.s.count++;
     this.s[r.status]++;
     if (r.judge.cached) this.s.cached++;
-    else {
-      this.s.calls += r.judge.attempts;
-      this.s.inputTokens += r.judge.inputTokens;
-      this.s.outputTokens += r.judge.outputTokens;
-    }
+    else this.addCost(r);
     const reason = r.judge.failure?.reason;
     if (reason && r.status !== 'scored') this.s.fallbackByReason[reason] = (this.s.fallbackByReason[reason] ?? 0) + 1;
     // An excluded sample has no reward: it counts, but not towards the reward statistics.
@@ -66,7 +77,19 @@ export class StepStats {
     }
   }
 
-  summary(step: number, quarantined: number, price?: { inputPerMTok: number; outputPerMTok: number }): StepSummary {
+  /** Calls and tokens only: judging a canary costs what judging a rollout does, though it is no reward. */
+  addCost(r: RewardRecord): void {
+    if (r.judge.cached) return;
+    this.s.calls += r.judge.attempts;
+    this.s.inputTokens += r.judge.inputTokens;
+    this.s.outputTokens += r.judge.outputTokens;
+    this.s.cacheReadInputTokens += r.judge.cacheReadInputTokens ?? 0;
+    this.s.cacheWriteInputTokens += r.judge.cacheWriteInputTokens ?? 0;
+    this.model ??= r.judge.model;
+  }
+
+  /** `price` is the run's price of the judge model; cache prices default by model family. */
+  summary(step: number, quarantined: number, price?: TokenPrice): StepSummary {
     const sorted = Float64Array.from(this.rewards).sort();
     const n = sorted.length;
     const mean = n === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / n;
@@ -81,18 +104,30 @@ export class StepStats {
       step,
       ...this.s,
       quarantined,
-      costUsd: price ? round((this.s.inputTokens * price.inputPerMTok + this.s.outputTokens * price.outputPerMTok) / 1e6) : 0,
+      costUsd: price ? this.cost(withCachePrices(price, this.model)) : 0,
       fallbackRate: this.s.count === 0 ? 0 : round(failed / this.s.count),
       reward: {
         mean: round(mean),
         std: round(Math.sqrt(variance)),
         min: round(q(0)),
+        p10: round(q(0.1)),
         p50: round(q(0.5)),
         p90: round(q(0.9)),
         max: round(q(1)),
       },
       componentMeans,
     };
+  }
+
+  private cost(price: Required<TokenPrice>): number {
+    const { inputTokens, outputTokens, cacheReadInputTokens, cacheWriteInputTokens } = this.s;
+    return round(
+      (inputTokens * price.inputPerMTok +
+        outputTokens * price.outputPerMTok +
+        cacheReadInputTokens * price.cacheReadPerMTok +
+        cacheWriteInputTokens * price.cacheWritePerMTok) /
+        1e6,
+    );
   }
 }
 

@@ -64,18 +64,26 @@ describe('arbiter run / review against a real server and worker', () => {
       expect(controlled.code).toBe(1);
       expect(controlled.stderr).toContain('closed');
 
-      // Reviews: listing is eventually consistent, so wait for the first review to show.
-      const reviewId = `${id}-review-1`;
+      // Reviews: one review workflow for the run, holding both reviewed steps. Listing is
+      // eventually consistent, so wait for it to show.
+      const reviewId = `${id}-review`;
       const listed = await until('the review listing', () => ok(['review', 'list', '--run', id]), (r) => r.stdout.includes(reviewId), 20_000);
-      const itemId = new RegExp(`^${reviewId}:[^\\n]*\\n {2}(\\S+) {2}judge`, 'm').exec(listed.stdout)?.[1];
+      expect(listed.stdout).toContain(`${reviewId}: review of run ${id}, 4 items to answer (steps 1, 2)`);
+      expect(listed.stdout).toMatch(/^ {2}step 2: 2 of 2 unanswered, deadline /m);
+      const itemId = new RegExp(`^${reviewId}:[^\\n]*\\n {2}step 1:[^\\n]*\\n {4}(\\S+) {2}judge`, 'm').exec(listed.stdout)?.[1];
       expect(itemId).toBeDefined();
 
-      const shown = await ok(['review', 'show', reviewId, itemId!]);
+      // The run's own id finds its review.
+      const shown = await ok(['review', 'show', id, itemId!]);
       expect(shown.stdout).toContain('prompt:');
       expect(shown.stdout).toContain('judge rationale:');
+      expect(shown.stdout).toMatch(/judge on non_empty: (pass|fail): \d+ content words/);
 
-      const submitted = await ok(['review', 'submit', reviewId, itemId!, '--pass', '--note', 'fine', '--reviewer', 'test']);
-      expect(submitted.stdout).toMatch(/recorded .*(agrees|disagrees) with the judge; 1 item still open/);
+      const unknown = await arbiter(['review', 'submit', reviewId, itemId!, '--pass', '--criterion', 'made_up=fail'], env());
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('has no criterion "made_up"');
+      const submitted = await ok(['review', 'submit', reviewId, itemId!, '--pass', '--criterion', 'non_empty=pass', '--note', 'fine', '--reviewer', 'test']);
+      expect(submitted.stdout).toMatch(/recorded .*(agrees|disagrees) with the judge; 3 items still open/);
 
       const again = await arbiter(['review', 'submit', reviewId, itemId!, '--fail'], env());
       expect(again.code).toBe(1);

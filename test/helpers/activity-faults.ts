@@ -29,3 +29,18 @@ export function failingActivities(fails: (type: string, input: unknown) => boole
     },
   });
 }
+
+/**
+ * Attempts for which `hold` returns a promise start only once it resolves: a judge as slow as the
+ * test needs, so it can look at a run in the middle of a step without guessing at timings.
+ */
+export function heldActivities(hold: (type: string, input: unknown) => Promise<void> | undefined): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        await hold(ctx.info.activityType, input.args[0]);
+        return next(input);
+      },
+    },
+  });
+}

@@ -11,7 +11,7 @@ import { markReady, rollout, tempDir } from '../support/fixtures';
 import { withWorker } from '../helpers/temporal';
 import { TEST_WORKER_ENV } from '../helpers/worker-settings';
 import { waitFor } from '../helpers/wait-for';
-import { reviewItemsQuery } from '../../workflows/human-review';
+import { runReviewQuery } from '../../workflows/run-review';
 import { rftRun } from '../../workflows/rft-run';
 
 const SECRET_KEY = `wJalrXUtnFEMI/K7MDENG/${randomUUID()}`;
@@ -104,7 +104,7 @@ describe('security', () => {
     }
   }, 180_000);
 
-  it('keeps rollout text out of the histories of a run with review on and of its review children', async () => {
+  it('keeps rollout text out of the histories of a run with review on and of its review workflow', async () => {
     const dir = await tempDir();
     const rolloutsDir = join(dir, 'rollouts');
     const { mkdir } = await import('node:fs/promises');
@@ -128,16 +128,18 @@ describe('security', () => {
       });
       expect(await handle.result()).toMatchObject({ status: 'completed', stepsDone: 2 });
       const histories = [await handle.fetchHistory()];
-      for (const step of [1, 2]) {
-        const review = client.workflow.getHandle(`${workflowId}-review-${step}`);
-        // The review is in use: its items are there to answer.
-        const state = await waitFor(() => review.query(reviewItemsQuery), (s) => s.items.length === 3);
-        expect(state.items.map((i) => i.rolloutId).every((id) => id.startsWith(`s${step}-`))).toBe(true);
-        histories.push(await review.fetchHistory());
-        await review.terminate('test over');
+      const review = client.workflow.getHandle(`${workflowId}-review`);
+      // The review is in use: both steps' items are there to answer.
+      const state = await waitFor(() => review.query(runReviewQuery), (s) => s.steps.length === 2);
+      for (const [i, step] of [1, 2].entries()) {
+        const items = state.steps[i]!.items;
+        expect(items).toHaveLength(3);
+        expect(items.map((item) => item.rolloutId).every((id) => id.startsWith(`s${step}-`))).toBe(true);
       }
+      histories.push(await review.fetchHistory());
+      await review.terminate('test over');
       const text = histories.map((h) => strings(h).join('\n')).join('\n');
-      expect(text).toContain('humanReview');
+      expect(text).toContain('runReview');
       const leaked = markers.filter((m) => text.includes(m));
       expect(leaked, 'rollout text is in the run or review histories').toEqual([]);
     });

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from '../../src/util/seeded-random';
+import { promptCacheSupport } from '../../src/judges/prompt-cache-support';
 
 /**
  * A local fake of the Bedrock Runtime Converse API: a real network peer for the real
@@ -23,9 +24,15 @@ export type Fault =
   | { type: 'text'; text: string; stopReason?: string }
   | { type: 'refusal'; stopReason?: 'content_filtered' | 'guardrail_intervened' | 'end_turn'; text?: string };
 
+/** A content block as Converse takes it: text, or a cache point marking the end of a cacheable prefix. */
+export interface ContentBlock {
+  text?: string;
+  cachePoint?: { type?: string };
+}
+
 export interface ConverseRequestBody {
-  messages?: { role?: string; content?: { text?: string }[] }[];
-  system?: { text?: string }[];
+  messages?: { role?: string; content?: ContentBlock[] }[];
+  system?: ContentBlock[];
   inferenceConfig?: { maxTokens?: number; temperature?: number };
 }
 
@@ -62,6 +69,15 @@ export interface FakeBedrockOptions {
   respond?: (call: FakeCall) => string;
   /** When set, any other model id gets the ValidationException Bedrock gives for unknown models. */
   models?: string[];
+  /**
+   * Prompt caching as Bedrock does it. A model with a minimum here takes cache points; any other
+   * model answers a request with a cache point with a ValidationException. A prefix (everything
+   * before a cache point) of at least the minimum, seen within `ttlMs` (default 5 minutes, renewed
+   * by each hit), is reported as `cacheReadInputTokens`; the first time as `cacheWriteInputTokens`;
+   * either way those tokens are left out of `inputTokens`. Default minimums: Bedrock's, from
+   * src/judges/prompt-cache-support.ts.
+   */
+  promptCache?: { minTokens?: (modelId: string) => number | undefined; ttlMs?: number };
   /** Seed of the fake's randomness (latency, failures), so runs repeat exactly. */
   seed?: number;
   /** Distinct prompt hashes counted before further ones go to `untrackedPrompts`. */
@@ -85,8 +101,11 @@ export interface FakeBedrockStats {
   /** Calls per `promptHash` of the first user message, i.e. per judged rollout. */
   callsByPromptHash: Map<string, number>;
   untrackedPrompts: number;
+  /** Input tokens billed at the full price (cached prefixes left out, as Bedrock reports them). */
   inputTokens: number;
   outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheWriteInputTokens: number;
   inFlight: number;
   maxInFlight: number;
   /** The request that started the throttling storm, once it has started. */
@@ -145,6 +164,8 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
   let requestBucket = makeRequestBucket(options);
   let tokenBucket = makeTokenBucket(options);
   let stormStartedAt: number | undefined;
+  /** Cached prefixes by model and hash: when each expires. Kept across `reset()`, like Bedrock's. */
+  const promptCache = new Map<string, number>();
 
   const stats = emptyStats();
   const sessions = new Set<Http2Session>();
@@ -199,7 +220,11 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
       countPrompt(body);
       if (inStorm()) return throttle(stream);
       const fault = nextFault(call);
-      const inputTokens = estimateTokens(requestText(body));
+      const cache = cacheLookup(modelId, body);
+      if (cache === 'unsupported') {
+        return countedError(stream, 400, 'ValidationException', 'You invoked an unsupported model or your request did not allow prompt caching. See the documentation for more information.');
+      }
+      const inputTokens = estimateTokens(requestText(body)) - cache.read - cache.write;
 
       if (fault) {
         switch (fault.type) {
@@ -220,7 +245,8 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
         }
       }
       if (!requestBucket.take(1)) return throttle(stream);
-      const reserved = inputTokens + (body.inferenceConfig?.maxTokens ?? 0);
+      // Cache reads do not count towards Bedrock's tokens-per-minute quota; writes do.
+      const reserved = inputTokens + cache.write + (body.inferenceConfig?.maxTokens ?? 0);
       if (!tokenBucket.take(reserved)) return throttle(stream, 'Too many tokens, please wait before trying again.');
       if (!fault && options.failureRate && random() < options.failureRate) {
         const statuses = options.failureStatuses?.length ? options.failureStatuses : [500, 503];
@@ -246,18 +272,61 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
       await sleepUnlessClosed(stream, pickLatency());
       if (stream.destroyed || stream.closed) return;
       const outputTokens = estimateTokens(text);
+      cache.commit();
       stats.ok++;
       stats.inputTokens += inputTokens;
       stats.outputTokens += outputTokens;
+      stats.cacheReadInputTokens += cache.read;
+      stats.cacheWriteInputTokens += cache.write;
       respondJson(stream, 200, {
         output: { message: { role: 'assistant', content: text === '' ? [] : [{ text }] } },
         stopReason,
-        usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+        usage: {
+          inputTokens,
+          outputTokens,
+          totalTokens: inputTokens + outputTokens + cache.read + cache.write,
+          // Bedrock sends both fields once the request has a cache point, zero or not.
+          ...(cache.points > 0 && { cacheReadInputTokens: cache.read, cacheWriteInputTokens: cache.write }),
+        },
         metrics: { latencyMs: Math.round(performance.now() - started) },
       });
     } finally {
       if (!hung) stats.inFlight--;
     }
+  }
+
+  /**
+   * What a call reads from and writes to the prompt cache; nothing is stored until `commit()`
+   * (the call succeeded). The longest cached prefix is read; the last cache point's prefix, if
+   * longer and long enough, is written.
+   */
+  function cacheLookup(
+    modelId: string,
+    body: ConverseRequestBody,
+  ): { points: number; read: number; write: number; commit: () => void } | 'unsupported' {
+    const prefixes = cachePrefixes(body);
+    const none = { points: 0, read: 0, write: 0, commit: () => {} };
+    if (prefixes.length === 0) return none;
+    const minTokens = (options.promptCache?.minTokens ?? defaultCacheMinTokens)(modelId);
+    if (minTokens === undefined) return 'unsupported';
+    const ttlMs = options.promptCache?.ttlMs ?? 5 * 60_000;
+    const now = performance.now();
+    const eligible = prefixes
+      .map((text) => ({ key: `${modelId}|${createHash('sha256').update(text).digest('hex')}`, tokens: estimateTokens(text) }))
+      .filter((p) => p.tokens >= minTokens);
+    const hit = [...eligible].reverse().find((p) => (promptCache.get(p.key) ?? 0) > now);
+    const last = eligible.at(-1);
+    const read = hit?.tokens ?? 0;
+    const write = last && last.tokens > read ? last.tokens - read : 0;
+    return {
+      points: prefixes.length,
+      read,
+      write,
+      commit: () => {
+        if (hit) promptCache.set(hit.key, now + ttlMs);
+        if (last && write > 0) promptCache.set(last.key, now + ttlMs);
+      },
+    };
   }
 
   function inStorm(): boolean {
@@ -372,6 +441,8 @@ function emptyStats(): FakeBedrockStats {
     untrackedPrompts: 0,
     inputTokens: 0,
     outputTokens: 0,
+    cacheReadInputTokens: 0,
+    cacheWriteInputTokens: 0,
     inFlight: 0,
     maxInFlight: 0,
   };
@@ -424,8 +495,31 @@ function validateConversation(body: ConverseRequestBody): string | undefined {
   return undefined;
 }
 
-function contentText(content: { text?: string }[] | undefined): string {
-  return (content ?? []).map((block) => block.text ?? '').join('\n');
+function contentText(content: ContentBlock[] | undefined): string {
+  return (content ?? []).filter((block) => block.cachePoint === undefined).map((block) => block.text ?? '').join('\n');
+}
+
+/**
+ * The request text before each cache point, joined the way `requestText` joins the whole
+ * request, so a prefix's tokens are part of the request's tokens.
+ */
+function cachePrefixes(body: ConverseRequestBody): string[] {
+  const parts: ContentBlock[][] = [body.system ?? [], ...(body.messages ?? []).map((m) => m.content ?? [])];
+  const prefixes: string[] = [];
+  const done: string[] = [];
+  for (const blocks of parts) {
+    const texts: string[] = [];
+    for (const block of blocks) {
+      if (block.cachePoint !== undefined) prefixes.push([...done, texts.join('\n')].join('\n'));
+      else texts.push(block.text ?? '');
+    }
+    done.push(texts.join('\n'));
+  }
+  return prefixes;
+}
+
+function defaultCacheMinTokens(modelId: string): number | undefined {
+  return promptCacheSupport(modelId)?.minTokens;
 }
 
 function requestText(body: ConverseRequestBody): string {

@@ -181,6 +181,7 @@ describe('judging ahead: a run with several steps submitted', () => {
         expect(chunks2.some((c) => c.cancelRequested !== undefined)).toBe(true);
         const progress = await handle.query(progressQuery);
         expect(progress).toMatchObject({ status: 'paused', stepsDone: 1 });
+        expect(progress.currentStep).toBeUndefined(); // what step 2 judged ahead is no step in progress
 
         fake.setOptions({ faults: undefined });
         await handle.executeUpdate(resumeUpdate, { args: [{}] });

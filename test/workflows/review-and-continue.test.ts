@@ -6,7 +6,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { startDevServer } from '../../src/temporal/dev-server/start-dev-server';
 import { createArbiterWorker } from '../../src/temporal/worker/create-worker';
 import { progressQuery, resumeUpdate } from '../../workflows/definitions';
-import { reviewItemsQuery, submitReviewUpdate } from '../../workflows/human-review';
+import { submitReviewUpdate } from '../../workflows/review-answer';
+import { runReviewQuery } from '../../workflows/run-review';
 import { tempDir, writeSteps } from '../support/fixtures';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withWorker } from '../helpers/temporal';
@@ -16,7 +17,7 @@ import { testWorkerSettings } from '../helpers/worker-settings';
 import { rftRun } from '../../workflows/rft-run';
 
 describe('human review', () => {
-  it('sends samples to a review child every K steps and tracks judge-human agreement', async () => {
+  it("sends samples to the run's review workflow every K steps and tracks judge-human agreement", async () => {
     const dir = await tempDir();
     await writeSteps(join(dir, 'rollouts'), 2, 6);
     const workflowId = `review-${Date.now()}`;
@@ -34,18 +35,20 @@ describe('human review', () => {
       // Step 3's file is not there yet: the run waits, so it can hear the reviews.
       await waitFor(() => handle.query(progressQuery), (p) => p.stepsDone === 2);
       const progress = await handle.query(progressQuery);
-      expect(progress.openReviews).toEqual([`${workflowId}-review-2`]);
+      expect(progress.openReviews).toEqual([`${workflowId}-review`]);
 
-      const review = client.workflow.getHandle(`${workflowId}-review-2`);
-      const state = await review.query(reviewItemsQuery);
-      expect(state.items).toHaveLength(3);
-      expect(state.items.every((i) => i.step === 2 && i.why === 'sampled' && i.response === undefined)).toBe(true);
+      const review = client.workflow.getHandle(`${workflowId}-review`);
+      const { steps } = await review.query(runReviewQuery);
+      expect(steps.map((s) => [s.step, s.status])).toEqual([[2, 'open']]);
+      const { items, file } = steps[0]!;
+      expect(items).toHaveLength(3);
+      expect(items.every((i) => i.step === 2 && i.why === 'sampled' && !('response' in i))).toBe(true);
       // The texts are in the step's review file, not in the workflow.
-      const stored = JSON.parse(await readFile(state.file!, 'utf8')) as { itemId: string; response: string }[];
-      expect(stored.map((s) => s.itemId)).toEqual(state.items.map((i) => i.itemId));
+      const stored = JSON.parse(await readFile(file!, 'utf8')) as { itemId: string; response: string }[];
+      expect(stored.map((s) => s.itemId)).toEqual(items.map((i) => i.itemId));
       expect(stored.every((s) => s.response.length > 0)).toBe(true);
 
-      const [first, second, third] = state.items;
+      const [first, second, third] = items;
       const agree = await review.executeUpdate(submitReviewUpdate, { args: [{ itemId: first!.itemId, verdict: first!.judgePass ? 'pass' : 'fail' }] });
       expect(agree).toEqual({ open: 2, agreesWithJudge: true });
       const disagree = await review.executeUpdate(submitReviewUpdate, { args: [{ itemId: second!.itemId, score: second!.judgePass ? 0 : 1, note: 'wrong' }] });
@@ -69,8 +72,12 @@ describe('human review', () => {
       await writeSteps(join(dir, 'rollouts'), 1, 2, 3);
       await handle.executeUpdate(resumeUpdate, { args: [{ note: 'judge checked' }] });
       expect(await handle.result()).toMatchObject({ status: 'completed', stepsDone: 3 });
+      // The run has ended: its review workflow ends once the last item is answered.
+      expect(await review.executeUpdate(submitReviewUpdate, { args: [{ itemId: third!.itemId, verdict: 'pass' }] })).toMatchObject({ open: 0 });
+      expect(await review.result()).toMatchObject({ runEnded: true, open: 0, counts: { steps: 1, items: 3, answered: 3, expired: 0 } });
     });
-    await maybeRecordHistory('review-items-by-reference', workflowId);
+    await maybeRecordHistory('one-review-workflow-per-run', workflowId);
+    await maybeRecordHistory('run-review-queue-answered', `${workflowId}-review`);
   });
 });
 

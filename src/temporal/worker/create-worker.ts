@@ -40,5 +40,7 @@ function activitiesWith(settings: WorkerSettings): typeof activities {
     awaitRollouts: (input) => activities.awaitRollouts(input, settings),
     prepareStep: (input) => activities.prepareStep(input, settings),
     scoreChunk: (input) => activities.scoreChunk(input, settings),
+    prepareValidation: (input) => activities.prepareValidation(input, settings),
+    validateUnit: (input) => activities.validateUnit(input, settings),
   };
 }

@@ -1,7 +1,7 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
 /** These heartbeat their own progress (how far a chunk got, which file a step waits for). */
-const REPORTS_ITS_OWN_PROGRESS = new Set(['scoreChunk', 'awaitRollouts']);
+const REPORTS_ITS_OWN_PROGRESS = new Set(['scoreChunk', 'awaitRollouts', 'validateUnit']);
 
 /** Heartbeats come at least this often, and three times per heartbeat timeout. */
 const MAX_INTERVAL_MS = 5000;

@@ -2,16 +2,21 @@ import { connectClient, connectWorker, temporalSettings, type TemporalSettings }
 import { ensureSearchAttributes } from '../search-attributes';
 import { bundleWorkflowsInChild } from './bundle-workflows';
 import { createArbiterWorker } from './create-worker';
+import { installMetricsRuntime, metricsAddressFromEnv } from './metrics';
 
 /** `npm run worker`: serve the `arbiter` task queue until interrupted. */
 async function main(): Promise<void> {
   const settings = temporalSettings();
   const { address, namespace, taskQueue } = settings;
+  const metricsAddress = metricsAddressFromEnv();
+  // Before any connection: the runtime is the process's, made once.
+  if (metricsAddress) installMetricsRuntime(metricsAddress);
   const connection = await connectWorker(settings);
   try {
     await registerSearchAttributes(settings);
     const codePath = await bundleWorkflowsInChild();
     const worker = await createArbiterWorker({ connection, namespace, taskQueue, workflowBundle: { codePath } });
+    if (metricsAddress) console.log(`arbiter worker: Prometheus metrics on http://${metricsAddress}/metrics`);
     console.log(`arbiter worker: polling task queue "${taskQueue}" on ${address} (namespace ${namespace})`);
     await worker.run();
   } finally {
