@@ -10,7 +10,7 @@ export interface HeadStart {
   judged: Promise<JudgedStep | RefusedStep>;
   /** Stops its chunks (their finished results stay on disk, for the step's next try). */
   cancel(): void;
-  /** The step's watch, once it is the run's current step: told what happened so far, then each thing as it happens. */
+  /** Gives the step's watch, once it is the run's current step, what happened so far, then each thing as it happens. */
   attach(watch: StepWatch): void;
 }
 
@@ -36,7 +36,7 @@ export class JudgeAhead {
   constructor(private readonly run: RunState) {}
 
   /** While the loop scores the step before `step`: judge `step` as soon as it is submitted. */
-  watch(step: number): void {
+  judgeOnceSubmitted(step: number): void {
     this.stopWatching();
     if (this.run.config.rollouts.type !== 'updates' || step > this.run.lastStep) return;
     const watched = { step, stopped: false };

@@ -89,7 +89,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       if (!source) break; // cancelled while waiting for the trainer
       const head = ahead.take(step);
       // The next step's judging may begin once it is submitted, while this one finishes.
-      ahead.watch(step + 1);
+      ahead.judgeOnceSubmitted(step + 1);
       const started = head?.started ?? Date.now();
       const outcome = await scoreInScope(run, step, source, head);
       if (outcome === 'abandoned') break;
