@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { RunConfigInput } from '../config/run-config';
 import { buildServer, DEFAULT_BODY_LIMIT } from '../serve/server';
+import { DEFAULT_BATCHING } from '../serve/step-batcher';
 import { withConnectionOptions, withTemporal, type ConnectionFlags } from './connect';
 import { CliError, EXIT_INVALID } from './errors';
 import { loadRunConfig } from './load-config';
@@ -16,6 +17,7 @@ interface ServeFlags extends ConnectionFlags {
   spillDir: string;
   batchWindowMs: string;
   batchMax: string;
+  stepsInFlight: string;
   bodyLimit: string;
 }
 
@@ -38,6 +40,7 @@ export function serveCommand(): Command {
       .option('--spill-dir <dir>', 'where batches over the inline limit are written; must be in the workers\' ARBITER_ALLOWED_ROLLOUT_DIRS', '.arbiter-serve')
       .option('--batch-window-ms <n>', 'how long a request waits for others to share its step', '50')
       .option('--batch-max <n>', 'rollouts per merged step submission', '512')
+      .option('--steps-in-flight <n>', 'steps submitted at once per run, so a slow judge works on the next while the last checkpoints; 1 gives fewer, larger steps (best for a fast judge)', '2')
       .option('--body-limit <bytes>', 'largest request body', String(DEFAULT_BODY_LIMIT)),
   ).action(async (opts: ServeFlags) => {
     const port = integer(opts.port, '--port', 0, 65535);
@@ -51,6 +54,13 @@ export function serveCommand(): Command {
       if (config.rollouts.type !== 'updates') throw new CliError(`${opts.runConfig}: rollouts.type must be "updates" for a run fed by arbiter serve`, EXIT_INVALID);
       runTemplate = input;
     }
+    // Flags are checked before anything connects: a bad one is named at once.
+    const batching = {
+      windowMs: integer(opts.batchWindowMs, '--batch-window-ms', 0, 60_000),
+      maxRollouts: integer(opts.batchMax, '--batch-max', 1, 100_000),
+      spreadOver: integer(opts.stepsInFlight, '--steps-in-flight', 1, DEFAULT_BATCHING.maxInFlight),
+    };
+    const bodyLimit = integer(opts.bodyLimit, '--body-limit', 1024, 2 ** 31);
     await withTemporal(opts, async (t) => {
       const app = buildServer({
         client: t.client,
@@ -58,8 +68,8 @@ export function serveCommand(): Command {
         token: opts.token,
         spillDir: resolve(opts.spillDir),
         runTemplate,
-        batching: { windowMs: integer(opts.batchWindowMs, '--batch-window-ms', 0, 60_000), maxRollouts: integer(opts.batchMax, '--batch-max', 1, 100_000) },
-        bodyLimit: integer(opts.bodyLimit, '--body-limit', 1024, 2 ** 31),
+        batching,
+        bodyLimit,
       });
       const address = await app.listen({ port, host: opts.host });
       console.log(`arbiter serve listening on ${address} (Temporal ${t.address}, namespace ${t.namespace}, task queue ${opts.taskQueue})`);

@@ -33,4 +33,10 @@ describe('arbiter serve, large batches and its own settings', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/--host 0\.0\.0\.0 listens beyond this machine: set --token or ARBITER_SERVE_TOKEN/);
   });
+
+  it('names a bad batching flag before connecting to anything', async () => {
+    const res = await arbiter(['serve', '--port', '0', '--steps-in-flight', '9', '--address', '127.0.0.1:1']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('--steps-in-flight 9: expected an integer in [1, 4]');
+  });
 });
