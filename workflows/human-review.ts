@@ -1,7 +1,6 @@
-import { allHandlersFinished, condition, defineQuery, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, setHandler } from '@temporalio/workflow';
 import type { ReviewItemRef, ReviewItemTexts } from '../src/review/review-item';
-import { reviewOutcomeSignal } from './definitions';
-import { checkAnswer, humanPassOf, submitReviewUpdate, type AnsweredReview, type ReviewAnswer } from './review-answer';
+import { checkAnswer, humanPassOf, submitReviewUpdate, tellRun, type AnsweredReview, type ReviewAnswer } from './review-answer';
 
 export { submitReviewUpdate, type ReviewAnswer } from './review-answer';
 
@@ -56,17 +55,7 @@ export async function humanReview(input: HumanReviewInput): Promise<ReviewState>
       const humanPass = humanPassOf(answer);
       item.answer = { ...answer, humanPass };
       state.open--;
-      try {
-        await getExternalWorkflowHandle(input.parentWorkflowId).signal(reviewOutcomeSignal, {
-          step: input.step,
-          itemId: item.itemId,
-          judgePass: item.judgePass,
-          humanPass,
-        });
-      } catch (err) {
-        // The run may have finished; the answer still stands here.
-        log.warn('could not tell the run about a review', { error: String(err) });
-      }
+      await tellRun(input.parentWorkflowId, { step: input.step, itemId: item.itemId, judgePass: item.judgePass, humanPass });
       return { open: state.open, agreesWithJudge: humanPass === item.judgePass };
     },
     {

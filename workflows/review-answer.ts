@@ -1,4 +1,5 @@
-import { defineUpdate } from '@temporalio/workflow';
+import { defineUpdate, getExternalWorkflowHandle, log } from '@temporalio/workflow';
+import { reviewOutcomeSignal, type ReviewOutcome } from './definitions';
 import type { ReviewItemRef } from '../src/review/review-item';
 
 export interface ReviewAnswer {
@@ -50,5 +51,15 @@ export function checkAnswer(answer: ReviewAnswer, item: ReviewItemRef): void {
       if (seen.has(c.id)) throw new Error(`criteria[${i}]: ${c.id} is given twice`);
       seen.add(c.id);
     }
+  }
+}
+
+/** Tells the run how a person answered, for its agreement figures. */
+export async function tellRun(parentWorkflowId: string, outcome: ReviewOutcome): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(parentWorkflowId).signal(reviewOutcomeSignal, outcome);
+  } catch (err) {
+    // The run may have finished; the answer still stands here.
+    log.warn('could not tell the run about a review', { error: String(err) });
   }
 }

@@ -4,15 +4,12 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
-  getExternalWorkflowHandle,
-  log,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReviewItemRef } from '../src/review/review-item';
-import { reviewOutcomeSignal } from './definitions';
-import { checkAnswer, humanPassOf, submitReviewUpdate, type AnsweredReview } from './review-answer';
+import { checkAnswer, humanPassOf, submitReviewUpdate, tellRun, type AnsweredReview } from './review-answer';
 
 /** One reviewed step's items, as the run sends them: ids and facts; the texts are in `file`. */
 export interface ReviewBatch {
@@ -135,17 +132,7 @@ export async function runReview(input: RunReviewInput): Promise<RunReviewState> 
       if (step.items.every((i) => i.answer)) step.status = 'done';
       recount(state);
       changes++;
-      try {
-        await getExternalWorkflowHandle(input.parentWorkflowId).signal(reviewOutcomeSignal, {
-          step: step.step,
-          itemId: item.itemId,
-          judgePass: item.judgePass,
-          humanPass,
-        });
-      } catch (err) {
-        // The run may have finished; the answer still stands here.
-        log.warn('could not tell the run about a review', { error: String(err) });
-      }
+      await tellRun(input.parentWorkflowId, { step: step.step, itemId: item.itemId, judgePass: item.judgePass, humanPass });
       return { open: state.open, agreesWithJudge: humanPass === item.judgePass };
     },
     {

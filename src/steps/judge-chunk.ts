@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
@@ -7,6 +6,7 @@ import type { RunConfig } from '../config/run-config';
 import type { JudgeHandle } from '../judges/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
 import { BatchedAppender } from '../io/batched-appender';
+import { readFinished } from '../io/read-finished';
 import { readLines } from '../io/read-lines';
 import { addUsage, type JudgeCost, type Judgement } from '../judges/judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
@@ -67,7 +67,7 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   const [start, end, count] = ref;
 
   const partialPath = layout.chunkRewards(step, chunk, key);
-  const finished = await readFinished(partialPath);
+  const finished = await readFinished(partialPath, (value) => ChunkRecordSchema.parse(value));
   // Rewrite what survived, dropping a line torn by a crash, before appending to it.
   await writeFileAtomic(partialPath, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));
 
@@ -306,26 +306,6 @@ function groupRollouts(rollouts: Rollout[]): Rollout[][] {
   return [...groups.values()];
 }
 
-async function readFinished(path: string): Promise<Map<string, ChunkRecord>> {
-  const finished = new Map<string, ChunkRecord>();
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return finished;
-    throw err;
-  }
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      const record = ChunkRecordSchema.parse(JSON.parse(line));
-      finished.set(record.id, record);
-    } catch {
-      // a torn last line from a crash: that rollout is judged again
-    }
-  }
-  return finished;
-}
 
 function summarise(chunk: number, records: RewardRecord[], resumed: number, cached: number): ChunkResult {
   const result: ChunkResult = {

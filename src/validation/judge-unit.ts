@@ -5,6 +5,7 @@ import type { Rollout } from '../config/rollout';
 import type { JudgeHandle } from '../judges/build-judge';
 import { BatchedAppender } from '../io/batched-appender';
 import { writeFileAtomic } from '../io/atomic-write';
+import { readFinished } from '../io/read-finished';
 import { JudgeAuthError } from '../steps/judge-chunk';
 import type { AttackItem } from './attacks';
 import type { ValidationItem } from './dataset';
@@ -38,7 +39,7 @@ export interface JudgeUnitArgs {
 export async function judgeUnit(args: JudgeUnitArgs): Promise<UnitResult> {
   const { unit, layout } = args;
   const path = layout.unit(unit);
-  const finished = await readFinished(path);
+  const finished = await readJudged(path);
   await writeFileAtomic(path, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));
   const todo = (await unitRollouts(layout, unit)).filter((t) => !finished.has(t.id));
   const total = finished.size + todo.length;
@@ -136,30 +137,17 @@ export async function readJsonl<T>(path: string): Promise<T[]> {
 }
 
 /** What an earlier attempt wrote; a line torn by a crash is dropped and judged again. */
-async function readFinished(path: string): Promise<Map<string, JudgedRecord>> {
-  const finished = new Map<string, JudgedRecord>();
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return finished;
-    throw err;
-  }
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      const record = JSON.parse(line) as JudgedRecord;
-      if (typeof record.id === 'string') finished.set(record.id, record);
-    } catch {
-      // torn last line
-    }
-  }
-  return finished;
+function readJudged(path: string): Promise<Map<string, JudgedRecord>> {
+  return readFinished(path, (value) => {
+    const record = value as JudgedRecord;
+    if (typeof record?.id !== 'string') throw new Error('no id');
+    return record;
+  });
 }
 
 /** All records of the units given, by unit. */
 export async function readUnitRecords<T extends JudgedRecord>(layout: ValidationLayout, units: readonly WorkUnit[]): Promise<T[]> {
   const all: T[] = [];
-  for (const unit of units) all.push(...((await readFinished(layout.unit(unit))).values() as Iterable<T>));
+  for (const unit of units) all.push(...((await readJudged(layout.unit(unit))).values() as Iterable<T>));
   return all;
 }

@@ -1,0 +1,27 @@
+import { readFile } from 'node:fs/promises';
+
+/**
+ * What an earlier attempt appended to a partial-results file, by record id: none when the file is
+ * not there yet. A line torn by a crash (or one `parse` refuses) is dropped, so its item is judged
+ * again rather than trusted half-written.
+ */
+export async function readFinished<T extends { id: string }>(path: string, parse: (value: unknown) => T): Promise<Map<string, T>> {
+  const finished = new Map<string, T>();
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return finished;
+    throw err;
+  }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      const record = parse(JSON.parse(line));
+      finished.set(record.id, record);
+    } catch {
+      // a torn last line from a crash
+    }
+  }
+  return finished;
+}
