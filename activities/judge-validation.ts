@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { buildJudge } from '../src/judges/build-judge';
-import { OFFLINE_HEURISTIC_MODEL, OFFLINE_HEURISTIC_PROVIDER } from '../src/judges/offline-heuristic';
+import { OFFLINE_HEURISTIC_PROVIDER, offlineHeuristicModel } from '../src/judges/offline-heuristic';
 import { writeFileAtomic } from '../src/io/atomic-write';
 import { canonicalJson } from '../src/util/canonical-json';
 import { JudgeAuthError } from '../src/steps/judge-chunk';
@@ -65,7 +65,7 @@ export async function prepareValidation(input: PrepareValidationInput, settings:
   return {
     counts: { items: items.length, pairs: items.filter((i) => i.pair !== undefined).length, attacks: attacks.length },
     // Position bias is measured in the mode that has it: a rubric-mode judge is not asked for comparisons it would never make in a run.
-    judges: config.judges.map((j) => ({ name: j.name, canCompare: j.judge.provider !== 'offline-heuristic' && j.judge.mode === 'preference' })),
+    judges: config.judges.map((j) => ({ name: j.name, canCompare: j.judge.mode === 'preference' })),
   };
 }
 
@@ -140,7 +140,7 @@ export async function measureValidation(input: MeasureValidationInput): Promise<
   for (const j of config.judges) {
     const mine = input.units.filter((u) => u.judge === j.name);
     const identity = j.judge.provider === 'offline-heuristic'
-      ? { provider: OFFLINE_HEURISTIC_PROVIDER, model: OFFLINE_HEURISTIC_MODEL }
+      ? { provider: OFFLINE_HEURISTIC_PROVIDER, model: offlineHeuristicModel(j.judge) }
       : { provider: j.judge.provider, model: j.judge.model };
     const preferenceUnits = mine.filter((u) => u.kind === 'preference');
     const pairs = items.filter((i) => i.pair !== undefined).length;
@@ -156,13 +156,11 @@ export async function measureValidation(input: MeasureValidationInput): Promise<
           ? await readUnitRecords<PreferenceRecord>(layout, preferenceUnits)
           : {
               notMeasured:
-                j.judge.provider === 'offline-heuristic'
-                  ? 'the offline heuristic judge has no preference mode'
-                  : j.judge.mode !== 'preference'
-                    ? 'the judge is in rubric mode (set mode: preference to measure position bias)'
-                    : pairs === 0
-                      ? 'the dataset has no pairs'
-                      : 'preference is off in the validation config',
+                j.judge.mode !== 'preference'
+                  ? 'the judge is in rubric mode (set mode: preference to measure position bias)'
+                  : pairs === 0
+                    ? 'the dataset has no pairs'
+                    : 'preference is off in the validation config',
             },
     });
   }

@@ -53,7 +53,7 @@ function settingsSummary(c: RunConfig): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const judge =
     c.judge.provider === 'offline-heuristic'
-      ? 'offline-heuristic (text rules, not an LLM: demos and tests only)'
+      ? `offline-heuristic (text rules, not an LLM: demos and tests only), ${c.judge.mode}`
       : `${c.judge.provider} ${c.judge.model}, ${c.judge.mode}, ${c.judge.quota.requestsPerMinute} requests/min`;
   const rollouts =
     c.rollouts.type === 'directory'

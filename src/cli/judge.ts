@@ -87,7 +87,7 @@ async function runValidation(config: ValidationConfig, opts: ConnectionFlags & {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   for (const j of config.judges) {
     if (j.judge.provider === 'offline-heuristic') {
-      (opts.json ? console.error : console.log)(`judge ${j.name}: the offline demo judge (offline heuristic: deterministic text rules, NOT an LLM)`);
+      (opts.json ? console.error : console.log)(`judge ${j.name}: the offline demo judge (offline heuristic: deterministic text rules, NOT an LLM)${j.judge.mode === 'preference' ? ', in preference mode: equal scores go to the response shown first' : ''}`);
     }
   }
   const target = await connectOrStart({ ...temporalSettings(opts), taskQueue: opts.taskQueue }, (line) => console.error(line));

@@ -32,6 +32,19 @@ export const PriceSchema = z
   })
   .strict();
 
+/** How a run compares responses in preference mode. */
+export const PreferenceSettingsSchema = z
+  .object({
+    /** Pairs judged per group at most; larger groups get a balanced sample of pairs. */
+    maxPairsPerGroup: z.number().int().min(1).max(1000).default(24),
+    /**
+     * Share of a response's planned comparisons that must succeed for its win rate to count;
+     * below it the response gets the fallback. Above it, any failed comparison flags it.
+     */
+    minComparisonShare: z.number().min(0).max(1).default(0.5),
+  })
+  .strict();
+
 const llmFields = {
   /** Bedrock model id or inference profile id (e.g. `us.anthropic.claude-3-5-haiku-20241022-v1:0`), or the server's model name. */
   model: z.string().min(1).max(2048),
@@ -56,18 +69,7 @@ const llmFields = {
     })
     .strict()
     .prefault({}),
-  preference: z
-    .object({
-      /** Pairs judged per group at most; larger groups get a balanced sample of pairs. */
-      maxPairsPerGroup: z.number().int().min(1).max(1000).default(24),
-      /**
-       * Share of a response's planned comparisons that must succeed for its win rate to count;
-       * below it the response gets the fallback. Above it, any failed comparison flags it.
-       */
-      minComparisonShare: z.number().min(0).max(1).default(0.5),
-    })
-    .strict()
-    .prefault({}),
+  preference: PreferenceSettingsSchema.prefault({}),
 };
 
 export const BedrockJudgeSchema = z
@@ -99,7 +101,32 @@ export const OfflineJudgeSchema = z
   .object({
     /** Deterministic text heuristics, NOT an LLM: for demos and tests without credentials. */
     provider: z.literal('offline-heuristic'),
-    mode: z.literal('rubric').default('rubric'),
+    /**
+     * Preference mode compares the two responses' heuristic scores; on equal scores it picks the
+     * response shown first (a position bias by design: see src/judges/offline-heuristic.ts).
+     */
+    mode: z.enum(['rubric', 'preference']).default('rubric'),
+    /**
+     * Token F1 with the reference that the `matches_reference` rule needs (0.3 when absent). A
+     * higher value makes a stricter judge: with `weights`, a second offline judge to compare
+     * the first with (cross-judge agreement in `arbiter judge validate`).
+     */
+    minReferenceF1: z.number().gt(0).max(1).optional(),
+    /**
+     * Each rule's weight in the score (defaults: non_empty 1, addresses_prompt 1,
+     * matches_reference 2). With matches_reference 3 or more, no response passes (score ≥ 0.5)
+     * without matching the reference: a stricter, differently weighted judge.
+     */
+    weights: z
+      .object({
+        non_empty: z.number().min(0).max(100).optional(),
+        addresses_prompt: z.number().min(0).max(100).optional(),
+        matches_reference: z.number().min(0).max(100).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Preference mode in a run; the defaults of LLM judges when absent. */
+    preference: PreferenceSettingsSchema.optional(),
   })
   .strict();
 

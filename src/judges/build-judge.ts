@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Rollout } from '../config/rollout';
-import type { JudgeConfig } from '../config/judge-config';
+import { PreferenceSettingsSchema, type JudgeConfig } from '../config/judge-config';
 import { JudgeCache, judgeCacheKey } from '../cache/judge-cache';
 import type { Judge, Judgement } from './judge';
 import { LlmPreferenceJudge } from './llm-preference-judge';
@@ -31,14 +31,16 @@ export interface JudgeHandle {
 /** Builds the judge a run's config asks for, behind the judge cache when the run uses one. */
 export async function buildJudge(config: JudgeConfig, options: { cacheDir?: string }): Promise<JudgeHandle> {
   if (config.provider === 'offline-heuristic') {
-    const offline = new OfflineHeuristicJudge();
+    const offline = new OfflineHeuristicJudge({ minReferenceF1: config.minReferenceF1, weights: config.weights });
+    const preference = PreferenceSettingsSchema.parse(config.preference ?? {});
     return {
       identity: { provider: offline.provider, model: offline.model },
-      mode: 'rubric',
+      mode: config.mode,
       concurrency: 16,
-      maxPairsPerGroup: 0,
+      maxPairsPerGroup: preference.maxPairsPerGroup,
+      minComparisonShare: preference.minComparisonShare,
       rubric: (rollout) => offline.judge(rollout),
-      compare: () => Promise.reject(new Error('the offline heuristic judge has no preference mode')),
+      compare: (a, b) => offline.compare(a, b),
       close: async () => {},
     };
   }

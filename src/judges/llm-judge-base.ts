@@ -13,13 +13,7 @@ export interface LlmJudgeOptions {
   nonce?: NonceSource;
 }
 
-// \s does not cover zero-width characters, which render as nothing all the same.
-const BLANK = /^[\s\u200b-\u200d\u2060\ufeff]*$/u;
-
-/** A response with nothing to judge: both modes decide it without asking the model. */
-export function isBlank(response: string): boolean {
-  return BLANK.test(response);
-}
+export { isBlank } from './blank';
 
 /** What the rubric and preference judges share: the model they ask, the rubric, and how they ask. */
 export abstract class LlmJudgeBase {

@@ -1,6 +1,7 @@
 import type { JudgeFailureReason } from '../contract/reward-record';
 import { hashSeed, seededRandom } from '../util/seeded-random';
 import { addUsage, type JudgeCost } from './judge';
+import { isBlank } from './blank';
 
 // Pure and deterministic: a retried chunk activity plans the same pairs as its first attempt.
 
@@ -21,6 +22,43 @@ export type PreferenceOutcome = { a: string; b: string } & JudgeCost &
       }
     | { ok: false; reason: JudgeFailureReason; message: string; retryable?: boolean }
   );
+
+/**
+ * The pair's verdict from its two orders: the same winner twice → that winner; opposite winners →
+ * tie, flagged `inconsistent` (the judge followed position, not content); a winner once and a tie
+ * once → tie, not flagged (a preference that does not survive the swap is not kept).
+ */
+export function combineOrders(votes: [PairWinner, PairWinner]): { winner: PairWinner; inconsistent: boolean } {
+  const agree = votes[0] === votes[1];
+  return { winner: agree ? votes[0] : 'tie', inconsistent: !agree && votes[0] !== 'tie' && votes[1] !== 'tie' };
+}
+
+/**
+ * Pairs with an empty response are decided without the judge, in every preference judge: both
+ * empty → tie; one empty → the other wins. Undefined when both responses have text.
+ */
+export function blankPairOutcome(a: { id: string; response: string }, b: { id: string; response: string }): Extract<PreferenceOutcome, { ok: true }> | undefined {
+  const emptyA = isBlank(a.response);
+  const emptyB = isBlank(b.response);
+  if (!emptyA && !emptyB) return undefined;
+  const winner: PairWinner = emptyA && emptyB ? 'tie' : emptyA ? 'b' : 'a';
+  const rationale =
+    winner === 'tie'
+      ? 'Both responses are empty (decided without calling the judge model).'
+      : `Response ${emptyA ? a.id : b.id} is empty, so the other wins (decided without calling the judge model).`;
+  return {
+    a: a.id,
+    b: b.id,
+    ok: true,
+    winner,
+    inconsistent: false,
+    votes: [winner, winner],
+    rationale,
+    usage: { inputTokens: 0, outputTokens: 0 },
+    latencyMs: 0,
+    attempts: 0,
+  };
+}
 
 export interface PlanPairsOptions {
   /** Upper bound on comparisons for the group; each costs two judge calls (both orders). */

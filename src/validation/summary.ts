@@ -46,6 +46,7 @@ function judgeSection(j: JudgeReport): string[] {
     out.push(`  first-position pick rate ${ciPct(p.firstPositionRate)} (0.5 = none), n=${p.pairs} pairs`);
     out.push(`  flip rate under swap ${ciPct(p.flipRate)} of pairs decisive in both orders; decisive share ${pct(p.decisiveShare)}`);
     if (p.human) out.push(`  against human preferences: agreement ${pct(p.human.agreement)}, κ ${f(p.human.kappa)} (n=${p.human.pairs})`);
+    if (j.offlineDemoJudge) out.push('  (by design: on equal rule scores the offline judge picks the response shown first, a position bias this should find)');
   }
 
   const h = j.human;

@@ -64,7 +64,7 @@ export const ValidationInputSchema = z
     maxChunksInFlight: z.number().int().min(1).max(64).default(4),
     /** Items the built-in attacks are built from (each gives one response per attack). */
     attackItems: z.number().int().min(0).max(1000).default(20),
-    /** Compare pairs in preference mode when the dataset has pairs (LLM judges only). */
+    /** Compare pairs, each in both orders, for the judges in preference mode when the dataset has pairs. */
     preference: z.boolean().default(true),
     bootstrap: z
       .object({ resamples: z.number().int().min(100).max(100_000).default(1000), confidence: z.number().gt(0).lt(1).default(0.95), seed: z.number().int().default(1) })

@@ -12,7 +12,7 @@ export interface WorkUnit {
 
 export interface PlannedJudge {
   name: string;
-  /** False for judges without a preference mode (the offline heuristic). */
+  /** True for judges in preference mode: only they are asked for comparisons. */
   canCompare: boolean;
 }
 
