@@ -69,7 +69,7 @@ export class JudgeAhead {
 
   private mayJudge(): boolean {
     const run = this.run;
-    return run.progress.status === 'running' && !run.cancel && !run.ended && run.budgetReached() === undefined;
+    return run.progress.status === 'running' && !run.cancel && !run.ended && run.budgetAllowsJudgingAhead();
   }
 
   private begin(step: number, source: StepSource): void {

@@ -220,6 +220,19 @@ export class RunState {
     return `budget of $${budgetUsd} reached ($${spent.toFixed(4)} spent); raise budgetUsd with reconfigure, then resume`;
   }
 
+  /**
+   * Whether the step after the one in progress may be judged ahead within the budget. It is paid
+   * for before the step in progress is counted, so it begins only where the loop would begin it
+   * too: the spend so far plus the step in progress, taken to cost what the last step did, still
+   * under the budget. Before any step is scored there is no cost to go by, so nothing goes ahead.
+   */
+  budgetAllowsJudgingAhead(): boolean {
+    const { budgetUsd } = this.config;
+    if (budgetUsd === undefined) return true;
+    const last = this.progress.lastStep;
+    return last !== undefined && this.progress.totals.costUsd + last.costUsd < budgetUsd;
+  }
+
   /** The step's rollouts: the directory's file, or the batch a trainer sends (undefined if cancelled while waiting). */
   async rolloutsOf(step: number): Promise<StepSource | undefined> {
     if (this.config.rollouts.type === 'directory') return { file: `${this.config.rollouts.path}`, inline: false };

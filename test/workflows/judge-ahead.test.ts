@@ -196,4 +196,53 @@ describe('judging ahead: a run with several steps submitted', () => {
       fake.setOptions({ faults: undefined });
     }
   });
+
+  it('a run with a budget judges nothing ahead that the loop would not have begun: it stops where a run without judging ahead stops', async () => {
+    const dir = await tempDir();
+    const judge = { provider: 'bedrock' as const, model: TEST_MODEL, rubric: { criteria: [{ id: 'correct', description: 'Answers correctly' }] } };
+    const prices = { [TEST_MODEL]: { inputPerMTok: 1_000_000, outputPerMTok: 1_000_000 } };
+    const base = { rollouts: { type: 'updates' as const }, outputDir: join(dir, 'out'), chunkSize: 2, judge, prices, cache: false };
+    const callsOfStep = new Map<number, number>();
+    fake.reset();
+    fake.setOptions({
+      latencyMs: 500,
+      faults: (call) => {
+        const step = Number(/of step (\d+)/.exec(userText(call))?.[1]);
+        callsOfStep.set(step, (callsOfStep.get(step) ?? 0) + 1);
+        return undefined;
+      },
+    });
+    try {
+      await withWorker(async ({ client, taskQueue }) => {
+        // What one step costs: every step's rollouts are the same size.
+        const probe = await client.workflow.start(rftRun, { taskQueue, workflowId: `judge-ahead-cost-${Date.now()}`, args: [{ ...base, steps: 1 }] });
+        await probe.executeUpdate(submitRolloutsUpdate, { args: [{ step: 1, rollouts: stepRollouts(1, 2) }] });
+        const stepCost = (await probe.result()).lastStep!.costUsd;
+        expect(stepCost).toBeGreaterThan(0);
+        callsOfStep.clear();
+
+        // Half a step over two: the loop scores steps 1 and 2 (each begun under the budget) and pauses before step 3.
+        const handle = await client.workflow.start(rftRun, {
+          taskQueue,
+          workflowId: `judge-ahead-budget-${Date.now()}`,
+          args: [{ ...base, steps: 4, budgetUsd: stepCost * 1.5 }],
+        });
+        const updates = await submitAhead(client, handle, [1, 2, 3, 4], 2);
+        expect((await updates[1]!.result()).step).toBe(2);
+        const paused = await waitFor(() => handle.query(progressQuery), (p) => p.status === 'paused');
+        expect(paused.stepsDone).toBe(2);
+        expect(paused.reason).toMatch(/^budget of \$[\d.]+ reached/);
+        // Let anything still on its way arrive before counting.
+        await new Promise((r) => setTimeout(r, 1500));
+        expect([...callsOfStep.keys()].sort()).toEqual([1, 2]);
+        expect(callsOfStep.get(3) ?? 0).toBe(0);
+        // Nor was step 3 begun at all (a prepare cancelled in time would have cost nothing only by luck).
+        const begun = activities(await historyOf(client, handle.workflowId)).filter((a) => a.step >= 3 && a.type !== 'stageRollouts');
+        expect(begun.map((a) => `${a.type} of step ${a.step}`)).toEqual([]);
+        await handle.terminate('test over');
+      });
+    } finally {
+      fake.setOptions({ faults: undefined, latencyMs: 3000 });
+    }
+  });
 });
