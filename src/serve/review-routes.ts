@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import pLimit from 'p-limit';
 import { submitReviewUpdate, type ReviewAnswer } from '../../workflows/review-answer';
 import { isUnreachable, rootMessage } from '../cli/errors';
-import { openItemsWithTexts, openReviewIds, readQueue } from '../review/review-queues';
+import { openItemsWithTexts, openReviewIds, readQueue, type ReviewQueue } from '../review/review-queues';
 import { HttpError, updateRefusal } from './http-error';
 import { reviewPage } from './review-page';
 
@@ -34,6 +35,23 @@ export interface ReviewPageItem {
 
 const REVIEW_ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,199}-review(-[0-9]{1,9})?$';
 const UPDATE_WAIT_MS = 30_000;
+/** How long one review workflow may take to answer its items query before the page goes on without it. */
+const QUERY_WAIT_MS = 5_000;
+const QUERY_CONCURRENCY = 8;
+
+/** A review's items, or why they cannot be shown now (closed since it was listed, or no worker answering). */
+async function readQueueWithin(client: Client, workflowId: string, waitMs: number): Promise<ReviewQueue | { message: string }> {
+  const deadline = Date.now() + waitMs;
+  try {
+    return await client.connection.withDeadline(deadline, () => readQueue(client, workflowId));
+  } catch (err) {
+    if (Date.now() >= deadline) {
+      return { message: `no worker answered within ${waitMs / 1000} s: is a worker polling this run's task queue?` };
+    }
+    if (isUnreachable(err)) throw err;
+    return { message: rootMessage(err) };
+  }
+}
 
 const answerBody = {
   type: 'object',
@@ -80,35 +98,38 @@ export function registerReviewRoutes(app: FastifyInstance, client: Client): void
     async (request) => {
       const items: ReviewPageItem[] = [];
       const unreadable: { reviewWorkflowId: string; message: string }[] = [];
-      for (const workflowId of await openReviewIds(client, request.query.run)) {
-        try {
-          const queue = await readQueue(client, workflowId);
-          for (const { step, items: open, missing } of await openItemsWithTexts(queue)) {
-            for (const item of open) {
-              items.push({
-                reviewWorkflowId: workflowId,
-                runId: queue.runId,
-                step: step.step,
-                deadline: step.deadline,
-                itemId: item.itemId,
-                rolloutId: item.rolloutId,
-                why: item.why,
-                reward: item.reward,
-                judgeScore: item.judgeScore ?? null,
-                judgePass: item.judgePass,
-                prompt: item.prompt ?? null,
-                response: item.response ?? null,
-                reference: item.reference ?? null,
-                rationale: item.rationale ?? null,
-                criteria: (item.criteria ?? []).map((c) => ({ id: c.id, pass: c.pass, evidence: item.evidence?.[c.id] ?? null })),
-                textsMissing: missing ?? null,
-              });
-            }
+      const ids = await openReviewIds(client, request.query.run);
+      // Asked side by side, each with its own deadline: a review whose worker is gone (its run's
+      // task queue no longer polled) answers no query, and must not hold up every other run's.
+      const read = pLimit(QUERY_CONCURRENCY);
+      const queues = await Promise.all(ids.map((id) => read(() => readQueueWithin(client, id, QUERY_WAIT_MS))));
+      for (const [i, workflowId] of ids.entries()) {
+        const queue = queues[i]!;
+        if ('message' in queue) {
+          unreadable.push({ reviewWorkflowId: workflowId, message: queue.message });
+          continue;
+        }
+        for (const { step, items: open, missing } of await openItemsWithTexts(queue)) {
+          for (const item of open) {
+            items.push({
+              reviewWorkflowId: workflowId,
+              runId: queue.runId,
+              step: step.step,
+              deadline: step.deadline,
+              itemId: item.itemId,
+              rolloutId: item.rolloutId,
+              why: item.why,
+              reward: item.reward,
+              judgeScore: item.judgeScore ?? null,
+              judgePass: item.judgePass,
+              prompt: item.prompt ?? null,
+              response: item.response ?? null,
+              reference: item.reference ?? null,
+              rationale: item.rationale ?? null,
+              criteria: (item.criteria ?? []).map((c) => ({ id: c.id, pass: c.pass, evidence: item.evidence?.[c.id] ?? null })),
+              textsMissing: missing ?? null,
+            });
           }
-        } catch (err) {
-          if (isUnreachable(err)) throw err;
-          // Closed since it was listed, or no worker to answer: the others are still worth showing.
-          unreadable.push({ reviewWorkflowId: workflowId, message: rootMessage(err) });
         }
       }
       return { items, unreadable };
