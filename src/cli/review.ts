@@ -9,7 +9,7 @@ import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from 
 import { Command } from 'commander';
 import { submitReviewUpdate, type ReviewAnswer } from '../../workflows/review-answer';
 import { runReviewWorkflowId } from '../../workflows/run-review';
-import { openItemsWithTexts, openReviewIds, readQueue, type ReviewQueue } from '../review/review-queues';
+import { openItemsWithTexts, openReviewIds, readQueue, readQueuesWithin, type ReviewQueue } from '../review/review-queues';
 import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';
 import { CliError, EXIT_INVALID, isUnreachable, rootMessage, updateRejection } from './errors';
 import { withReviewTexts } from '../review/review-texts';
@@ -30,13 +30,11 @@ export function reviewCommand(): Command {
     await withTemporal(opts, async (t) => {
       // Visibility is eventually consistent: a review started a moment ago may not be listed yet.
       const ids = await openReviewIds(t.client, opts.run);
-      for (const workflowId of ids) {
-        let queue: ReviewQueue;
-        try {
-          queue = await queryQueue(t, workflowId);
-        } catch (err) {
-          if (err instanceof CliError || isUnreachable(err)) throw err;
-          console.log(`${workflowId}: could not read items (${rootMessage(err)})`);
+      const queues = await readQueuesWithin(t.client, ids, QUERY_TIMEOUT_MS);
+      for (const [i, workflowId] of ids.entries()) {
+        const queue = queues[i]!;
+        if ('message' in queue) {
+          console.log(`${workflowId}: could not read items (${queue.message})`);
           continue;
         }
         console.log(queueHeader(queue));

@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
+import pLimit from 'p-limit';
 import type { ReviewState } from '../../workflows/human-review';
 import { runReviewQuery, runReviewWorkflowId, type RunReviewState } from '../../workflows/run-review';
 import type { AnsweredReview } from '../../workflows/review-answer';
+import { isUnreachable, rootMessage } from '../cli/errors';
 import type { ReviewItemRef, ReviewItemTexts } from './review-item';
 import { withReviewTexts } from './review-texts';
 
@@ -78,4 +80,27 @@ export async function openItemsWithTexts(queue: ReviewQueue): Promise<{ step: Qu
     out.push({ step, items, missing });
   }
   return out;
+}
+
+/**
+ * Each review's items, or why they cannot be shown now (closed since it was listed, or no worker
+ * answering), asked side by side, each within `waitMs`: a review whose run's workers are gone
+ * answers no query, and must not hold up every other run's.
+ */
+export async function readQueuesWithin(client: Client, workflowIds: string[], waitMs: number): Promise<(ReviewQueue | { message: string })[]> {
+  const read = pLimit(8);
+  return Promise.all(workflowIds.map((id) => read(() => readQueueWithin(client, id, waitMs))));
+}
+
+async function readQueueWithin(client: Client, workflowId: string, waitMs: number): Promise<ReviewQueue | { message: string }> {
+  const deadline = Date.now() + waitMs;
+  try {
+    return await client.connection.withDeadline(deadline, () => readQueue(client, workflowId));
+  } catch (err) {
+    if (Date.now() >= deadline) {
+      return { message: `no worker answered within ${waitMs / 1000} s: is a worker polling this run's task queue?` };
+    }
+    if (isUnreachable(err)) throw err;
+    return { message: rootMessage(err) };
+  }
 }

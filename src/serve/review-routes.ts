@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import pLimit from 'p-limit';
 import { submitReviewUpdate, type ReviewAnswer } from '../../workflows/review-answer';
 import { isUnreachable, rootMessage } from '../cli/errors';
-import { openItemsWithTexts, openReviewIds, readQueue, type ReviewQueue } from '../review/review-queues';
+import { openItemsWithTexts, openReviewIds, readQueuesWithin } from '../review/review-queues';
 import { HttpError, updateRefusal } from './http-error';
 import { reviewPage } from './review-page';
 
@@ -37,21 +36,7 @@ const REVIEW_ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,199}-review(-[0-9]{1,9})?$';
 const UPDATE_WAIT_MS = 30_000;
 /** How long one review workflow may take to answer its items query before the page goes on without it. */
 const QUERY_WAIT_MS = 5_000;
-const QUERY_CONCURRENCY = 8;
 
-/** A review's items, or why they cannot be shown now (closed since it was listed, or no worker answering). */
-async function readQueueWithin(client: Client, workflowId: string, waitMs: number): Promise<ReviewQueue | { message: string }> {
-  const deadline = Date.now() + waitMs;
-  try {
-    return await client.connection.withDeadline(deadline, () => readQueue(client, workflowId));
-  } catch (err) {
-    if (Date.now() >= deadline) {
-      return { message: `no worker answered within ${waitMs / 1000} s: is a worker polling this run's task queue?` };
-    }
-    if (isUnreachable(err)) throw err;
-    return { message: rootMessage(err) };
-  }
-}
 
 const answerBody = {
   type: 'object',
@@ -101,8 +86,7 @@ export function registerReviewRoutes(app: FastifyInstance, client: Client): void
       const ids = await openReviewIds(client, request.query.run);
       // Asked side by side, each with its own deadline: a review whose worker is gone (its run's
       // task queue no longer polled) answers no query, and must not hold up every other run's.
-      const read = pLimit(QUERY_CONCURRENCY);
-      const queues = await Promise.all(ids.map((id) => read(() => readQueueWithin(client, id, QUERY_WAIT_MS))));
+      const queues = await readQueuesWithin(client, ids, QUERY_WAIT_MS);
       for (const [i, workflowId] of ids.entries()) {
         const queue = queues[i]!;
         if ('message' in queue) {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { progressQuery } from '../../workflows/definitions';
 import { rftRun } from '../../workflows/rft-run';
+import { arbiter } from '../cli/run-cli';
 import { withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
@@ -9,7 +10,7 @@ import { tempDir, writeSteps } from '../support/fixtures';
 
 const TOKEN = 'orphan-review-token';
 
-describe('the review page API with a review nobody can answer', () => {
+describe('the review page API and `review list` with a review nobody can answer', () => {
   it("lists the reviews that answer and names the one whose worker is gone, instead of waiting on it", async () => {
     const dir = await tempDir();
     const rolloutsDir = join(dir, 'rollouts');
@@ -42,6 +43,11 @@ describe('the review page API with a review nobody can answer', () => {
           const named = answer.body.unreadable.find((u: { reviewWorkflowId: string }) => u.reviewWorkflowId === orphan.workflowId);
           expect(named.message).toBe("no worker answered within 5 s: is a worker polling this run's task queue?");
         });
+        // `arbiter review list` the same: the live review's items, and the orphan named.
+        const listed = await arbiter(['review', 'list'], { TEMPORAL_ADDRESS: inject('temporalAddress') });
+        expect(listed.code, listed.stderr).toBe(0);
+        expect(listed.stdout).toContain(`${workflowId}-review`);
+        expect(listed.stdout).toContain(`${orphan.workflowId}: could not read items (no worker answered within 10 s: is a worker polling this run's task queue?)`);
         await run.terminate('test over');
       } finally {
         await orphan.terminate('test over');
