@@ -9,11 +9,14 @@ export interface StageRolloutsInput {
   step: number;
   rollouts: Rollout[];
   execution?: Execution;
+  /** The update's own name for its file (its update id): two submissions never write one file. */
+  tag?: string;
 }
 
 /** Writes rollouts a trainer sent inline to a file, so the step reads them like any other. */
 export async function stageRollouts(input: StageRolloutsInput): Promise<string> {
-  const path = (await ownedRunDir(input.outputDir, input.runId, input.execution)).inbox(input.step);
+  const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
+  const path = input.tag === undefined ? layout.inbox(input.step) : layout.inboxOf(input.step, input.tag.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80));
   await writeFileAtomic(path, input.rollouts.map((r) => JSON.stringify(r) + '\n').join(''));
   return path;
 }

@@ -1,18 +1,19 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
+import { BATCH_REFUSAL_FAILURES, NON_RETRYABLE_FAILURES } from '../src/contract/failure-types';
 
 /**
  * Failures that trying again cannot fix: the run stops at once (or pauses, see rftRun) with the
  * message, instead of paying for ten attempts.
  */
-export const NON_RETRYABLE_TYPES = ['ConfigError', 'JudgeAuthError', 'RunDirTaken'];
+export const NON_RETRYABLE_TYPES = NON_RETRYABLE_FAILURES;
 
 /**
  * Failures that say the step's rollouts cannot be read as given (missing, or where this worker
  * may not read): the run pauses with the reason, and a trainer that sent the batch hears it at once.
  */
-export const BATCH_REFUSALS = ['RolloutsMissing', 'RolloutsUnterminated', 'RolloutsIncomplete', 'WorkerSettingsRefusal'];
+export const BATCH_REFUSALS = BATCH_REFUSAL_FAILURES;
 
 /**
  * Every activity of a run, with its timeouts and retry policy: the one place they are chosen.
@@ -57,6 +58,8 @@ export function runActivities(config: RunConfig) {
   return {
     awaitRollouts: waiting.awaitRollouts,
     stageRollouts: files.stageRollouts,
+    admitRequests: files.admitRequests,
+    assembleStep: files.assembleStep,
     prepareStep: files.prepareStep,
     scoreChunk: judging.scoreChunk,
     checkpointStep: files.checkpointStep,
@@ -73,7 +76,7 @@ export function validationActivities() {
     initialInterval: '1s',
     maximumInterval: '60s',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, 'DatasetError', 'ValidationDirTaken', 'WorkerSettingsRefusal'],
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   };
   const files = proxyActivities<typeof activities>({ startToCloseTimeout: '1h', heartbeatTimeout: '60s', retry });
   const judging = proxyActivities<typeof activities>({ startToCloseTimeout: '2h', heartbeatTimeout: '60s', retry });

@@ -7,6 +7,7 @@ import type {
   SubmitRolloutsRequest,
 } from '../src/config/controls';
 import type { RunConfig } from '../src/config/run-config';
+import type { RequestStatuses, SubmitRequests } from '../src/contract/trainer-requests';
 import type { BriefReward } from '../src/contract/reward-record';
 import type { StepSummary } from '../src/steps/step-summary';
 import type { RunProgress } from './progress';
@@ -45,6 +46,13 @@ export const resumeUpdate = defineUpdate<ControlReply, [ResumeRequest]>('resume'
 export const cancelUpdate = defineUpdate<ControlReply, [CancelRequest]>('cancel');
 export const reconfigureUpdate = defineUpdate<ControlReply, [ReconfigureRequest]>('reconfigure');
 export const submitRolloutsUpdate = defineUpdate<StepRewards, [SubmitRolloutsRequest]>('submitRollouts');
+/**
+ * Trainer requests, each under its idempotency key with a hash of its content: recorded by the
+ * run (a retry attaches, other content under a used key is a conflict) and numbered into steps by
+ * it. Answers where each stands; `requestStatus` answers later.
+ */
+export const submitRequestsUpdate = defineUpdate<RequestStatuses, [SubmitRequests]>('submitRequests');
+export const requestStatusQuery = defineQuery<RequestStatuses, [string[]]>('requestStatus');
 
 /** Sent by a humanReview child each time a reviewer answers. */
 export const reviewOutcomeSignal = defineSignal<[ReviewOutcome]>('reviewOutcome');

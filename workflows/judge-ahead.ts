@@ -41,11 +41,12 @@ export class JudgeAhead {
     if (this.run.config.rollouts.type !== 'updates' || step > this.run.lastStep) return;
     const watched = { step, stopped: false };
     this.watched = watched;
-    void condition(() => watched.stopped || this.run.submission(step) !== undefined).then(() => {
+    // Explicit steps once staged; trainer requests as soon as any wait (the run numbers them in).
+    void condition(() => watched.stopped || this.run.submission(step) !== undefined || (this.mayJudge() && this.run.inbox.ready(step))).then(() => {
       if (watched.stopped || !this.mayJudge()) return;
       // Runs recorded before judging ahead scored each step after the last: they replay as they ran.
       if (!patched('overlap-submitted-steps')) return;
-      this.begin(step, this.run.submission(step)!);
+      this.begin(step, this.run.submission(step) ?? this.run.inbox.sourceOf(step));
     });
   }
 
@@ -72,11 +73,14 @@ export class JudgeAhead {
     return run.progress.status === 'running' && !run.cancel && !run.ended && run.budgetAllowsJudgingAhead();
   }
 
-  private begin(step: number, source: StepSource): void {
+  private begin(step: number, source: StepSource | Promise<StepSource>): void {
     const scope = new CancellationScope();
     const config = this.run.config;
     const watch = new HeldWatch();
-    const judged = scope.run(() => judgeStep(config, this.run.runId, step, source, watch));
+    const judged =
+      source instanceof Promise
+        ? scope.run(async () => judgeStep(config, this.run.runId, step, await source, watch))
+        : scope.run(() => judgeStep(config, this.run.runId, step, source, watch));
     // One chunk out of attempts stops the others, as in a step's own scope; the loop meets the
     // failure when it takes the step, and handles it as the step's.
     judged.catch(() => scope.cancel());

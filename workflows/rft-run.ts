@@ -27,6 +27,8 @@ import {
   reviewOutcomeSignal,
   stepSummaryQuery,
   submitRolloutsUpdate,
+  submitRequestsUpdate,
+  requestStatusQuery,
 } from './definitions';
 import { currentExecution } from './execution';
 import { humanReview } from './human-review';
@@ -87,6 +89,8 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       const step = run.nextStep;
       const source = await run.rolloutsOf(step);
       if (!source) break; // cancelled while waiting for the trainer
+      // Paused while the step's rollouts arrived: the step waits for resume with them.
+      if (run.progress.status === 'paused' && patched('pause-holds-waiting-step')) continue;
       const head = ahead.take(step);
       // The next step's judging may begin once it is submitted, while this one finishes.
       ahead.judgeOnceSubmitted(step + 1);
@@ -151,6 +155,8 @@ function listen(run: RunState): void {
   setHandler(cancelUpdate, (r) => run.requestCancel(r), { validator: (r) => run.validateCancel(r) });
   setHandler(reconfigureUpdate, (r) => run.reconfigure(r), { validator: (r) => run.validateReconfigure(r) });
   setHandler(submitRolloutsUpdate, (r) => run.submit(r), { validator: (r) => run.validateSubmit(r) });
+  setHandler(submitRequestsUpdate, (r) => run.submitRequests(r), { validator: (r) => run.validateRequests(r) });
+  setHandler(requestStatusQuery, (keys) => run.inbox.statuses(keys));
   setHandler(reviewOutcomeSignal, (outcome) => run.reviewAnswered(outcome));
 }
 

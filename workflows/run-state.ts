@@ -12,6 +12,7 @@ import {
   type ResumeRequest,
   type SubmitRolloutsRequest,
 } from '../src/config/controls';
+import type { RequestStatuses, SubmitRequests } from '../src/contract/trainer-requests';
 import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
 import { canaryMinItems } from '../src/config/canary-config';
@@ -23,9 +24,11 @@ import { currentExecution } from './execution';
 import type { RunProgress, StepProgress } from './progress';
 import { report, showDetails } from './report';
 import { stageRollouts, type RefusedStep, type StepWatch } from './score-step';
+import { MAX_INLINE_SUBMISSION_BYTES, StepInbox, type CarriedInbox, type StepSource } from './step-inbox';
+
+export type { StepSource } from './step-inbox';
 
 const RECENT_STEPS = 20;
-const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
 
 /** What a run hands to its next incarnation on continue-as-new: plain data only. */
 export interface CarriedState {
@@ -33,17 +36,13 @@ export interface CarriedState {
   progress: RunProgress;
   nextStep: number;
   cancel: CancelIntent | undefined;
+  /** Trainer requests accepted and not yet answered (absent in runs carried before requests existed). */
+  inbox?: CarriedInbox;
 }
 
 export interface CancelIntent {
   mode: 'finish-step' | 'abandon-step';
   reason?: string;
-}
-
-/** Where a step's rollouts are: a trainer's file, or one staged from an inline submission. */
-export interface StepSource {
-  file: string;
-  inline: boolean;
 }
 
 
@@ -65,12 +64,8 @@ export class RunState {
   private stepScope: CancellationScope | undefined;
   /** True while the step in progress still waits for its rollouts: nothing to finish yet. */
   private awaitingRollouts = false;
-  /** Batches trainers sent with submitRollouts, by step, until their step is scored or refused. */
-  private readonly submissions = new Map<number, StepSource>();
-  /** What each submitted step's update returns: its rewards, or why the step was not scored. */
-  private readonly results = new Map<number, StepRewards | RefusedStep>();
-  /** Continue-as-new is due: submissions already accepted are scored first, new ones wait for the next execution. */
-  private rollingOver = false;
+  /** What trainers sent: explicit steps and requests, until their step is scored or refused. */
+  readonly inbox: StepInbox;
   private readonly stepsAtStart: number;
 
   constructor(config: RunConfig, runId: string, carried: CarriedState | undefined) {
@@ -80,6 +75,7 @@ export class RunState {
     this.nextStep = carried?.nextStep ?? config.firstStep;
     this.cancel = carried?.cancel;
     this.stepsAtStart = this.progress.stepsDone;
+    this.inbox = new StepInbox(this, carried?.inbox);
     // Progress carried from executions before these fields existed lacks them.
     this.progress.nextStep = this.nextStep;
     this.progress.inStep = undefined;
@@ -94,7 +90,7 @@ export class RunState {
   }
 
   carried(): CarriedState {
-    return { config: this.config, progress: this.progress, nextStep: this.nextStep, cancel: this.cancel };
+    return { config: this.config, progress: this.progress, nextStep: this.nextStep, cancel: this.cancel, inbox: this.inbox.carried() };
   }
 
   // ---- controls: what people and trainers send ----
@@ -163,34 +159,47 @@ export class RunState {
     reconfigured(this.config, request);
   }
 
-  /** A trainer's batch for a step: staged if inline, then held until its step is scored or refused. */
+  /** A trainer's batch for an explicit step: staged if inline, then held until its step is scored or refused. */
   async submit(request: SubmitRolloutsRequest): Promise<StepRewards> {
     const { step, rollouts, path } = SubmitRolloutsRequestSchema.parse(request);
-    const file = rollouts
-      ? await stageRollouts(this.config, { outputDir: this.config.outputDir, runId: this.runId, step, rollouts, execution: currentExecution() })
-      : path!;
-    this.submissions.set(step, { file, inline: rollouts !== undefined });
-    await condition(() => this.results.has(step) || this.ended);
-    const result = this.results.get(step);
-    this.results.delete(step);
-    if (!result) throw ApplicationFailure.nonRetryable(`the run ended (${this.progress.status}) before step ${step} was scored`);
-    if ('refused' in result) throw ApplicationFailure.nonRetryable(result.refused, 'StepRefused');
-    return result;
+    const stage = (tag: string) =>
+      rollouts
+        ? stageRollouts(this.config, { outputDir: this.config.outputDir, runId: this.runId, step, rollouts, execution: currentExecution(), tag })
+        : path!;
+    return this.inbox.submitExplicit(step, submissionContent(request), stage);
   }
 
   validateSubmit(request: unknown): void {
     const { step, rollouts } = check(SubmitRolloutsRequestSchema, request);
     this.requireActive();
-    if (this.config.rollouts.type !== 'updates') throw new Error('this run reads rollouts from a directory, not from updates');
-    if (step < this.nextStep || step > this.lastStep) {
-      throw new Error(`step ${step} is not ahead (next step is ${this.nextStep}, last ${this.lastStep})`);
-    }
-    if (this.submissions.has(step)) throw new Error(`step ${step} was already submitted`);
-    if (this.rollingOver) {
-      throw new Error(`the run is moving to a fresh history (continue-as-new) after step ${this.nextStep - 1}: send step ${step} again in a few seconds`);
+    this.requireUpdatesFed();
+    this.inbox.checkExplicit(step, submissionContent(request as SubmitRolloutsRequest));
+    if (this.inbox.rollingOver) {
+      throw ApplicationFailure.create({
+        type: 'RunRollingOver',
+        nonRetryable: true,
+        message: `the run is moving to a fresh history (continue-as-new) after step ${this.nextStep - 1}: send step ${step} again in a few seconds`,
+      });
     }
     if (rollouts && JSON.stringify(rollouts).length > MAX_INLINE_SUBMISSION_BYTES) {
       throw new Error(`inline rollouts over ${MAX_INLINE_SUBMISSION_BYTES} bytes: write them to a file and send its path`);
+    }
+  }
+
+  /** Trainer requests (what arbiter serve sends): recorded by key, numbered into steps by the run. */
+  submitRequests(request: SubmitRequests): Promise<RequestStatuses> {
+    return this.inbox.submitRequests(request);
+  }
+
+  validateRequests(request: unknown): void {
+    this.requireActive();
+    this.requireUpdatesFed();
+    this.inbox.validateRequests(request);
+  }
+
+  private requireUpdatesFed(): void {
+    if (this.config.rollouts.type !== 'updates') {
+      throw ApplicationFailure.create({ type: 'NotUpdatesFed', nonRetryable: true, message: 'this run reads rollouts from a directory, not from updates' });
     }
   }
 
@@ -233,17 +242,28 @@ export class RunState {
     return last !== undefined && this.progress.totals.costUsd + last.costUsd < budgetUsd;
   }
 
-  /** The step's rollouts: the directory's file, or the batch a trainer sends (undefined if cancelled while waiting). */
+  /**
+   * The step's rollouts: the directory's file, or what trainers send (undefined if cancelled while
+   * waiting). A paused run takes no step: the step waits, with its rollouts, for resume.
+   */
   async rolloutsOf(step: number): Promise<StepSource | undefined> {
     if (this.config.rollouts.type === 'directory') return { file: `${this.config.rollouts.path}`, inline: false };
-    if (!this.submissions.has(step)) this.stepMoved({ ...stepAt(step), waitingFor: `a submitRollouts update for step ${step}` });
-    await condition(() => this.submissions.has(step) || this.cancel !== undefined);
-    return this.submissions.get(step);
+    if (!this.inbox.explicitSource(step)) {
+      this.stepMoved({ ...stepAt(step), waitingFor: `rollouts for step ${step} (a submitRollouts or submitRequests update)` });
+    }
+    await condition(
+      () => this.inbox.explicitSource(step) !== undefined || this.cancel !== undefined || (this.inbox.ready(step) && this.progress.status === 'running'),
+    );
+    const explicit = this.inbox.explicitSource(step);
+    if (explicit || this.cancel !== undefined) return explicit;
+    // With nothing judged ahead yet, half the queue makes this step and the rest the next, so the
+    // next can be judged while this one checkpoints.
+    return this.inbox.sourceOf(step, 0.5);
   }
 
   /** The batch a trainer sent for `step`, if it did and the step is not scored yet. */
   submission(step: number): StepSource | undefined {
-    return this.submissions.get(step);
+    return this.inbox.explicitSource(step);
   }
 
   stepStarted(step: number, scope: CancellationScope): void {
@@ -302,13 +322,14 @@ export class RunState {
     t.cacheReadInputTokens = (t.cacheReadInputTokens ?? 0) + (summary.cacheReadInputTokens ?? 0);
     t.cacheWriteInputTokens = (t.cacheWriteInputTokens ?? 0) + (summary.cacheWriteInputTokens ?? 0);
     t.costUsd = Math.round((t.costUsd + summary.costUsd) * 1e6) / 1e6;
-    if (this.submissions.delete(step)) this.results.set(step, { step, summary, file: outcome.file, rewards: outcome.rewards });
+    this.inbox.stepScored(step, { step, summary, file: outcome.file, rewards: outcome.rewards });
   }
 
   /** A step that makes no sense pauses the run; a trainer that sent it hears why at once and may send a corrected one. */
   stepRefused(step: number, refusal: RefusedStep): void {
-    this.pause(refusal.refused);
-    if (this.submissions.delete(step)) this.results.set(step, refusal);
+    // A step made of many trainers' requests is refused to them alone: the run goes on for others.
+    if (!this.inbox.isAssembled(step)) this.pause(refusal.refused);
+    this.inbox.stepRefused(step, refusal);
   }
 
   fallbackGuard(summary: StepSummary): void {
@@ -355,12 +376,13 @@ export class RunState {
 
   /** Stop accepting submissions; true once none is left to score here. */
   rollOver(): boolean {
-    this.rollingOver = true;
-    return this.submissions.size === 0;
+    this.inbox.rollingOver = true;
+    return !this.inbox.hasUnscoredExplicit;
   }
 
   end(status: 'completed' | 'cancelled', reason: string | undefined): void {
     this.ended = true;
+    this.inbox.end(`the run ${status === 'completed' ? 'completed' : 'was cancelled'} before this request was scored`);
     this.progress.status = status;
     this.progress.reason = reason;
     this.progress.currentStep = undefined;
@@ -376,6 +398,11 @@ export class RunState {
       throw new Error(`run is ${this.progress.status}`);
     }
   }
+}
+
+/** What an explicit submission is, to tell a resend of it from another batch for the same step. */
+function submissionContent(request: SubmitRolloutsRequest): string {
+  return request.rollouts ? JSON.stringify(request.rollouts) : `path:${request.path}`;
 }
 
 function startingProgress(runId: string, config: RunConfig): RunProgress {

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import { BATCH_REFUSALS, NON_RETRYABLE_TYPES } from './activity-policies';
+import { FAILURES, isFailureType } from '../src/contract/failure-types';
 
 /**
  * What went wrong, when `err` is an activity of the step that failed for good and the run can
@@ -9,11 +9,11 @@ export function stepFailure(err: unknown): { message: string; batchRefused: bool
   if (!(err instanceof ActivityFailure)) return undefined;
   const cause = err.cause;
   const type = cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
-  if (type && NON_RETRYABLE_TYPES.includes(type)) return undefined;
+  const kind = isFailureType(type) ? FAILURES[type].run : undefined;
+  if (kind === 'ends') return undefined;
   const why = cause?.message ?? err.message;
   const readsTheBatch = err.activityType === 'awaitRollouts' || err.activityType === 'prepareStep';
-  if (readsTheBatch && type && BATCH_REFUSALS.includes(type)) return { message: why, batchRefused: true };
-  if (type && BATCH_REFUSALS.includes(type)) return { message: why, batchRefused: false };
+  if (kind === 'refuses') return { message: why, batchRefused: readsTheBatch };
   const exhausted = err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? ' after all its attempts' : '';
   return { message: `${err.activityType} failed${exhausted}: ${why}`, batchRefused: false };
 }

@@ -30,6 +30,24 @@ export class RunLayout {
   inbox(step: number): string {
     return join(this.runDir, 'inbox', `step-${RunLayout.stepName(step)}.jsonl`);
   }
+  /** The ledger of trainer requests the run accepted (request-ledger.ts): a record and staged rollouts per key. */
+  get requestsDir(): string {
+    return join(this.runDir, 'requests');
+  }
+  requestRecord(keyId: string): string {
+    return join(this.requestsDir, `${keyId}.json`);
+  }
+  requestRollouts(keyId: string): string {
+    return join(this.requestsDir, `${keyId}.rollouts.jsonl`);
+  }
+  /** A step the run assembled from trainer requests: their staged rollouts, one after the other. */
+  requestsInbox(step: number): string {
+    return join(this.runDir, 'inbox', `step-${RunLayout.stepName(step)}.requests.jsonl`);
+  }
+  /** Rollouts a trainer sent inline with submitRollouts for an explicit step, staged under the update's own name. */
+  inboxOf(step: number, tag: string): string {
+    return join(this.runDir, 'inbox', `step-${RunLayout.stepName(step)}.${tag}.jsonl`);
+  }
   review(step: number): string {
     return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.review.json`);
   }

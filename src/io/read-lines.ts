@@ -7,6 +7,9 @@ export type RawLine =
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const lenient = new TextDecoder('utf-8');
 
+/** The longest line a worker reads from a rollout file (1 MiB): longer ones are quarantined. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
 /**
  * Streams a file's lines as raw bytes, so that invalid UTF-8 is reported instead of silently
  * becoming U+FFFD (what readline does), and an oversized line is skipped without being held
@@ -16,7 +19,7 @@ export async function* readLines(
   path: string,
   options: { maxLineBytes?: number; start?: number; end?: number } = {},
 ): AsyncGenerator<RawLine> {
-  const maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   let parts: Buffer[] = [];
   let size = 0;
   let tooLong = false;

@@ -1,0 +1,48 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { readFile } from 'node:fs/promises';
+import { admit, type Admission } from '../src/contract/request-ledger';
+import type { Execution } from '../src/contract/run-owner';
+import type { TrainerRequest } from '../src/contract/trainer-requests';
+import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../src/temporal/worker/worker-settings';
+import { ownedRunDir } from './owned-run-dir';
+
+export interface AdmitRequestsInput {
+  outputDir: string;
+  runId: string;
+  execution: Execution;
+  requests: TrainerRequest[];
+}
+
+/**
+ * Records trainer requests in the run's ledger, or finds them there (request-ledger.ts): each
+ * answered as new, known (with its step and, once checkpointed, its rewards) or a conflict.
+ */
+export async function admitRequests(input: AdmitRequestsInput): Promise<Admission[]> {
+  const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
+  const admissions: Admission[] = [];
+  for (const request of input.requests) {
+    admissions.push(await admit(layout, request, request.rollouts ?? (await readRequestFile(request.path!))));
+  }
+  return admissions;
+}
+
+async function readRequestFile(path: string): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(await checkRolloutFile(path, workerSettingsFromEnv().allowedRolloutDirs), 'utf8');
+  } catch (err) {
+    if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ApplicationFailure.nonRetryable(`request file ${path} not found`, 'RolloutsMissing');
+    throw err;
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        return { brokenJsonAtLine: i + 1 };
+      }
+    });
+}

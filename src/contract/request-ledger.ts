@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import { RolloutSchema, type Rollout } from '../config/rollout';
+import { describeZodIssues } from '../config/validation-error';
+import { writeFileAtomic } from '../io/atomic-write';
+import { mkdirDurable } from '../io/durable';
+import { MAX_LINE_BYTES } from '../io/read-lines';
+import { canonicalJson } from '../util/canonical-json';
+import type { RunLayout } from './run-layout';
+import { briefReward, type BriefReward, type RewardRecord } from './reward-record';
+import { idInRun, type SampleRefusal, type TrainerRequest } from './trainer-requests';
+
+/**
+ * The run folder's record of every request key it accepted: one small file per key, created
+ * exclusively (`wx`), so two executions, two attempts of an activity or two services can never
+ * both claim a key. Each record holds the key, the hash of the request's content, the samples it
+ * refused, and the step its rollouts went into once the run placed them. The request's valid
+ * rollouts are staged beside it, under the ids they have in the run's step files.
+ */
+export interface LedgerRecord {
+  key: string;
+  hash: string;
+  pinned: boolean;
+  /** Valid rollouts staged for judging. */
+  count: number;
+  refused: SampleRefusal[];
+  /** Set once the run placed the request in a step. */
+  step?: number;
+}
+
+/** sha256 of a request's rollouts as canonical JSON: what "the same content" means for a key. */
+export function contentHash(rollouts: readonly unknown[]): string {
+  return createHash('sha256').update(canonicalJson(rollouts)).digest('hex');
+}
+
+/** A short file-name-safe id for a request key. */
+export function keyIdOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 32);
+}
+
+/** Why the worker would not score this sample, or undefined if it would. */
+export function sampleRefusal(sample: unknown): string | undefined {
+  const parsed = RolloutSchema.safeParse(sample);
+  if (!parsed.success) return `not a rollout: ${describeZodIssues(parsed.error).join('; ')}`;
+  const bytes = Buffer.byteLength(JSON.stringify(parsed.data));
+  if (bytes > MAX_LINE_BYTES) return `too long: ${bytes} bytes as a JSONL line, over the worker's limit of ${MAX_LINE_BYTES}`;
+  return undefined;
+}
+
+export type Admission =
+  | { key: string; keyId: string; outcome: 'new'; count: number; refused: SampleRefusal[] }
+  | { key: string; keyId: string; outcome: 'known'; count: number; refused: SampleRefusal[]; step?: number; rewards?: BriefReward[] }
+  | { key: string; keyId: string; outcome: 'conflict'; message: string };
+
+/**
+ * Records a request in the ledger, or finds it there. `rollouts` are the request's samples (inline,
+ * or read from its path by the caller). Idempotent: an attempt that crashed after creating the
+ * record finds it with the same hash and carries on.
+ */
+export async function admit(layout: RunLayout, request: TrainerRequest, rollouts: unknown[]): Promise<Admission> {
+  const { key, hash } = request;
+  const keyId = keyIdOf(key);
+  const pinned = request.step !== undefined;
+  if (contentHash(rollouts) !== hash) {
+    return { key, keyId, outcome: 'conflict', message: `request ${key}: its hash does not match its rollouts (the caller hashed other content)` };
+  }
+  const found = await readRecord(layout, keyId);
+  if (found) return known(layout, keyId, found, hash);
+
+  const refused: SampleRefusal[] = [];
+  const valid: Rollout[] = [];
+  const seen = new Set<string>();
+  rollouts.forEach((sample, index) => {
+    const why = sampleRefusal(sample);
+    if (why) return refused.push({ index, reason: why });
+    const rollout = sample as Rollout;
+    if (pinned && seen.has(rollout.id)) return refused.push({ index, reason: `duplicate id ${JSON.stringify(rollout.id)}` });
+    seen.add(rollout.id);
+    valid.push({ ...rollout, id: idInRun(keyId, pinned, rollout.id, index) });
+  });
+  // The rollouts first: a record found always has its rollouts beside it.
+  await writeFileAtomic(layout.requestRollouts(keyId), valid.map((r) => JSON.stringify(r) + '\n').join(''));
+  const record: LedgerRecord = { key, hash, pinned, count: valid.length, refused };
+  await mkdirDurable(layout.requestsDir);
+  try {
+    const handle = await open(layout.requestRecord(keyId), 'wx');
+    try {
+      await handle.writeFile(JSON.stringify(record));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const other = await readRecord(layout, keyId);
+    if (other) return known(layout, keyId, other, hash);
+    throw err;
+  }
+  return { key, keyId, outcome: 'new', count: valid.length, refused };
+}
+
+async function known(layout: RunLayout, keyId: string, record: LedgerRecord, hash: string): Promise<Admission> {
+  const { key } = record;
+  if (record.hash !== hash) {
+    return { key, keyId, outcome: 'conflict', message: `request key ${JSON.stringify(key)} was used before for other content: send new content under a new key` };
+  }
+  const base = { key, keyId, outcome: 'known' as const, count: record.count, refused: record.refused };
+  if (record.step === undefined) return base;
+  const records = await readRewards(layout.rewards(record.step));
+  if (!records) return { ...base, step: record.step };
+  const ids = new Set((await readFile(layout.requestRollouts(keyId), 'utf8')).split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as Rollout).id));
+  return { ...base, step: record.step, rewards: records.filter((r) => ids.has(r.id)).map(briefReward) };
+}
+
+/** Marks the requests as placed in `step` (idempotent). */
+export async function recordPlacement(layout: RunLayout, keyIds: readonly string[], step: number): Promise<void> {
+  for (const keyId of keyIds) {
+    const record = await readRecord(layout, keyId);
+    if (!record) throw new Error(`request ${keyId} has no ledger record in ${layout.requestsDir}`);
+    if (record.step === step) continue;
+    await writeFileAtomic(layout.requestRecord(keyId), JSON.stringify({ ...record, step }));
+  }
+}
+
+/** The step's rollouts: the staged rollouts of its requests, one after the other, in one file. */
+export async function writeStepInbox(layout: RunLayout, keyIds: readonly string[], step: number): Promise<string> {
+  const parts = await Promise.all(keyIds.map((id) => readFile(layout.requestRollouts(id), 'utf8')));
+  const file = layout.requestsInbox(step);
+  await writeFileAtomic(file, parts.join(''));
+  return file;
+}
+
+async function readRecord(layout: RunLayout, keyId: string): Promise<LedgerRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(layout.requestRecord(keyId), 'utf8')) as LedgerRecord;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function readRewards(file: string): Promise<RewardRecord[] | undefined> {
+  try {
+    const text = await readFile(file, 'utf8');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as RewardRecord);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+

@@ -1,0 +1,380 @@
+import { ApplicationFailure, CancellationScope, condition, currentUpdateInfo } from '@temporalio/workflow';
+import type { RunConfig } from '../src/config/run-config';
+import type { BriefReward } from '../src/contract/reward-record';
+import {
+  SubmitRequestsSchema,
+  type RequestStatus,
+  type RequestStatuses,
+  type SampleRefusal,
+  type SubmitRequests,
+  type TrainerRequest,
+} from '../src/contract/trainer-requests';
+import type { StepRewards } from './definitions';
+import { currentExecution } from './execution';
+import { runActivities } from './activity-policies';
+import type { RefusedStep } from './score-step';
+
+/** Where a step's rollouts are: a trainer's file, one staged from an inline submission, or one assembled from requests. */
+export interface StepSource {
+  file: string;
+  inline: boolean;
+  /** Keys of the trainer requests the step was assembled from. */
+  requests?: string[];
+}
+
+/** Largest step the run assembles from trainer requests, in rollouts (one request at least). */
+export const MAX_ASSEMBLED_ROLLOUTS = 512;
+/** Inline rollouts an Update may carry into history (256 KiB); more travel as a file. */
+export const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
+
+/** A request the run accepted and has not answered yet: what continue-as-new carries. */
+export interface CarriedRequest {
+  key: string;
+  hash: string;
+  keyId: string;
+  pin: number | undefined;
+  count: number;
+  refused: SampleRefusal[];
+}
+
+export interface CarriedInbox {
+  queued: CarriedRequest[];
+  /** Steps the run numbered and filled from requests, not yet scored. */
+  placed: { step: number; keys: string[] }[];
+}
+
+interface Entry extends CarriedRequest {
+  state: 'admitting' | 'queued' | 'placed' | 'answered';
+  step?: number;
+  answer?: RequestStatus;
+}
+
+interface Explicit {
+  /** What was sent (the rollouts as JSON, or the path): a resend of the same attaches, another is refused. */
+  content: string;
+  /** Set once staged. */
+  source?: StepSource;
+}
+
+/**
+ * The batches trainers hand the run, and the truth about them that must survive retries,
+ * restarts, several services and continue-as-new:
+ *
+ * - explicit steps (`submitRollouts`: the trainer numbers the step);
+ * - trainer requests (`submitRequests`, what `arbiter serve` sends): each recorded under its key
+ *   with a hash of its content in the run's ledger, then numbered into steps by the run itself,
+ *   so no step number is ever skipped or claimed twice.
+ *
+ * Every handler reserves what it claims before its first await, so two calls for one key or
+ * step can never both stage or both be judged.
+ */
+export class StepInbox {
+  private readonly explicit = new Map<number, Explicit>();
+  private readonly results = new Map<number, StepRewards | RefusedStep>();
+  private readonly requests = new Map<string, Entry>();
+  /** Unpinned requests in arrival order, waiting for a step. */
+  private queue: string[] = [];
+  /** Pinned requests waiting for their step. */
+  private readonly pins = new Map<number, string>();
+  /** Steps a pinned request claimed, from its reservation on (before its admission finished). */
+  private readonly pinsClaimed = new Set<number>();
+  private readonly placed = new Map<number, { keys: string[]; source?: StepSource; assembling?: Promise<StepSource> }>();
+  /** Continue-as-new is due: nothing new is accepted until the next execution. */
+  rollingOver = false;
+
+  constructor(
+    private readonly run: { readonly config: RunConfig; readonly runId: string; readonly nextStep: number; readonly lastStep: number },
+    carried: CarriedInbox | undefined,
+  ) {
+    const placedKeys = new Set((carried?.placed ?? []).flatMap((p) => p.keys));
+    for (const r of carried?.queued ?? []) {
+      const entry: Entry = { ...r, state: 'queued' };
+      this.requests.set(r.key, entry);
+      if (placedKeys.has(r.key)) entry.state = 'placed';
+      else if (r.pin !== undefined) this.pins.set(r.pin, r.key);
+      else this.queue.push(r.key);
+      if (r.pin !== undefined) this.pinsClaimed.add(r.pin);
+    }
+    for (const { step, keys } of carried?.placed ?? []) {
+      this.placed.set(step, { keys });
+      for (const key of keys) this.requests.get(key)!.step = step;
+    }
+  }
+
+  carried(): CarriedInbox {
+    const waiting = (state: Entry['state']) => [...this.requests.values()].filter((e) => e.state === state);
+    const plain = ({ key, hash, keyId, pin, count, refused }: Entry): CarriedRequest => ({ key, hash, keyId, pin, count, refused });
+    return {
+      queued: [...waiting('queued'), ...waiting('placed')].map(plain),
+      placed: [...this.placed.entries()].map(([step, p]) => ({ step, keys: p.keys })),
+    };
+  }
+
+  // ---- explicit steps (submitRollouts) ----
+
+  /** Throws a typed failure unless an explicit step with this content may be accepted (or attached to). */
+  checkExplicit(step: number, content: string): void {
+    const held = this.explicit.get(step);
+    if (held) {
+      if (held.content !== content) throw failure('StepTaken', `step ${step} was already submitted with other rollouts`);
+      return;
+    }
+    if (step < this.run.nextStep || step > this.run.lastStep) {
+      throw failure('StepTaken', `step ${step} is not ahead (next step is ${this.run.nextStep}, last ${this.run.lastStep})`);
+    }
+    if (this.placed.has(step) || this.pinsClaimed.has(step)) throw failure('StepTaken', `step ${step} holds trainer requests already`);
+  }
+
+  /** Reserves the step, stages its rollouts in a file of this update's own, then waits for its rewards. */
+  async submitExplicit(step: number, content: string, stage: (tag: string) => Promise<string> | string): Promise<StepRewards> {
+    const held = this.explicit.get(step);
+    if (!held) {
+      const reserved: Explicit = { content };
+      this.explicit.set(step, reserved);
+      try {
+        const file = await stage(currentUpdateInfo()?.id ?? 'update');
+        reserved.source = { file, inline: !content.startsWith('path:') };
+      } catch (err) {
+        this.explicit.delete(step);
+        throw err;
+      }
+    }
+    await condition(() => this.results.has(step) || this.ended);
+    const result = this.results.get(step);
+    if (!result) throw failure('RunEnded', `the run ended before step ${step} was scored`);
+    if ('refused' in result) throw failure('StepRefused', result.refused);
+    return result;
+  }
+
+  /** Staged explicit source for `step`, if any (what older runs waited for). */
+  explicitSource(step: number): StepSource | undefined {
+    return this.explicit.get(step)?.source;
+  }
+
+  get hasUnscoredExplicit(): boolean {
+    return [...this.explicit.keys()].some((step) => !this.results.has(step));
+  }
+
+  ended = false;
+
+  /** The run ends: requests still waiting hear it instead of waiting for a step that will not come. */
+  end(message: string): void {
+    this.ended = true;
+    for (const entry of this.requests.values()) {
+      if (entry.state === 'answered' || entry.state === 'admitting') continue;
+      this.answer(entry, { key: entry.key, state: 'answered', rewards: [], refused: entry.refused, failure: { type: 'RunEnded', message } });
+    }
+  }
+
+  // ---- trainer requests (submitRequests) ----
+
+  validateRequests(request: unknown): SubmitRequests {
+    const parsed = SubmitRequestsSchema.safeParse(request);
+    if (!parsed.success) throw failure('InvalidRequest', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (this.rollingOver) throw failure('RunRollingOver', 'the run is moving to a fresh history (continue-as-new): send the requests again in a moment');
+    const bytes = JSON.stringify(parsed.data).length;
+    if (bytes > MAX_INLINE_SUBMISSION_BYTES) throw failure('InvalidRequest', `requests of ${bytes} bytes inline, over ${MAX_INLINE_SUBMISSION_BYTES}: send large requests by path`);
+    for (const r of parsed.data.requests) {
+      if (r.step === undefined) continue;
+      const entry = this.requests.get(r.key);
+      if (entry && entry.hash === r.hash) continue; // a retry: attaches
+      if (r.step < this.run.nextStep || r.step > this.run.lastStep) {
+        throw failure('StepTaken', `step ${r.step} is not ahead (next step is ${this.run.nextStep}, last ${this.run.lastStep})`);
+      }
+      if (this.explicit.has(r.step) || this.placed.has(r.step) || this.pins.has(r.step) || this.pinsClaimed.has(r.step)) {
+        throw failure('StepTaken', `step ${r.step} was already submitted`);
+      }
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Records each request (or finds it: a retry attaches to its first sending) and answers where
+   * it stands. Returns once recorded, not once judged: callers then ask `statuses`.
+   */
+  async submitRequests(request: SubmitRequests): Promise<RequestStatuses> {
+    const { requests } = SubmitRequestsSchema.parse(request);
+    // Reserve first: a second call for the same key, from now on, attaches to this one.
+    const mine: TrainerRequest[] = [];
+    const conflicts = new Map<string, string>();
+    for (const r of requests) {
+      if (this.requests.has(r.key)) continue;
+      this.requests.set(r.key, { key: r.key, hash: r.hash, keyId: '', pin: r.step, count: 0, refused: [], state: 'admitting' });
+      if (r.step !== undefined) this.pinsClaimed.add(r.step);
+      mine.push(r);
+    }
+    if (mine.length > 0) {
+      let admissions;
+      try {
+        admissions = await runActivities(this.run.config).admitRequests({
+          outputDir: this.run.config.outputDir,
+          runId: this.run.runId,
+          execution: currentExecution(),
+          requests: mine,
+        });
+      } catch (err) {
+        for (const r of mine) this.forget(r);
+        throw err;
+      }
+      for (const a of admissions) {
+        const entry = this.requests.get(a.key)!;
+        if (a.outcome === 'conflict') {
+          this.forget(mine.find((m) => m.key === a.key)!);
+          conflicts.set(a.key, a.message);
+          continue;
+        }
+        Object.assign(entry, { keyId: a.keyId, count: a.count, refused: a.refused });
+        if (a.outcome === 'known' && a.rewards) this.answer(entry, { key: a.key, state: 'answered', step: a.step, rewards: a.rewards, refused: a.refused });
+        else if (a.count === 0) this.answer(entry, { key: a.key, state: 'answered', rewards: [], refused: a.refused });
+        else this.enqueue(entry);
+      }
+    }
+    return {
+      statuses: requests.map((r) => {
+        const entry = this.requests.get(r.key);
+        const conflict = conflicts.get(r.key);
+        if (conflict !== undefined) return { key: r.key, state: 'conflict', message: conflict };
+        if (!entry) return { key: r.key, state: 'unknown' };
+        if (entry.hash !== r.hash) {
+          return { key: r.key, state: 'conflict', message: `request key ${JSON.stringify(r.key)} was used before for other content: send new content under a new key` };
+        }
+        return this.statusOf(entry);
+      }),
+    };
+  }
+
+  /** Where each request stands, as this execution knows it. */
+  statuses(keys: string[]): RequestStatuses {
+    return { statuses: keys.map((key) => {
+      const entry = this.requests.get(key);
+      return entry ? this.statusOf(entry) : { key, state: 'unknown' as const };
+    }) };
+  }
+
+  private forget(request: TrainerRequest): void {
+    this.requests.delete(request.key);
+    if (request.step !== undefined) this.pinsClaimed.delete(request.step);
+  }
+
+  private statusOf(entry: Entry): RequestStatus {
+    if (entry.answer) return entry.answer;
+    return { key: entry.key, state: 'accepted', ...(entry.step !== undefined ? { step: entry.step } : {}) };
+  }
+
+  private enqueue(entry: Entry): void {
+    entry.state = 'queued';
+    if (entry.pin !== undefined) this.pins.set(entry.pin, entry.key);
+    else this.queue.push(entry.key);
+  }
+
+  private answer(entry: Entry, status: RequestStatus): void {
+    entry.state = 'answered';
+    entry.answer = status;
+  }
+
+  // ---- the run loop's side ----
+
+  /** Whether `step` has rollouts to score now: staged explicit, placed or pinned requests, or any queued request. */
+  ready(step: number): boolean {
+    if (this.explicit.get(step)?.source) return true;
+    if (this.placed.has(step) || this.pins.has(step)) return true;
+    return this.queue.length > 0 && !this.explicit.has(step) && !this.pinsClaimed.has(step);
+  }
+
+  /**
+   * The step's rollouts. Requests are numbered into the step here, before the first await: the
+   * step's composition is the run's from this moment. `share` < 1 leaves part of the queue for
+   * the step after, so it can be judged while this one checkpoints.
+   */
+  sourceOf(step: number, share = 1): Promise<StepSource> | StepSource {
+    const explicit = this.explicit.get(step)?.source;
+    if (explicit) return explicit;
+    let placed = this.placed.get(step);
+    if (!placed) {
+      placed = { keys: this.take(step, share) };
+      this.placed.set(step, placed);
+      for (const key of placed.keys) Object.assign(this.requests.get(key)!, { state: 'placed', step });
+    }
+    if (placed.source) return placed.source;
+    const p = placed;
+    // Not cancellable: a head start dropped while the step is assembled must not fail the run loop
+    // that takes the same step next.
+    p.assembling ??= CancellationScope.nonCancellable(() =>
+      runActivities(this.run.config).assembleStep({
+        outputDir: this.run.config.outputDir,
+        runId: this.run.runId,
+        execution: currentExecution(),
+        step,
+        keyIds: p.keys.map((k) => this.requests.get(k)!.keyId),
+      }),
+    )
+      .then((file) => (p.source = { file, inline: true, requests: p.keys }))
+      .finally(() => (p.assembling = undefined));
+    return p.assembling;
+  }
+
+  private take(step: number, share: number): string[] {
+    const pinned = this.pins.get(step);
+    if (pinned !== undefined) {
+      this.pins.delete(step);
+      return [pinned];
+    }
+    const total = this.queue.reduce((n, k) => n + this.requests.get(k)!.count, 0);
+    const budget = Math.min(MAX_ASSEMBLED_ROLLOUTS, Math.max(1, Math.ceil(total * share)));
+    const keys: string[] = [];
+    let n = 0;
+    while (this.queue.length > 0) {
+      const count = this.requests.get(this.queue[0]!)!.count;
+      if (keys.length > 0 && n + count > budget) break;
+      keys.push(this.queue.shift()!);
+      n += count;
+    }
+    return keys;
+  }
+
+  /** Requests waiting for a step, in rollouts. */
+  get queuedRollouts(): number {
+    return this.queue.reduce((n, k) => n + this.requests.get(k)!.count, 0);
+  }
+
+  /** A scored step: a trainer waiting for it gets its rewards; each request its own. */
+  stepScored(step: number, result: StepRewards): void {
+    if (this.explicit.has(step)) this.results.set(step, result);
+    const placed = this.placed.get(step);
+    if (!placed) return;
+    this.placed.delete(step);
+    const byKeyId = new Map<string, BriefReward[]>();
+    for (const r of result.rewards ?? []) {
+      const keyId = r.id.split('~')[0]!;
+      const list = byKeyId.get(keyId);
+      if (list) list.push(r);
+      else byKeyId.set(keyId, [r]);
+    }
+    for (const key of placed.keys) {
+      const entry = this.requests.get(key)!;
+      const rewards = entry.pin !== undefined ? result.rewards ?? [] : byKeyId.get(entry.keyId) ?? [];
+      this.answer(entry, { key, state: 'answered', step, rewards, refused: entry.refused });
+    }
+  }
+
+  /** A step the run would not score: its trainers hear why, and its number stays the run's next. */
+  stepRefused(step: number, refusal: RefusedStep): void {
+    if (this.explicit.has(step)) this.results.set(step, refusal);
+    const placed = this.placed.get(step);
+    if (!placed) return;
+    this.placed.delete(step);
+    for (const key of placed.keys) {
+      const entry = this.requests.get(key)!;
+      this.answer(entry, { key, state: 'answered', step, rewards: [], refused: entry.refused, failure: { type: 'StepRefused', message: refusal.refused } });
+    }
+  }
+
+  /** Whether the step in the loop was assembled from requests (refusing it must not pause a shared run). */
+  isAssembled(step: number): boolean {
+    return this.placed.has(step);
+  }
+}
+
+function failure(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
