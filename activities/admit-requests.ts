@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { admit, type Admission } from '../src/contract/request-ledger';
 import type { Execution } from '../src/contract/run-owner';
 import type { TrainerRequest } from '../src/contract/trainer-requests';
-import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../src/temporal/worker/worker-settings';
+import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface AdmitRequestsInput {
@@ -17,19 +17,19 @@ export interface AdmitRequestsInput {
  * Records trainer requests in the run's ledger, or finds them there (request-ledger.ts): each
  * answered as new, known (with its step and, once checkpointed, its rewards) or a conflict.
  */
-export async function admitRequests(input: AdmitRequestsInput): Promise<Admission[]> {
+export async function admitRequests(input: AdmitRequestsInput, settings: WorkerSettings = workerSettingsFromEnv()): Promise<Admission[]> {
   const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
   const admissions: Admission[] = [];
   for (const request of input.requests) {
-    admissions.push(await admit(layout, request, request.rollouts ?? (await readRequestFile(request.path!))));
+    admissions.push(await admit(layout, request, request.rollouts ?? (await readRequestFile(request.path!, settings))));
   }
   return admissions;
 }
 
-async function readRequestFile(path: string): Promise<unknown[]> {
+async function readRequestFile(path: string, settings: WorkerSettings): Promise<unknown[]> {
   let text: string;
   try {
-    text = await readFile(await checkRolloutFile(path, workerSettingsFromEnv().allowedRolloutDirs), 'utf8');
+    text = await readFile(await checkRolloutFile(path, settings.allowedRolloutDirs), 'utf8');
   } catch (err) {
     if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ApplicationFailure.nonRetryable(`request file ${path} not found`, 'RolloutsMissing');

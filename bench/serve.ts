@@ -28,7 +28,6 @@
  *   BENCH_SERVE_REQUESTS=2000 (offline)  BENCH_SERVE_CLIENTS=64  BENCH_SERVE_BEDROCK_REQUESTS=1000
  *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
  *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS=50
- *   BENCH_SERVE_SPREAD_OVER (steps a flush of the service's queue is spread over; default its default, 2)
  *
  * Where the bedrock time goes is on stderr: the share of the quota the fake's calls left unused,
  * the gaps over 200 ms between them, calls per second, and each step's phases from the run's
@@ -45,7 +44,7 @@ import { buildJudge } from '../src/judges/build-judge';
 import { OfflineHeuristicJudge } from '../src/judges/offline-heuristic';
 import { rewardRecordFor } from '../src/rewards/reward-record-for';
 import { buildServer } from '../src/serve/server';
-import { DEFAULT_BATCHING } from '../src/serve/step-batcher';
+import { progressQuery } from '../workflows/definitions';
 import { writeCheckpoint } from '../src/steps/checkpoint';
 import { judgeChunk } from '../src/steps/judge-chunk';
 import { prepareBatch } from '../src/steps/prepare-batch';
@@ -64,7 +63,6 @@ const BEDROCK_REQUESTS = envNumber('BENCH_SERVE_BEDROCK_REQUESTS', 1000);
 const BEDROCK_CLIENTS = envNumber('BENCH_SERVE_BEDROCK_CLIENTS', CLIENTS);
 const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
 const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', 50);
-const SPREAD = envNumber('BENCH_SERVE_SPREAD_OVER', DEFAULT_BATCHING.spreadOver);
 const QUOTA_RPS = 50;
 const LATENCY_MS = 200;
 const STEP = 1;
@@ -206,7 +204,7 @@ async function main(): Promise<Record<string, unknown>> {
   try {
     const taskQueue = 'bench-serve';
     return await withBenchWorker(server, { taskQueue, allowedRolloutDirs: [tmpdir()] }, async (client) => {
-      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS, spreadOver: SPREAD } });
+      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS } });
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       const createRun = async (config: RunConfigInput & { runId: string }) => {
@@ -224,7 +222,7 @@ async function main(): Promise<Record<string, unknown>> {
         const offlineId = `serve-offline-${stamp}`;
         await createRun(offlineRun(offlineId));
         const offline = await serviceLoad(url, offlineId, 0, REQUESTS);
-        const offlineSteps = app.batcher(offlineId).submissions;
+        const offlineSteps = (await client.workflow.getHandle(offlineId).query(progressQuery)).stepsDone;
         const p50 = percentile(offline.latencies, 50);
         const p99 = percentile(offline.latencies, 99);
         note(`offline: ${REQUESTS} requests, ${CLIENTS} clients, ${offline.seconds.toFixed(2)} s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${offlineSteps} steps`);
@@ -235,7 +233,7 @@ async function main(): Promise<Record<string, unknown>> {
         fake.reset();
         callTimes.length = 0;
         const bedrock = await serviceLoad(url, bedrockId, 2_000_000, BEDROCK_REQUESTS, BEDROCK_CLIENTS);
-        const bedrockSteps = app.batcher(bedrockId).submissions;
+        const bedrockSteps = (await client.workflow.getHandle(bedrockId).query(progressQuery)).stepsDone;
         const bedrockRps = BEDROCK_REQUESTS / bedrock.seconds;
         note(
           `bedrock: ${BEDROCK_REQUESTS} requests in ${bedrock.seconds.toFixed(2)} s = ${bedrockRps.toFixed(1)} req/s (quota ${QUOTA_RPS}); ` +
@@ -268,7 +266,6 @@ async function main(): Promise<Record<string, unknown>> {
             steps: offlineSteps,
             rollouts_per_step: round(REQUESTS / offlineSteps, 1),
             batch_window_ms: WINDOW_MS,
-            spread_over: SPREAD,
           },
           bedrock: {
             requests: BEDROCK_REQUESTS,

@@ -2,6 +2,7 @@ import { ApplicationFailure, CancellationScope, condition, currentUpdateInfo } f
 import type { RunConfig } from '../src/config/run-config';
 import type { BriefReward } from '../src/contract/reward-record';
 import {
+  MAX_REQUEST_ROLLOUTS,
   SubmitRequestsSchema,
   type RequestStatus,
   type RequestStatuses,
@@ -178,6 +179,7 @@ export class StepInbox {
       if (r.step === undefined) continue;
       const entry = this.requests.get(r.key);
       if (entry && entry.hash === r.hash) continue; // a retry: attaches
+      if (entry) throw failure('IdempotencyKeyReused', `request key ${JSON.stringify(r.key)} was used before for other content: send new content under a new key`);
       if (r.step < this.run.nextStep || r.step > this.run.lastStep) {
         throw failure('StepTaken', `step ${r.step} is not ahead (next step is ${this.run.nextStep}, last ${this.run.lastStep})`);
       }
@@ -224,7 +226,9 @@ export class StepInbox {
           continue;
         }
         Object.assign(entry, { keyId: a.keyId, count: a.count, refused: a.refused });
-        if (a.outcome === 'known' && a.rewards) this.answer(entry, { key: a.key, state: 'answered', step: a.step, rewards: a.rewards, refused: a.refused });
+        if (a.outcome === 'known' && a.step !== undefined && (a.rewards || a.file)) {
+          this.answer(entry, { key: a.key, state: 'answered', step: a.step, rewards: a.rewards ?? [], refused: a.refused, ...(a.file ? { file: a.file } : {}) });
+        }
         else if (a.count === 0) this.answer(entry, { key: a.key, state: 'answered', rewards: [], refused: a.refused });
         else this.enqueue(entry);
       }
@@ -308,7 +312,7 @@ export class StepInbox {
         keyIds: p.keys.map((k) => this.requests.get(k)!.keyId),
       }),
     )
-      .then((file) => (p.source = { file, inline: true, requests: p.keys }))
+      .then((file) => (p.source = { file, inline: this.countOf(p.keys) <= MAX_REQUEST_ROLLOUTS, requests: p.keys }))
       .finally(() => (p.assembling = undefined));
     return p.assembling;
   }
@@ -332,6 +336,10 @@ export class StepInbox {
     return keys;
   }
 
+  private countOf(keys: string[]): number {
+    return keys.reduce((n, k) => n + this.requests.get(k)!.count, 0);
+  }
+
   /** Requests waiting for a step, in rollouts. */
   get queuedRollouts(): number {
     return this.queue.reduce((n, k) => n + this.requests.get(k)!.count, 0);
@@ -353,7 +361,8 @@ export class StepInbox {
     for (const key of placed.keys) {
       const entry = this.requests.get(key)!;
       const rewards = entry.pin !== undefined ? result.rewards ?? [] : byKeyId.get(entry.keyId) ?? [];
-      this.answer(entry, { key, state: 'answered', step, rewards, refused: entry.refused });
+      const file = result.rewards === undefined ? { file: result.file } : {};
+      this.answer(entry, { key, state: 'answered', step, rewards, refused: entry.refused, ...file });
     }
   }
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { RunConfigInput } from '../config/run-config';
 import { buildServer, DEFAULT_BODY_LIMIT } from '../serve/server';
-import { DEFAULT_BATCHING } from '../serve/step-batcher';
+import { DEFAULT_BATCHING } from '../serve/server';
 import { withConnectionOptions, withTemporal, type ConnectionFlags } from './connect';
 import { CliError, EXIT_INVALID } from './errors';
 import { loadRunConfig } from './load-config';
@@ -16,8 +16,7 @@ interface ServeFlags extends ConnectionFlags {
   runConfig?: string;
   spillDir: string;
   batchWindowMs: string;
-  batchMax: string;
-  stepsInFlight: string;
+  answerTimeoutS: string;
   bodyLimit: string;
 }
 
@@ -38,9 +37,8 @@ export function serveCommand(): Command {
       .addOption(new Option('--task-queue <name>', 'task queue of the workers').env('ARBITER_TASK_QUEUE').default('arbiter'))
       .option('--run-config <file>', 'start runs not yet started with this config (runId = the URL\'s run id; rollouts must be {"type": "updates"})')
       .option('--spill-dir <dir>', 'where batches over the inline limit are written; must be in the workers\' ARBITER_ALLOWED_ROLLOUT_DIRS', '.arbiter-serve')
-      .option('--batch-window-ms <n>', 'how long a request waits for others to share its step', '50')
-      .option('--batch-max <n>', 'rollouts per merged step submission', '512')
-      .option('--steps-in-flight <n>', 'steps submitted at once per run, so a slow judge works on the next while the last checkpoints; 1 gives fewer, larger steps (best for a fast judge)', '2')
+      .option('--batch-window-ms <n>', 'how long a request waits for others to share its Update to the run', String(DEFAULT_BATCHING.windowMs))
+      .option('--answer-timeout-s <n>', 'longest a caller waits for its answer before a retryable 503 not_ready (set under the trainer\'s own timeout; a retry with the same key attaches)', String(DEFAULT_BATCHING.answerTimeoutMs / 1000))
       .option('--body-limit <bytes>', 'largest request body', String(DEFAULT_BODY_LIMIT)),
   ).action(async (opts: ServeFlags) => {
     const port = integer(opts.port, '--port', 0, 65535);
@@ -57,8 +55,7 @@ export function serveCommand(): Command {
     // Flags are checked before anything connects: a bad one is named at once.
     const batching = {
       windowMs: integer(opts.batchWindowMs, '--batch-window-ms', 0, 60_000),
-      maxRollouts: integer(opts.batchMax, '--batch-max', 1, 100_000),
-      spreadOver: integer(opts.stepsInFlight, '--steps-in-flight', 1, DEFAULT_BATCHING.maxInFlight),
+      answerTimeoutMs: integer(opts.answerTimeoutS, '--answer-timeout-s', 1, 3600) * 1000,
     };
     const bodyLimit = integer(opts.bodyLimit, '--body-limit', 1024, 2 ** 31);
     await withTemporal(opts, async (t) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { access, open, readFile } from 'node:fs/promises';
 import { RolloutSchema, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
 import { writeFileAtomic } from '../io/atomic-write';
@@ -8,7 +8,7 @@ import { MAX_LINE_BYTES } from '../io/read-lines';
 import { canonicalJson } from '../util/canonical-json';
 import type { RunLayout } from './run-layout';
 import { briefReward, type BriefReward, type RewardRecord } from './reward-record';
-import { idInRun, type SampleRefusal, type TrainerRequest } from './trainer-requests';
+import { idInRun, MAX_REQUEST_ROLLOUTS, type SampleRefusal, type TrainerRequest } from './trainer-requests';
 
 /**
  * The run folder's record of every request key it accepted: one small file per key, created
@@ -40,6 +40,7 @@ export function keyIdOf(key: string): string {
 
 /** Why the worker would not score this sample, or undefined if it would. */
 export function sampleRefusal(sample: unknown): string | undefined {
+  if (isEdgeRefusal(sample)) return sample.refused;
   const parsed = RolloutSchema.safeParse(sample);
   if (!parsed.success) return `not a rollout: ${describeZodIssues(parsed.error).join('; ')}`;
   const bytes = Buffer.byteLength(JSON.stringify(parsed.data));
@@ -47,9 +48,26 @@ export function sampleRefusal(sample: unknown): string | undefined {
   return undefined;
 }
 
+/** What the service sends in place of a sample it refused at the edge (the hash covers the original). */
+export interface EdgeRefusal {
+  refused: string;
+}
+
+function isEdgeRefusal(sample: unknown): sample is EdgeRefusal {
+  return typeof sample === 'object' && sample !== null && Object.keys(sample).length === 1 && typeof (sample as EdgeRefusal).refused === 'string';
+}
+
+/** The samples as the service sends them to the run: each one the worker would refuse replaced by its reason. */
+export function refuseAtEdge(rollouts: readonly unknown[]): unknown[] {
+  return rollouts.map((r) => {
+    const why = sampleRefusal(r);
+    return why === undefined ? r : ({ refused: why } satisfies EdgeRefusal);
+  });
+}
+
 export type Admission =
   | { key: string; keyId: string; outcome: 'new'; count: number; refused: SampleRefusal[] }
-  | { key: string; keyId: string; outcome: 'known'; count: number; refused: SampleRefusal[]; step?: number; rewards?: BriefReward[] }
+  | { key: string; keyId: string; outcome: 'known'; count: number; refused: SampleRefusal[]; step?: number; rewards?: BriefReward[]; file?: string }
   | { key: string; keyId: string; outcome: 'conflict'; message: string };
 
 /**
@@ -61,9 +79,6 @@ export async function admit(layout: RunLayout, request: TrainerRequest, rollouts
   const { key, hash } = request;
   const keyId = keyIdOf(key);
   const pinned = request.step !== undefined;
-  if (contentHash(rollouts) !== hash) {
-    return { key, keyId, outcome: 'conflict', message: `request ${key}: its hash does not match its rollouts (the caller hashed other content)` };
-  }
   const found = await readRecord(layout, keyId);
   if (found) return known(layout, keyId, found, hash);
 
@@ -106,7 +121,10 @@ async function known(layout: RunLayout, keyId: string, record: LedgerRecord, has
   }
   const base = { key, keyId, outcome: 'known' as const, count: record.count, refused: record.refused };
   if (record.step === undefined) return base;
-  const records = await readRewards(layout.rewards(record.step));
+  const file = layout.rewards(record.step);
+  // Too many to travel in history: the caller reads the step's rewards file.
+  if (record.count > MAX_REQUEST_ROLLOUTS) return { ...base, step: record.step, ...(await exists(file) ? { file } : {}) };
+  const records = await readRewards(file);
   if (!records) return { ...base, step: record.step };
   const ids = new Set((await readFile(layout.requestRollouts(keyId), 'utf8')).split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as Rollout).id));
   return { ...base, step: record.step, rewards: records.filter((r) => ids.has(r.id)).map(briefReward) };
@@ -128,6 +146,13 @@ export async function writeStepInbox(layout: RunLayout, keyIds: readonly string[
   const file = layout.requestsInbox(step);
   await writeFileAtomic(file, parts.join(''));
   return file;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function readRecord(layout: RunLayout, keyId: string): Promise<LedgerRecord | undefined> {

@@ -58,8 +58,10 @@ export interface BriefReward {
   reward: number | null;
   status: string;
   flags: string[];
+  /** Each component's value in [0, 1] before weighting (absent in results recorded before it was sent). */
+  breakdown?: Record<string, number>;
 }
 
 export function briefReward(record: RewardRecord): BriefReward {
-  return { id: record.id, reward: record.reward, status: record.status, flags: record.flags };
+  return { id: record.id, reward: record.reward, status: record.status, flags: record.flags, breakdown: record.breakdown };
 }

@@ -52,8 +52,10 @@ export type RequestStatus =
       key: string;
       state: 'answered';
       step?: number;
-      /** Rewards by their id in the run's files (see idsInRun). */
+      /** Rewards by their id in the run's files (see idInRun); empty when the step was too large to answer inline. */
       rewards: BriefReward[];
+      /** The step's rewards file (as the workers see it), when `rewards` could not travel inline. */
+      file?: string;
       refused: SampleRefusal[];
       /** The whole request was refused (a failure type of failure-types.ts and its message). */
       failure?: { type: string; message: string };

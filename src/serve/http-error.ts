@@ -1,5 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { isUnreachable, rootMessage } from '../cli/errors';
+import { FAILURES, isFailureType } from '../contract/failure-types';
 
 /** An answer the caller must act on: an HTTP status and a message naming the problem. */
 export class HttpError extends Error {
@@ -14,34 +16,47 @@ export class HttpError extends Error {
   }
 }
 
-/** What a run's submitRollouts validator or handler said, when it said no. */
+/** What a run's Update validator or handler said, when it said no. */
 export function updateRefusal(err: unknown): string | undefined {
   if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
   return err.cause?.message ?? err.message;
 }
 
-/** The run moves to a fresh history: the same submission succeeds a moment later. */
-export function isRollover(err: unknown): boolean {
-  return /send step \d+ again in a few seconds/.test(updateRefusal(err) ?? '');
+/** The failure type a run's Update answered with (failure-types.ts), if it said no with one. */
+export function refusalType(err: unknown): string | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  return err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 
-/** The step number was taken: already scored, or already submitted by another caller. */
-export function isStepTaken(err: unknown): boolean {
-  return /step \d+ is not ahead|step \d+ was already submitted/.test(updateRefusal(err) ?? '');
-}
-
-/** Maps what Temporal answered to the HTTP status a trainer can act on. */
+/**
+ * Maps what Temporal answered to the HTTP status a trainer can act on: by the failure's type,
+ * from the one table of failure types, never by its message.
+ */
 export function httpErrorOf(err: unknown, runId: string): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof WorkflowNotFoundError) {
     return new HttpError(404, 'unknown_run', `run ${JSON.stringify(runId)} is not running (no open workflow with that id): create it with POST /v1/runs`);
   }
-  const refusal = updateRefusal(err);
-  if (refusal !== undefined) {
-    if (isStepTaken(err)) return new HttpError(409, 'step_taken', refusal);
-    if (/the run ended|not accepted|completed|cancelled/.test(refusal)) return new HttpError(409, 'run_ended', refusal);
-    return new HttpError(422, 'rejected_by_run', refusal);
+  const failure = err instanceof ApplicationFailure ? err : err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  if (failure) {
+    const type = failure.type ?? undefined;
+    if (isFailureType(type)) {
+      const [status, code] = FAILURES[type].http;
+      return new HttpError(status, code, failure.message, FAILURES[type].retry ? { retryable: true } : undefined);
+    }
   }
-  if (isUnreachable(err)) return new HttpError(503, 'temporal_unreachable', `Temporal is unreachable: ${rootMessage(err)}`);
+  const refusal = updateRefusal(err);
+  // A validator's plain Error (a bad field): the caller must change the request.
+  if (refusal !== undefined) return new HttpError(422, 'rejected_by_run', refusal);
+  if (isUnreachable(err)) return new HttpError(503, 'temporal_unreachable', `Temporal is unreachable: ${rootMessage(err)}`, { retryable: true });
+  if (isDeadline(err)) return new HttpError(503, 'not_ready', `the run did not answer in time: send the request again with the same key`, { retryable: true });
   return new HttpError(500, 'internal', rootMessage(err));
+}
+
+/** A call that ran out of its deadline (gRPC DEADLINE_EXCEEDED, code 4). */
+function isDeadline(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === 4) return true;
+  }
+  return false;
 }

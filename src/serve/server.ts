@@ -9,9 +9,13 @@ import { configQuery } from '../../workflows/definitions';
 import { rftRun } from '../../workflows/rft-run';
 import { HttpError, httpErrorOf } from './http-error';
 import { REVIEW_PAGE_PATH, registerReviewRoutes } from './review-routes';
-import { RunGateway } from './run-gateway';
-import { DEFAULT_BATCHING, StepBatcher, type BatchingOptions } from './step-batcher';
+import { readRewardsFile } from './rewards-file';
+import { DEFAULT_REQUEST_TIMING, RunRequests } from './run-requests';
 import { novaAnswer, novaRollouts, openRlhfAnswer, openRlhfRollouts, requestKey, type NovaSample, type OpenRlhfRequest } from './wire-shapes';
+
+/** How the service batches Updates and waits for answers. */
+export type BatchingOptions = typeof DEFAULT_REQUEST_TIMING;
+export const DEFAULT_BATCHING: BatchingOptions = DEFAULT_REQUEST_TIMING;
 
 export interface ServeOptions {
   client: Client;
@@ -58,19 +62,21 @@ const runIdParam = {
 } as const;
 
 /** The HTTP reward service: one Fastify app over a Temporal client. */
-export function buildServer(options: ServeOptions): FastifyInstance & { batcher(runId: string): StepBatcher } {
+export function buildServer(options: ServeOptions): FastifyInstance & { batcher(runId: string): RunRequests } {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Schema errors name every field, not just the first.
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
   });
-  const gateway = new RunGateway({ client: options.client, taskQueue: options.taskQueue, spillDir: options.spillDir, runTemplate: options.runTemplate });
   const batching = { ...DEFAULT_BATCHING, ...options.batching };
-  const batchers = new Map<string, StepBatcher>();
+  const batchers = new Map<string, RunRequests>();
   const batcher = (runId: string) => {
     let b = batchers.get(runId);
-    if (!b) batchers.set(runId, (b = new StepBatcher(gateway, runId, batching, options.runTemplate)));
+    if (!b) {
+      const { client, taskQueue, spillDir, runTemplate } = options;
+      batchers.set(runId, (b = new RunRequests(runId, { client, taskQueue, spillDir, runTemplate, ...batching, readRewards: readRewardsFile })));
+    }
     return b;
   };
   const fallbacks = new Map<string, Promise<number>>();
@@ -175,31 +181,9 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
       const step = Number(request.params.step);
       const { rollouts } = request.body;
       uniqueIds(rollouts);
-      try {
-        const result = await gateway.submitStep(runId, step, rollouts);
-        const rewards = rollouts.map((r) => result.rewards.get(r.id)!);
-        return { runId, step, rewards, summary: result.summary };
-      } catch (err) {
-        const mapped = httpErrorOf(err, runId);
-        if (mapped.code !== 'step_taken') throw mapped;
-        // A retry of a step already scored: the same rewards from the run's file, nothing judged again.
-        const records = await gateway.rewardsOfStep(runId, step).catch(() => undefined);
-        const byId = new Map((records ?? []).map((r) => [r.id, r]));
-        if (records && records.length === rollouts.length && rollouts.every((r) => byId.has(r.id))) {
-          const summary = await options.client.workflow.getHandle(runId).query('stepSummary', step);
-          return {
-            runId,
-            step,
-            replayed: true,
-            rewards: rollouts.map((r) => {
-              const rec = byId.get(r.id)!;
-              return { id: r.id, reward: rec.reward, status: rec.status, flags: rec.flags, breakdown: rec.breakdown };
-            }),
-            summary,
-          };
-        }
-        throw mapped;
-      }
+      // The step is the key: a resend of the same rollouts attaches, other rollouts are refused.
+      const answer = await batcher(runId).rewards(`step:${step}`, rollouts, step);
+      return { runId, step, rewards: answer.rewards, summary: await stepSummary(runId, step), replayed: answer.replayed };
     },
   );
 
@@ -217,7 +201,7 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
       uniqueIds(rollouts);
       const key = requestKey(requestId ?? headerKey(request), 'native', rollouts);
       const answer = await batcher(runId).rewards(key, rollouts);
-      return { runId, step: answer.step, rewards: answer.rewards, summary: answer.summary, replayed: answer.replayed };
+      return { runId, step: answer.step ?? null, rewards: answer.rewards, summary: answer.step === undefined ? null : await stepSummary(runId, answer.step), replayed: answer.replayed };
     },
   );
 
@@ -291,6 +275,13 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
       return novaAnswer(samples, answer.step, answer.rewards, fallback);
     },
   );
+
+  /** The step's summary, if the run still holds it (its last 20 steps). */
+  const stepSummary = (runId: string, step: number) =>
+    options.client.workflow
+      .getHandle(runId)
+      .query<unknown, [number]>('stepSummary', step)
+      .catch(() => null);
 
   return Object.assign(app, { batcher });
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Rollout } from '../config/rollout';
 import { canonicalJson } from '../util/canonical-json';
-import type { ServedReward } from './run-gateway';
+import type { ServedReward } from './run-requests';
 
 // The request and answer shapes trainers already speak, translated to and from rollouts.
 
@@ -40,21 +40,23 @@ export function openRlhfRollouts(body: OpenRlhfRequest): Rollout[] {
 }
 
 /** OpenRLHF needs a number per sample: an excluded sample gets `fallback`, and extra_logs say so. */
-export function openRlhfAnswer(step: number, rewards: ServedReward[], fallback: number) {
+export function openRlhfAnswer(step: number | undefined, rewards: ServedReward[], fallback: number) {
   const values = rewards.map((r) => r.reward ?? fallback);
+  const stepNumber = step ?? -1;
   const is = (status: string) => rewards.map((r) => (r.status === status ? 1 : 0));
   return {
     rewards: values,
     scores: values,
     // OpenRLHF logs each key as a per-sample tensor: numbers only.
     extra_logs: {
-      arbiter_step: rewards.map(() => step),
+      arbiter_step: rewards.map(() => stepNumber),
       arbiter_scored: is('scored'),
       arbiter_fallback: is('fallback'),
       arbiter_excluded: is('excluded'),
+      arbiter_refused: is('refused'),
     },
     // Ignored by OpenRLHF; for people and other clients: why each number is what it is.
-    arbiter: { step, status: rewards.map((r) => r.status), flags: rewards.map((r) => r.flags) },
+    arbiter: { step: step ?? null, status: rewards.map((r) => r.status), flags: rewards.map((r) => r.flags), reasons: rewards.map((r) => r.reason ?? null) },
   };
 }
 
@@ -95,7 +97,7 @@ export function novaRollouts(samples: NovaSample[]): Rollout[] {
   });
 }
 
-export function novaAnswer(samples: NovaSample[], step: number, rewards: ServedReward[], fallback: number) {
+export function novaAnswer(samples: NovaSample[], step: number | undefined, rewards: ServedReward[], fallback: number) {
   return samples.map((sample, i) => {
     const r = rewards[i]!;
     const metrics = Object.entries(r.breakdown ?? {}).map(([name, value]) => ({ name, value, type: 'Metric' }));
@@ -107,7 +109,8 @@ export function novaAnswer(samples: NovaSample[], step: number, rewards: ServedR
         { name: 'arbiter_scored', value: r.status === 'scored' ? 1 : 0, type: 'Metric' },
         { name: 'arbiter_fallback', value: r.status === 'fallback' ? 1 : 0, type: 'Metric' },
         { name: 'arbiter_excluded', value: r.status === 'excluded' ? 1 : 0, type: 'Metric' },
-        { name: 'arbiter_step', value: step, type: 'Metric' },
+        { name: 'arbiter_refused', value: r.status === 'refused' ? 1 : 0, type: 'Metric' },
+        { name: 'arbiter_step', value: step ?? -1, type: 'Metric' },
       ],
     };
   });

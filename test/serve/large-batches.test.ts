@@ -35,8 +35,8 @@ describe('arbiter serve, large batches and its own settings', () => {
   });
 
   it('names a bad batching flag before connecting to anything', async () => {
-    const res = await arbiter(['serve', '--port', '0', '--steps-in-flight', '9', '--address', '127.0.0.1:1']);
+    const res = await arbiter(['serve', '--port', '0', '--answer-timeout-s', '0', '--address', '127.0.0.1:1']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('--steps-in-flight 9: expected an integer in [1, 4]');
+    expect(res.stderr).toContain('--answer-timeout-s 0: expected an integer in [1, 3600]');
   });
 });

@@ -36,10 +36,10 @@ describe('arbiter serve, native API', () => {
         expect(retry.status).toBe(200);
         expect(retry.body.rewards).toEqual(res.body.rewards);
         expect(retry.body.replayed).toBe(true);
-        // Other rollouts for a step already scored: a conflict, named.
+        // Other rollouts for a step already scored: a conflict, named, never the first step's rewards.
         const other = await svc.post(`/v1/runs/${runId}/steps/1/rewards`, { rollouts: [rollout('zz')] });
         expect(other.status).toBe(409);
-        expect(other.body).toMatchObject({ error: 'step_taken', message: expect.stringMatching(/step 1 is not ahead/) });
+        expect(other.body).toMatchObject({ error: 'idempotency_key_reused', message: expect.stringContaining('step:1') });
         const progress = await client.workflow.getHandle(runId).query(progressQuery);
         expect(progress.stepsDone).toBe(1);
         expect(progress.totals.rollouts).toBe(3);

@@ -12,7 +12,7 @@ const good = rollout('x');
 const templated = (q: string) => `<|im_start|>user\n${q}<|im_end|>\n<|im_start|>assistant\n`;
 
 async function staged(outputDir: string, runId: string, step: number) {
-  const text = await readFile(RunLayout.of(outputDir, runId).inbox(step), 'utf8');
+  const text = await readFile(RunLayout.of(outputDir, runId).requestsInbox(step), 'utf8');
   return text.trim().split('\n').map((l) => JSON.parse(l));
 }
 
@@ -41,8 +41,9 @@ describe('arbiter serve, the shapes trainers already speak', () => {
           arbiter_scored: [1, 1],
           arbiter_fallback: [0, 0],
           arbiter_excluded: [0, 0],
+          arbiter_refused: [0, 0],
         });
-        expect(body.arbiter).toEqual({ step: 1, status: ['scored', 'scored'], flags: [expect.any(Array), expect.any(Array)] });
+        expect(body.arbiter).toEqual({ step: 1, status: ['scored', 'scored'], flags: [expect.any(Array), expect.any(Array)], reasons: [null, null] });
 
         // The response is the query after its prompt; the label is the reference.
         const lines = await staged(outputDir, runId, 1);
@@ -80,7 +81,6 @@ describe('arbiter serve, the shapes trainers already speak', () => {
         const progress = await client.workflow.getHandle(runId).query(progressQuery);
         expect(progress.totals.rollouts).toBe(16);
         expect(progress.stepsDone).toBeLessThanOrEqual(4); // one submission per window, not one per request
-        expect(svc.app.batcher(runId).submissions).toBe(progress.stepsDone);
         // Each caller its own: good answers (even) above empty ones (odd), and the step it was scored in.
         for (let i = 0; i < 16; i += 2) expect(answers[i]!.body.rewards[0]).toBeGreaterThan(answers[i + 1]!.body.rewards[0]);
         const steps = new Set(answers.map((a) => a.body.arbiter.step));
@@ -95,13 +95,12 @@ describe('arbiter serve, the shapes trainers already speak', () => {
         return answers;
       });
 
-      // A restarted service knows nothing in memory: it finds the answer in the run's rewards files.
+      // A restarted service knows nothing in memory: the run finds the request in its ledger.
       await withService(options, async (svc) => {
         const retried = await svc.post(`/openrlhf/${runId}`, requestOf(4));
         expect(retried.body).toEqual(first[4]!.body);
         const progress = await client.workflow.getHandle(runId).query(progressQuery);
         expect(progress.totals.rollouts).toBe(16);
-        expect(svc.app.batcher(runId).submissions).toBe(0);
       });
       await client.workflow.getHandle(runId).terminate('test over');
     });

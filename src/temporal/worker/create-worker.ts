@@ -39,6 +39,7 @@ function activitiesWith(settings: WorkerSettings): typeof activities {
     ...activities,
     awaitRollouts: (input) => activities.awaitRollouts(input, settings),
     prepareStep: (input) => activities.prepareStep(input, settings),
+    admitRequests: (input) => activities.admitRequests(input, settings),
     scoreChunk: (input) => activities.scoreChunk(input, settings),
     prepareValidation: (input) => activities.prepareValidation(input, settings),
     validateUnit: (input) => activities.validateUnit(input, settings),

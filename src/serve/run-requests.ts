@@ -1,0 +1,304 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { RunConfigInput } from '../config/run-config';
+import { contentHash, keyIdOf, refuseAtEdge } from '../contract/request-ledger';
+import type { BriefReward, RewardRecord } from '../contract/reward-record';
+import { idInRun, MAX_REQUEST_ROLLOUTS, type RequestStatus, type TrainerRequest } from '../contract/trainer-requests';
+import { requestStatusQuery, submitRequestsUpdate } from '../../workflows/definitions';
+import { rftRun } from '../../workflows/rft-run';
+import { HttpError, httpErrorOf } from './http-error';
+
+/** One reward as the service hands it out: the number, whether to trust it, and why. */
+export interface ServedReward {
+  id: string;
+  /** null when the sample was excluded or refused: there is no reward to train on. */
+  reward: number | null;
+  /** `scored`, `fallback`, `excluded`, or `refused` (never judged: `reason` says why). */
+  status: string;
+  flags: string[];
+  breakdown?: Record<string, number>;
+  reason?: string;
+}
+
+/** A caller's answer: the step its rollouts were scored in (none if all were refused) and its rewards, in its order. */
+export interface CallerRewards {
+  step: number | undefined;
+  rewards: ServedReward[];
+  /** The run had answered this request before this call: nothing was judged for it now. */
+  replayed: boolean;
+}
+
+export interface RequestOptions {
+  client: Client;
+  taskQueue: string;
+  /** Where requests over the inline limit are written (a folder the workers may read). */
+  spillDir: string;
+  /** Runs not yet started are started with this config (Update-with-Start). */
+  runTemplate?: RunConfigInput;
+  /** How long a caller waits for its answer before hearing `not_ready` (retry with the same key: it attaches). */
+  answerTimeoutMs: number;
+  /** How long the first request of an Update waits for others to join it. */
+  windowMs: number;
+  /** How often waiting requests ask the run where they stand. */
+  pollMs: number;
+  /** Updates in flight per run (Temporal admits 10 per workflow at once). */
+  maxInFlight: number;
+  /** Reads a rewards file the run names, for requests too large to be answered inline. */
+  readRewards: (file: string) => Promise<RewardRecord[] | undefined>;
+}
+
+export const DEFAULT_REQUEST_TIMING = { answerTimeoutMs: 170_000, windowMs: 10, pollMs: 50, maxInFlight: 4 };
+
+/** Under the run's own limit (256 KiB of inline requests per Update), with room for the envelope. */
+const MAX_UPDATE_BYTES = 200 * 1024;
+
+interface Pending {
+  request: TrainerRequest;
+  deadline: number;
+  bytes: number;
+  resolve: (s: RequestStatus) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The service's way into one run. It holds no truth: each request goes to the run under its key
+ * with a hash of its content, the run records it (or finds it: a retry to any service process
+ * attaches), numbers it into a step and answers. The service only batches Updates (Temporal
+ * admits a few at once per workflow), asks where waiting requests stand, and asks again when the
+ * run does not know a request (a fresh execution after continue-as-new, a lost Update).
+ */
+export class RunRequests {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private readonly waiting = new Map<string, { resolve: (s: RequestStatus) => void }[]>();
+  private polling = false;
+  /** Updates this service sent (for tests and logs). */
+  updates = 0;
+
+  constructor(
+    private readonly runId: string,
+    private readonly options: RequestOptions,
+  ) {}
+
+  /**
+   * The rewards of `rollouts` under `key`, answered by the run. `pin` sends them as that step,
+   * alone, with their own ids (the `/steps/:step` route).
+   */
+  async rewards(key: string, rollouts: readonly unknown[], pin?: number): Promise<CallerRewards> {
+    const deadline = Date.now() + this.options.answerTimeoutMs;
+    const request = await this.requestOf(key, rollouts, pin);
+    const keyId = keyIdOf(key);
+    let status = await this.admit(request, deadline);
+    const replayed = status.state === 'answered' && status.step !== undefined;
+    for (;;) {
+      if (status.state === 'answered') return this.answerOf(status, keyId, rollouts, pin !== undefined, replayed);
+      if (status.state === 'conflict') throw new HttpError(409, 'idempotency_key_reused', status.message);
+      if (Date.now() >= deadline) {
+        throw new HttpError(503, 'not_ready', `not answered within ${this.options.answerTimeoutMs} ms: the run has the request; send it again with the same key to get its answer`, { retryable: true });
+      }
+      status = status.state === 'unknown' ? await this.admit(request, deadline) : await this.next(key, deadline);
+    }
+  }
+
+  private async requestOf(key: string, rollouts: readonly unknown[], pin: number | undefined): Promise<TrainerRequest> {
+    const hash = contentHash(rollouts);
+    const sent = refuseAtEdge(rollouts);
+    const base = { key, hash, ...(pin !== undefined ? { step: pin } : {}) };
+    if (sent.length <= MAX_REQUEST_ROLLOUTS && Buffer.byteLength(JSON.stringify(sent)) <= MAX_UPDATE_BYTES) return { ...base, rollouts: sent };
+    // A large request travels as a file named for its content: a retry writes the same file.
+    const dir = join(this.options.spillDir, this.runId);
+    await mkdir(dir, { recursive: true });
+    const name = pin !== undefined ? `step-${String(pin).padStart(6, '0')}-${hash.slice(0, 12)}` : `request-${keyIdOf(key)}-${hash.slice(0, 12)}`;
+    const path = join(dir, `${name}.jsonl`);
+    await writeFile(path, sent.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return { ...base, path };
+  }
+
+  private answerOf(
+    status: Extract<RequestStatus, { state: 'answered' }>,
+    keyId: string,
+    rollouts: readonly unknown[],
+    pinned: boolean,
+    replayed: boolean,
+  ): Promise<CallerRewards> | CallerRewards {
+    if (status.failure) throw failureToHttp(status.failure.type, status.failure.message);
+    if (status.file && status.rewards.length === 0) {
+      return this.options.readRewards(status.file).then((records) => {
+        if (!records) {
+          throw new HttpError(500, 'rewards_unreadable', `step ${status.step} was scored but its rewards file ${status.file} cannot be read by the service: run the service where the run folder is visible`);
+        }
+        return { ...this.mapRewards(status, keyId, rollouts, pinned, records), replayed };
+      });
+    }
+    return { ...this.mapRewards(status, keyId, rollouts, pinned, status.rewards), replayed };
+  }
+
+  private mapRewards(
+    status: Extract<RequestStatus, { state: 'answered' }>,
+    keyId: string,
+    rollouts: readonly unknown[],
+    pinned: boolean,
+    records: readonly BriefReward[],
+  ): Omit<CallerRewards, 'replayed'> {
+    const byId = new Map(records.map((r) => [r.id, r]));
+    const refused = new Map(status.refused.map((r) => [r.index, r.reason]));
+    return {
+      step: status.step,
+      rewards: rollouts.map((sample, index) => {
+        const ownId = String((sample as { id?: unknown })?.id ?? index);
+        const reason = refused.get(index);
+        if (reason !== undefined) return { id: ownId, reward: null, status: 'refused', flags: ['refused'], reason };
+        const got = byId.get(idInRun(keyId, pinned, ownId, index));
+        if (!got) return { id: ownId, reward: null, status: 'refused', flags: ['refused'], reason: `step ${status.step} holds no reward for it` };
+        return { id: ownId, reward: got.reward, status: got.status, flags: got.flags, ...(got.breakdown ? { breakdown: got.breakdown } : {}) };
+      }),
+    };
+  }
+
+  // ---- Updates: requests batched, a few in flight ----
+
+  private admit(request: TrainerRequest, deadline: number): Promise<RequestStatus> {
+    return new Promise((resolve, reject) => {
+      const bytes = Buffer.byteLength(JSON.stringify(request));
+      // A pinned request goes alone: a refusal of its step must not refuse other callers' requests.
+      if (request.step !== undefined) return void this.send([{ request, deadline, bytes, resolve, reject }]);
+      this.queue.push({ request, deadline, bytes, resolve, reject });
+      if (this.queue.reduce((n, p) => n + p.bytes, 0) >= MAX_UPDATE_BYTES) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
+      const batch: Pending[] = [];
+      const keys = new Set<string>();
+      let bytes = 0;
+      for (let i = 0; i < this.queue.length && batch.length < 1000; ) {
+        const p = this.queue[i]!;
+        // One key per Update: a second sending of a key waits for the next one.
+        if (keys.has(p.request.key) || (batch.length > 0 && bytes + p.bytes > MAX_UPDATE_BYTES)) {
+          i++;
+          continue;
+        }
+        batch.push(p);
+        keys.add(p.request.key);
+        bytes += p.bytes;
+        this.queue.splice(i, 1);
+      }
+      void this.send(batch);
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    this.inFlight++;
+    try {
+      const statuses = await this.execute(
+        batch.map((p) => p.request),
+        Math.max(...batch.map((p) => p.deadline)),
+      );
+      for (const [i, p] of batch.entries()) p.resolve(statuses[i]!);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.inFlight--;
+      if (this.queue.length > 0) this.flush();
+    }
+  }
+
+  /** One Update, retried while the run moves to a fresh history, until the callers' deadline. */
+  private async execute(requests: TrainerRequest[], deadline: number): Promise<RequestStatus[]> {
+    const { client } = this.options;
+    // One id for this sending's retries (a reply lost on the way attaches to its Update in Temporal);
+    // a later sending is a new Update, and the run answers it from what it recorded under each key.
+    const updateId = `requests-${createHash('sha256').update(requests.map((r) => `${r.key}\0${r.hash}`).join('\n')).digest('hex').slice(0, 20)}-${randomUUID().slice(0, 8)}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.updates++;
+        const reply = await client.withDeadline(Math.max(deadline, Date.now() + 1000), () => this.update(updateId, requests));
+        return reply.statuses;
+      } catch (err) {
+        if (!isRetryable(err) || Date.now() >= deadline) throw httpErrorOf(err, this.runId);
+        await sleep(Math.min(2000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  private update(updateId: string, requests: TrainerRequest[]) {
+    const { client, taskQueue, runTemplate } = this.options;
+    const args: [{ requests: TrainerRequest[] }] = [{ requests }];
+    if (!runTemplate) return client.workflow.getHandle(this.runId).executeUpdate(submitRequestsUpdate, { args, updateId });
+    return client.workflow.executeUpdateWithStart(submitRequestsUpdate, {
+      args,
+      updateId,
+      startWorkflowOperation: new WithStartWorkflowOperation(rftRun, {
+        workflowId: this.runId,
+        taskQueue,
+        args: [{ ...runTemplate, runId: this.runId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // A run that ended stays ended: its folder belongs to it.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `run ${this.runId}, fed by arbiter serve`,
+      }),
+    });
+  }
+
+  // ---- where waiting requests stand ----
+
+  /** Resolves when the request's status is other than `accepted`, or at the deadline. */
+  private next(key: string, deadline: number): Promise<RequestStatus> {
+    return new Promise((resolve) => {
+      const list = this.waiting.get(key) ?? [];
+      list.push({ resolve });
+      this.waiting.set(key, list);
+      const timer = setTimeout(() => this.settle(key, { key, state: 'accepted' }), Math.max(0, deadline - Date.now()));
+      timer.unref?.();
+      void this.poll();
+    });
+  }
+
+  private settle(key: string, status: RequestStatus): void {
+    const list = this.waiting.get(key);
+    if (!list) return;
+    this.waiting.delete(key);
+    for (const w of list) w.resolve(status);
+  }
+
+  /** One loop per run and process: asks the run about every waiting key at once. */
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      while (this.waiting.size > 0) {
+        await sleep(this.options.pollMs);
+        const keys = [...this.waiting.keys()];
+        try {
+          const { statuses } = await this.options.client.workflow.getHandle(this.runId).query(requestStatusQuery, keys);
+          for (const s of statuses) if (s.state !== 'accepted') this.settle(s.key, s);
+        } catch (err) {
+          // A run that is not there: every waiter hears it. Anything else (a worker restarting): ask again.
+          if (err instanceof WorkflowNotFoundError) for (const key of keys) this.settle(key, { key, state: 'unknown' });
+        }
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+}
+
+/** A call the same request may succeed at a moment later: the run moving to a fresh history, a deadline, Temporal briefly away. */
+function isRetryable(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateFailedError) return err.cause instanceof ApplicationFailure && err.cause.type === 'RunRollingOver';
+  const http = httpErrorOf(err, '');
+  return http.status === 503;
+}
+
+function failureToHttp(type: string, message: string): HttpError {
+  return httpErrorOf(ApplicationFailure.create({ type, message, nonRetryable: true }), '');
+}
