@@ -114,6 +114,11 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
   // Trainers trust whatever rewards come back: every route but health and the review page's
   // empty shell needs the token when one is set (the page asks for it and sends it to its API).
   app.addHook('onRequest', async (request: FastifyRequest) => {
+    // Without a token only this machine may call, and a web page whose name was rebound to
+    // 127.0.0.1 (DNS rebinding) still sends its own name as Host: refused.
+    if (!options.token && !isLoopbackHostHeader(request.headers.host)) {
+      throw new HttpError(403, 'host_not_allowed', `Host ${JSON.stringify(request.headers.host ?? '')} is not this machine's loopback name: without a token only localhost, 127.0.0.1 and [::1] are served`);
+    }
     if (!options.token || request.url === '/healthz' || request.url === '/readyz') return;
     if (request.method === 'GET' && request.routeOptions.url === REVIEW_PAGE_PATH) return;
     const header = request.headers.authorization ?? '';
@@ -284,6 +289,13 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
       .catch(() => null);
 
   return Object.assign(app, { batcher });
+}
+
+/** `localhost`, `127.x.y.z` or `[::1]`, with or without a port. */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+  return name === 'localhost' || name === '[::1]' || /^127(\.\d{1,3}){3}$/.test(name);
 }
 
 function headerKey(request: FastifyRequest): string | undefined {
