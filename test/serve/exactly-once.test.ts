@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { RunLayout } from '../../src/contract/run-layout';
 import type { RewardRecord } from '../../src/contract/reward-record';
 import { MAX_LINE_BYTES } from '../../src/io/read-lines';
-import { pauseUpdate, progressQuery, resumeUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
+import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, submitRolloutsUpdate } from '../../workflows/definitions';
+import { maybeRecordHistory } from '../helpers/histories';
 import { startFakeBedrock } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../support/fake-bedrock-env';
 import { rollout, tempDir } from '../support/fixtures';
@@ -171,7 +172,10 @@ describe('exactly once through arbiter serve', () => {
         expect(res.status).toBe(200);
         expect(res.body.step).toBe(1);
         expect((await explicit).step).toBe(2);
-        await handle.terminate('test over');
+        await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
+        await handle.result();
+        // Takes the `pause-holds-waiting-step` patch, trainer requests and an explicit step.
+        await maybeRecordHistory('paused-requests-held-then-resumed', runId);
       });
     });
   });
