@@ -161,17 +161,18 @@ describe('exactly once through arbiter serve', () => {
         expect((await svc.post('/v1/runs', { runId, steps: 10, rollouts: { type: 'updates' }, outputDir })).status).toBe(201);
         const handle = client.workflow.getHandle(runId);
         await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'looking at the rubric' }] });
+        // The step the run waits for arrives while paused (an explicit step 1), then a request.
+        const explicit = handle.executeUpdate(submitRolloutsUpdate, { args: [{ step: 1, rollouts: [good('p1')] }] });
         let answered = false;
-        const pending = svc.post(`/v1/runs/${runId}/rewards`, { rollouts: [good('p1')] }).then((r) => ((answered = true), r));
-        const explicit = handle.executeUpdate(submitRolloutsUpdate, { args: [{ step: 2, rollouts: [good('p2')] }] });
+        const pending = svc.post(`/v1/runs/${runId}/rewards`, { rollouts: [good('p2')] }).then((r) => ((answered = true), r));
         await new Promise((r) => setTimeout(r, 2500));
         expect(answered).toBe(false);
         expect((await handle.query(progressQuery)).stepsDone).toBe(0);
         await handle.executeUpdate(resumeUpdate, { args: [{}] });
+        expect((await explicit).step).toBe(1);
         const res = await pending;
         expect(res.status).toBe(200);
-        expect(res.body.step).toBe(1);
-        expect((await explicit).step).toBe(2);
+        expect(res.body.step).toBe(2);
         await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
         await handle.result();
         // Takes the `pause-holds-waiting-step` patch, trainer requests and an explicit step.
