@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +9,8 @@ export default defineConfig({
     // Temporal workers hold native handles: processes isolate them better than threads.
     pool: 'forks',
     testTimeout: 120_000,
+    // Workers in tests write their runs into temporary folders (and examples into the repo's runs/).
+    env: { ARBITER_ALLOWED_OUTPUT_DIRS: [tmpdir(), process.cwd()].join(',') },
     hookTimeout: 180_000,
   },
 });

@@ -11,6 +11,7 @@ import { DatasetError, readDataset, type ValidationItem } from '../src/validatio
 import type { PreferenceRecord, RubricRecord } from '../src/validation/judged-record';
 import { judgeUnit, readJsonl, readUnitRecords, type UnitResult } from '../src/validation/judge-unit';
 import { ValidationLayout } from '../src/validation/layout';
+import { allowedOutputDir } from './owned-run-dir';
 import { buildReport, type JudgeRecords } from '../src/validation/measure/report';
 import { failedGateLines, formatSummary } from '../src/validation/summary';
 import type { NamedJudge, ValidationConfig } from '../src/validation/validate-config';
@@ -33,6 +34,7 @@ export interface PreparedValidation {
  */
 export async function prepareValidation(input: PrepareValidationInput, settings: WorkerSettings = workerSettingsFromEnv()): Promise<PreparedValidation> {
   const { config } = input;
+  await allowedOutputDir(config.outputDir);
   const layout = ValidationLayout.of(config.outputDir, input.validationId);
   let dataset: string;
   try {
@@ -89,6 +91,7 @@ export async function validateUnit(input: ValidateUnitInput, settings: WorkerSet
       throw err;
     }
   }
+  await allowedOutputDir(input.outputDir);
   const ctx = Context.current();
   let progress = { done: 0, total: 0 };
   const timeout = ctx.info.heartbeatTimeoutMs ?? MAX_HEARTBEAT_INTERVAL_MS * 3;
@@ -133,6 +136,7 @@ export interface ValidationResult {
 /** Computes every measurement from the judged files and writes report.json and summary.txt. */
 export async function measureValidation(input: MeasureValidationInput): Promise<ValidationResult> {
   const { config } = input;
+  await allowedOutputDir(config.outputDir);
   const layout = ValidationLayout.of(config.outputDir, input.validationId);
   const items = await readJsonl<ValidationItem>(layout.items);
   const attacks = await readJsonl<AttackItem>(layout.attacks);

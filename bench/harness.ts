@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 /**
  * The one harness of every benchmark (`bench/*.ts`): progress notes on stderr, the result as one
  * JSON line on stdout, a quiet Temporal runtime, a dev server of the benchmark's own, a worker in
@@ -14,6 +15,9 @@ import { workerSettingsFromEnv } from '../src/temporal/worker/worker-settings';
 const T0 = Date.now();
 
 /** Human-readable progress on stderr (stdout carries only the one JSON result line). */
+// Benchmarks write their runs into temporary folders: the worker may write there.
+process.env.ARBITER_ALLOWED_OUTPUT_DIRS ??= [tmpdir(), process.cwd()].join(',');
+
 export function note(message: string): void {
   process.stderr.write(`[${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
 }

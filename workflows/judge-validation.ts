@@ -1,4 +1,5 @@
 import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
+import { isSafeRunId } from '../src/config/run-config';
 import { parseOrThrow } from '../src/config/validation-error';
 import { ValidationInputSchema, type ValidationInput } from '../src/validation/validate-config';
 import { planUnits, type WorkUnit } from '../src/validation/work-plan';
@@ -21,6 +22,13 @@ export async function judgeValidation(input: ValidationInput): Promise<Validatio
     ApplicationFailure.nonRetryable(`invalid validation input:\n  ${issues.join('\n  ')}`, 'ConfigError'),
   );
   const validationId = config.validationId ?? workflowInfo().workflowId;
+  // The id names the validation's folder: one that would write outside outputDir is refused.
+  if (!isSafeRunId(validationId)) {
+    throw ApplicationFailure.nonRetryable(
+      `validation id ${JSON.stringify(validationId)} is not a safe folder name (letters, digits, ".", "_" and "-", starting with a letter or digit): set validationId`,
+      'ConfigError',
+    );
+  }
   const acts = validationActivities();
   const progress: ValidationProgress = { validationId, phase: 'preparing', units: 0, unitsDone: 0, judged: 0, failed: 0, calls: 0 };
   setHandler(validationProgressQuery, () => progress);

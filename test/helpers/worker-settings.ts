@@ -7,4 +7,4 @@ export function testWorkerSettings(): WorkerSettings {
 }
 
 /** The same for worker processes, which read their settings from the environment. */
-export const TEST_WORKER_ENV = { ARBITER_ALLOWED_ROLLOUT_DIRS: tmpdir() };
+export const TEST_WORKER_ENV = { ARBITER_ALLOWED_ROLLOUT_DIRS: tmpdir(), ARBITER_ALLOWED_OUTPUT_DIRS: [tmpdir(), process.cwd()].join(',') };

@@ -14,10 +14,13 @@ export interface WorkerSettings {
   allowedJudgeUrls: string[];
   /** Folders rollout files may be read from (rollouts.path, submitRollouts paths), compared after realpath. */
   allowedRolloutDirs: string[];
+  /** Folders runs and validations may write into (their `outputDir`), compared after realpath. Absent: the working directory. */
+  allowedOutputDirs?: string[];
 }
 
 export const JUDGE_URLS_VAR = 'ARBITER_ALLOWED_JUDGE_URLS';
 export const ROLLOUT_DIRS_VAR = 'ARBITER_ALLOWED_ROLLOUT_DIRS';
+export const OUTPUT_DIRS_VAR = 'ARBITER_ALLOWED_OUTPUT_DIRS';
 
 /** A request the worker's settings do not allow: not retryable, the run stops with this message. */
 export class WorkerSettingsRefusal extends Error {
@@ -34,7 +37,8 @@ export function workerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, cwd 
   const judgeUrls = env[JUDGE_URLS_VAR] === undefined ? ['loopback'] : list(env[JUDGE_URLS_VAR]);
   const baseUrl = env.OPENAI_BASE_URL?.trim();
   const dirs = env[ROLLOUT_DIRS_VAR] === undefined ? [cwd] : list(env[ROLLOUT_DIRS_VAR]).map((d) => resolve(cwd, d));
-  return { allowedJudgeUrls: baseUrl ? [...judgeUrls, baseUrl] : judgeUrls, allowedRolloutDirs: dirs };
+  const outputDirs = env[OUTPUT_DIRS_VAR] === undefined ? [cwd] : list(env[OUTPUT_DIRS_VAR]).map((d) => resolve(cwd, d));
+  return { allowedJudgeUrls: baseUrl ? [...judgeUrls, baseUrl] : judgeUrls, allowedRolloutDirs: dirs, allowedOutputDirs: outputDirs };
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
@@ -92,6 +96,34 @@ async function insideAny(real: string, allowedDirs: string[]): Promise<boolean> 
     if (real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)) return true;
   }
   return false;
+}
+
+/**
+ * Throws a WorkerSettingsRefusal unless `dir` (a run's or a validation's outputDir, which may not
+ * exist yet) lies inside one of the folders this worker may write into.
+ */
+export async function checkOutputDir(dir: string, allowedDirs: string[]): Promise<void> {
+  const real = await realpathOfExisting(resolve(dir));
+  if (await insideAny(real, allowedDirs)) return;
+  throw new WorkerSettingsRefusal(
+    `outputDir ${dir} is outside the folders this worker writes into (${allowedDirs.join(', ') || 'none'}). ` +
+      `To allow it, add it to ${OUTPUT_DIRS_VAR} in the worker's environment`,
+  );
+}
+
+/** The real path of the longest existing prefix of `path`, with the rest appended (symlinks resolved where they exist). */
+async function realpathOfExisting(path: string): Promise<string> {
+  const rest: string[] = [];
+  for (let p = path; ; ) {
+    try {
+      return [await realpath(p), ...rest.reverse()].join(sep);
+    } catch {
+      const parent = resolve(p, '..');
+      if (parent === p) return path;
+      rest.push(p.slice(parent.length).replace(/^[\\/]+/, ''));
+      p = parent;
+    }
+  }
 }
 
 function refusal(what: string, path: string, allowedDirs: string[]): string {
