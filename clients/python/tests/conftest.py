@@ -1,8 +1,8 @@
 """A small in-process stand-in for `arbiter serve`'s native API.
 
 It speaks the wire shapes the client codes against (POST /v1/runs, POST
-/v1/runs/{runId}/steps/{step}/rewards, GET /healthz, GET /readyz, bearer token, `{"error": ...}`
-bodies), deduplicates on requestId like the real service, and can be told to answer the next
+/v1/runs/{runId}/steps/{step}/rewards, GET /healthz, GET /readyz, bearer token, `{"error": <code>,
+"message": ...}` bodies, as the real service sends them), deduplicates on requestId like the real service, and can be told to answer the next
 requests with a given status or to drop the connection.
 """
 
@@ -55,10 +55,10 @@ class FakeArbiter:
         if path == "/readyz":
             return 200, {"ready": True}
         if self.token and headers.get("authorization") != f"Bearer {self.token}":
-            return 401, {"error": "missing or wrong bearer token"}
+            return 401, {"error": "unauthorized", "message": "missing or wrong bearer token"}
         if method == "POST" and path == "/v1/runs":
             if not isinstance(body, dict) or "runId" not in body:
-                return 400, {"error": "runId is required"}
+                return 400, {"error": "invalid_request", "message": "runId is required"}
             self.runs.setdefault(body["runId"], body)
             return 201, {"runId": body["runId"], "created": True}
         match = SCORE_PATH.match(path)
@@ -66,17 +66,19 @@ class FakeArbiter:
             run_id = match.group(1)
             step = int(match.group(2)) if match.group(2) else len(self.answers)  # the service numbers it
             if run_id not in self.runs:
-                return 404, {"error": f"unknown run {run_id}"}
+                return 404, {"error": "unknown_run", "message": f"unknown run {run_id}"}
             request_id = body.get("requestId")
             with self.lock:
                 if request_id in self.answers:
-                    return self.answers[request_id]
+                    if self.answers[request_id][2] != body["rollouts"]:
+                        return 409, {"error": "idempotency_key_reused", "message": f"request key {request_id!r} was used before for other content"}
+                    return self.answers[request_id][:2]
             rewards = [self.judge(r) for r in body["rollouts"]]
             answer = (200, {"runId": run_id, "step": step, "rewards": rewards[::-1], "summary": {"n": len(rewards)}})
             with self.lock:
-                self.answers[request_id] = answer
+                self.answers[request_id] = (*answer, body["rollouts"])
             return answer
-        return 404, {"error": f"no route {method} {path}"}
+        return 404, {"error": "not_found", "message": f"no route {method} {path}"}
 
 
 def _handler(fake: FakeArbiter) -> type:

@@ -57,7 +57,7 @@ def test_wrong_token_raises_arbiter_error_with_status_and_service_message(secure
     client = fast(secured_server.url, token="wrong")
     with pytest.raises(ArbiterError) as err:
         client.score("r1", 0, ROLLOUTS)
-    assert err.value.status == 401
+    assert err.value.status == 401 and err.value.code == "unauthorized"
     assert err.value.message == "missing or wrong bearer token"
     assert len(secured_server.fake.requests) == 1  # a 4xx is not retried
 
@@ -65,11 +65,15 @@ def test_wrong_token_raises_arbiter_error_with_status_and_service_message(secure
 def test_unknown_run_raises_404(server):
     with pytest.raises(ArbiterError) as err:
         fast(server.url).score("nope", 0, ROLLOUTS)
-    assert err.value.status == 404 and "unknown run nope" in err.value.message
+    assert err.value.status == 404 and err.value.code == "unknown_run" and "unknown run nope" in err.value.message
 
 
 def test_retries_after_5xx_429_and_dropped_connections_reuse_the_request_id(server):
-    server.fake.script = [(503, {"error": "worker busy"}), "drop", (429, {"error": "slow down"})]
+    server.fake.script = [
+        (503, {"error": "not_ready", "message": "not answered in time", "details": {"retryable": True}}),
+        "drop",
+        (429, {"error": "slow_down", "message": "slow down"}),
+    ]
     rewards = fast(server.url).score("r1", 1, ROLLOUTS)
     assert [r.id for r in rewards] == ["a", "b", "c"]
     posts = [r for r in server.fake.requests if r["method"] == "POST"]
@@ -87,10 +91,22 @@ def test_a_retry_of_an_answered_request_is_not_judged_again(server):
 
 
 def test_gives_up_after_the_retry_budget_with_the_last_error(server):
-    server.fake.script = [(502, {"error": "bad gateway"})] * 3
+    server.fake.script = [(502, {"error": "bad_gateway", "message": "bad gateway"})] * 3
     with pytest.raises(ArbiterError) as err:
         fast(server.url, retries=2).score("r1", 0, ROLLOUTS)
-    assert err.value.status == 502 and err.value.message == "bad gateway"
+    assert err.value.status == 502 and err.value.code == "bad_gateway" and err.value.message == "bad gateway"
+    assert err.value.retryable
+
+
+def test_a_request_id_reused_for_other_rollouts_is_refused_with_its_code_and_not_retried(server):
+    client = fast(server.url)
+    client.score("r1", 2, ROLLOUTS, request_id="req-9")
+    other = [dict(r, response="something else") for r in ROLLOUTS]
+    with pytest.raises(ArbiterError) as err:
+        client.score("r1", 2, other, request_id="req-9")
+    assert err.value.status == 409 and err.value.code == "idempotency_key_reused"
+    assert "req-9" in err.value.message and not err.value.retryable
+    assert len([r for r in server.fake.requests if r["method"] == "POST"]) == 2
 
 
 def test_unreachable_service_raises_arbiter_error_without_status():

@@ -24,21 +24,34 @@ DEFAULT_URL = "http://127.0.0.1:8787"
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 4
-STATUSES = ("scored", "fallback", "excluded")
+STATUSES = ("scored", "fallback", "excluded", "refused")
 
 
 class ArbiterError(Exception):
     """A request the service refused or could not answer.
 
     `status` is the HTTP status (None when no response came back at all, e.g. connection refused
-    after every retry); `message` is the service's own `{"error": ...}` text when it sent one.
+    after every retry). The service answers errors as `{"error": <code>, "message": <text>}`:
+    `code` is that code (e.g. `idempotency_key_reused`, `not_ready`, `unknown_run`; the README's
+    table lists them) and `message` its text. `retryable` says whether sending the same request
+    again (with the same request id) may succeed.
     """
 
-    def __init__(self, message: str, status: Optional[int] = None, body: Any = None) -> None:
-        super().__init__(f"{status}: {message}" if status is not None else message)
+    def __init__(
+        self,
+        message: str,
+        status: Optional[int] = None,
+        body: Any = None,
+        code: Optional[str] = None,
+        retryable: bool = False,
+    ) -> None:
+        prefix = f"{status} {code}" if status is not None and code else (str(status) if status is not None else None)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
         self.status = status
+        self.code = code
         self.message = message
         self.body = body
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,8 @@ class Reward:
     status: str
     flags: List[str] = field(default_factory=list)
     breakdown: Dict[str, float] = field(default_factory=dict)
+    # Why a `refused` rollout was never judged (e.g. too long for the worker).
+    reason: Optional[str] = None
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Reward":
@@ -69,6 +84,7 @@ class Reward:
             status=status,
             flags=[str(f) for f in obj.get("flags") or []],
             breakdown={str(k): float(v) for k, v in (obj.get("breakdown") or {}).items()},
+            reason=None if obj.get("reason") is None else str(obj["reason"]),
         )
 
 
@@ -138,11 +154,17 @@ def _error_from(response: httpx.Response) -> ArbiterError:
         body = response.json()
     except ValueError:
         body = response.text
+    code: Optional[str] = None
+    retryable = _retryable(response.status_code)
     if isinstance(body, Mapping) and body.get("error"):
-        message = str(body["error"])
+        code = str(body["error"])
+        message = str(body.get("message") or code)
+        details = body.get("details")
+        if isinstance(details, Mapping) and isinstance(details.get("retryable"), bool):
+            retryable = details["retryable"]
     else:
         message = (str(body) or response.reason_phrase or "no body")[:500]
-    return ArbiterError(message, status=response.status_code, body=body)
+    return ArbiterError(message, status=response.status_code, body=body, code=code, retryable=retryable)
 
 
 def _decode(response: httpx.Response) -> Any:
