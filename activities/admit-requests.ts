@@ -11,6 +11,8 @@ export interface AdmitRequestsInput {
   runId: string;
   execution: Execution;
   requests: TrainerRequest[];
+  /** Keys only to be looked up in the ledger, never recorded (pinned to a step the run has passed). */
+  lookupOnly?: string[];
 }
 
 /**
@@ -21,7 +23,9 @@ export async function admitRequests(input: AdmitRequestsInput, settings: WorkerS
   const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
   const admissions: Admission[] = [];
   for (const request of input.requests) {
-    admissions.push(await admit(layout, request, request.rollouts ?? (await readRequestFile(request.path!, settings))));
+    const lookupOnly = input.lookupOnly?.includes(request.key) ?? false;
+    const rollouts = lookupOnly ? [] : (request.rollouts ?? (await readRequestFile(request.path!, settings)));
+    admissions.push(await admit(layout, request, rollouts, lookupOnly));
   }
   return admissions;
 }

@@ -249,7 +249,7 @@ export class RunState {
   async rolloutsOf(step: number): Promise<StepSource | undefined> {
     if (this.config.rollouts.type === 'directory') return { file: `${this.config.rollouts.path}`, inline: false };
     if (!this.inbox.explicitSource(step)) {
-      this.stepMoved({ ...stepAt(step), waitingFor: `rollouts for step ${step} (a submitRollouts or submitRequests update)` });
+      this.stepMoved({ ...stepAt(step), waitingFor: `a submitRollouts or submitRequests update for step ${step}` });
     }
     await condition(
       () => this.inbox.explicitSource(step) !== undefined || this.cancel !== undefined || (this.inbox.ready(step) && this.progress.status === 'running'),

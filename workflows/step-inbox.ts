@@ -25,6 +25,14 @@ export interface StepSource {
 
 /** Largest step the run assembles from trainer requests, in rollouts (one request at least). */
 export const MAX_ASSEMBLED_ROLLOUTS = 512;
+/**
+ * Answered requests the run keeps in memory: those of its last few steps (and the last few
+ * thousand answered without a step). Older ones are found in the run's ledger when asked again,
+ * so memory stays bounded however many requests an execution answers.
+ */
+const ANSWERED_STEPS_KEPT = 4;
+const STEPLESS_ANSWERS_KEPT = 10_000;
+
 /** Inline rollouts an Update may carry into history (256 KiB); more travel as a file. */
 export const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
 
@@ -55,6 +63,8 @@ interface Explicit {
   content: string;
   /** Set once staged. */
   source?: StepSource;
+  /** Its step's rewards, or why the step was refused: what every Update that sent it returns. */
+  result?: StepRewards | RefusedStep;
 }
 
 /**
@@ -71,7 +81,6 @@ interface Explicit {
  */
 export class StepInbox {
   private readonly explicit = new Map<number, Explicit>();
-  private readonly results = new Map<number, StepRewards | RefusedStep>();
   private readonly requests = new Map<string, Entry>();
   /** Unpinned requests in arrival order, waiting for a step. */
   private queue: string[] = [];
@@ -82,6 +91,8 @@ export class StepInbox {
   private readonly placed = new Map<number, { keys: string[]; source?: StepSource; assembling?: Promise<StepSource> }>();
   /** Continue-as-new is due: nothing new is accepted until the next execution. */
   rollingOver = false;
+  /** Keys of answered requests, by the step that answered them (-1: none), oldest first. */
+  private readonly answeredByStep = new Map<number, string[]>();
 
   constructor(
     private readonly run: { readonly config: RunConfig; readonly runId: string; readonly nextStep: number; readonly lastStep: number },
@@ -128,10 +139,11 @@ export class StepInbox {
 
   /** Reserves the step, stages its rollouts in a file of this update's own, then waits for its rewards. */
   async submitExplicit(step: number, content: string, stage: (tag: string) => Promise<string> | string): Promise<StepRewards> {
-    const held = this.explicit.get(step);
-    if (!held) {
+    let submission = this.explicit.get(step);
+    if (!submission) {
       const reserved: Explicit = { content };
       this.explicit.set(step, reserved);
+      submission = reserved;
       try {
         const file = await stage(currentUpdateInfo()?.id ?? 'update');
         reserved.source = { file, inline: !content.startsWith('path:') };
@@ -140,8 +152,9 @@ export class StepInbox {
         throw err;
       }
     }
-    await condition(() => this.results.has(step) || this.ended);
-    const result = this.results.get(step);
+    const mine = submission;
+    await condition(() => mine.result !== undefined || this.ended);
+    const result = mine.result;
     if (!result) throw failure('RunEnded', `the run ended before step ${step} was scored`);
     if ('refused' in result) throw failure('StepRefused', result.refused);
     return result;
@@ -153,7 +166,7 @@ export class StepInbox {
   }
 
   get hasUnscoredExplicit(): boolean {
-    return [...this.explicit.keys()].some((step) => !this.results.has(step));
+    return [...this.explicit.values()].some((e) => e.result === undefined);
   }
 
   ended = false;
@@ -180,7 +193,9 @@ export class StepInbox {
       const entry = this.requests.get(r.key);
       if (entry && entry.hash === r.hash) continue; // a retry: attaches
       if (entry) throw failure('IdempotencyKeyReused', `request key ${JSON.stringify(r.key)} was used before for other content: send new content under a new key`);
-      if (r.step < this.run.nextStep || r.step > this.run.lastStep) {
+      // A step behind the run: the ledger may know it (a retry whose answer left memory); the handler asks it.
+      if (r.step < this.run.nextStep) continue;
+      if (r.step > this.run.lastStep) {
         throw failure('StepTaken', `step ${r.step} is not ahead (next step is ${this.run.nextStep}, last ${this.run.lastStep})`);
       }
       if (this.explicit.has(r.step) || this.placed.has(r.step) || this.pins.has(r.step) || this.pinsClaimed.has(r.step)) {
@@ -199,6 +214,9 @@ export class StepInbox {
     // Reserve first: a second call for the same key, from now on, attaches to this one.
     const mine: TrainerRequest[] = [];
     const conflicts = new Map<string, string>();
+    const steptaken = new Map<string, string>();
+    /** Pinned to a step the run has passed: only found in the ledger, never recorded anew. */
+    const behind = requests.filter((r) => r.step !== undefined && r.step < this.run.nextStep && !this.requests.has(r.key)).map((r) => r.key);
     for (const r of requests) {
       if (this.requests.has(r.key)) continue;
       this.requests.set(r.key, { key: r.key, hash: r.hash, keyId: '', pin: r.step, count: 0, refused: [], state: 'admitting' });
@@ -213,6 +231,7 @@ export class StepInbox {
           runId: this.run.runId,
           execution: currentExecution(),
           requests: mine,
+          ...(behind.length > 0 ? { lookupOnly: behind } : {}),
         });
       } catch (err) {
         for (const r of mine) this.forget(r);
@@ -223,6 +242,12 @@ export class StepInbox {
         if (a.outcome === 'conflict') {
           this.forget(mine.find((m) => m.key === a.key)!);
           conflicts.set(a.key, a.message);
+          continue;
+        }
+        if (a.outcome === 'unknown') {
+          const r = mine.find((m) => m.key === a.key)!;
+          this.forget(r);
+          steptaken.set(a.key, `step ${r.step} is not ahead (next step is ${this.run.nextStep}, last ${this.run.lastStep})`);
           continue;
         }
         Object.assign(entry, { keyId: a.keyId, count: a.count, refused: a.refused });
@@ -238,6 +263,8 @@ export class StepInbox {
         const entry = this.requests.get(r.key);
         const conflict = conflicts.get(r.key);
         if (conflict !== undefined) return { key: r.key, state: 'conflict', message: conflict };
+        const taken = steptaken.get(r.key);
+        if (taken !== undefined) return { key: r.key, state: 'answered', rewards: [], refused: [], failure: { type: 'StepTaken', message: taken } };
         if (!entry) return { key: r.key, state: 'unknown' };
         if (entry.hash !== r.hash) {
           return { key: r.key, state: 'conflict', message: `request key ${JSON.stringify(r.key)} was used before for other content: send new content under a new key` };
@@ -274,6 +301,28 @@ export class StepInbox {
   private answer(entry: Entry, status: RequestStatus): void {
     entry.state = 'answered';
     entry.answer = status;
+    const step = status.state === 'answered' && status.step !== undefined ? status.step : -1;
+    const keys = this.answeredByStep.get(step) ?? [];
+    keys.push(entry.key);
+    this.answeredByStep.set(step, keys);
+    this.forgetOldAnswers(step);
+  }
+
+  /** Drops answers the ledger can give again, keeping memory bounded. */
+  private forgetOldAnswers(latest: number): void {
+    const stepless = this.answeredByStep.get(-1);
+    if (stepless && stepless.length > STEPLESS_ANSWERS_KEPT) {
+      for (const key of stepless.splice(0, stepless.length - STEPLESS_ANSWERS_KEPT)) this.dropIfAnswered(key);
+    }
+    for (const [step, keys] of this.answeredByStep) {
+      if (step < 0 || step > latest - ANSWERED_STEPS_KEPT) continue;
+      for (const key of keys) this.dropIfAnswered(key);
+      this.answeredByStep.delete(step);
+    }
+  }
+
+  private dropIfAnswered(key: string): void {
+    if (this.requests.get(key)?.state === 'answered') this.requests.delete(key);
   }
 
   // ---- the run loop's side ----
@@ -347,7 +396,10 @@ export class StepInbox {
 
   /** A scored step: a trainer waiting for it gets its rewards; each request its own. */
   stepScored(step: number, result: StepRewards): void {
-    if (this.explicit.has(step)) this.results.set(step, result);
+    const explicit = this.explicit.get(step);
+    if (explicit) explicit.result = result;
+    // A resend of a step long scored is refused as behind the run; the last few attach.
+    for (const s of this.explicit.keys()) if (s <= step - ANSWERED_STEPS_KEPT) this.explicit.delete(s);
     const placed = this.placed.get(step);
     if (!placed) return;
     this.placed.delete(step);
@@ -368,7 +420,12 @@ export class StepInbox {
 
   /** A step the run would not score: its trainers hear why, and its number stays the run's next. */
   stepRefused(step: number, refusal: RefusedStep): void {
-    if (this.explicit.has(step)) this.results.set(step, refusal);
+    const explicit = this.explicit.get(step);
+    if (explicit) {
+      explicit.result = refusal;
+      // Its trainers hear why; a corrected batch for the same step may come.
+      this.explicit.delete(step);
+    }
     const placed = this.placed.get(step);
     if (!placed) return;
     this.placed.delete(step);

@@ -68,19 +68,22 @@ export function refuseAtEdge(rollouts: readonly unknown[]): unknown[] {
 export type Admission =
   | { key: string; keyId: string; outcome: 'new'; count: number; refused: SampleRefusal[] }
   | { key: string; keyId: string; outcome: 'known'; count: number; refused: SampleRefusal[]; step?: number; rewards?: BriefReward[]; file?: string }
-  | { key: string; keyId: string; outcome: 'conflict'; message: string };
+  | { key: string; keyId: string; outcome: 'conflict'; message: string }
+  /** Only for a lookup: the ledger has no record of the key. */
+  | { key: string; keyId: string; outcome: 'unknown' };
 
 /**
  * Records a request in the ledger, or finds it there. `rollouts` are the request's samples (inline,
  * or read from its path by the caller). Idempotent: an attempt that crashed after creating the
  * record finds it with the same hash and carries on.
  */
-export async function admit(layout: RunLayout, request: TrainerRequest, rollouts: unknown[]): Promise<Admission> {
+export async function admit(layout: RunLayout, request: TrainerRequest, rollouts: unknown[], lookupOnly = false): Promise<Admission> {
   const { key, hash } = request;
   const keyId = keyIdOf(key);
   const pinned = request.step !== undefined;
   const found = await readRecord(layout, keyId);
   if (found) return known(layout, keyId, found, hash);
+  if (lookupOnly) return { key, keyId, outcome: 'unknown' };
 
   const refused: SampleRefusal[] = [];
   const valid: Rollout[] = [];

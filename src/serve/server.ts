@@ -1,17 +1,16 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { Rollout } from '../config/rollout';
-import { RunConfigSchema, type RunConfigInput } from '../config/run-config';
-import { describeZodIssues } from '../config/validation-error';
+import type { RunConfigInput } from '../config/run-config';
 import { configQuery } from '../../workflows/definitions';
-import { rftRun } from '../../workflows/rft-run';
 import { HttpError, httpErrorOf } from './http-error';
 import { REVIEW_PAGE_PATH, registerReviewRoutes } from './review-routes';
 import { readRewardsFile } from './rewards-file';
 import { DEFAULT_REQUEST_TIMING, RunRequests } from './run-requests';
-import { novaAnswer, novaRollouts, openRlhfAnswer, openRlhfRollouts, requestKey, type NovaSample, type OpenRlhfRequest } from './wire-shapes';
+import { nativeRoutes } from './routes/native';
+import { novaRoutes } from './routes/nova';
+import { openRlhfRoutes } from './routes/openrlhf';
+import type { ServeContext } from './serve-context';
 
 /** How the service batches Updates and waits for answers. */
 export type BatchingOptions = typeof DEFAULT_REQUEST_TIMING;
@@ -34,32 +33,6 @@ export interface ServeOptions {
 
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
-const rolloutSchema = {
-  type: 'object',
-  required: ['id', 'prompt', 'response'],
-  properties: {
-    id: { type: 'string', minLength: 1, maxLength: 512 },
-    prompt: { type: 'string' },
-    response: { type: 'string' },
-    reference: { type: 'string' },
-    group: { type: 'string' },
-  },
-  additionalProperties: false,
-} as const;
-
-/** The native routes' body: a batch of rollouts and an optional idempotency key. */
-const rewardsBody = {
-  type: 'object',
-  required: ['rollouts'],
-  properties: { rollouts: { type: 'array', minItems: 1, items: rolloutSchema }, requestId: { type: 'string', minLength: 1, maxLength: 200 } },
-  additionalProperties: false,
-} as const;
-
-const runIdParam = {
-  type: 'object',
-  required: ['runId'],
-  properties: { runId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' } },
-} as const;
 
 /** The HTTP reward service: one Fastify app over a Temporal client. */
 export function buildServer(options: ServeOptions): FastifyInstance & { batcher(runId: string): RunRequests } {
@@ -142,151 +115,18 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
 
   registerReviewRoutes(app, options.client);
 
-  // ---- native ----
-
-  app.post<{ Body: RunConfigInput & { runId: string } }>(
-    '/v1/runs',
-    { schema: { body: { type: 'object', required: ['runId', 'steps', 'rollouts'], properties: { runId: runIdParam.properties.runId } } } },
-    async (request, reply) => {
-      const parsed = RunConfigSchema.safeParse(request.body);
-      if (!parsed.success) throw new HttpError(422, 'invalid_run_config', `invalid run config: ${describeZodIssues(parsed.error).join('; ')}`, describeZodIssues(parsed.error));
-      if (parsed.data.rollouts.type !== 'updates') {
-        throw new HttpError(422, 'invalid_run_config', 'rollouts.type: a run fed by arbiter serve takes {"type": "updates"}');
-      }
-      const runId = request.body.runId;
-      try {
-        await options.client.workflow.start(rftRun, {
-          workflowId: runId,
-          taskQueue: options.taskQueue,
-          args: [request.body],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          staticSummary: `run ${runId}, fed by arbiter serve`,
-        });
-        return reply.status(201).send({ runId, created: true });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        // Idempotent: the run exists (open or closed); say which.
-        const description = await options.client.workflow.getHandle(runId).describe();
-        return reply.status(200).send({ runId, created: false, status: description.status.name });
-      }
-    },
-  );
-
-  app.post<{ Params: { runId: string; step: string }; Body: { rollouts: Rollout[]; requestId?: string } }>(
-    '/v1/runs/:runId/steps/:step/rewards',
-    {
-      schema: {
-        params: { ...runIdParam, required: ['runId', 'step'], properties: { ...runIdParam.properties, step: { type: 'string', pattern: '^[0-9]{1,9}$' } } },
-        body: rewardsBody,
-      },
-    },
-    async (request) => {
-      const { runId } = request.params;
-      const step = Number(request.params.step);
-      const { rollouts } = request.body;
-      uniqueIds(rollouts);
-      // The step is the key: a resend of the same rollouts attaches, other rollouts are refused.
-      const answer = await batcher(runId).rewards(`step:${step}`, rollouts, step);
-      return { runId, step, rewards: answer.rewards, summary: await stepSummary(runId, step), replayed: answer.replayed };
-    },
-  );
-
-  app.post<{ Params: { runId: string }; Body: { rollouts: Rollout[]; requestId?: string } }>(
-    '/v1/runs/:runId/rewards',
-    {
-      schema: {
-        params: runIdParam,
-        body: rewardsBody,
-      },
-    },
-    async (request) => {
-      const { runId } = request.params;
-      const { rollouts, requestId } = request.body;
-      uniqueIds(rollouts);
-      const key = requestKey(requestId ?? headerKey(request), 'native', rollouts);
-      const answer = await batcher(runId).rewards(key, rollouts);
-      return { runId, step: answer.step ?? null, rewards: answer.rewards, summary: answer.step === undefined ? null : await stepSummary(runId, answer.step), replayed: answer.replayed };
-    },
-  );
-
-  // ---- OpenRLHF remote reward model ----
-
-  app.post<{ Params: { runId: string }; Body: OpenRlhfRequest }>(
-    '/openrlhf/:runId',
-    {
-      schema: {
-        params: runIdParam,
-        body: {
-          type: 'object',
-          required: ['query'],
-          properties: {
-            query: { type: 'array', minItems: 1, items: { type: 'string' } },
-            prompts: { type: 'array', items: { type: 'string' } },
-            labels: { type: 'array' },
-          },
-        },
-      },
-    },
-    async (request) => {
-      const { runId } = request.params;
-      const body = request.body;
-      for (const field of ['prompts', 'labels'] as const) {
-        const list = body[field];
-        if (list && list.length !== body.query.length) {
-          throw new HttpError(422, 'invalid_request', `body/${field} has ${list.length} items for ${body.query.length} queries: one per query`);
-        }
-      }
-      const key = requestKey(headerKey(request), 'openrlhf', body);
-      // After the answer: a run started by this very request is there to ask.
-      const answer = await batcher(runId).rewards(key, openRlhfRollouts(body));
-      const fallback = await fallbackOf(runId);
-      return openRlhfAnswer(answer.step, answer.rewards, fallback);
-    },
-  );
-
-  // ---- Amazon Nova RFT reward Lambda ----
-
-  app.post<{ Params: { runId: string }; Body: NovaSample[] }>(
-    '/nova/:runId',
-    {
-      schema: {
-        params: runIdParam,
-        body: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            required: ['id', 'messages'],
-            properties: {
-              id: { type: 'string', minLength: 1 },
-              messages: {
-                type: 'array',
-                minItems: 1,
-                items: { type: 'object', required: ['role', 'content'], properties: { role: { type: 'string' } } },
-              },
-              reference_answer: {},
-            },
-          },
-        },
-      },
-    },
-    async (request) => {
-      const { runId } = request.params;
-      const samples = request.body;
-      const key = requestKey(headerKey(request), 'nova', samples);
-      const answer = await batcher(runId).rewards(key, novaRollouts(samples));
-      const fallback = await fallbackOf(runId);
-      return novaAnswer(samples, answer.step, answer.rewards, fallback);
-    },
-  );
-
   /** The step's summary, if the run still holds it (its last 20 steps). */
   const stepSummary = (runId: string, step: number) =>
     options.client.workflow
       .getHandle(runId)
       .query<unknown, [number]>('stepSummary', step)
       .catch(() => null);
+
+  // Each trainer shape is a plugin over the same context: the run's answers, never the service's.
+  const ctx: ServeContext = { client: options.client, taskQueue: options.taskQueue, runs: batcher, fallbackOf, stepSummary };
+  app.register(nativeRoutes, ctx);
+  app.register(openRlhfRoutes, ctx);
+  app.register(novaRoutes, ctx);
 
   return Object.assign(app, { batcher });
 }
@@ -298,16 +138,3 @@ export function isLoopbackHostHeader(host: string | undefined): boolean {
   return name === 'localhost' || name === '[::1]' || /^127(\.\d{1,3}){3}$/.test(name);
 }
 
-function headerKey(request: FastifyRequest): string | undefined {
-  const value = request.headers['idempotency-key'];
-  return typeof value === 'string' && value !== '' ? value.slice(0, 200) : undefined;
-}
-
-function uniqueIds(rollouts: Rollout[]): void {
-  if (rollouts.length > 100_000) throw new HttpError(413, 'batch_too_large', `${rollouts.length} rollouts in one request: at most 100000`);
-  const seen = new Set<string>();
-  for (const [i, r] of rollouts.entries()) {
-    if (seen.has(r.id)) throw new HttpError(422, 'invalid_request', `body/rollouts/${i}/id: ${JSON.stringify(r.id)} repeats an earlier id`);
-    seen.add(r.id);
-  }
-}

@@ -145,8 +145,20 @@ describe('exactly once through arbiter serve', () => {
         expect(novaReused.status).toBe(409);
         expect(novaReused.body.error).toBe('idempotency_key_reused');
 
+        // Long after, when the run keeps no answer of step 1 in memory: the ledger answers the same,
+        // and still refuses other content.
+        for (let i = 0; i < 6; i++) expect((await svc.post(`/v1/runs/${runId}/rewards`, { rollouts: [good(`later-${i}`)] })).status).toBe(200);
+        const late = await svc.post(`/v1/runs/${runId}/steps/1/rewards`, { rollouts: [good('a')] });
+        expect(late.status).toBe(200);
+        expect(late.body.rewards).toEqual(first.body.rewards);
+        expect(late.body.replayed).toBe(true);
+        expect((await svc.post(`/v1/runs/${runId}/steps/1/rewards`, { rollouts: [empty('a')] })).body.error).toBe('idempotency_key_reused');
+        const never = await svc.post(`/v1/runs/${runId}/steps/2/rewards`, { rollouts: [good('z')] });
+        expect(never.status).toBe(409);
+        expect(never.body.error).toBe('step_taken');
+
         const progress = await client.workflow.getHandle(runId).query(progressQuery);
-        expect(progress.totals.rollouts).toBe(3);
+        expect(progress.totals.rollouts).toBe(9);
         await client.workflow.getHandle(runId).terminate('test over');
       });
     });

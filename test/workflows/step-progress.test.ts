@@ -158,8 +158,8 @@ describe('health at a glance: in-step progress and a first line in words', () =>
         args: [{ steps: 2, rollouts: { type: 'updates' }, outputDir: join(dir, 'out') }],
       });
       const waiting = await waitFor(() => handle.query(progressQuery), (p) => p.inStep !== undefined);
-      expect(waiting.inStep).toMatchObject({ step: 1, phase: 'waiting', waitingFor: 'a submitRollouts update for step 1' });
-      expect(await firstLine(handle)).toBe('**RUNNING** step 1: waiting for a submitRollouts update for step 1 (0/2 steps scored)');
+      expect(waiting.inStep).toMatchObject({ step: 1, phase: 'waiting', waitingFor: 'a submitRollouts or submitRequests update for step 1' });
+      expect(await firstLine(handle)).toBe('**RUNNING** step 1: waiting for a submitRollouts or submitRequests update for step 1 (0/2 steps scored)');
 
       await handle.executeUpdate(cancelUpdate, { args: [{ mode: 'finish-step', reason: 'trainer crashed' }] });
       const result = await handle.result();

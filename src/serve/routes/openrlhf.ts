@@ -1,0 +1,41 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { HttpError } from '../http-error';
+import { runIdParam } from '../schemas';
+import { headerKey, type ServeContext } from '../serve-context';
+import { openRlhfAnswer, openRlhfRollouts, requestKey, type OpenRlhfRequest } from '../wire-shapes';
+
+/** OpenRLHF's remote reward model: `--remote_rm_url http://<host>/openrlhf/<run>`. */
+export const openRlhfRoutes: FastifyPluginAsync<ServeContext> = async (app, ctx) => {
+  app.post<{ Params: { runId: string }; Body: OpenRlhfRequest }>(
+    '/openrlhf/:runId',
+    {
+      schema: {
+        params: runIdParam,
+        body: {
+          type: 'object',
+          required: ['query'],
+          properties: {
+            query: { type: 'array', minItems: 1, items: { type: 'string' } },
+            prompts: { type: 'array', items: { type: 'string' } },
+            labels: { type: 'array' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { runId } = request.params;
+      const body = request.body;
+      for (const field of ['prompts', 'labels'] as const) {
+        const list = body[field];
+        if (list && list.length !== body.query.length) {
+          throw new HttpError(422, 'invalid_request', `body/${field} has ${list.length} items for ${body.query.length} queries: one per query`);
+        }
+      }
+      const key = requestKey(headerKey(request), 'openrlhf', body);
+      // After the answer: a run started by this very request is there to ask.
+      const answer = await ctx.runs(runId).rewards(key, openRlhfRollouts(body));
+      const fallback = await ctx.fallbackOf(runId);
+      return openRlhfAnswer(answer.step, answer.rewards, fallback);
+    },
+  );
+};
