@@ -6,7 +6,7 @@ import { tempDir } from '../../support/fixtures';
 
 describe('worker settings from the environment', () => {
   it('allows loopback judges and the working directory by default', () => {
-    expect(workerSettingsFromEnv({}, '/srv/arbiter')).toEqual({ allowedJudgeUrls: ['loopback'], allowedRolloutDirs: ['/srv/arbiter'] });
+    expect(workerSettingsFromEnv({}, '/srv/arbiter')).toEqual({ allowedJudgeUrls: ['loopback'], allowedRolloutDirs: ['/srv/arbiter'], allowedOutputDirs: ['/srv/arbiter'] });
   });
 
   it('reads comma-separated lists and always allows OPENAI_BASE_URL', () => {
