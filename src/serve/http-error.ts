@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { isUnreachable, rootMessage } from '../cli/errors';
-import { FAILURES, isFailureType } from '../contract/failure-types';
+import { FAILURES, isFailureType, type FailureType } from '../contract/failure-types';
 
 /** An answer the caller must act on: an HTTP status and a message naming the problem. */
 export class HttpError extends Error {
@@ -22,12 +22,6 @@ export function updateRefusal(err: unknown): string | undefined {
   return err.cause?.message ?? err.message;
 }
 
-/** The failure type a run's Update answered with (failure-types.ts), if it said no with one. */
-export function refusalType(err: unknown): string | undefined {
-  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
-  return err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
-}
-
 /**
  * Maps what Temporal answered to the HTTP status a trainer can act on: by the failure's type,
  * from the one table of failure types, never by its message.
@@ -37,13 +31,10 @@ export function httpErrorOf(err: unknown, runId: string): HttpError {
   if (err instanceof WorkflowNotFoundError) {
     return new HttpError(404, 'unknown_run', `run ${JSON.stringify(runId)} is not running (no open workflow with that id): create it with POST /v1/runs`);
   }
-  const failure = err instanceof ApplicationFailure ? err : err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  const failure = typedFailure(err);
   if (failure) {
-    const type = failure.type ?? undefined;
-    if (isFailureType(type)) {
-      const [status, code] = FAILURES[type].http;
-      return new HttpError(status, code, failure.message, FAILURES[type].retry ? { retryable: true } : undefined);
-    }
+    const [status, code] = FAILURES[failure.type].http;
+    return new HttpError(status, code, failure.message, FAILURES[failure.type].retry ? { retryable: true } : undefined);
   }
   const refusal = updateRefusal(err);
   // A validator's plain Error (a bad field): the caller must change the request.
@@ -51,6 +42,17 @@ export function httpErrorOf(err: unknown, runId: string): HttpError {
   if (isUnreachable(err)) return new HttpError(503, 'temporal_unreachable', `Temporal is unreachable: ${rootMessage(err)}`, { retryable: true });
   if (isDeadline(err)) return new HttpError(503, 'not_ready', `the run did not answer in time: send the request again with the same key`, { retryable: true });
   return new HttpError(500, 'internal', rootMessage(err));
+}
+
+/**
+ * The outermost failure of a known type in the cause chain: an Update's own refusal, or what an
+ * activity it ran failed with (a ConfigError from the run's folder, ...).
+ */
+function typedFailure(err: unknown): { type: FailureType; message: string } | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure && isFailureType(e.type)) return { type: e.type, message: e.message };
+  }
+  return undefined;
 }
 
 /** A call that ran out of its deadline (gRPC DEADLINE_EXCEEDED, code 4). */
