@@ -41,6 +41,12 @@ export function httpErrorOf(err: unknown, runId: string): HttpError {
   if (refusal !== undefined) return new HttpError(422, 'rejected_by_run', refusal);
   if (isUnreachable(err)) return new HttpError(503, 'temporal_unreachable', `Temporal is unreachable: ${rootMessage(err)}`, { retryable: true });
   if (isDeadline(err)) return new HttpError(503, 'not_ready', `the run did not answer in time: send the request again with the same key`, { retryable: true });
+  const busy = transientCode(err);
+  if (busy !== undefined) {
+    // The run's in-flight Update limit, a workflow closing for continue-as-new under an
+    // Update-with-Start, a frontend shedding load: the same request succeeds a moment later.
+    return new HttpError(503, 'temporal_busy', `Temporal could not take the request now (gRPC ${busy}: ${rootMessage(err)}): send it again with the same key`, { retryable: true });
+  }
   return new HttpError(500, 'internal', rootMessage(err));
 }
 
@@ -51,6 +57,17 @@ export function httpErrorOf(err: unknown, runId: string): HttpError {
 function typedFailure(err: unknown): { type: FailureType; message: string } | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e instanceof ApplicationFailure && isFailureType(e.type)) return { type: e.type, message: e.message };
+  }
+  return undefined;
+}
+
+/** gRPC codes a retry of the same call may get past: CANCELLED, RESOURCE_EXHAUSTED, FAILED_PRECONDITION, ABORTED, UNAVAILABLE. */
+const TRANSIENT_CODES = new Set([1, 8, 9, 10, 14]);
+
+function transientCode(err: unknown): number | undefined {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number' && TRANSIENT_CODES.has(code)) return code;
   }
   return undefined;
 }

@@ -25,3 +25,12 @@ describe('the service maps failures to HTTP by their type, from the one table', 
     expect(mapped.code).toBe('rejected_by_run');
   });
 });
+
+describe('Temporal too busy for a request', () => {
+  it('is a retryable 503 by its gRPC code (an Update-with-Start the server could not execute now)', () => {
+    const grpc = Object.assign(new Error('Update-with-Start could not be executed.'), { code: 8, details: 'Update-with-Start could not be executed.' });
+    const mapped = httpErrorOf(grpc, 'run-1');
+    expect(mapped).toMatchObject({ status: 503, code: 'temporal_busy', details: { retryable: true } });
+    expect(httpErrorOf(Object.assign(new Error('bad'), { code: 3 }), 'run-1').status).toBe(500);
+  });
+});
