@@ -27,7 +27,7 @@
  * One JSON line on stdout; progress notes on stderr. Knobs (environment):
  *   BENCH_SERVE_REQUESTS=2000 (offline)  BENCH_SERVE_CLIENTS=64  BENCH_SERVE_BEDROCK_REQUESTS=1000
  *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
- *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS=50
+ *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS (the service's default)
  *
  * Where the bedrock time goes is on stderr: the share of the quota the fake's calls left unused,
  * the gaps over 200 ms between them, calls per second, and each step's phases from the run's
@@ -43,7 +43,7 @@ import { RunLayout, stepRolloutFile } from '../src/contract/run-layout';
 import { buildJudge } from '../src/judges/build-judge';
 import { OfflineHeuristicJudge } from '../src/judges/offline-heuristic';
 import { rewardRecordFor } from '../src/rewards/reward-record-for';
-import { buildServer } from '../src/serve/server';
+import { buildServer, DEFAULT_BATCHING } from '../src/serve/server';
 import { progressQuery } from '../workflows/definitions';
 import { writeCheckpoint } from '../src/steps/checkpoint';
 import { judgeChunk } from '../src/steps/judge-chunk';
@@ -62,7 +62,7 @@ const CLIENTS = envNumber('BENCH_SERVE_CLIENTS', 64);
 const BEDROCK_REQUESTS = envNumber('BENCH_SERVE_BEDROCK_REQUESTS', 1000);
 const BEDROCK_CLIENTS = envNumber('BENCH_SERVE_BEDROCK_CLIENTS', CLIENTS);
 const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
-const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', 50);
+const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', DEFAULT_BATCHING.windowMs);
 const QUOTA_RPS = 50;
 const LATENCY_MS = 200;
 const STEP = 1;
