@@ -7,7 +7,8 @@ import { mkdirDurable } from '../io/durable';
 import { MAX_LINE_BYTES } from '../io/read-lines';
 import { canonicalJson } from '../util/canonical-json';
 import type { RunLayout } from './run-layout';
-import { briefReward, type BriefReward, type RewardRecord } from './reward-record';
+import { briefReward, type BriefReward } from './reward-record';
+import { readRewardsFile } from './rewards-file';
 import { idInRun, MAX_REQUEST_ROLLOUTS, type SampleRefusal, type TrainerRequest } from './trainer-requests';
 
 /**
@@ -127,7 +128,7 @@ async function known(layout: RunLayout, keyId: string, record: LedgerRecord, has
   const file = layout.rewards(record.step);
   // Too many to travel in history: the caller reads the step's rewards file.
   if (record.count > MAX_REQUEST_ROLLOUTS) return { ...base, step: record.step, ...(await exists(file) ? { file } : {}) };
-  const records = await readRewards(file);
+  const records = await readRewardsFile(file);
   if (!records) return { ...base, step: record.step };
   const ids = new Set((await readFile(layout.requestRollouts(keyId), 'utf8')).split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as Rollout).id));
   return { ...base, step: record.step, rewards: records.filter((r) => ids.has(r.id)).map(briefReward) };
@@ -166,17 +167,3 @@ async function readRecord(layout: RunLayout, keyId: string): Promise<LedgerRecor
     throw err;
   }
 }
-
-async function readRewards(file: string): Promise<RewardRecord[] | undefined> {
-  try {
-    const text = await readFile(file, 'utf8');
-    return text
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as RewardRecord);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-

@@ -5,7 +5,7 @@ import type { RunConfigInput } from '../config/run-config';
 import { configQuery } from '../../workflows/definitions';
 import { HttpError, httpErrorOf } from './http-error';
 import { REVIEW_PAGE_PATH, registerReviewRoutes } from './review-routes';
-import { readRewardsFile } from './rewards-file';
+import { readRewardsFile } from '../contract/rewards-file';
 import { DEFAULT_REQUEST_TIMING, RunRequests } from './run-requests';
 import { nativeRoutes } from './routes/native';
 import { novaRoutes } from './routes/nova';
@@ -48,7 +48,7 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
     let b = batchers.get(runId);
     if (!b) {
       const { client, taskQueue, spillDir, runTemplate } = options;
-      batchers.set(runId, (b = new RunRequests(runId, { client, taskQueue, spillDir, runTemplate, ...batching, readRewards: readRewardsFile })));
+      batchers.set(runId, (b = new RunRequests(runId, { client, taskQueue, spillDir, runTemplate, ...batching, readRewards: serviceReadsRewards })));
     }
     return b;
   };
@@ -129,6 +129,14 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
   app.register(novaRoutes, ctx);
 
   return Object.assign(app, { batcher });
+}
+
+/** A rewards file as this service sees the run folder: undefined when it cannot read it here (another machine, no rights). */
+function serviceReadsRewards(file: string) {
+  return readRewardsFile(file).catch((err: unknown) => {
+    if (err instanceof SyntaxError) throw err;
+    return undefined;
+  });
 }
 
 /** `localhost`, `127.x.y.z` or `[::1]`, with or without a port. */

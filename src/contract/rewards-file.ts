@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import type { RewardRecord } from '../contract/reward-record';
+import type { RewardRecord } from './reward-record';
 
-/** A step's rewards file as this service sees the run folder; undefined when it cannot be read here. */
+/** A step's rewards file, line by line; undefined when there is no such file. */
 export async function readRewardsFile(file: string): Promise<RewardRecord[] | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
   return text
     .split('\n')
