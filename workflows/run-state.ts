@@ -174,13 +174,6 @@ export class RunState {
     this.requireActive();
     this.requireUpdatesFed();
     this.inbox.checkExplicit(step, submissionContent(request as SubmitRolloutsRequest));
-    if (this.inbox.rollingOver) {
-      throw ApplicationFailure.create({
-        type: 'RunRollingOver',
-        nonRetryable: true,
-        message: `the run is moving to a fresh history (continue-as-new) after step ${this.nextStep - 1}: send step ${step} again in a few seconds`,
-      });
-    }
     if (rollouts && JSON.stringify(rollouts).length > MAX_INLINE_SUBMISSION_BYTES) {
       throw new Error(`inline rollouts over ${MAX_INLINE_SUBMISSION_BYTES} bytes: write them to a file and send its path`);
     }

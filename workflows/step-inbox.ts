@@ -127,14 +127,19 @@ export class StepInbox {
   /** Throws a typed failure unless an explicit step with this content may be accepted (or attached to). */
   checkExplicit(step: number, content: string): void {
     const held = this.explicit.get(step);
-    if (held) {
-      if (held.content !== content) throw failure('StepTaken', `step ${step} was already submitted with other rollouts`);
-      return;
+    if (held && held.content !== content) throw failure('StepTaken', `step ${step} was already submitted with other rollouts`);
+    if (!held) {
+      if (step < this.run.nextStep || step > this.run.lastStep) {
+        throw failure('StepTaken', `step ${step} is not ahead (next step is ${this.run.nextStep}, last ${this.run.lastStep})`);
+      }
+      if (this.placed.has(step) || this.pinsClaimed.has(step)) throw failure('StepTaken', `step ${step} holds trainer requests already`);
     }
-    if (step < this.run.nextStep || step > this.run.lastStep) {
-      throw failure('StepTaken', `step ${step} is not ahead (next step is ${this.run.nextStep}, last ${this.run.lastStep})`);
-    }
-    if (this.placed.has(step) || this.pinsClaimed.has(step)) throw failure('StepTaken', `step ${step} holds trainer requests already`);
+    this.refuseWhileRollingOver(` after step ${this.run.nextStep - 1}: send step ${step} again in a few seconds`);
+  }
+
+  /** Continue-as-new is due: the same call succeeds on the next execution, a moment later. */
+  private refuseWhileRollingOver(then: string): void {
+    if (this.rollingOver) throw failure('RunRollingOver', `the run is moving to a fresh history (continue-as-new)${then}`);
   }
 
   /** Reserves the step, stages its rollouts in a file of this update's own, then waits for its rewards. */
@@ -185,7 +190,7 @@ export class StepInbox {
   validateRequests(request: unknown): SubmitRequests {
     const parsed = SubmitRequestsSchema.safeParse(request);
     if (!parsed.success) throw failure('InvalidRequest', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    if (this.rollingOver) throw failure('RunRollingOver', 'the run is moving to a fresh history (continue-as-new): send the requests again in a moment');
+    this.refuseWhileRollingOver(': send the requests again in a moment');
     const bytes = JSON.stringify(parsed.data).length;
     if (bytes > MAX_INLINE_SUBMISSION_BYTES) throw failure('InvalidRequest', `requests of ${bytes} bytes inline, over ${MAX_INLINE_SUBMISSION_BYTES}: send large requests by path`);
     for (const r of parsed.data.requests) {
