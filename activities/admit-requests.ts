@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { readFile } from 'node:fs/promises';
-import { admit, type Admission } from '../src/contract/request-ledger';
+import { admitAll, type Admission, type ToAdmit } from '../src/contract/request-ledger';
 import type { Execution } from '../src/contract/run-owner';
 import type { TrainerRequest } from '../src/contract/trainer-requests';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
@@ -21,13 +21,14 @@ export interface AdmitRequestsInput {
  */
 export async function admitRequests(input: AdmitRequestsInput, settings: WorkerSettings = workerSettingsFromEnv()): Promise<Admission[]> {
   const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
-  const admissions: Admission[] = [];
+  const lookupOnly = new Set(input.lookupOnly ?? []);
+  const items: ToAdmit[] = [];
   for (const request of input.requests) {
-    const lookupOnly = input.lookupOnly?.includes(request.key) ?? false;
-    const rollouts = lookupOnly ? [] : (request.rollouts ?? (await readRequestFile(request.path!, settings)));
-    admissions.push(await admit(layout, request, rollouts, lookupOnly));
+    const lookup = lookupOnly.has(request.key);
+    const rollouts = lookup ? [] : (request.rollouts ?? (await readRequestFile(request.path!, settings)));
+    items.push({ request, rollouts, lookupOnly: lookup });
   }
-  return admissions;
+  return admitAll(layout, items);
 }
 
 async function readRequestFile(path: string, settings: WorkerSettings): Promise<unknown[]> {

@@ -55,7 +55,7 @@ import { useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
 import { benchBedrockJudge } from './chunk-slots';
 import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
 import { rolloutOf, writeStepFile } from './step-files';
-import { quotaUse, stepTimeline } from './step-timeline';
+import { historyMix, quotaUse, stepTimeline } from './step-timeline';
 
 const REQUESTS = envNumber('BENCH_SERVE_REQUESTS', 2000);
 const CLIENTS = envNumber('BENCH_SERVE_CLIENTS', 64);
@@ -226,6 +226,9 @@ async function main(): Promise<Record<string, unknown>> {
         const p50 = percentile(offline.latencies, 50);
         const p99 = percentile(offline.latencies, 99);
         note(`offline: ${REQUESTS} requests, ${CLIENTS} clients, ${offline.seconds.toFixed(2)} s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${offlineSteps} steps`);
+        const offlineHistory = await historyOf(client, offlineId);
+        if (process.env.BENCH_SERVE_HISTORY_OUT) (await import('node:fs')).writeFileSync(process.env.BENCH_SERVE_HISTORY_OUT, JSON.stringify(offlineHistory));
+        note(`offline: per step (latest history): ${JSON.stringify(historyMix(offlineHistory))}; ${JSON.stringify(stepTimeline(offlineHistory))}`);
 
         // ---- bedrock: the fake at its quota
         const bedrockId = `serve-bedrock-${stamp}`;

@@ -6,7 +6,11 @@
 import type { HistoryEvent } from '../test/support/run-chain';
 import { eventId, eventMs } from './history-timings';
 
-/** Milliseconds from the step's submission (update accepted) to each mark. */
+/**
+ * Milliseconds from the step's start to each mark: an explicit step starts when its
+ * submitRollouts update is accepted, a step the run numbered from trainer requests when its
+ * `assembleStep` activity is scheduled (its requests' answers are due at its checkpoint).
+ */
 interface StepMarks {
   step: number;
   accepted?: number;
@@ -78,6 +82,7 @@ export function stepTimeline(events: HistoryEvent[]): StepTimeline {
       if (typeof step !== 'number') continue;
       scheduled.set(eventId(e), { type, step });
       const m = at(step);
+      if (type === 'assembleStep') m.accepted ??= t;
       if (type === 'prepareStep') m.prepareScheduled ??= t;
       if (type === 'scoreChunk') m.chunksScheduled ??= t;
       if (type === 'checkpointStep') m.checkpointScheduled ??= t;
@@ -94,7 +99,7 @@ export function stepTimeline(events: HistoryEvent[]): StepTimeline {
     }
   }
   const whole = [...marks.values()]
-    .filter((m) => m.accepted !== undefined && m.prepareScheduled !== undefined && m.chunksDone !== undefined && m.checkpointDone !== undefined && m.updateDone !== undefined)
+    .filter((m) => m.accepted !== undefined && m.prepareScheduled !== undefined && m.chunksDone !== undefined && m.checkpointDone !== undefined)
     .sort((a, b) => a.step - b.step);
   const phase = (f: (m: Required<StepMarks>) => number) => mean(whole.map((m) => f(m as Required<StepMarks>)));
   const gaps: number[] = [];
@@ -108,7 +113,8 @@ export function stepTimeline(events: HistoryEvent[]): StepTimeline {
       chunks: phase((m) => m.chunksDone - m.chunksScheduled),
       chunks_to_checkpoint: phase((m) => m.checkpointScheduled - m.chunksDone),
       checkpoint: phase((m) => m.checkpointDone - m.checkpointScheduled),
-      checkpoint_to_update_done: phase((m) => m.updateDone - m.checkpointDone),
+      // Requests fed steps have no update to finish: their callers learn the answer from the run.
+      checkpoint_to_update_done: phase((m) => (m.updateDone ?? m.checkpointDone) - m.checkpointDone),
     },
     chunk_gap_ms: mean(gaps),
     overlapped_steps: gaps.filter((g) => g < 0).length,
@@ -136,5 +142,31 @@ export function quotaUse(callTimesMs: number[], requestsPerSecond: number, idleG
     lost_share: Math.round((1 - times.length / ((requestsPerSecond * span) / 1000 + 1)) * 1000) / 1000,
     idle_ms: Math.round(idle),
     per_second: perSecond,
+  };
+}
+
+/**
+ * What a history holds per step: workflow tasks, updates, and activities by type. On a busy
+ * machine each is a round trip through the server and the worker, the cost the offline service
+ * benchmark measures.
+ */
+export function historyMix(events: HistoryEvent[]) {
+  const steps = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkpointStep').length;
+  const per = (n: number) => Math.round((n / Math.max(1, steps)) * 10) / 10;
+  let tasks = 0;
+  let updates = 0;
+  const activities = new Map<string, number>();
+  for (const e of events) {
+    if (e.workflowTaskCompletedEventAttributes) tasks++;
+    if (e.workflowExecutionUpdateAcceptedEventAttributes) updates++;
+    const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (type) activities.set(type, (activities.get(type) ?? 0) + 1);
+  }
+  return {
+    steps,
+    events_per_step: per(events.length),
+    workflow_tasks_per_step: per(tasks),
+    updates_per_step: per(updates),
+    activities_per_step: Object.fromEntries([...activities].map(([type, n]) => [type, per(n)])),
   };
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { access, open, readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { RolloutSchema, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
+import { createFilesExclusive, eachAtMost, writeFilesAtomic } from '../io/atomic-batch';
 import { writeFileAtomic } from '../io/atomic-write';
-import { mkdirDurable } from '../io/durable';
 import { MAX_LINE_BYTES } from '../io/read-lines';
 import { canonicalJson } from '../util/canonical-json';
 import type { RunLayout } from './run-layout';
@@ -73,19 +73,51 @@ export type Admission =
   /** Only for a lookup: the ledger has no record of the key. */
   | { key: string; keyId: string; outcome: 'unknown' };
 
-/**
- * Records a request in the ledger, or finds it there. `rollouts` are the request's samples (inline,
- * or read from its path by the caller). Idempotent: an attempt that crashed after creating the
- * record finds it with the same hash and carries on.
- */
-export async function admit(layout: RunLayout, request: TrainerRequest, rollouts: unknown[], lookupOnly = false): Promise<Admission> {
-  const { key, hash } = request;
-  const keyId = keyIdOf(key);
-  const pinned = request.step !== undefined;
-  const found = await readRecord(layout, keyId);
-  if (found) return known(layout, keyId, found, hash);
-  if (lookupOnly) return { key, keyId, outcome: 'unknown' };
+/** One request for `admitAll`: `rollouts` are its samples (inline, or read from its path by the caller). */
+export interface ToAdmit {
+  request: TrainerRequest;
+  rollouts: unknown[];
+  /** Only look the key up (a request pinned to a step the run has passed): never record it. */
+  lookupOnly?: boolean;
+}
 
+/**
+ * Records requests in the ledger, or finds them there, all at once (the disk's fsyncs overlap;
+ * each folder is fsynced once). Idempotent: an attempt that crashed after creating a record finds
+ * it with the same hash and carries on. The caller sends each key once per call.
+ */
+export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Promise<Admission[]> {
+  const found = await eachAtMost(items, ({ request }) => readRecord(layout, keyIdOf(request.key)));
+  const fresh: { i: number; keyId: string; record: LedgerRecord; valid: Rollout[] }[] = [];
+  const admissions = await eachAtMost(items, async ({ request, rollouts, lookupOnly }, i): Promise<Admission | undefined> => {
+    const keyId = keyIdOf(request.key);
+    const record = found[i];
+    if (record) return known(layout, keyId, record, request.hash);
+    if (lookupOnly) return { key: request.key, keyId, outcome: 'unknown' };
+    const { valid, refused } = split(request, keyId, rollouts);
+    fresh.push({ i, keyId, valid, record: { key: request.key, hash: request.hash, pinned: request.step !== undefined, count: valid.length, refused } });
+    return undefined;
+  });
+  // The rollouts first: a record found always has its rollouts beside it.
+  await writeFilesAtomic(fresh.map((f) => ({ path: layout.requestRollouts(f.keyId), data: f.valid.map((r) => JSON.stringify(r) + '\n').join('') })));
+  const created = await createFilesExclusive(fresh.map((f) => ({ path: layout.requestRecord(f.keyId), data: JSON.stringify(f.record) })));
+  await eachAtMost(fresh, async (f, j) => {
+    const { key } = f.record;
+    if (created[j]) {
+      admissions[f.i] = { key, keyId: f.keyId, outcome: 'new', count: f.record.count, refused: f.record.refused };
+      return;
+    }
+    // Another attempt recorded it between our look and our write.
+    const other = await readRecord(layout, f.keyId);
+    if (!other) throw new Error(`request ${f.keyId}: its record exists and cannot be read in ${layout.requestsDir}`);
+    admissions[f.i] = await known(layout, f.keyId, other, f.record.hash);
+  });
+  return admissions as Admission[];
+}
+
+/** The request's samples the worker can score (under their ids in the run) and the ones it refuses. */
+function split(request: TrainerRequest, keyId: string, rollouts: unknown[]): { valid: Rollout[]; refused: SampleRefusal[] } {
+  const pinned = request.step !== undefined;
   const refused: SampleRefusal[] = [];
   const valid: Rollout[] = [];
   const seen = new Set<string>();
@@ -97,25 +129,7 @@ export async function admit(layout: RunLayout, request: TrainerRequest, rollouts
     seen.add(rollout.id);
     valid.push({ ...rollout, id: idInRun(keyId, pinned, rollout.id, index) });
   });
-  // The rollouts first: a record found always has its rollouts beside it.
-  await writeFileAtomic(layout.requestRollouts(keyId), valid.map((r) => JSON.stringify(r) + '\n').join(''));
-  const record: LedgerRecord = { key, hash, pinned, count: valid.length, refused };
-  await mkdirDurable(layout.requestsDir);
-  try {
-    const handle = await open(layout.requestRecord(keyId), 'wx');
-    try {
-      await handle.writeFile(JSON.stringify(record));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const other = await readRecord(layout, keyId);
-    if (other) return known(layout, keyId, other, hash);
-    throw err;
-  }
-  return { key, keyId, outcome: 'new', count: valid.length, refused };
+  return { valid, refused };
 }
 
 async function known(layout: RunLayout, keyId: string, record: LedgerRecord, hash: string): Promise<Admission> {
@@ -136,12 +150,13 @@ async function known(layout: RunLayout, keyId: string, record: LedgerRecord, has
 
 /** Marks the requests as placed in `step` (idempotent). */
 export async function recordPlacement(layout: RunLayout, keyIds: readonly string[], step: number): Promise<void> {
-  for (const keyId of keyIds) {
+  const records = await eachAtMost(keyIds, async (keyId) => {
     const record = await readRecord(layout, keyId);
     if (!record) throw new Error(`request ${keyId} has no ledger record in ${layout.requestsDir}`);
-    if (record.step === step) continue;
-    await writeFileAtomic(layout.requestRecord(keyId), JSON.stringify({ ...record, step }));
-  }
+    return { keyId, record };
+  });
+  const moved = records.filter(({ record }) => record.step !== step);
+  await writeFilesAtomic(moved.map(({ keyId, record }) => ({ path: layout.requestRecord(keyId), data: JSON.stringify({ ...record, step }) })));
 }
 
 /** The step's rollouts: the staged rollouts of its requests, one after the other, in one file. */

@@ -10,6 +10,12 @@ import { fsyncDir, mkdirDurable } from './durable';
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdirDurable(dirname(path));
+  await rename(await writeTemp(path, data), path);
+  await fsyncDir(dirname(path));
+}
+
+/** A fsynced sibling temp file holding `data`, to be renamed or linked to `path`. */
+export async function writeTemp(path: string, data: string | Uint8Array): Promise<string> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w');
   try {
@@ -18,6 +24,5 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } finally {
     await handle.close();
   }
-  await rename(tmp, path);
-  await fsyncDir(dirname(path));
+  return tmp;
 }
