@@ -1,4 +1,4 @@
-import { recordPlacement, writeStepInbox } from '../src/contract/request-ledger';
+import { assembleStepFile } from '../src/contract/request-ledger';
 import type { Execution } from '../src/contract/run-owner';
 import { ownedRunDir } from './owned-run-dir';
 
@@ -11,10 +11,11 @@ export interface AssembleStepInput {
   keyIds: string[];
 }
 
-/** Writes the step's rollout file from the requests the run placed in it, and records where each went. */
+/**
+ * Writes the step's rollout file from the requests the run placed in it (runs recorded before
+ * `prepareStep` did this itself; kept for them).
+ */
 export async function assembleStep(input: AssembleStepInput): Promise<string> {
   const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
-  const file = await writeStepInbox(layout, input.keyIds, input.step);
-  await recordPlacement(layout, input.keyIds, input.step);
-  return file;
+  return assembleStepFile(layout, input.keyIds, input.step);
 }

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
+import { assembleStepFile } from '../src/contract/request-ledger';
 import type { Execution } from '../src/contract/run-owner';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 import { CanaryFileError, loadCanarySet, pickCanaries, type CanaryItem } from '../src/steps/canary-set';
@@ -14,7 +15,13 @@ export interface PrepareStepInput {
   runId: string;
   step: number;
   /** The step's rollout file: the trainer's, or one staged from a submitRollouts update. */
-  file: string;
+  file?: string;
+  /**
+   * Instead of `file`: the ledger ids of the trainer requests the run placed in the step, in
+   * order. Their staged rollouts are written to the run's inbox as the step's file (and each
+   * request's record names the step) before the step is prepared from it.
+   */
+  assembleFrom?: string[];
   chunkSize: number;
   maxChunks: number;
   /** Preference mode compares rollouts of one prompt: keep each group inside one chunk. */
@@ -33,7 +40,8 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
   try {
     // A path comes from a run config or an Update: only folders the worker's operator allows
     // are read (plus the run's inbox, where the worker stages inline rollouts itself).
-    const source = await checkRolloutFile(input.file, [...settings.allowedRolloutDirs, dirname(layout.inbox(input.step))]);
+    const file = input.assembleFrom ? await assembleStepFile(layout, input.assembleFrom, input.step) : input.file!;
+    const source = await checkRolloutFile(file, [...settings.allowedRolloutDirs, dirname(layout.inbox(input.step))]);
     await refuseUnterminated(source);
     return await prepareBatch({
       source,
@@ -48,7 +56,7 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
   } catch (err) {
     if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw ApplicationFailure.nonRetryable(`rollout file ${input.file} not found`, 'RolloutsMissing');
+      throw ApplicationFailure.nonRetryable(`rollout file ${input.file ?? `of step ${input.step}'s requests`} not found`, 'RolloutsMissing');
     }
     throw err;
   }

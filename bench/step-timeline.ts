@@ -8,8 +8,9 @@ import { eventId, eventMs } from './history-timings';
 
 /**
  * Milliseconds from the step's start to each mark: an explicit step starts when its
- * submitRollouts update is accepted, a step the run numbered from trainer requests when its
- * `assembleStep` activity is scheduled (its requests' answers are due at its checkpoint).
+ * submitRollouts update is accepted, a step the run numbered from trainer requests when it is
+ * assembled (its `assembleStep` activity in older runs, else its prepareStep); its requests'
+ * answers are due at its checkpoint.
  */
 interface StepMarks {
   step: number;
@@ -98,6 +99,8 @@ export function stepTimeline(events: HistoryEvent[]): StepTimeline {
       if (a.type === 'checkpointStep') m.checkpointDone = t;
     }
   }
+  // Since `assemble-in-prepare`, a request-fed step starts with its prepareStep.
+  for (const m of marks.values()) m.accepted ??= m.prepareScheduled;
   const whole = [...marks.values()]
     .filter((m) => m.accepted !== undefined && m.prepareScheduled !== undefined && m.chunksDone !== undefined && m.checkpointDone !== undefined)
     .sort((a, b) => a.step - b.step);

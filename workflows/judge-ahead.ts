@@ -20,24 +20,38 @@ interface Ahead extends HeadStart {
 }
 
 /**
- * Judges the next step a trainer already submitted while the run loop finishes the current one
+ * Steps judged ahead at most: the next two. One keeps a judge at its quota busy while the loop
+ * checkpoints; the second lets requests that arrive meanwhile start judging at once rather than
+ * wait for the loop, which the reward service's closed-loop callers need after a burst.
+ */
+export const MAX_STEPS_AHEAD = 2;
+
+/**
+ * Judges the next steps a trainer already submitted while the run loop finishes the current one
  * (its last judge calls, its checkpoint, review and guards, the next update's round trips), so
  * a judge at its quota never waits between steps when several steps are submitted at once, as
- * `arbiter serve` does. Only judging moves ahead, one step at most: checkpoints, summaries,
- * rewards, reviews and guards stay in step order in the loop, which takes the head start when it
- * reaches the step. A head start is dropped when the run pauses, ends or moves to a fresh
- * history, and not used when the config changed since it began: the step is then scored afresh
+ * `arbiter serve` does. Only judging moves ahead, MAX_STEPS_AHEAD steps at most: checkpoints,
+ * summaries, rewards, reviews and guards stay in step order in the loop, which takes a head start
+ * when it reaches its step. Head starts are dropped when the run pauses, ends or moves to a fresh
+ * history, and not used when the config changed since they began: the step is then scored afresh
  * (preparing it again retires the old batch key, so no stale chunk writes into the new one).
  */
 export class JudgeAhead {
   private watched: { step: number; stopped: boolean } | undefined;
-  private ahead: Ahead | undefined;
+  /** Head starts in step order, the first the step after the loop's. */
+  private ahead: Ahead[] = [];
 
   constructor(private readonly run: RunState) {}
 
-  /** While the loop scores the step before `step`: judge `step` as soon as it is submitted. */
+  /** While the loop scores the step before `step`: judge `step` (or the first step not yet ahead) as soon as it is submitted. */
   judgeOnceSubmitted(step: number): void {
     this.stopWatching();
+    const next = (this.ahead.at(-1)?.step ?? step - 1) + 1;
+    if (this.ahead.length >= MAX_STEPS_AHEAD) return;
+    this.watch(next);
+  }
+
+  private watch(step: number): void {
     if (this.run.config.rollouts.type !== 'updates' || step > this.run.lastStep) return;
     const watched = { step, stopped: false };
     this.watched = watched;
@@ -46,31 +60,41 @@ export class JudgeAhead {
       if (watched.stopped || !this.mayJudge()) return;
       // Runs recorded before judging ahead scored each step after the last: they replay as they ran.
       if (!patched('overlap-submitted-steps')) return;
-      this.begin(step, this.run.submission(step) ?? this.run.inbox.sourceOf(step));
+      // Runs recorded before judged one step ahead at most, of all the requests waiting.
+      const further = patched('judge-two-steps-ahead');
+      // A judge that takes time (a model, at its quota) gets half the waiting requests while
+      // another step may follow: answers then come back in smaller waves, and the next wave is
+      // judged while this one is checkpointed. The offline judge takes none: fewer, larger steps.
+      const split = further && this.ahead.length + 1 < MAX_STEPS_AHEAD && this.run.config.judge.provider !== 'offline-heuristic';
+      const share = split ? 0.5 : 1;
+      this.begin(step, this.run.submission(step) ?? this.run.inbox.sourceOf(step, share));
+      if (further && this.ahead.length < MAX_STEPS_AHEAD) this.watch(step + 1);
     });
   }
 
-  /** The head start of `step`, if it has one judged under the run's config as it is now. */
+  /** The head start of `step`, if it has one judged under the run's config as it is now (any others are dropped otherwise). */
   take(step: number): HeadStart | undefined {
     this.stopWatching();
-    const ahead = this.ahead;
-    this.ahead = undefined;
-    if (!ahead) return undefined;
-    if (ahead.step === step && ahead.config === this.run.config) return ahead;
-    ahead.cancel();
+    const first = this.ahead[0];
+    if (first && first.step === step && first.config === this.run.config) return this.ahead.shift();
+    this.dropAll();
     return undefined;
   }
 
   /** Nothing more goes on ahead: the run pauses, ends or continues as new. */
   abandon(): void {
     this.stopWatching();
-    this.ahead?.cancel();
-    this.ahead = undefined;
+    this.dropAll();
+  }
+
+  private dropAll(): void {
+    for (const a of this.ahead) a.cancel();
+    this.ahead = [];
   }
 
   private mayJudge(): boolean {
     const run = this.run;
-    return run.progress.status === 'running' && !run.cancel && !run.ended && run.budgetAllowsJudgingAhead();
+    return run.progress.status === 'running' && !run.cancel && !run.ended && run.budgetAllowsJudgingAhead(this.ahead.length);
   }
 
   private begin(step: number, source: StepSource | Promise<StepSource>): void {
@@ -84,7 +108,7 @@ export class JudgeAhead {
     // One chunk out of attempts stops the others, as in a step's own scope; the loop meets the
     // failure when it takes the step, and handles it as the step's.
     judged.catch(() => scope.cancel());
-    this.ahead = { step, config, started: Date.now(), judged, cancel: () => scope.cancel(), attach: (to) => watch.attach(to) };
+    this.ahead.push({ step, config, started: Date.now(), judged, cancel: () => scope.cancel(), attach: (to) => watch.attach(to) });
   }
 
   private stopWatching(): void {

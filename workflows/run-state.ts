@@ -223,16 +223,17 @@ export class RunState {
   }
 
   /**
-   * Whether the step after the one in progress may be judged ahead within the budget. It is paid
-   * for before the step in progress is counted, so it begins only where the loop would begin it
-   * too: the spend so far plus the step in progress, taken to cost what the last step did, still
-   * under the budget. Before any step is scored there is no cost to go by, so nothing goes ahead.
+   * Whether one more step may be judged ahead within the budget, with `alreadyAhead` steps
+   * judged ahead already. It is paid for before the steps in progress are counted, so it begins
+   * only where the loop would begin it too: the spend so far plus the step in the loop and those
+   * ahead, each taken to cost what the last step did, still under the budget. Before any step is
+   * scored there is no cost to go by, so nothing goes ahead.
    */
-  budgetAllowsJudgingAhead(): boolean {
+  budgetAllowsJudgingAhead(alreadyAhead = 0): boolean {
     const { budgetUsd } = this.config;
     if (budgetUsd === undefined) return true;
     const last = this.progress.lastStep;
-    return last !== undefined && this.progress.totals.costUsd + last.costUsd < budgetUsd;
+    return last !== undefined && this.progress.totals.costUsd + last.costUsd * (1 + alreadyAhead) < budgetUsd;
   }
 
   /**

@@ -73,7 +73,7 @@ export async function scoreStep(
   config: RunConfig,
   runId: string,
   step: number,
-  source: { file: string; inline: boolean },
+  source: StepSource,
   watch: StepWatch,
   judged?: Promise<JudgedStep | RefusedStep>,
 ): Promise<StepOutcome | RefusedStep> {
@@ -115,28 +115,35 @@ export async function scoreStep(
   }
 }
 
+/**
+ * Where a step's rollouts are: a trainer's file, one staged from an inline submission, or
+ * trainer requests, which the step's prepare activity assembles into the run's inbox first
+ * (`assembleFrom`, their ledger ids; runs recorded before assembled them in an activity of its own).
+ */
+export type StepSource =
+  | { file: string; inline: boolean; requests?: string[] }
+  | { assembleFrom: string[]; inline: boolean; requests: string[] };
+
 /** The first part of a step, up to its checkpoint: its rollouts validated and chunked, every chunk judged. */
 export async function judgeStep(
   config: RunConfig,
   runId: string,
   step: number,
-  source: { file: string; inline: boolean },
+  source: StepSource,
   watch: StepWatch,
 ): Promise<JudgedStep | RefusedStep> {
   const { awaitRollouts, prepareStep } = runActivities(config);
-  if (config.rollouts.type === 'directory') watch.waiting(`${source.file.replace(/\/+$/, '')}/${stepReadyName(step)}`);
-  const file =
-    config.rollouts.type === 'directory'
-      ? await awaitRollouts({
-          directory: source.file,
-          step,
-          waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds,
-        })
-      : source.file;
+  let rollouts: { file: string } | { assembleFrom: string[] };
+  if ('assembleFrom' in source) rollouts = { assembleFrom: source.assembleFrom };
+  else if (config.rollouts.type !== 'directory') rollouts = { file: source.file };
+  else {
+    watch.waiting(`${source.file.replace(/\/+$/, '')}/${stepReadyName(step)}`);
+    rollouts = { file: await awaitRollouts({ directory: source.file, step, waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds }) };
+  }
   watch.preparing();
   const batch = await prepareStep({
     ...whereOf(config, runId, step),
-    file,
+    ...rollouts,
     chunkSize: config.chunkSize,
     maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, condition, currentUpdateInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, currentUpdateInfo, patched } from '@temporalio/workflow';
 import type { RunConfig } from '../src/config/run-config';
 import type { BriefReward } from '../src/contract/reward-record';
 import {
@@ -13,15 +13,10 @@ import {
 import type { StepRewards } from './definitions';
 import { currentExecution } from './execution';
 import { runActivities } from './activity-policies';
-import type { RefusedStep } from './score-step';
+import type { RefusedStep, StepSource } from './score-step';
 
-/** Where a step's rollouts are: a trainer's file, one staged from an inline submission, or one assembled from requests. */
-export interface StepSource {
-  file: string;
-  inline: boolean;
-  /** Keys of the trainer requests the step was assembled from. */
-  requests?: string[];
-}
+export type { StepSource };
+
 
 /** Largest step the run assembles from trainer requests, in rollouts (one request at least). */
 export const MAX_ASSEMBLED_ROLLOUTS = 512;
@@ -355,6 +350,11 @@ export class StepInbox {
     }
     if (placed.source) return placed.source;
     const p = placed;
+    // One activity fewer per step: preparing the step assembles it (runs recorded before, as they ran).
+    if (patched('assemble-in-prepare')) {
+      const inline = this.countOf(p.keys) <= MAX_REQUEST_ROLLOUTS;
+      return (p.source = { assembleFrom: p.keys.map((k) => this.requests.get(k)!.keyId), inline, requests: p.keys });
+    }
     // Not cancellable: a head start dropped while the step is assembled must not fail the run loop
     // that takes the same step next.
     p.assembling ??= CancellationScope.nonCancellable(() =>

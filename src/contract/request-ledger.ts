@@ -159,6 +159,13 @@ export async function recordPlacement(layout: RunLayout, keyIds: readonly string
   await writeFilesAtomic(moved.map(({ keyId, record }) => ({ path: layout.requestRecord(keyId), data: JSON.stringify({ ...record, step }) })));
 }
 
+/** Writes the step's rollout file from the requests the run placed in it, and records where each went; returns the file. Idempotent. */
+export async function assembleStepFile(layout: RunLayout, keyIds: readonly string[], step: number): Promise<string> {
+  const file = await writeStepInbox(layout, keyIds, step);
+  await recordPlacement(layout, keyIds, step);
+  return file;
+}
+
 /** The step's rollouts: the staged rollouts of its requests, one after the other, in one file. */
 export async function writeStepInbox(layout: RunLayout, keyIds: readonly string[], step: number): Promise<string> {
   const parts = await Promise.all(keyIds.map((id) => readFile(layout.requestRollouts(id), 'utf8')));

@@ -187,8 +187,10 @@ describe('exactly once through arbiter serve', () => {
         expect(res.body.step).toBe(2);
         await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
         await handle.result();
-        // Takes the `pause-holds-waiting-step` patch, trainer requests and an explicit step.
+        // Takes the `pause-holds-waiting-step` patch, trainer requests and an explicit step
+        // (recorded with assembleStep activities; the second recording with `assemble-in-prepare`).
         await maybeRecordHistory('paused-requests-held-then-resumed', runId);
+        await maybeRecordHistory('paused-requests-assembled-in-prepare', runId);
       });
     });
   });

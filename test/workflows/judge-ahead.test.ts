@@ -102,11 +102,15 @@ describe('judging ahead: a run with several steps submitted', () => {
           one('checkpointStep', step - 1).completed!,
         );
       }
+      // Two steps ahead at most: step 3 was prepared while step 1 was still being judged, step 4 only after it.
+      expect(one('prepareStep', 3).scheduled, 'step 3 prepared before step 1 was checkpointed').toBeLessThan(one('checkpointStep', 1).completed!);
+      expect(one('prepareStep', 4).scheduled, 'step 4 prepared once step 1 left the loop').toBeGreaterThan(one('checkpointStep', 1).scheduled);
       // Every chunk judged once: 3 rollouts in chunks of 2.
       expect(acts.filter((a) => a.type === 'scoreChunk')).toHaveLength(4 * 2);
-      expect(patchIds(events)).toContain('overlap-submitted-steps');
+      expect(patchIds(events)).toEqual(expect.arrayContaining(['overlap-submitted-steps', 'judge-two-steps-ahead']));
     });
     await maybeRecordHistory('steps-judged-ahead', workflowId);
+    await maybeRecordHistory('steps-judged-two-ahead', workflowId);
   });
 
   it('a step judged ahead under a config changed since is scored afresh under the new one', async () => {
