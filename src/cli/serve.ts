@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { RunConfigInput } from '../config/run-config';
+import { CHAT_TEMPLATES, type ChatTemplateName } from '../serve/chat-template';
 import { buildServer, DEFAULT_BODY_LIMIT } from '../serve/server';
 import { DEFAULT_BATCHING } from '../serve/server';
 import { withConnectionOptions, withTemporal, type ConnectionFlags } from './connect';
@@ -18,6 +19,8 @@ interface ServeFlags extends ConnectionFlags {
   batchWindowMs: string;
   answerTimeoutS: string;
   bodyLimit: string;
+  chatTemplate: string;
+  specialToken: string[];
 }
 
 /** True for addresses only this machine can reach. */
@@ -39,7 +42,13 @@ export function serveCommand(): Command {
       .option('--spill-dir <dir>', 'where batches over the inline limit are written; must be in the workers\' ARBITER_ALLOWED_ROLLOUT_DIRS', '.arbiter-serve')
       .option('--batch-window-ms <n>', 'how long a request waits for others to share its Update to the run', String(DEFAULT_BATCHING.windowMs))
       .option('--answer-timeout-s <n>', 'longest a caller waits for its answer before a retryable 503 not_ready (set under the trainer\'s own timeout; a retry with the same key attaches)', String(DEFAULT_BATCHING.answerTimeoutMs / 1000))
-      .option('--body-limit <bytes>', 'largest request body', String(DEFAULT_BODY_LIMIT)),
+      .option('--body-limit <bytes>', 'largest request body', String(DEFAULT_BODY_LIMIT))
+      .addOption(
+        new Option('--chat-template <name>', 'chat template of OpenRLHF\'s decoded prompts and responses (auto: recognised from the prompt)')
+          .choices([...CHAT_TEMPLATES])
+          .default('auto'),
+      )
+      .option('--special-token <token>', 'another special token to remove from OpenRLHF\'s decoded text (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[]),
   ).action(async (opts: ServeFlags) => {
     const port = integer(opts.port, '--port', 0, 65535);
     if (!opts.token && !isLoopbackHost(opts.host)) {
@@ -67,6 +76,7 @@ export function serveCommand(): Command {
         runTemplate,
         batching,
         bodyLimit,
+        chatTemplate: { template: opts.chatTemplate as ChatTemplateName, extraTokens: opts.specialToken },
       });
       const address = await app.listen({ port, host: opts.host });
       console.log(`arbiter serve listening on ${address} (Temporal ${t.address}, namespace ${t.namespace}, task queue ${opts.taskQueue})`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
-import { RolloutSchema, type Rollout } from '../config/rollout';
+import { RolloutSchema, storedRollout, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
 import { createFilesExclusive, eachAtMost, writeFilesAtomic } from '../io/atomic-batch';
 import { writeFileAtomic } from '../io/atomic-write';
@@ -44,7 +44,7 @@ export function sampleRefusal(sample: unknown): string | undefined {
   if (isEdgeRefusal(sample)) return sample.refused;
   const parsed = RolloutSchema.safeParse(sample);
   if (!parsed.success) return `not a rollout: ${describeZodIssues(parsed.error).join('; ')}`;
-  const bytes = Buffer.byteLength(JSON.stringify(parsed.data));
+  const bytes = Buffer.byteLength(JSON.stringify(storedRollout(parsed.data)));
   if (bytes > MAX_LINE_BYTES) return `too long: ${bytes} bytes as a JSONL line, over the worker's limit of ${MAX_LINE_BYTES}`;
   return undefined;
 }

@@ -67,7 +67,8 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
         mode: 'rubric',
         prompt: rollout.prompt,
         response: rollout.response,
-        params: { ...params, reference: rollout.reference ?? '' },
+        // A trajectory is shown to the judge under other headings than a prompt of the same text.
+        params: { ...params, reference: rollout.reference ?? '', ...(rollout.messages && { trajectory: true }) },
       });
       const store = options?.fresh ? undefined : cache;
       const hit = store?.get(key) as (Judgement & { ok: true }) | undefined;

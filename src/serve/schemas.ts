@@ -1,12 +1,15 @@
 // JSON schemas the routes share (Fastify validates bodies with them and names every bad field).
 
+/** A prompt and a response, or a trajectory (`messages`, each checked in full by RolloutSchema: a bad one refuses its sample). */
 export const rolloutSchema = {
   type: 'object',
-  required: ['id', 'prompt', 'response'],
+  required: ['id'],
+  anyOf: [{ required: ['prompt', 'response'] }, { required: ['messages'] }],
   properties: {
     id: { type: 'string', minLength: 1, maxLength: 512 },
     prompt: { type: 'string' },
     response: { type: 'string' },
+    messages: { type: 'array', minItems: 1, items: { type: 'object', required: ['role'] } },
     reference: { type: 'string' },
     group: { type: 'string' },
   },

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Rollout } from '../config/rollout';
 import { HttpError } from './http-error';
 import type { RunRequests } from './run-requests';
+import type { ChatTemplateSettings } from './chat-template';
 
 /** What every route plugin of the service is given: its way into runs, and nothing else. */
 export interface ServeContext {
@@ -14,6 +15,8 @@ export interface ServeContext {
   fallbackOf(runId: string): Promise<number>;
   /** The step's summary, if the run still holds it (its last 20 steps). */
   stepSummary(runId: string, step: number): Promise<unknown>;
+  /** How OpenRLHF's decoded text is read (`--chat-template`, `--special-token`). */
+  chatTemplate: ChatTemplateSettings;
 }
 
 /** The request's `Idempotency-Key` header, when it has one. */

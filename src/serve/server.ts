@@ -11,6 +11,7 @@ import { nativeRoutes } from './routes/native';
 import { novaRoutes } from './routes/nova';
 import { openRlhfRoutes } from './routes/openrlhf';
 import type { ServeContext } from './serve-context';
+import { DEFAULT_CHAT_TEMPLATE, type ChatTemplateSettings } from './chat-template';
 
 /** How the service batches Updates and waits for answers. */
 export type BatchingOptions = typeof DEFAULT_REQUEST_TIMING;
@@ -28,6 +29,8 @@ export interface ServeOptions {
   batching?: Partial<BatchingOptions>;
   /** Largest request body accepted, bytes. */
   bodyLimit?: number;
+  /** How OpenRLHF's decoded text is read: its chat template and the special tokens to remove. */
+  chatTemplate?: ChatTemplateSettings;
   logger?: boolean;
 }
 
@@ -123,7 +126,14 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
       .catch(() => null);
 
   // Each trainer shape is a plugin over the same context: the run's answers, never the service's.
-  const ctx: ServeContext = { client: options.client, taskQueue: options.taskQueue, runs: batcher, fallbackOf, stepSummary };
+  const ctx: ServeContext = {
+    client: options.client,
+    taskQueue: options.taskQueue,
+    runs: batcher,
+    fallbackOf,
+    stepSummary,
+    chatTemplate: options.chatTemplate ?? DEFAULT_CHAT_TEMPLATE,
+  };
   app.register(nativeRoutes, ctx);
   app.register(openRlhfRoutes, ctx);
   app.register(novaRoutes, ctx);

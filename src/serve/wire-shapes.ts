@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Rollout } from '../config/rollout';
 import { canonicalJson } from '../util/canonical-json';
+import { cleanResponse, readablePrompt, type ChatTemplateSettings } from './chat-template';
 import type { ServedReward } from './run-requests';
 
 // The request and answer shapes trainers already speak, translated to and from rollouts.
@@ -26,14 +27,18 @@ export interface OpenRlhfRequest {
 }
 
 /**
- * OpenRLHF posts `query` = prompt and response decoded together, with `prompts` the prompt text
- * alone (remote_rm_utils.py): the response is the query after its prompt. A query that does not
- * start with its prompt is scored whole as the response.
+ * OpenRLHF (`openrlhf/utils/agent.py`, SingleTurnAgentExecutor) posts one sample per request:
+ * `query` = the templated prompt and the response decoded together with their special tokens,
+ * `prompts` = the templated prompt alone. The response is the query after its prompt (a query
+ * that does not start with its prompt is scored whole), without end-of-turn or padding tokens;
+ * the prompt is read through its chat template (`chat-template.ts`).
  */
-export function openRlhfRollouts(body: OpenRlhfRequest): Rollout[] {
+export function openRlhfRollouts(body: OpenRlhfRequest, template: ChatTemplateSettings): Rollout[] {
   return body.query.map((query, i) => {
-    const prompt = body.prompts?.[i] ?? '';
-    const response = prompt !== '' && query.startsWith(prompt) ? query.slice(prompt.length) : query;
+    const templated = body.prompts?.[i] ?? '';
+    const raw = templated !== '' && query.startsWith(templated) ? query.slice(templated.length) : query;
+    const prompt = readablePrompt(templated, template);
+    const response = cleanResponse(raw, templated, template);
     const reference = referenceText(body.labels?.[i]);
     return { id: String(i), prompt, response, ...(reference !== undefined ? { reference } : {}) };
   });
@@ -60,7 +65,7 @@ export function openRlhfAnswer(step: number | undefined, rewards: ServedReward[]
   };
 }
 
-// ---- Amazon Nova RFT reward Lambda: [{id, messages, reference_answer}] -> [{id, aggregate_reward_score, metrics_list}] ----
+// ---- Amazon Nova RFT reward Lambda: [{id, messages, metadata: {reference_answer}}] -> [{id, aggregate_reward_score, metrics_list}] ----
 
 export interface NovaMessage {
   role: string;
@@ -69,31 +74,21 @@ export interface NovaMessage {
 export interface NovaSample {
   id: string;
   messages: NovaMessage[];
+  /** Bedrock's reward Lambda event: the training sample's other fields, `reference_answer` among them. */
+  metadata?: { reference_answer?: unknown; [field: string]: unknown };
+  /** SageMaker's documented event shape: the reference at the top level. */
   reference_answer?: unknown;
 }
 
-/** Message content as text: a string, or the text parts of a list of content blocks. */
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((part) => (typeof part === 'string' ? part : typeof part?.text === 'string' ? part.text : ''))
-      .join('');
-  }
-  return content === undefined || content === null ? '' : JSON.stringify(content);
-}
-
-/** The prompt is the user turns, the response the last assistant turn. */
-export function novaRollouts(samples: NovaSample[]): Rollout[] {
+/**
+ * Each sample travels as its trajectory (`messages`; `trajectory.ts` reads the last assistant
+ * turn as the response and every turn before it, system messages included, as the prompt). The
+ * reference is `metadata.reference_answer` (Bedrock's event), else `reference_answer`.
+ */
+export function novaRollouts(samples: NovaSample[]): unknown[] {
   return samples.map((sample, i) => {
-    const lastAssistant = sample.messages.map((m) => m.role).lastIndexOf('assistant');
-    const prompt = sample.messages
-      .filter((m) => m.role === 'user')
-      .map((m) => contentText(m.content))
-      .join('\n\n');
-    const response = lastAssistant >= 0 ? contentText(sample.messages[lastAssistant]!.content) : '';
-    const reference = referenceText(sample.reference_answer);
-    return { id: String(i), prompt, response, ...(reference !== undefined ? { reference } : {}) };
+    const reference = referenceText(sample.metadata?.reference_answer ?? sample.reference_answer);
+    return { id: String(i), messages: sample.messages, ...(reference !== undefined ? { reference } : {}) };
   });
 }
 

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { RolloutSchema, type Rollout } from '../config/rollout';
+import { RolloutSchema, storedRollout, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
 import { AtomicJsonlWriter } from '../io/jsonl-writer';
 import { readLines } from '../io/read-lines';
@@ -108,12 +108,12 @@ export async function prepareBatch(args: {
       }
       unitStarts.push(batch.bytes);
       unitSizes.push(1);
-      await batch.write(parsed.data);
+      await batch.write(storedRollout(parsed.data));
     }
     for (const group of groups?.values() ?? []) {
       unitStarts.push(batch.bytes);
       unitSizes.push(group.length);
-      for (const rollout of group) await batch.write(rollout);
+      for (const rollout of group) await batch.write(storedRollout(rollout));
     }
     const canaries = args.canaries ?? [];
     for (const [i, entry] of canaryEntries(canaries, seen).entries()) {

@@ -1,12 +1,15 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { buildServer, type ServeOptions } from '../../src/serve/server';
+import { tempDir } from '../support/fixtures';
+import { withWorker, type TemporalTestContext } from './temporal';
 
 export interface Service {
   url: string;
   app: ReturnType<typeof buildServer>;
-  /** POSTs JSON (or a raw string as is) and returns the status and parsed answer. */
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
-  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** POSTs JSON (or a raw string as is) and returns the status, the parsed answer and its text. */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
 }
 
 /** Runs `body` with `arbiter serve`'s app listening on a free loopback port, then closes it. */
@@ -28,7 +31,7 @@ export async function withService<T>(options: ServeOptions, body: (service: Serv
     } catch {
       // not JSON: kept as text
     }
-    return { status: response.status, body: parsed as any };
+    return { status: response.status, body: parsed as any, text };
   };
   try {
     return await body({
@@ -40,4 +43,26 @@ export async function withService<T>(options: ServeOptions, body: (service: Serv
   } finally {
     await app.close();
   }
+}
+
+export interface ServedRun extends TemporalTestContext {
+  svc: Service;
+  /** A fresh temp folder: runs write under `outputDir` (its `out/`), spills go to its `spill/`. */
+  dir: string;
+  outputDir: string;
+}
+
+/**
+ * A worker and `arbiter serve` over it that starts a run on its first request (Update-with-Start,
+ * 1,000 steps fed by updates), as a trainer pointed at the service meets them.
+ */
+export async function withServedRuns<T>(body: (ctx: ServedRun) => Promise<T>, options: Partial<ServeOptions> = {}): Promise<T> {
+  const dir = await tempDir();
+  const outputDir = join(dir, 'out');
+  return withWorker(async (ctx) => {
+    const runTemplate = { steps: 1000, rollouts: { type: 'updates' as const }, outputDir };
+    return withService({ client: ctx.client, taskQueue: ctx.taskQueue, spillDir: join(dir, 'spill'), runTemplate, ...options }, (svc) =>
+      body({ ...ctx, svc, dir, outputDir }),
+    );
+  });
 }

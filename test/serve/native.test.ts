@@ -14,9 +14,9 @@ describe('arbiter serve, native API', () => {
       await withService({ client, taskQueue, spillDir: join(dir, 'spill') }, async (svc) => {
         const runId = `serve-native-${Date.now()}`;
         const created = await svc.post('/v1/runs', runConfig(runId, join(dir, 'out')));
-        expect(created).toEqual({ status: 201, body: { runId, created: true } });
+        expect({ status: created.status, body: created.body }).toEqual({ status: 201, body: { runId, created: true } });
         const again = await svc.post('/v1/runs', runConfig(runId, join(dir, 'out')));
-        expect(again).toEqual({ status: 200, body: { runId, created: false, status: 'RUNNING' } });
+        expect({ status: again.status, body: again.body }).toEqual({ status: 200, body: { runId, created: false, status: 'RUNNING' } });
 
         const rollouts = [rollout('b'), rollout('a', { response: '' }), rollout('c', { group: 'g1' })];
         const res = await svc.post(`/v1/runs/${runId}/steps/1/rewards`, { rollouts });

@@ -1,16 +1,8 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { installPythonForTests, PYTHON, runFile } from '../helpers/python';
 import { readRunRecords } from '../helpers/run-records';
-import { withService } from '../helpers/serve';
-import { withWorker } from '../helpers/temporal';
-import { tempDir } from '../support/fixtures';
-
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PYTHON = join(ROOT, '.tools/pyenv/bin/python');
+import { withServedRuns } from '../helpers/serve';
 
 // What a TRL trainer does: the reward function TRL calls, twice in one training step (gradient
 // accumulation), with plain and conversational samples; and the plain client. Prints JSON.
@@ -36,32 +28,25 @@ with ArbiterClient(url) as client:
 print(json.dumps({"first": first, "second": second, "plain": [r.reward for r in plain], "again": [r.reward for r in again]}))
 `;
 
-beforeAll(async () => {
-  // The package installed as users install it (pip install ./clients/python), in .tools/pyenv.
-  await run('bash', [join(ROOT, 'scripts/test-python'), '--install-only'], { cwd: ROOT });
-}, 180_000);
+// The package installed as users install it (pip install ./clients/python), in .tools/pyenv.
+beforeAll(installPythonForTests, 180_000);
 
 describe('the Python client against arbiter serve', () => {
   it('a TRL reward function called twice in one training step, and the plain client, get every reward from a real run', async () => {
-    const dir = await tempDir();
-    const outputDir = join(dir, 'out');
-    await withWorker(async ({ client, taskQueue }) => {
-      const runTemplate = { steps: 100, rollouts: { type: 'updates' as const }, outputDir };
-      await withService({ client, taskQueue, spillDir: join(dir, 'spill'), runTemplate }, async (svc) => {
-        const runId = `python-client-${Date.now()}`;
-        const { stdout } = await run(PYTHON, ['-c', TRAINER, svc.url, runId], { cwd: dir });
-        const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, (number | null)[]>;
-        expect(out.first).toHaveLength(2);
-        expect(out.first![0]).toBeGreaterThan(out.first![1]!);
-        expect(out.second).toEqual([out.first![0]]);
-        expect(out.plain).toEqual([out.first![0]]);
-        // A retry under the same request id is answered, not judged again.
-        expect(out.again).toEqual(out.plain);
+    await withServedRuns(async ({ svc, dir, outputDir }) => {
+      const runId = `python-client-${Date.now()}`;
+      const { stdout } = await runFile(PYTHON, ['-c', TRAINER, svc.url, runId], { cwd: dir });
+      const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, (number | null)[]>;
+      expect(out.first).toHaveLength(2);
+      expect(out.first![0]).toBeGreaterThan(out.first![1]!);
+      expect(out.second).toEqual([out.first![0]]);
+      expect(out.plain).toEqual([out.first![0]]);
+      // A retry under the same request id is answered, not judged again.
+      expect(out.again).toEqual(out.plain);
 
-        const { records } = await readRunRecords(join(outputDir, runId));
-        expect(records).toHaveLength(4); // 2 + 1 + 1: the retry added nothing
-        expect(new Set(records.map((r) => r.id)).size).toBe(4);
-      });
+      const { records } = await readRunRecords(join(outputDir, runId));
+      expect(records).toHaveLength(4); // 2 + 1 + 1: the retry added nothing
+      expect(new Set(records.map((r) => r.id)).size).toBe(4);
     });
   });
 });

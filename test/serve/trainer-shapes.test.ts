@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RolloutSchema } from '../../src/config/rollout';
 import { RunLayout } from '../../src/contract/run-layout';
 import { progressQuery } from '../../workflows/definitions';
-import { withService } from '../helpers/serve';
+import { withServedRuns, withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
 import { rollout, tempDir } from '../support/fixtures';
 
@@ -18,49 +19,49 @@ async function staged(outputDir: string, runId: string, step: number) {
 
 describe('arbiter serve, the shapes trainers already speak', () => {
   it('OpenRLHF remote RM: a run started by its first request (Update-with-Start), answered field by field', async () => {
-    const dir = await tempDir();
-    const outputDir = join(dir, 'out');
-    await withWorker(async ({ client, taskQueue }) => {
-      const runTemplate = { steps: 1000, rollouts: { type: 'updates' as const }, outputDir };
-      await withService({ client, taskQueue, spillDir: join(dir, 'spill'), runTemplate }, async (svc) => {
-        const runId = `serve-openrlhf-${Date.now()}`;
-        const prompts = [templated(good.prompt), templated(good.prompt)];
-        const responses = [`${good.response}<|im_end|>`, '<|im_end|>'];
-        // Exactly what remote_rm_fn posts: {"query": queries, "prompts": prompts, "labels": labels}.
-        const request = { query: prompts.map((p, i) => p + responses[i]), prompts, labels: [good.reference, good.reference] };
-        const res = await svc.post(`/openrlhf/${runId}`, request); // Content-Type: application/json, as requests sends it
-        expect(res.status).toBe(200);
-        const body = res.body;
-        expect(Object.keys(body).sort()).toEqual(['arbiter', 'extra_logs', 'rewards', 'scores']);
-        expect(body.rewards).toHaveLength(2);
-        for (const r of body.rewards) expect(typeof r).toBe('number');
-        expect(body.scores).toEqual(body.rewards);
-        expect(body.rewards[0]).toBeGreaterThan(body.rewards[1]);
-        expect(body.extra_logs).toEqual({
-          arbiter_step: [1, 1],
-          arbiter_scored: [1, 1],
-          arbiter_fallback: [0, 0],
-          arbiter_excluded: [0, 0],
-          arbiter_refused: [0, 0],
-        });
-        expect(body.arbiter).toEqual({ step: 1, status: ['scored', 'scored'], flags: [expect.any(Array), expect.any(Array)], reasons: [null, null] });
-
-        // The response is the query after its prompt; the label is the reference.
-        const lines = await staged(outputDir, runId, 1);
-        expect(lines.map((l) => [l.prompt, l.response, l.reference])).toEqual([
-          [prompts[0], responses[0], good.reference],
-          [prompts[1], responses[1], good.reference],
-        ]);
-
-        // Mismatched lists are named, not guessed at.
-        const bad = await svc.post(`/openrlhf/${runId}`, { query: ['a', 'b'], prompts: ['a'] });
-        expect(bad.status).toBe(422);
-        expect(bad.body.message).toMatch(/body\/prompts has 1 items for 2 queries/);
-        const missing = await svc.post(`/openrlhf/${runId}`, { prompts: ['a'] });
-        expect(missing.status).toBe(422);
-        expect(missing.body.message).toMatch(/query/);
-        await client.workflow.getHandle(runId).terminate('test over');
+    await withServedRuns(async ({ client, svc, outputDir }) => {
+      const runId = `serve-openrlhf-${Date.now()}`;
+      const prompts = [templated(good.prompt), templated(good.prompt)];
+      const responses = [`${good.response}<|im_end|>`, '<|im_end|>'];
+      // Exactly what remote_rm_fn posts: {"query": queries, "prompts": prompts, "labels": labels}.
+      const request = { query: prompts.map((p, i) => p + responses[i]), prompts, labels: [good.reference, good.reference] };
+      const res = await svc.post(`/openrlhf/${runId}`, request); // Content-Type: application/json, as requests sends it
+      expect(res.status).toBe(200);
+      const body = res.body;
+      expect(Object.keys(body).sort()).toEqual(['arbiter', 'extra_logs', 'rewards', 'scores']);
+      expect(body.rewards).toHaveLength(2);
+      for (const r of body.rewards) expect(typeof r).toBe('number');
+      expect(body.scores).toEqual(body.rewards);
+      expect(body.rewards[0]).toBeGreaterThan(body.rewards[1]);
+      // Every number a float on the wire: OpenRLHF makes tensors of these lists with no dtype.
+      expect(res.text).toContain('"arbiter_step":[1.0,1.0]');
+      expect(res.text).toContain('"arbiter_fallback":[0.0,0.0]');
+      expect(res.text).not.toMatch(/[:\[,]-?\d+[,\]}]/);
+      expect(body.extra_logs).toEqual({
+        arbiter_step: [1, 1],
+        arbiter_scored: [1, 1],
+        arbiter_fallback: [0, 0],
+        arbiter_excluded: [0, 0],
+        arbiter_refused: [0, 0],
       });
+      expect(body.arbiter).toEqual({ step: 1, status: ['scored', 'scored'], flags: [expect.any(Array), expect.any(Array)], reasons: [null, null] });
+
+      // The response is the query after its prompt, without its end-of-turn token (an empty
+      // generation is empty, not the text <|im_end|>); the prompt is read through its template.
+      const lines = await staged(outputDir, runId, 1);
+      expect(lines.map((l) => [l.prompt, l.response, l.reference])).toEqual([
+        [good.prompt, good.response, good.reference],
+        [good.prompt, '', good.reference],
+      ]);
+
+      // Mismatched lists are named, not guessed at.
+      const bad = await svc.post(`/openrlhf/${runId}`, { query: ['a', 'b'], prompts: ['a'] });
+      expect(bad.status).toBe(422);
+      expect(bad.body.message).toMatch(/body\/prompts has 1 items for 2 queries/);
+      const missing = await svc.post(`/openrlhf/${runId}`, { prompts: ['a'] });
+      expect(missing.status).toBe(422);
+      expect(missing.body.message).toMatch(/query/);
+      await client.workflow.getHandle(runId).terminate('test over');
     });
   });
 
@@ -115,8 +116,9 @@ describe('arbiter serve, the shapes trainers already speak', () => {
         expect((await svc.post('/v1/runs', { runId, steps: 10, rollouts: { type: 'updates' }, outputDir })).status).toBe(201);
         const reference_answer = { compliant: 'No', explanation: good.reference };
         // As the Nova RFT container sends it: the dataset sample, the generated assistant turn appended, an id added.
+        // n-1 as Bedrock's reward Lambda event has it (the reference under metadata), n-2 as SageMaker's docs show it.
         const samples = [
-          { id: 'n-1', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: good.prompt }, { role: 'assistant', content: good.response }], reference_answer },
+          { id: 'n-1', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: good.prompt }, { role: 'assistant', content: good.response }], metadata: { reference_answer, my_key: 'x' } },
           { id: 'n-2', messages: [{ role: 'user', content: good.prompt }, { role: 'assistant', content: '' }], reference_answer },
         ];
         const res = await svc.post(`/nova/${runId}`, samples);
@@ -131,10 +133,13 @@ describe('arbiter serve, the shapes trainers already speak', () => {
           expect(names).toEqual(expect.arrayContaining(['judge', 'arbiter_scored', 'arbiter_fallback', 'arbiter_excluded', 'arbiter_step']));
         }
         expect(res.body[0].aggregate_reward_score).toBeGreaterThan(res.body[1].aggregate_reward_score);
-        // The prompt is the user turns, the response the last assistant turn, the reference the answer as JSON.
-        const lines = await staged(outputDir, runId, 1);
-        expect(lines[0]).toMatchObject({ prompt: good.prompt, response: good.response, reference: JSON.stringify(reference_answer) });
-        expect(lines[1]).toMatchObject({ prompt: good.prompt, response: '' });
+        expect(res.text).toMatch(/"name":"arbiter_scored","value":1\.0/);
+        // Each sample travels as its trajectory: the prompt is the turns before the last assistant
+        // turn (the system one kept), the response that turn, the reference the answer as JSON from either place.
+        const lines = (await staged(outputDir, runId, 1)).map((l) => RolloutSchema.parse(l));
+        expect(lines[0]!.messages).toEqual(samples[0]!.messages);
+        expect(lines[0]).toMatchObject({ prompt: `System: Be brief.\n\nUser: ${good.prompt}`, response: good.response, reference: JSON.stringify(reference_answer) });
+        expect(lines[1]).toMatchObject({ prompt: good.prompt, response: '', reference: JSON.stringify(reference_answer) });
 
         const bad = await svc.post(`/nova/${runId}`, [{ id: 'n-3' }]);
         expect(bad.status).toBe(422);
@@ -163,6 +168,34 @@ describe('the Nova reward Lambda handler module', () => {
           expect(answer[0]!.id).toBe('l-1');
           process.env.ARBITER_SERVE_TOKEN = 'wrong';
           await expect(handler(samples)).rejects.toThrow(/answered 401: .*wrong bearer token/);
+        } finally {
+          process.env = saved;
+        }
+        await client.workflow.getHandle(runId).terminate('test over');
+      });
+    });
+  });
+
+  it('sends a retryable 503 (not answered in time) again while the Lambda has time left, and the retry attaches to the same work', async () => {
+    const dir = await tempDir();
+    await withWorker(async ({ client, taskQueue }) => {
+      // Answers due within 1 ms: the first sending is always told 503 not_ready.
+      await withService({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { answerTimeoutMs: 1 } }, async (svc) => {
+        const runId = `serve-lambda-retry-${Date.now()}`;
+        expect((await svc.post('/v1/runs', { runId, steps: 10, rollouts: { type: 'updates' }, outputDir: join(dir, 'out') })).status).toBe(201);
+        const samples = [{ id: 'r-1', messages: [{ role: 'user', content: good.prompt }, { role: 'assistant', content: good.response }] }];
+        const saved = { ...process.env };
+        Object.assign(process.env, { ARBITER_SERVE_URL: svc.url, ARBITER_RUN_ID: runId });
+        delete process.env.ARBITER_SERVE_TOKEN;
+        try {
+          const { handler } = await import('../../src/serve/nova-lambda');
+          // Without time left (no context: 0 ms), the 503 is the Lambda's error.
+          await expect(handler(samples)).rejects.toThrow(/answered 503: .*not_ready/);
+          const answer = (await handler(samples, { getRemainingTimeInMillis: () => 60_000 })) as Array<{ id: string; aggregate_reward_score: number }>;
+          expect(answer[0]!.id).toBe('r-1');
+          expect(typeof answer[0]!.aggregate_reward_score).toBe('number');
+          // Every sending was one request in the run: judged once.
+          expect((await client.workflow.getHandle(runId).query(progressQuery)).totals.rollouts).toBe(1);
         } finally {
           process.env = saved;
         }

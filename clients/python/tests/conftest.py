@@ -31,7 +31,8 @@ class FakeArbiter:
 
     def judge(self, rollout: Dict[str, Any]) -> Dict[str, Any]:
         self.judged.append(rollout["id"])
-        response = rollout["response"]
+        # A trajectory's response is its last (assistant) message, as the service reads it.
+        response = rollout["response"] if "messages" not in rollout else rollout["messages"][-1]["content"]
         if "EXCLUDE" in response:
             return {"id": rollout["id"], "reward": None, "status": "excluded", "flags": ["safety_veto"]}
         if "JUDGEFAIL" in response:

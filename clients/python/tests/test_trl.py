@@ -54,7 +54,7 @@ def test_excluded_and_fallback_samples_are_none_unless_fallbacks_are_asked_for(s
     assert call(with_fallbacks, **kw) == [None, 0.5, 1.0]
 
 
-def test_conversational_prompts_and_completions_become_text(server):
+def test_conversational_prompts_and_completions_travel_as_messages(server):
     f = reward_func(run_id="r1", base_url=server.url)
     prompts = [
         [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "2+2?"}],
@@ -67,9 +67,33 @@ def test_conversational_prompts_and_completions_become_text(server):
     out = call(f, SimpleNamespace(global_step=1), prompts=prompts, completions=completions, ground_truth=["4", "7"])
     assert out == [1.0, 0.25]
     rollouts = server.fake.requests[-1]["body"]["rollouts"]
-    assert rollouts[0]["prompt"] == "[system]\nBe terse.\n\n[user]\n2+2?"
-    assert rollouts[0]["response"] == "4"
-    assert rollouts[1]["prompt"] == "3+3?"
+    assert rollouts[0]["messages"] == prompts[0] + completions[0]
+    assert "prompt" not in rollouts[0] and "response" not in rollouts[0]
+    # Content becomes its text (the image placeholder is not sent).
+    assert rollouts[1]["messages"] == [{"role": "user", "content": "3+3?"}, {"role": "assistant", "content": "6"}]
+
+
+def test_tool_calling_completions_keep_their_calls_and_results(server):
+    f = reward_func(run_id="r1", base_url=server.url)
+    call_ = {"type": "function", "function": {"name": "clause_lookup", "arguments": {"topic": "termination"}}}
+    completion = [
+        {"role": "assistant", "content": "", "tool_calls": [call_]},
+        {"role": "tool", "name": "clause_lookup", "content": "Clause 14.2: 30 days notice."},
+        {"role": "assistant", "content": "30 days"},
+    ]
+    out = call(f, SimpleNamespace(global_step=1), prompts=[[{"role": "user", "content": "Notice?"}]], completions=[completion], ground_truth=["30 days"])
+    assert out == [1.0]
+    (rollout,) = server.fake.requests[-1]["body"]["rollouts"]
+    assert rollout["messages"][1] == {"role": "assistant", "content": "", "tool_calls": [call_]}
+    assert rollout["messages"][2] == {"role": "tool", "content": "Clause 14.2: 30 days notice.", "name": "clause_lookup"}
+
+
+def test_a_conversation_not_ending_with_the_answer_is_sent_as_text(server):
+    f = reward_func(run_id="r1", base_url=server.url)
+    completion = [{"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "t", "arguments": "{}"}}]}, {"role": "tool", "content": "x"}]
+    call(f, SimpleNamespace(global_step=1), prompts=["Q"], completions=[completion])
+    (rollout,) = server.fake.requests[-1]["body"]["rollouts"]
+    assert "messages" not in rollout and rollout["prompt"] == "Q"
 
 
 def test_without_trainer_state_steps_come_from_a_counter(server):

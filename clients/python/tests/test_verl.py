@@ -124,3 +124,98 @@ def test_loads_by_file_path_the_way_verl_loads_a_custom_reward_function(server):
     reward_kwargs = {"run_id": "r1", "base_url": server.url}
     out = fn(data_sources=["a"], solution_strs=["x"], ground_truths=["x"], extra_infos=[{"prompt": "p"}], **reward_kwargs)
     assert out[0]["score"] == 1.0
+
+
+# ---- verl's own call sites, restated from verl at b178a3cd5 (file and lines named) ----
+
+
+def _load_like_verl(name):
+    """verl/trainer/ppo/reward.py get_custom_reward_fn: load_extern_object(path, name), then
+    partial(_call_with_kwargs, raw_fn, reward_kwargs), which calls raw_fn(*args, **{**kwargs, **reward_kwargs})."""
+    import importlib.util
+
+    import arbiter_client.verl as installed
+
+    spec = importlib.util.spec_from_file_location("custom_module", installed.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def test_verls_reward_loop_naive_manager_scores_concurrent_samples(server):
+    """verl/experimental/reward_loop/reward_manager/naive.py run_single (lines 35-99): one call per
+    sample, a sync function run in the loop's default executor, keyword arguments with
+    `num_turns` and `rollout_reward_scores` added to extra_info; a dict result must hold "score"
+    and its keys become reward_extra_info; agent_loop.py (lines 774-777) then takes the first
+    sample's keys for every sample."""
+    import asyncio
+
+    raw = _load_like_verl("compute_score")
+    reward_kwargs = {"run_id": "r1", "base_url": server.url}
+
+    def compute_score(*args, **kwargs):
+        return raw(*args, **{**kwargs, **reward_kwargs})
+
+    rows = [
+        {"data_source": "legal", "solution_str": s, "ground_truth": "4", "extra_info": {"index": i, "prompt": "2+2?"}}
+        for i, s in enumerate(["4", "EXCLUDE", "5", "4", "JUDGEFAIL", "4", "5", "4"])
+    ]
+
+    async def run_single(row):
+        loop = asyncio.get_running_loop()
+        extra_info = dict(row["extra_info"])
+        extra_info["num_turns"] = 2
+        extra_info["rollout_reward_scores"] = {}
+        # A reward model's router, when one is configured, adds two more keyword arguments.
+        extra_reward_kwargs = {"reward_router_address": None, "reward_model_tokenizer": None}
+        result = await loop.run_in_executor(
+            None,
+            lambda: compute_score(
+                data_source=row["data_source"],
+                solution_str=row["solution_str"],
+                ground_truth=row["ground_truth"],
+                extra_info=extra_info,
+                **extra_reward_kwargs,
+            ),
+        )
+        reward_extra_info = {}
+        if isinstance(result, dict):
+            score = result["score"]
+            for key, value in result.items():
+                reward_extra_info[key] = value
+        else:
+            score = result
+            reward_extra_info["acc"] = score
+        return {"reward_score": score, "reward_extra_info": reward_extra_info}
+
+    async def main():
+        return await asyncio.gather(*(run_single(r) for r in rows))
+
+    outs = asyncio.run(main())
+    assert [o["reward_score"] for o in outs] == [1.0, 0.0, 0.25, 1.0, 0.0, 1.0, 0.25, 1.0]
+    infos = [o["reward_extra_info"] for o in outs]
+    keys = list(infos[0].keys())
+    table = {key: [info[key] for info in infos] for key in keys}  # KeyError if a sample lacked a key
+    assert table["arbiter_excluded"] == [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert table["arbiter_fallback"] == [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    assert all(isinstance(v, float) for column in table.values() for v in column)
+    assert len(server.fake.requests) == 8
+
+
+def test_verls_prime_manager_reads_a_number(server):
+    """verl/workers/reward_manager/prime.py (lines 80-87): the function is called positionally
+    (data_source, solution_str, ground_truth, extra_info) and its result read as
+    float(result) for a number, else float(result[0]): compute_score's dict fails there
+    (KeyError: 0), compute_score_value gives the number."""
+    reward_kwargs = {"run_id": "r1", "base_url": server.url}
+
+    def prime_reads(name):
+        raw = _load_like_verl(name)
+        result = raw("legal", "4", "4", {"prompt": "2+2?"}, **reward_kwargs)
+        if isinstance(result, (int, float, bool)):
+            return float(result)
+        return float(result[0])
+
+    assert prime_reads("compute_score_value") == 1.0
+    with pytest.raises(KeyError):
+        prime_reads("compute_score")

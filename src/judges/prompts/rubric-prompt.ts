@@ -67,12 +67,13 @@ ${outputSection(rubric)}`;
  */
 export function buildRubricPrompt(
   rubric: Rubric,
-  rollout: Pick<Rollout, 'prompt' | 'response' | 'reference'>,
+  rollout: Pick<Rollout, 'prompt' | 'response' | 'reference' | 'messages'>,
   nonce: NonceSource = randomNonce,
 ): JudgePrompt {
   const n = nonce();
-  const blocks = contextBlocks(rollout.prompt, rollout.reference, n);
-  blocks.push('The response to grade:', delimit('ROLLOUT_RESPONSE', rollout.response, n).text);
+  const trajectory = rollout.messages !== undefined;
+  const blocks = contextBlocks(rollout.prompt, rollout.reference, n, trajectory);
+  blocks.push(trajectory ? 'The final answer to grade:' : 'The response to grade:', delimit('ROLLOUT_RESPONSE', rollout.response, n).text);
   // Restating the task after the data makes an injected "new task" at the end of the response
   // the second-to-last word rather than the last.
   const text = `Grade the response against the rubric in your instructions.

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { floatJson } from '../float-json';
 import { runIdParam } from '../schemas';
 import { headerKey, type ServeContext } from '../serve-context';
 import { novaAnswer, novaRollouts, requestKey, type NovaSample } from '../wire-shapes';
@@ -23,19 +24,21 @@ export const novaRoutes: FastifyPluginAsync<ServeContext> = async (app, ctx) => 
                 minItems: 1,
                 items: { type: 'object', required: ['role', 'content'], properties: { role: { type: 'string' } } },
               },
+              metadata: { type: 'object' },
               reference_answer: {},
             },
           },
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { runId } = request.params;
       const samples = request.body;
       const key = requestKey(headerKey(request), 'nova', samples);
       const answer = await ctx.runs(runId).rewards(key, novaRollouts(samples));
       const fallback = await ctx.fallbackOf(runId);
-      return novaAnswer(samples, answer.step, answer.rewards, fallback);
+      // Scores and metric values as floats, as the reward Lambda's contract types them.
+      return reply.type('application/json').send(floatJson(novaAnswer(samples, answer.step, answer.rewards, fallback)));
     },
   );
 

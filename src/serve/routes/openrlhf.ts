@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { floatJson } from '../float-json';
 import { HttpError } from '../http-error';
 import { runIdParam } from '../schemas';
 import { headerKey, type ServeContext } from '../serve-context';
@@ -22,7 +23,7 @@ export const openRlhfRoutes: FastifyPluginAsync<ServeContext> = async (app, ctx)
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { runId } = request.params;
       const body = request.body;
       for (const field of ['prompts', 'labels'] as const) {
@@ -33,9 +34,10 @@ export const openRlhfRoutes: FastifyPluginAsync<ServeContext> = async (app, ctx)
       }
       const key = requestKey(headerKey(request), 'openrlhf', body);
       // After the answer: a run started by this very request is there to ask.
-      const answer = await ctx.runs(runId).rewards(key, openRlhfRollouts(body));
+      const answer = await ctx.runs(runId).rewards(key, openRlhfRollouts(body, ctx.chatTemplate));
       const fallback = await ctx.fallbackOf(runId);
-      return openRlhfAnswer(answer.step, answer.rewards, fallback);
+      // Whole numbers as floats: OpenRLHF makes tensors of these lists without a dtype.
+      return reply.type('application/json').send(floatJson(openRlhfAnswer(answer.step, answer.rewards, fallback)));
     },
   );
 };

@@ -88,7 +88,7 @@ class Reward:
         )
 
 
-Rollout = Mapping[str, Any]  # {"id", "prompt", "response", "reference"?, "group"?}
+Rollout = Mapping[str, Any]  # {"id", "prompt", "response" | "messages", "reference"?, "group"?}
 
 
 def _retryable(status: int) -> bool:
@@ -107,10 +107,14 @@ def _headers(token: Optional[str]) -> Dict[str, str]:
 
 
 def _rollout_json(r: Rollout) -> Dict[str, Any]:
-    missing = [k for k in ("id", "prompt", "response") if k not in r]
+    # A rollout is a prompt and a response, or a trajectory: messages ending with the answer.
+    needed = ("id", "messages") if "messages" in r else ("id", "prompt", "response")
+    missing = [k for k in needed if k not in r]
     if missing:
         raise ValueError(f"rollout {dict(r)!r} lacks {', '.join(missing)}")
-    out: Dict[str, Any] = {"id": str(r["id"]), "prompt": r["prompt"], "response": r["response"]}
+    out: Dict[str, Any] = {"id": str(r["id"])}
+    for key in needed[1:]:
+        out[key] = r[key]
     for key in ("reference", "group"):
         if r.get(key) is not None:
             out[key] = r[key]

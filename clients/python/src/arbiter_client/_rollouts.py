@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 
 def content_text(content: Any) -> str:
@@ -43,6 +43,28 @@ def prompt_text(prompt: Any) -> str:
     if len(prompt) == 1 and prompt[0].get("role") == "user":
         return content_text(prompt[0].get("content"))
     return "\n\n".join(f"[{m['role']}]\n{content_text(m.get('content'))}" for m in prompt)
+
+
+_MESSAGE_KEYS = ("tool_calls", "tool_call_id", "name")
+
+
+def trajectory(prompt: Any, completion: Any) -> Optional[List[Dict[str, Any]]]:
+    """A conversational sample as Arbiter's `messages` (the prompt's turns, then the completion's,
+    which may hold tool calls and tool results), or None when it is plain text or does not end
+    with the assistant's answer. Content becomes its text (images are not sent); tool calls and
+    their ids travel as they are."""
+    if not (is_messages(prompt) or is_messages(completion)):
+        return None
+    turns = list(prompt) if is_messages(prompt) else [{"role": "user", "content": content_text(prompt)}]
+    turns += list(completion) if is_messages(completion) else [{"role": "assistant", "content": content_text(completion)}]
+    if not turns or turns[-1].get("role") != "assistant":
+        return None
+    out = []
+    for m in turns:
+        message: Dict[str, Any] = {"role": m["role"], "content": content_text(m.get("content"))}
+        message.update({k: m[k] for k in _MESSAGE_KEYS if m.get(k) is not None})
+        out.append(message)
+    return out
 
 
 def completion_text(completion: Any) -> str:

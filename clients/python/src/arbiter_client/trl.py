@@ -25,7 +25,7 @@ import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from arbiter_client._client import ArbiterClient, ArbiterError, AsyncArbiterClient, reward_value
-from arbiter_client._rollouts import completion_text, prompt_text, reference_text
+from arbiter_client._rollouts import trajectory, completion_text, prompt_text, reference_text
 
 log = logging.getLogger("arbiter_client.trl")
 
@@ -77,12 +77,13 @@ def _rollouts(
         # GRPO repeats each prompt num_generations times: completions of one prompt are a group.
         digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
         group = groups.setdefault(digest, f"{prefix}-g{len(groups)}")
-        rollout: Dict[str, Any] = {
-            "id": f"{prefix}-{i}",
-            "prompt": text,
-            "response": completion_text(completion),
-            "group": group,
-        }
+        rollout: Dict[str, Any] = {"id": f"{prefix}-{i}", "group": group}
+        # Conversational samples travel as messages: the judge sees the turns and tool calls.
+        messages = trajectory(prompt, completion)
+        if messages is not None:
+            rollout["messages"] = messages
+        else:
+            rollout.update(prompt=text, response=completion_text(completion))
         ref = reference_text(refs[i]) if refs is not None else None
         if ref is not None:
             rollout["reference"] = ref

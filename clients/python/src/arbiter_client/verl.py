@@ -1,24 +1,29 @@
 """verl reward functions backed by Arbiter.
 
-verl loads a custom reward function from `custom_reward_function.path` / `.name` and calls it
-with keyword arguments, merging `custom_reward_function.reward_kwargs` in:
+verl loads a custom reward function from `custom_reward_function.path` / `.name`
+(`verl/trainer/ppo/reward.py`) and calls it with keyword arguments, merging
+`custom_reward_function.reward_kwargs` in:
 
-- the default (naive) reward manager, once per sample:
+- the reward loop (verl's default since `reward_model.use_reward_loop: true`; managers `naive`,
+  `dapo`, `rate_limited`, `remote`), once per sample, concurrently from a thread pool, as soon as
+  each sample's rollout is done:
   `compute_score(data_source=..., solution_str=..., ground_truth=..., extra_info=...)`;
-- `reward_model.reward_manager=batch`, once per batch:
-  `compute_score_batch(data_sources=..., solution_strs=..., ground_truths=..., extra_infos=...)`.
+- the legacy `reward_model.reward_manager=batch` (with `reward_model.use_reward_loop=False`),
+  once per batch: `compute_score_batch(data_sources=..., solution_strs=..., ground_truths=..., extra_infos=...)`;
+- the legacy `prime` manager, positionally in a process pool, reading `float(result)`:
+  `compute_score_value` (the score alone, a float).
 
-Both return what verl expects: a dict with the reward under "score" (verl writes it at the
-response's last token and logs the other keys as reward extra info). verl has no way to skip a
-sample, so an excluded sample (and a judge failure, unless `include_fallbacks=True`) gets
-`excluded_score` (0.0 unless set), with `arbiter_excluded` / `arbiter_fallback` set to 1.0 so the
-rate shows in verl's metrics. Every dict has the same keys, as verl's aggregation needs.
+`compute_score` and `compute_score_batch` return a dict with the reward under "score" (verl
+writes it at the response's last token and logs the other keys as reward extra info). verl has no
+way to skip a sample, so an excluded sample (and a judge failure, unless
+`include_fallbacks=True`) gets `excluded_score` (0.0 unless set), with `arbiter_excluded` /
+`arbiter_fallback` set to 1.0 so the rate shows in verl's metrics. Every dict has the same keys,
+as verl's aggregation needs (it takes the keys of the first sample's dict for all).
 
 verl hands the reward function no prompt: put it in the dataset's `extra_info` ("prompt" or
 "question"). The step comes from `extra_info` ("arbiter_step", "global_step", "global_steps" or
-"step") when present, else from a per-process counter: one step per batch call, or per sample
-call for `compute_score`. Prefer the batch manager: one request per batch instead of one blocking
-request per sample.
+"step") when present, else from a per-process counter. The run numbers its own steps, merging
+concurrent calls, so the reward loop's many concurrent one-sample calls share steps.
 
 verl loads the file by path (`custom_reward_function.path`) as a module of its own, so this file
 imports the package absolutely: it works from that path as long as the package is installed.
@@ -160,3 +165,9 @@ def compute_score(
         excluded_score=excluded_score,
         step=step if step is not None else _next("step"),
     )[0]
+
+
+def compute_score_value(*args: Any, **kwargs: Any) -> float:
+    """The score alone, for verl managers that read a number (`prime`: `float(result)`); the
+    arguments are `compute_score`'s."""
+    return compute_score(*args, **kwargs)["score"]
