@@ -79,3 +79,20 @@ export function trajectoryText(messages: readonly Message[]): { prompt: string; 
   const response = [messageText(final.content), ...(final.tool_calls ?? []).map(callText)].filter((t) => t !== '').join('\n');
   return { prompt: renderTurns(messages.slice(0, -1)), response };
 }
+
+/**
+ * Two trajectories of one prompt as the preference judge compares them: the turns they share
+ * (the system and user turns of the group, usually) as the prompt, and each one's own turns —
+ * its tool calls, the results, its final answer — as what is compared. A trajectory whose own
+ * part is only its final answer reads as that answer.
+ */
+export function trajectoryPair(a: readonly Message[], b: readonly Message[]): { prompt: string; a: string; b: string } {
+  let shared = 0;
+  // The final answers are never part of the shared prompt.
+  while (shared < Math.min(a.length, b.length) - 1 && JSON.stringify(a[shared]) === JSON.stringify(b[shared])) shared++;
+  const own = (m: readonly Message[]) => {
+    const rest = m.slice(shared);
+    return rest.length === 1 ? trajectoryText(rest).response : rest.map(turnText).join('\n\n');
+  };
+  return { prompt: renderTurns(a.slice(0, shared)), a: own(a), b: own(b) };
+}

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Rollout } from '../config/rollout';
+import { trajectoryPair } from '../config/trajectory';
 import { PreferenceSettingsSchema, type JudgeConfig } from '../config/judge-config';
 import { JudgeCache, judgeCacheKey } from '../cache/judge-cache';
 import type { Judge, Judgement } from './judge';
@@ -77,7 +78,8 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
       if (judgement.ok && store) await store.put(key, judgement);
       return judgement;
     },
-    async compare(a, b, signal) {
+    async compare(first, second, signal) {
+      const [a, b] = comparable(first, second);
       const key = judgeCacheKey({
         ...base,
         mode: 'preference',
@@ -102,4 +104,14 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
 
 export function judgeCacheDir(outputDir: string): string {
   return join(outputDir, '.judge-cache');
+}
+
+/** Two trajectories are compared by what differs: their shared turns become the prompt (trajectory.ts). */
+function comparable<R extends Rollout>(a: R, b: R): [R, R] {
+  if (!a.messages || !b.messages) return [a, b];
+  const pair = trajectoryPair(a.messages, b.messages);
+  return [
+    { ...a, prompt: pair.prompt, response: pair.a },
+    { ...b, prompt: pair.prompt, response: pair.b },
+  ];
 }

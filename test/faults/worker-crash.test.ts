@@ -23,9 +23,13 @@ const KILL_AT_REQUEST = [20, 60, 95];
 
 /** Judge calls per rollout id (the `[sN-rM]` tag writeSteps puts in every response). */
 const callsById = new Map<string, number>();
+/** Judge calls that showed the judge a trajectory block (rollouts given as messages). */
+let trajectoryCalls = 0;
 function countCall(call: FakeCall): void {
-  const id = /\[(s\d+-r\d+)\]/.exec(userText(call))?.[1] ?? 'unknown';
+  const text = userText(call);
+  const id = /\[(s\d+-r\d+)\]/.exec(text)?.[1] ?? 'unknown';
   callsById.set(id, (callsById.get(id) ?? 0) + 1);
+  if (text.includes('<<<ROLLOUT_TRAJECTORY_')) trajectoryCalls++;
 }
 
 let fake: FakeBedrock;
@@ -53,12 +57,13 @@ afterAll(async () => {
 });
 
 describe('worker crash', () => {
-  // A run reading step files, and a run fed by a trainer's submitRollouts updates (each update
-  // waits for its step's rewards across the crashes).
-  it.each(['directory', 'updates'] as const)('a worker SIGKILLed three times mid-chunk (%s): the run completes, every rollout once, at most the in-flight calls paid twice', async (mode) => {
+  // A run reading step files, a run fed by a trainer's submitRollouts updates (each update waits
+  // for its step's rewards across the crashes), and step files of trajectories (messages).
+  it.each(['directory', 'updates', 'trajectories'] as const)('a worker SIGKILLed three times mid-chunk (%s): the run completes, every rollout once, at most the in-flight calls paid twice', async (kind) => {
+    const mode = kind === 'updates' ? 'updates' : 'directory';
     const started = Date.now();
     const dir = await tempDir('arbiter-worker-crash-');
-    const ids = await writeSteps(join(dir, 'rollouts'), STEPS, PER_STEP);
+    const ids = await writeSteps(join(dir, 'rollouts'), STEPS, PER_STEP, 1, kind === 'trajectories');
     const outputDir = join(dir, 'out');
     const taskQueue = `worker-crash-${randomUUID()}`;
     const workerEnv = {
@@ -71,6 +76,7 @@ describe('worker crash', () => {
     };
     fake.reset();
     callsById.clear();
+    trajectoryCalls = 0;
 
     let worker = spawnWorker(workerEnv);
     const workers: Child[] = [worker];
@@ -155,7 +161,7 @@ describe('worker crash', () => {
       const byPromptHash = [...fake.stats.callsByPromptHash.values()].reduce((n, calls) => n + calls - 1, 0);
       const cached = records.filter((r) => r.judge.cached).length;
       console.log(
-        `[worker-crash, ${mode}] ${ids.length} rollouts, ${fake.stats.requests} judge requests, ${duplicates} paid twice ` +
+        `[worker-crash, ${kind}] ${ids.length} rollouts, ${fake.stats.requests} judge requests, ${duplicates} paid twice ` +
           `(${[...callsById.entries()].filter(([, n]) => n > 1).map(([id, n]) => `${id}×${n}`).join(' ') || 'none'}); ` +
           `duplicates by the fake's prompt hash: ${byPromptHash}; cached records ${cached}; ` +
           `kills ${JSON.stringify(kills)}; worker boots ${bootMs.join('/')} ms; retried activities ${JSON.stringify(retried)}; run ${durationMs} ms; ` +
@@ -168,6 +174,7 @@ describe('worker crash', () => {
       for (const r of records) expect(r.reward).toBe(Number(r.id.split('-r')[1]) % 2 === 0 ? 1 : 0);
 
       expect(callsById.get('unknown')).toBeUndefined();
+      expect(trajectoryCalls).toBe(kind === 'trajectories' ? fake.stats.requests : 0);
       expect(fake.stats.requests).toBe(ids.length + duplicates);
       // Heartbeat resume (partial files) plus the judge cache: at most one chunk per crash...
       expect(duplicates).toBeLessThanOrEqual(KILL_AT_REQUEST.length * CHUNK_SIZE);

@@ -23,8 +23,11 @@ export async function markReady(dir: string, step: number): Promise<void> {
   await writeFile(stepReadyFile(dir, step), '');
 }
 
-/** Writes `step-NNNNNN.jsonl` files of `perStep` rollouts each into `dir`, each marked ready; returns all ids. */
-export async function writeSteps(dir: string, steps: number, perStep: number, firstStep = 1): Promise<string[]> {
+/**
+ * Writes `step-NNNNNN.jsonl` files of `perStep` rollouts each into `dir`, each marked ready;
+ * returns all ids. `asMessages` writes each as a trajectory (a user turn, the answer).
+ */
+export async function writeSteps(dir: string, steps: number, perStep: number, firstStep = 1, asMessages = false): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const ids: string[] = [];
   for (let step = firstStep; step < firstStep + steps; step++) {
@@ -34,7 +37,10 @@ export async function writeSteps(dir: string, steps: number, perStep: number, fi
       ids.push(id);
       // Alternate good and empty answers so rewards vary; the id keeps every text distinct.
       const good = rollout(id);
-      lines.push(JSON.stringify({ ...good, response: i % 2 === 0 ? `${good.response} [${id}]` : `ok [${id}]` }));
+      const response = i % 2 === 0 ? `${good.response} [${id}]` : `ok [${id}]`;
+      const { prompt, ...rest } = good;
+      const messages = [{ role: 'user', content: prompt }, { role: 'assistant', content: response }];
+      lines.push(JSON.stringify(asMessages ? { id, reference: rest.reference, messages } : { ...good, response }));
     }
     await writeFile(stepRolloutFile(dir, step), lines.join('\n') + '\n');
     await markReady(dir, step);
