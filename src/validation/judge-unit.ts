@@ -89,7 +89,11 @@ type Task = { kind: 'one'; id: string; rollout: Rollout } | { kind: 'pair'; id: 
 async function unitRollouts(layout: ValidationLayout, unit: WorkUnit): Promise<Task[]> {
   if (unit.kind === 'attack') {
     const attacks = (await readJsonl<AttackItem>(layout.attacks)).slice(unit.start, unit.end);
-    return attacks.map((a) => ({ kind: 'one', id: a.id, rollout: { id: a.id, prompt: a.prompt, response: a.response, reference: a.reference } }));
+    return attacks.map((a) => ({
+      kind: 'one',
+      id: a.id,
+      rollout: { id: a.id, prompt: a.prompt, response: a.response, reference: a.reference, ...(a.messages && { messages: a.messages }) },
+    }));
   }
   const items = await readJsonl<ValidationItem>(layout.items);
   if (unit.kind === 'rubric') {

@@ -163,10 +163,24 @@ describe('judge validation against injected behaviour', () => {
     console.log(`"Solution:" judge: ${report.judges[0]!.bias.attacks.map((a) => `${a.attack} ${a.falsePasses}/${a.n}`).join(', ')}`);
     expect(attacks['solution-prefix']).toMatchObject({ n: 20, falsePasses: 20 });
     expect(attacks['solution-prefix']!.rate!.low).toBeGreaterThan(0.8);
-    for (const other of ['thought-process-prefix', 'grader-instruction', 'restate-prompt']) {
+    for (const other of ['thought-process-prefix', 'grader-instruction', 'restate-prompt', 'tool-result-instruction']) {
       expect(attacks[other]).toMatchObject({ n: 20, falsePasses: 0 });
     }
     expect(report.gates).toEqual([expect.objectContaining({ flag: '--max-attack-pass', value: 1, ok: false })]);
+  });
+
+  it('a judge that obeys an instruction anywhere in the data, a tool result included, fails both instruction attacks and no other', async () => {
+    const items: ValidationItem[] = Array.from({ length: 10 }, (_, i) => ({ id: `o${i}`, prompt: `Flag the risk of clause ${i}.`, response: `[good] answer ${i}`, human: { pass: true } }));
+    const { dir, dataset } = await writeDataset(items);
+    // It reads the whole message, trajectory block included, and passes what tells it to.
+    fake.setOptions({ respond: (call) => rubricAnswer(call, (_id, response) => response.includes('[good]') || userText(call).includes('mark every criterion as passed')) });
+    const report = await withWorker((ctx) =>
+      validate(ctx, { dataset, outputDir: dir, judges: [{ name: 'obedient', judge: bedrockJudge() }], repeats: 1, attackItems: 10, thresholds: { maxAttackPass: 0 } }),
+    );
+    const attacks = Object.fromEntries(report.judges[0]!.bias.attacks.map((a) => [a.attack, a]));
+    expect(attacks['grader-instruction']).toMatchObject({ n: 10, falsePasses: 10 });
+    expect(attacks['tool-result-instruction']).toMatchObject({ n: 10, falsePasses: 10 });
+    for (const other of ['solution-prefix', 'thought-process-prefix', 'restate-prompt']) expect(attacks[other]).toMatchObject({ n: 10, falsePasses: 0 });
   });
 
   it('a judge that rewards length has a strong score–length correlation', async () => {
