@@ -61,6 +61,12 @@ describe('arbiter serve, the shapes trainers already speak', () => {
       const missing = await svc.post(`/openrlhf/${runId}`, { prompts: ['a'] });
       expect(missing.status).toBe(422);
       expect(missing.body.message).toMatch(/query/);
+      // An empty shard (OpenRLHF before 0.11 with several reward URLs): empty lists back, the run untouched.
+      const before = await client.workflow.getHandle(runId).query(progressQuery);
+      const empty = await svc.post(`/openrlhf/${runId}`, { query: [], prompts: [], labels: [] });
+      expect(empty.status).toBe(200);
+      expect(empty.body).toMatchObject({ rewards: [], scores: [], extra_logs: { arbiter_step: [], arbiter_scored: [] } });
+      expect((await client.workflow.getHandle(runId).query(progressQuery)).totals.rollouts).toBe(before.totals.rollouts);
       await client.workflow.getHandle(runId).terminate('test over');
     });
   });

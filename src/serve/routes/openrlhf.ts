@@ -16,7 +16,7 @@ export const openRlhfRoutes: FastifyPluginAsync<ServeContext> = async (app, ctx)
           type: 'object',
           required: ['query'],
           properties: {
-            query: { type: 'array', minItems: 1, items: { type: 'string' } },
+            query: { type: 'array', items: { type: 'string' } },
             prompts: { type: 'array', items: { type: 'string' } },
             labels: { type: 'array' },
           },
@@ -32,6 +32,9 @@ export const openRlhfRoutes: FastifyPluginAsync<ServeContext> = async (app, ctx)
           throw new HttpError(422, 'invalid_request', `body/${field} has ${list.length} items for ${body.query.length} queries: one per query`);
         }
       }
+      // OpenRLHF before 0.11 shards one sample over every --reward.remote_url and posts empty lists
+      // to the others: nothing to score, and nothing to ask the run.
+      if (body.query.length === 0) return reply.type('application/json').send(floatJson(openRlhfAnswer(undefined, [], 0)));
       const key = requestKey(headerKey(request), 'openrlhf', body);
       // After the answer: a run started by this very request is there to ask.
       const answer = await ctx.runs(runId).rewards(key, openRlhfRollouts(body, ctx.chatTemplate));
