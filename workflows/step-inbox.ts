@@ -17,7 +17,6 @@ import type { RefusedStep, StepSource } from './score-step';
 
 export type { StepSource };
 
-
 /** Largest step the run assembles from trainer requests, in rollouts (one request at least). */
 export const MAX_ASSEMBLED_ROLLOUTS = 512;
 /**
