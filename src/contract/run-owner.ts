@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rm } from 'node:fs/promises';
-import { fsyncDir, mkdirDurable } from '../io/durable';
+import { readFile } from 'node:fs/promises';
+import { createFilesExclusive } from '../io/atomic-batch';
 import type { RunLayout } from './run-layout';
 
 /**
@@ -42,24 +41,8 @@ export async function claimRunDir(layout: RunLayout, execution: Execution, now =
   });
   if (existing) return checkHolder(layout, existing, execution);
   const owner: OwnerFile = { ...execution, claimedAt: now.toISOString() };
-  await mkdirDurable(layout.runDir);
-  const tmp = `${layout.owner}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx');
-  try {
-    await handle.writeFile(JSON.stringify(owner) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(tmp, layout.owner);
-    await fsyncDir(layout.runDir);
-    return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await rm(tmp, { force: true });
-  }
+  const [created] = await createFilesExclusive([{ path: layout.owner, data: JSON.stringify(owner) + '\n' }]);
+  if (created) return;
   checkHolder(layout, await readOwner(layout.owner), execution);
 }
 
