@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { StepSummary } from '../steps/step-summary';
 import { appendDurably } from '../io/append-durably';
 import { writeFileAtomic } from '../io/atomic-write';
+import { readTextIfExists } from '../io/read-if-exists';
 import type { RunLayout } from './run-layout';
 import type { Execution } from './run-owner';
 
@@ -39,13 +39,8 @@ export async function readManifest(path: string): Promise<ManifestLine[]> {
 
 /** The manifest's lines; `torn` when a crash cut its last append short (that line never counted). */
 export async function readManifestFile(path: string): Promise<{ lines: ManifestEntry[]; torn: boolean }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], torn: false };
-    throw err;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return { lines: [], torn: false };
   const torn = text.length > 0 && !text.endsWith('\n');
   const whole = torn ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
   const lines = whole

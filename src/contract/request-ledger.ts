@@ -4,6 +4,7 @@ import { RolloutSchema, storedRollout, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
 import { createFilesExclusive, eachAtMost, writeFilesAtomic } from '../io/atomic-batch';
 import { writeFileAtomic } from '../io/atomic-write';
+import { readTextIfExists } from '../io/read-if-exists';
 import { MAX_LINE_BYTES } from '../io/read-lines';
 import { canonicalJson } from '../util/canonical-json';
 import type { RunLayout } from './run-layout';
@@ -182,10 +183,6 @@ async function exists(file: string): Promise<boolean> {
 }
 
 async function readRecord(layout: RunLayout, keyId: string): Promise<LedgerRecord | undefined> {
-  try {
-    return JSON.parse(await readFile(layout.requestRecord(keyId), 'utf8')) as LedgerRecord;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readTextIfExists(layout.requestRecord(keyId));
+  return text === undefined ? undefined : (JSON.parse(text) as LedgerRecord);
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readTextIfExists } from './read-if-exists';
 
 /**
  * What an earlier attempt appended to a partial-results file, by record id: none when the file is
@@ -7,13 +7,8 @@ import { readFile } from 'node:fs/promises';
  */
 export async function readFinished<T extends { id: string }>(path: string, parse: (value: unknown) => T): Promise<Map<string, T>> {
   const finished = new Map<string, T>();
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return finished;
-    throw err;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return finished;
   for (const line of text.split('\n')) {
     if (!line) continue;
     try {

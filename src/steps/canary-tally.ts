@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { RewardRecordSchema } from '../contract/reward-record';
 import type { RunLayout } from '../contract/run-layout';
 import { writeFileAtomic } from '../io/atomic-write';
+import { readTextIfExists } from '../io/read-if-exists';
 import { cohensKappa } from '../validation/stats/kappa';
 import { CanaryLabelSchema, goldPass, type CanaryLabel } from './canary-set';
 
@@ -16,13 +16,8 @@ export async function writeCanaryIndex(layout: RunLayout, step: number, entries:
 
 /** The step's canaries by batch id; empty when the step has none. */
 export async function readCanaryIndex(layout: RunLayout, step: number): Promise<Map<string, CanaryIndexEntry>> {
-  let text: string;
-  try {
-    text = await readFile(layout.canaryIndex(step), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw err;
-  }
+  const text = await readTextIfExists(layout.canaryIndex(step));
+  if (text === undefined) return new Map();
   return new Map(z.array(CanaryIndexEntrySchema).parse(JSON.parse(text)).map((e) => [e.batchId, e]));
 }
 
