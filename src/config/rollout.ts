@@ -16,15 +16,19 @@ export const RolloutSchema = z
     reference: z.string().optional(),
     group: z.string().optional(),
   })
-  .superRefine((r, ctx) => {
+  // One pass checks which form was given and reads a trajectory's text (once) for what follows.
+  .transform((r, ctx) => {
     if (r.messages === undefined) {
       for (const field of ['prompt', 'response'] as const) {
         if (r[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `${field} is required (or give the trajectory as messages)` });
       }
-      return;
+      return r as typeof r & { prompt: string; response: string };
     }
     const problem = trajectoryProblem(r.messages);
-    if (problem) return void ctx.addIssue({ code: 'custom', path: ['messages'], message: problem });
+    if (problem) {
+      ctx.addIssue({ code: 'custom', path: ['messages'], message: problem });
+      return z.NEVER;
+    }
     // A copy Arbiter wrote carries the text it read from the messages; anything else is ambiguous.
     const text = trajectoryText(r.messages);
     for (const field of ['prompt', 'response'] as const) {
@@ -32,8 +36,8 @@ export const RolloutSchema = z
         ctx.addIssue({ code: 'custom', path: [field], message: `give either messages or ${field}, not both: the ${field} is read from the messages` });
       }
     }
-  })
-  .transform((r) => (r.messages === undefined ? (r as typeof r & { prompt: string; response: string }) : { ...r, ...trajectoryText(r.messages) }));
+    return { ...r, ...text };
+  });
 export type Rollout = z.infer<typeof RolloutSchema>;
 
 /** A rollout as written back to a file: a trajectory as its messages alone (its text is read from them again), so a line is no larger than the trainer's. */
