@@ -8,7 +8,7 @@ import { readTextIfExists } from '../io/read-if-exists';
 import { MAX_LINE_BYTES } from '../io/read-lines';
 import { canonicalJson } from '../util/canonical-json';
 import type { RunLayout } from './run-layout';
-import { briefReward, type BriefReward } from './reward-record';
+import { briefReward, type BriefReward, type RewardRecord } from './reward-record';
 import { readRewardsFile } from './rewards-file';
 import { idInRun, MAX_REQUEST_ROLLOUTS, type SampleRefusal, type TrainerRequest } from './trainer-requests';
 
@@ -88,12 +88,15 @@ export interface ToAdmit {
  * it with the same hash and carries on. The caller sends each key once per call.
  */
 export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Promise<Admission[]> {
+  // Retries after a restart come in batches of one step's requests: its rewards file is read once.
+  const rewardsFiles = new Map<string, Promise<RewardRecord[] | undefined>>();
+  const rewardsOf = (file: string) => rewardsFiles.get(file) ?? rewardsFiles.set(file, readRewardsFile(file)).get(file)!;
   const found = await eachAtMost(items, ({ request }) => readRecord(layout, keyIdOf(request.key)));
   const fresh: { i: number; keyId: string; record: LedgerRecord; valid: Rollout[] }[] = [];
   const admissions = await eachAtMost(items, async ({ request, rollouts, lookupOnly }, i): Promise<Admission | undefined> => {
     const keyId = keyIdOf(request.key);
     const record = found[i];
-    if (record) return known(layout, keyId, record, request.hash);
+    if (record) return known(layout, keyId, record, request.hash, rewardsOf);
     if (lookupOnly) return { key: request.key, keyId, outcome: 'unknown' };
     const { valid, refused } = split(request, keyId, rollouts);
     fresh.push({ i, keyId, valid, record: { key: request.key, hash: request.hash, pinned: request.step !== undefined, count: valid.length, refused } });
@@ -111,7 +114,7 @@ export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Pr
     // Another attempt recorded it between our look and our write.
     const other = await readRecord(layout, f.keyId);
     if (!other) throw new Error(`request ${f.keyId}: its record exists and cannot be read in ${layout.requestsDir}`);
-    admissions[f.i] = await known(layout, f.keyId, other, f.record.hash);
+    admissions[f.i] = await known(layout, f.keyId, other, f.record.hash, rewardsOf);
   });
   return admissions as Admission[];
 }
@@ -133,7 +136,13 @@ function split(request: TrainerRequest, keyId: string, rollouts: unknown[]): { v
   return { valid, refused };
 }
 
-async function known(layout: RunLayout, keyId: string, record: LedgerRecord, hash: string): Promise<Admission> {
+async function known(
+  layout: RunLayout,
+  keyId: string,
+  record: LedgerRecord,
+  hash: string,
+  rewardsOf: (file: string) => Promise<RewardRecord[] | undefined>,
+): Promise<Admission> {
   const { key } = record;
   if (record.hash !== hash) {
     return { key, keyId, outcome: 'conflict', message: `request key ${JSON.stringify(key)} was used before for other content: send new content under a new key` };
@@ -143,7 +152,7 @@ async function known(layout: RunLayout, keyId: string, record: LedgerRecord, has
   const file = layout.rewards(record.step);
   // Too many to travel in history: the caller reads the step's rewards file.
   if (record.count > MAX_REQUEST_ROLLOUTS) return { ...base, step: record.step, ...(await exists(file) ? { file } : {}) };
-  const records = await readRewardsFile(file);
+  const records = await rewardsOf(file);
   if (!records) return { ...base, step: record.step };
   const ids = new Set((await readFile(layout.requestRollouts(keyId), 'utf8')).split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as Rollout).id));
   return { ...base, step: record.step, rewards: records.filter((r) => ids.has(r.id)).map(briefReward) };
