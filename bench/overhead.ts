@@ -41,7 +41,7 @@ import { writeCheckpoint } from '../src/steps/checkpoint';
 import { prepareBatch } from '../src/steps/prepare-batch';
 import { judgeChunk } from '../src/steps/judge-chunk';
 import { WORKFLOWS_PATH } from '../src/temporal/worker/create-worker';
-import { boundedAll } from '../workflows/bounded-all';
+import { boundedAll } from '../src/util/bounded-all';
 import { type RunResult, rftRun } from '../workflows/rft-run';
 import { historyOf } from '../test/support/run-chain';
 import { benchServer, note, quietRuntime, round, runBench, withBenchWorker } from './harness';

@@ -48,7 +48,7 @@ import { progressQuery } from '../workflows/definitions';
 import { writeCheckpoint } from '../src/steps/checkpoint';
 import { judgeChunk } from '../src/steps/judge-chunk';
 import { prepareBatch } from '../src/steps/prepare-batch';
-import { boundedAll } from '../workflows/bounded-all';
+import { boundedAll } from '../src/util/bounded-all';
 import { defaultRespond, startFakeBedrock } from '../test/support/fake-bedrock';
 import { historyOf } from '../test/support/run-chain';
 import { useFakeBedrockEnv } from '../test/support/fake-bedrock-env';

@@ -5,7 +5,7 @@ import { ValidationInputSchema, type ValidationInput } from '../src/validation/v
 import { planUnits, type WorkUnit } from '../src/validation/work-plan';
 import type { ValidationResult } from '../activities/judge-validation';
 import { validationActivities } from './activity-policies';
-import { boundedAll } from './bounded-all';
+import { boundedAll } from '../src/util/bounded-all';
 import { validationProgressQuery, type ValidationProgress } from './definitions';
 
 export type { ValidationResult } from '../activities/judge-validation';

@@ -8,7 +8,7 @@ import type { ChunkResult } from '../src/steps/judge-chunk';
 import type { StepSummary } from '../src/steps/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
 import { runActivities } from './activity-policies';
-import { boundedAll } from './bounded-all';
+import { boundedAll } from '../src/util/bounded-all';
 import { currentExecution } from './execution';
 
 export interface StepOutcome {

@@ -1,5 +1,6 @@
 import { link, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { boundedAll } from '../util/bounded-all';
 import { writeTemp } from './atomic-write';
 import { fsyncDir, mkdirDurable } from './durable';
 
@@ -56,17 +57,7 @@ function foldersOf(files: readonly FileToWrite[]): string[] {
   return [...new Set(files.map((f) => dirname(f.path)))];
 }
 
-/** `work` over every item, at most CONCURRENCY at once; results in the items' order. */
-export async function eachAtMost<T, R>(items: readonly T[], work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await work(items[i]!, i);
-      }
-    }),
-  );
-  return results;
+/** `work` over every item, at most CONCURRENCY files at once; results in the items' order. */
+export function eachAtMost<T, R>(items: readonly T[], work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  return boundedAll(items.length, CONCURRENCY, (i) => work(items[i]!, i));
 }
