@@ -1,10 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { killChildren, spawnWorker, type Child } from '../helpers/processes';
+import { installPythonForTests, PYTHON, runFile } from '../helpers/python';
 import { readManifestLines, readRunRecords } from '../helpers/run-records';
 import { withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
@@ -12,10 +12,7 @@ import { tempDir } from '../support/fixtures';
 import { startFakeBedrock } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../support/fake-bedrock-env';
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PYTHON = join(ROOT, '.tools/pyenv/bin/python');
-const TRAIN = join(ROOT, 'examples/trainer/train.py');
+const TRAIN = fileURLToPath(new URL('../../examples/trainer/train.py', import.meta.url));
 
 const STEPS = 12;
 const GROUP = 8;
@@ -26,10 +23,8 @@ const curves = new Map<number, number[]>();
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-beforeAll(async () => {
-  // The package installed as users install it (pip install ./clients/python), in .tools/pyenv.
-  await run('bash', [join(ROOT, 'scripts/test-python'), '--install-only'], { cwd: ROOT });
-}, 180_000);
+// The package installed as users install it (pip install ./clients/python), in .tools/pyenv.
+beforeAll(installPythonForTests, 180_000);
 
 afterAll(async () => {
   await killChildren();
@@ -45,7 +40,7 @@ describe('examples/trainer/train.py against arbiter serve (offline judge)', () =
       await withService({ client, taskQueue, spillDir: join(dir, 'spill') }, async (svc) => {
         const runId = `trainer-example-${seed}-${Date.now()}`;
         const args = [TRAIN, '--url', svc.url, '--run-id', runId, '--steps', String(STEPS), '--group-size', String(GROUP), '--seed', String(seed), '--output-dir', outputDir];
-        const { stdout } = await run(PYTHON, args, { cwd: dir });
+        const { stdout } = await runFile(PYTHON, args, { cwd: dir });
         const lines = stdout.trim().split('\n');
         const curve = (JSON.parse(lines.at(-1)!) as { curve: number[] }).curve;
         console.log(`trainer-example seed ${seed}:\n${lines.slice(0, -1).join('\n')}\ncurve ${JSON.stringify(curve)}`);
@@ -106,7 +101,7 @@ describe('examples/trainer/train.py against arbiter serve with a Bedrock judge (
         await withService({ client, taskQueue, spillDir: join(dir, 'spill'), runTemplate }, async (svc) => {
           const runId = `trainer-bedrock-${Date.now()}`;
           const args = [TRAIN, '--url', svc.url, '--run-id', runId, '--steps', String(STEPS), '--group-size', String(GROUP), '--seed', '0', '--no-create'];
-          const { stdout } = await run(PYTHON, args, { cwd: dir });
+          const { stdout } = await runFile(PYTHON, args, { cwd: dir });
           const lines = stdout.trim().split('\n');
           const curve = (JSON.parse(lines.at(-1)!) as { curve: number[] }).curve;
           console.log(`trainer-example with the fake Bedrock: curve ${JSON.stringify(curve)}`);
