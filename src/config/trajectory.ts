@@ -48,14 +48,19 @@ function callText(call: z.infer<typeof ToolCall>): string {
 
 const LABEL: Record<Message['role'], string> = { system: 'System', developer: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool result' };
 
-/** One turn as the judge reads it: a label line, then its text and any tool calls. */
-function turnText(m: Message): string {
-  const head =
+/** One turn as people and the judge read it: who speaks (which tool, for a result), what it says, the tools it calls. */
+export function turnParts(m: Message): { role: Message['role']; label: string; text: string; toolCalls: string[] } {
+  const label =
     m.role === 'tool'
       ? `${LABEL.tool}${m.name ? ` from ${m.name}` : ''}${m.tool_call_id ? ` (call ${m.tool_call_id})` : ''}`
       : LABEL[m.role];
-  const body = [messageText(m.content), ...(m.tool_calls ?? []).map(callText)].filter((t) => t !== '').join('\n');
-  return `${head}: ${body}`;
+  return { role: m.role, label, text: messageText(m.content), toolCalls: (m.tool_calls ?? []).map(callText) };
+}
+
+/** One turn as the judge reads it: a label line, then its text and any tool calls. */
+function turnText(m: Message): string {
+  const { label, text, toolCalls } = turnParts(m);
+  return `${label}: ${[text, ...toolCalls].filter((t) => t !== '').join('\n')}`;
 }
 
 /** Turns as the judge reads a prompt: one user turn alone as its text, several as labelled blocks. */

@@ -1,3 +1,5 @@
+import type { ReviewTurn } from './review-turns';
+
 /**
  * What travels through workflow history for a sample sent to review: ids and facts, no rollout
  * text. The text stays on disk in the step's `NNNNNN.review.json`, read by whoever shows it.
@@ -20,12 +22,15 @@ export interface ReviewItemRef {
 
 /** Excerpts a reviewer reads: enough to judge the response, bounded in size. */
 export interface ReviewItemTexts {
+  /** A trajectory's prompt is its turns as one transcript; `turns` has them one by one. */
   prompt: string;
   response: string;
   reference: string | undefined;
   rationale: string;
   /** The judge's evidence per criterion id (it quotes the response, so it is rollout text). */
   evidence?: Record<string, string>;
+  /** A multi-turn trajectory: the turns before the final answer (the response), for the page to show as a conversation. */
+  turns?: ReviewTurn[];
 }
 
 /** A review item as written to `steps/NNNNNN.review.json`. */

@@ -4,6 +4,7 @@ import type { RunLayout } from '../contract/run-layout';
 import { readLines } from '../io/read-lines';
 import { EXCERPT_CHARS, excerpt, type ReviewItem } from './review-item';
 import type { ReviewPicker } from './review-picker';
+import { reviewTurns } from './review-turns';
 
 /** The picker's choices as review items, with excerpts of their rollouts' text from the step's batch. */
 export async function reviewItemsFor(layout: RunLayout, step: number, picker: ReviewPicker): Promise<ReviewItem[]> {
@@ -34,6 +35,7 @@ export async function reviewItemsFor(layout: RunLayout, step: number, picker: Re
         criteria: criteria.map(({ id, pass }) => ({ id, pass })),
         evidence: Object.fromEntries(criteria.map((c) => [c.id, excerpt(c.evidence, EXCERPT_CHARS.evidence)])),
       }),
+      ...(rollout.messages && { turns: reviewTurns(rollout.messages) }),
     });
   }
   return items;

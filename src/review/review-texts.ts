@@ -25,7 +25,7 @@ export async function withReviewTexts<T extends Shown>(
     items: items.map((item) => {
       const s = byId.get(item.itemId);
       if (!s || item.response !== undefined) return item;
-      return { ...item, prompt: s.prompt, response: s.response, reference: s.reference, rationale: s.rationale, ...(s.evidence && { evidence: s.evidence }) };
+      return { ...item, prompt: s.prompt, response: s.response, reference: s.reference, rationale: s.rationale, ...(s.evidence && { evidence: s.evidence }), ...(s.turns && { turns: s.turns }) };
     }),
     missing: undefined,
   };

@@ -61,6 +61,12 @@ h3 { font-size: 1.05rem; margin: 1rem 0 0.25rem; }
 article { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.25rem; margin: 0 0 1.5rem; }
 .meta { color: var(--muted); margin: 0; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; background: #fbfbfc; border-left: 4px solid var(--line); padding: 0.5rem 0.75rem; margin: 0; }
+.turns { list-style: none; margin: 0; padding: 0; }
+.turns li { margin: 0 0 0.5rem; }
+.turns .who { font-weight: 600; font-size: 0.95rem; margin: 0 0 0.15rem; }
+.turns li.assistant .text { border-left-color: #6b8fd6; }
+.turns li.tool .text, .calls { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9rem; }
+.calls { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.25rem 0 0; padding: 0.25rem 0.75rem; background: #eef1f6; }
 .judge { background: #f3f5f8; border-radius: 4px; padding: 0.5rem 0.75rem; }
 table { border-collapse: collapse; width: 100%; margin: 0.5rem 0; }
 th, td { text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); padding: 0.4rem 0.5rem; }
@@ -176,6 +182,17 @@ function textBlock(title, text, missing) {
   return [el('h3', { text: title }), el('p', { class: 'text', text: text === null ? missing : text })];
 }
 
+// A multi-turn trajectory reads as the conversation it was: each turn with who spoke (which tool,
+// for a tool's result) and the tool calls an assistant turn made, set apart in a fixed font.
+function conversation(turns) {
+  const list = el('ol', { class: 'turns' }, turns.map((t) => el('li', { class: t.role }, [
+    el('p', { class: 'who', text: t.label }),
+    t.text === '' ? null : el('p', { class: 'text', text: t.text }),
+    ...(t.toolCalls || []).map((c) => el('p', { class: 'calls', text: c })),
+  ])));
+  return [el('h3', { text: 'Conversation before the answer (' + turns.length + (turns.length === 1 ? ' turn' : ' turns') + ')' }), list];
+}
+
 function verdictWord(pass) {
   return el('span', { class: pass ? 'pass' : 'fail', text: pass ? 'Pass' : 'Fail' });
 }
@@ -194,8 +211,8 @@ function itemCard(item) {
   article.append(
     heading,
     el('p', { class: 'meta', text: 'Why it was picked: ' + (WHY[item.why] || item.why) + '. Answer by ' + new Date(item.deadline).toLocaleString() + '.' }),
-    ...textBlock('Prompt', item.prompt, noText),
-    ...textBlock('Response being judged', item.response, noText),
+    ...(item.turns ? conversation(item.turns) : textBlock('Prompt', item.prompt, noText)),
+    ...textBlock(item.turns ? 'Final answer being judged' : 'Response being judged', item.response, noText),
     ...textBlock('Reference answer', item.reference, item.textsMissing ? noText : 'No reference answer was given.'),
   );
 

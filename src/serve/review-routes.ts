@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { submitReviewUpdate, type ReviewAnswer } from '../../workflows/review-answer';
 import { isUnreachable, rootMessage } from '../cli/errors';
 import { openItemsWithTexts, openReviewIds, readQueuesWithin } from '../review/review-queues';
+import type { ReviewTurn } from '../review/review-turns';
 import { HttpError, updateRefusal } from './http-error';
 import { reviewPage } from './review-page';
 
@@ -24,6 +25,8 @@ export interface ReviewPageItem {
   judgeScore: number | null;
   judgePass: boolean;
   prompt: string | null;
+  /** A multi-turn trajectory's turns before the response, one by one; null for a prompt and a response. */
+  turns: ReviewTurn[] | null;
   response: string | null;
   reference: string | null;
   rationale: string | null;
@@ -107,6 +110,7 @@ export function registerReviewRoutes(app: FastifyInstance, client: Client): void
               judgeScore: item.judgeScore ?? null,
               judgePass: item.judgePass,
               prompt: item.prompt ?? null,
+              turns: item.turns ?? null,
               response: item.response ?? null,
               reference: item.reference ?? null,
               rationale: item.rationale ?? null,

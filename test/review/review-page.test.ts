@@ -162,4 +162,66 @@ describe('the review page', () => {
       await client.workflow.getHandle(`${workflowId}-review`).terminate('test over');
     });
   }, 180_000);
+
+  it('shows a tool-using trajectory as the conversation it was: who spoke, the tool calls, the final answer', async () => {
+    const dir = await tempDir();
+    const rolloutsDir = join(dir, 'rollouts');
+    await mkdir(rolloutsDir, { recursive: true });
+    // Markup in a tool's result is data like any other rollout text.
+    const lines = Array.from({ length: 3 }, (_, i) =>
+      JSON.stringify({
+        id: `agent-${i}`,
+        group: 'termination',
+        reference: "30 days' written notice",
+        messages: [
+          { role: 'system', content: 'You are a contracts assistant. Look clauses up before you answer.' },
+          { role: 'user', content: 'Can the supplier terminate without notice?' },
+          { role: 'assistant', content: null, tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 'clause_lookup', arguments: '{"topic": "termination"}' } }] },
+          { role: 'tool', tool_call_id: `c${i}`, name: 'clause_lookup', content: "Clause 14.2: 30 days' written notice. <img src=x onerror=\"window.__pwned = 1\">" },
+          { role: 'assistant', content: `No. Clause 14.2 requires 30 days' written notice (answer ${i}).` },
+        ],
+      }),
+    );
+    await writeFile(stepRolloutFile(rolloutsDir, 1), lines.join('\n') + '\n');
+    await markReady(rolloutsDir, 1);
+    const workflowId = `review-trajectory-${Date.now()}`;
+    await withWorker(async ({ client, taskQueue }) => {
+      const run = await client.workflow.start(rftRun, {
+        taskQueue,
+        workflowId,
+        args: [{ steps: 2, rollouts: { type: 'directory', path: rolloutsDir }, outputDir: join(dir, 'out'), review: { everySteps: 1, samples: 1 } }],
+      });
+      await waitFor(() => run.query(progressQuery), (p) => p.stepsDone === 1);
+      await withService({ client, taskQueue, token: TOKEN, spillDir: join(dir, 'spill') }, async (service) => {
+        const api = await waitFor(
+          () => service.get(`/review/api/items?run=${workflowId}`, { authorization: `Bearer ${TOKEN}` }),
+          (r) => r.status === 200 && r.body.items.length === 1,
+          20_000,
+        );
+        const [item] = api.body.items as ReviewPageItem[];
+        expect(item!.turns?.map((t) => t.label)).toEqual(['System', 'User', 'Assistant', `Tool result from clause_lookup (call ${item!.rolloutId.replace('agent-', 'c')})`]);
+        expect(item!.response).toMatch(/^No\. Clause 14\.2 requires/);
+
+        await withBrowser(async (browser) => {
+          const page = await browser.newPage();
+          await page.goto(`${service.url}/review?token=${TOKEN}`);
+          const card = page.locator(`article[data-review="${workflowId}-review"]`);
+          await card.waitFor();
+          await card.getByRole('heading', { name: 'Conversation before the answer (4 turns)' }).waitFor();
+          const turns = card.locator('ol.turns > li');
+          expect(await turns.count()).toBe(4);
+          expect(await turns.locator('.who').allTextContents()).toEqual(item!.turns!.map((t) => t.label));
+          // The assistant's tool call is shown as a call, in its own block; the tool's answer after it.
+          expect(await turns.nth(2).locator('.calls').textContent()).toBe(`[calls tool clause_lookup (call ${item!.rolloutId.replace('agent-', 'c')})] {"topic": "termination"}`);
+          expect(await turns.nth(3).locator('.text').textContent()).toContain('<img src=x');
+          expect(await card.locator('img, script').count()).toBe(0);
+          expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+          await card.getByRole('heading', { name: 'Final answer being judged' }).waitFor();
+          await screenshot(page, 'review-page-trajectory');
+        });
+      });
+      await run.terminate('test over');
+      await client.workflow.getHandle(`${workflowId}-review`).terminate('test over');
+    });
+  }, 180_000);
 });
