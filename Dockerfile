@@ -10,4 +10,4 @@ COPY activities ./activities
 COPY scripts ./scripts
 COPY examples ./examples
 ENV ARBITER_TASK_QUEUE=arbiter
-CMD ["npx", "tsx", "src/temporal/worker/main.ts"]
+CMD ["npx", "tsx", "src/worker/main.ts"]

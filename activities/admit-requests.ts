@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { admitAll, type Admission, type ToAdmit } from '../src/contract/request-ledger';
 import type { Execution } from '../src/contract/run-owner';
 import type { TrainerRequest } from '../src/contract/trainer-requests';
-import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
+import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface AdmitRequestsInput {

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { stepReadyFile, stepRolloutFile } from '../src/contract/run-layout';
 import { checkStepFile } from '../src/steps/step-readiness';
-import { checkRolloutDir, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
+import { checkRolloutDir, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
 
 export interface AwaitRolloutsInput {
   directory: string;

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { RunLayout } from '../src/contract/run-layout';
 import { claimRunDir, RunDirTaken, type Execution } from '../src/contract/run-owner';
 import { BatchChanged } from '../src/contract/batch-key';
-import { checkOutputDir, workerSettingsFromEnv, WorkerSettingsRefusal } from '../src/temporal/worker/worker-settings';
+import { checkOutputDir, workerSettingsFromEnv, WorkerSettingsRefusal } from '../src/config/worker-settings';
 
 /**
  * The run's layout, once the run folder is known to belong to `execution`. Every activity that

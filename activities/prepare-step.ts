@@ -7,7 +7,7 @@ import type { Execution } from '../src/contract/run-owner';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 import { CanaryFileError, loadCanarySet, pickCanaries, type CanaryItem } from '../src/steps/canary-set';
 import { endsWithNewline } from '../src/steps/step-readiness';
-import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
+import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface PrepareStepInput {

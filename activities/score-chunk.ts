@@ -2,8 +2,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
 import { buildJudge, judgeCacheDir } from '../src/judges/build-judge';
 import type { Execution } from '../src/contract/run-owner';
-import { JudgeAuthError, judgeChunk, type ChunkResult } from '../src/steps/judge-chunk';
-import { checkJudgeUrl, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/temporal/worker/worker-settings';
+import { JudgeAuthError } from '../src/judges/judge-auth-error';
+import { judgeChunk, type ChunkResult } from '../src/steps/judge-chunk';
+import { checkJudgeUrl, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
 
 export interface ScoreChunkInput {

@@ -9,8 +9,8 @@ import { writeSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server/start-dev-server';
-import { createArbiterWorker, type ArbiterWorkerOptions } from '../src/temporal/worker/create-worker';
-import { workerSettingsFromEnv } from '../src/temporal/worker/worker-settings';
+import { createArbiterWorker, type ArbiterWorkerOptions } from '../src/worker/create-worker';
+import { workerSettingsFromEnv } from '../src/config/worker-settings';
 
 const T0 = Date.now();
 

@@ -1,11 +1,11 @@
 /**
- * A worker for `bench/memory.ts`'s `prebuilt-bundle` variant: `src/temporal/worker/main.ts` minus the
+ * A worker for `bench/memory.ts`'s `prebuilt-bundle` variant: `src/worker/main.ts` minus the
  * in-process webpack bundling. The workflow bundle is built beforehand (by the benchmark) and
  * read from ARBITER_WORKFLOW_BUNDLE, so this process never runs webpack. Otherwise the same:
  * TEMPORAL_ADDRESS, ARBITER_TASK_QUEUE, createArbiterWorker, "polling task queue" when ready.
  */
 import { connectWorker, temporalSettings } from '../src/temporal/connection';
-import { createArbiterWorker } from '../src/temporal/worker/create-worker';
+import { createArbiterWorker } from '../src/worker/create-worker';
 
 async function main(): Promise<void> {
   const codePath = process.env.ARBITER_WORKFLOW_BUNDLE;

@@ -3,7 +3,7 @@
  *
  * One step of 100,000 rollouts (prompts, responses and references of a few hundred characters:
  * a ~90 MB step file) through `rftRun` with the offline judge, the worker running as a CHILD
- * process exactly as `npm run worker` runs it (`node --import tsx src/temporal/worker/main.ts`, with
+ * process exactly as `npm run worker` runs it (`node --import tsx src/worker/main.ts`, with
  * TEMPORAL_ADDRESS and ARBITER_TASK_QUEUE), on a dev server this benchmark starts.
  *
  * Memory is read from /proc/<worker pid>/status: VmRSS every 100 ms, and VmHWM (peak RSS) at
@@ -18,7 +18,7 @@
  * `variants` repeats the run in the same benchmark with other workers: V8's old space capped
  * (`--max-old-space-size=256`: is the growth live data or uncollected garbage?), and a worker
  * that loads a prebuilt workflow bundle (bench/memory-worker.ts) instead of running webpack at
- * startup as src/temporal/worker/main.ts does.
+ * startup as src/worker/main.ts does.
  *
  * Knobs: BENCH_ROLLOUTS=100000  BENCH_CHUNK_SIZE (config default 64; the step caps at maxChunksPerStep 256)
  *   BENCH_WORKER_NODE_FLAGS='--max-old-space-size=256' (extra node flags of the headline's worker)
@@ -34,7 +34,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { RunConfigInput } from '../src/config/run-config';
-import { WORKFLOWS_PATH } from '../src/temporal/worker/create-worker';
+import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import { type RunResult, rftRun } from '../workflows/rft-run';
 import { historyOf } from '../test/support/run-chain';
 import { benchServer, note, quietRuntime, round, runBench } from './harness';
@@ -114,8 +114,8 @@ function startWorker(address: string, taskQueue: string, v: Variant, bundlePath:
 
 interface Variant {
   name: string;
-  /** Worker entry: `src/temporal/worker/main.ts` (as `npm run worker`) or the prebuilt-bundle worker. */
-  entry: 'src/temporal/worker/main.ts' | 'bench/memory-worker.ts';
+  /** Worker entry: `src/worker/main.ts` (as `npm run worker`) or the prebuilt-bundle worker. */
+  entry: 'src/worker/main.ts' | 'bench/memory-worker.ts';
   nodeFlags: string[];
 }
 
@@ -126,12 +126,12 @@ async function main(): Promise<Record<string, unknown>> {
   const { bytes } = await writeStepFile(join(dir, 'rollouts'), 1, ROLLOUTS);
   note(`${ROLLOUTS} rollouts, ${(bytes / 2 ** 20).toFixed(1)} MiB step file, written in ${((performance.now() - generating) / 1000).toFixed(1)} s`);
 
-  const headline: Variant = { name: 'headline', entry: 'src/temporal/worker/main.ts', nodeFlags: WORKER_NODE_FLAGS };
+  const headline: Variant = { name: 'headline', entry: 'src/worker/main.ts', nodeFlags: WORKER_NODE_FLAGS };
   const variants: Variant[] =
     VARIANTS === 'none'
       ? []
       : [
-          { name: 'max-old-space-size=256', entry: 'src/temporal/worker/main.ts', nodeFlags: ['--max-old-space-size=256'] },
+          { name: 'max-old-space-size=256', entry: 'src/worker/main.ts', nodeFlags: ['--max-old-space-size=256'] },
           { name: 'prebuilt-bundle', entry: 'bench/memory-worker.ts', nodeFlags: [] },
           { name: 'prebuilt-bundle,max-old-space-size=256', entry: 'bench/memory-worker.ts', nodeFlags: ['--max-old-space-size=256'] },
         ];

@@ -40,7 +40,7 @@ import { RunLayout, stepRolloutFile } from '../src/contract/run-layout';
 import { writeCheckpoint } from '../src/steps/checkpoint';
 import { prepareBatch } from '../src/steps/prepare-batch';
 import { judgeChunk } from '../src/steps/judge-chunk';
-import { WORKFLOWS_PATH } from '../src/temporal/worker/create-worker';
+import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 import { boundedAll } from '../src/util/bounded-all';
 import { type RunResult, rftRun } from '../workflows/rft-run';
 import { historyOf } from '../test/support/run-chain';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server/start-dev-server';
-import { WORKFLOWS_PATH } from '../src/temporal/worker/create-worker';
+import { WORKFLOWS_PATH } from '../src/worker/create-worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {

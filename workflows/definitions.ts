@@ -9,7 +9,7 @@ import type {
 import type { RunConfig } from '../src/config/run-config';
 import type { RequestStatuses, SubmitRequests } from '../src/contract/trainer-requests';
 import type { BriefReward } from '../src/contract/reward-record';
-import type { StepSummary } from '../src/steps/step-summary';
+import type { StepSummary } from '../src/contract/step-summary';
 import type { RunProgress } from './progress';
 
 // The run's public interface: what the CLI, trainers and the Web UI can ask and send.

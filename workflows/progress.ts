@@ -1,4 +1,4 @@
-import type { StepSummary } from '../src/steps/step-summary';
+import type { StepSummary } from '../src/contract/step-summary';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'cancelled';
 

@@ -16,7 +16,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isSafeRunId, RunConfigSchema, type RunConfig, type RunConfigInput } from '../src/config/run-config';
 import { parseOrThrow } from '../src/config/validation-error';
-import type { StepSummary } from '../src/steps/step-summary';
+import type { StepSummary } from '../src/contract/step-summary';
 import {
   cancelUpdate,
   configQuery,

@@ -17,7 +17,7 @@ import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
 import { canaryMinItems } from '../src/config/canary-config';
 import { parseOrThrow } from '../src/config/validation-error';
-import type { StepSummary } from '../src/steps/step-summary';
+import type { StepSummary } from '../src/contract/step-summary';
 import { addReview, emptyAgreement } from './agreement';
 import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
 import { currentExecution } from './execution';

@@ -5,7 +5,7 @@ import type { BriefReward } from '../src/contract/reward-record';
 import { stepReadyName } from '../src/contract/step-file-names';
 import type { ReviewItemRef } from '../src/review/review-item';
 import type { ChunkResult } from '../src/steps/judge-chunk';
-import type { StepSummary } from '../src/steps/step-summary';
+import type { StepSummary } from '../src/contract/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
 import { runActivities } from './activity-policies';
 import { boundedAll } from '../src/util/bounded-all';

@@ -1,4 +1,4 @@
-import type { JudgeFailureReason } from '../contract/reward-record';
+import type { JudgeFailureReason } from './judge-failure-reason';
 
 /**
  * A failed model call, classified. `retryable` says whether trying the same call again can

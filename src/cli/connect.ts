@@ -1,7 +1,8 @@
 import { Client, type Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { connectClient, temporalSettings } from '../temporal/connection';
-import { CliError, isUnreachable, rootMessage } from './errors';
+import { CliError } from './errors';
+import { isUnreachable, rootMessage } from '../temporal/client-errors';
 import { uiBaseUrl } from '../temporal/web-ui-link';
 
 export interface ConnectionFlags {

@@ -1,5 +1,3 @@
-import { isGrpcServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
-
 /** An error meant for the person at the terminal: printed as is, no stack, with its exit code. */
 export class CliError extends Error {
   constructor(
@@ -13,32 +11,3 @@ export class CliError extends Error {
 
 /** Exit code for input the user must fix (a bad config or request): distinct from runtime failures. */
 export const EXIT_INVALID = 2;
-
-// gRPC status codes that mean "the server did not answer", as opposed to "it answered no".
-const UNREACHABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
-
-/** True when an error means the server could not be reached at all. */
-export function isUnreachable(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (isGrpcServiceError(e) && UNREACHABLE_CODES.has(e.code)) return true;
-  }
-  return false;
-}
-
-/** The most specific message in an error's cause chain (gRPC details over wrapper text). */
-export function rootMessage(err: unknown): string {
-  let message = err instanceof Error ? err.message : String(err);
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    message = isGrpcServiceError(e) && e.details ? e.details : e.message || message;
-  }
-  return message;
-}
-
-/**
- * What a workflow said when it refused an update. The run's validators throw plain errors
- * that already name each bad field (`field: problem`), so the message is shown as it is.
- */
-export function updateRejection(err: unknown): string | undefined {
-  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
-  return err.cause?.message ?? err.message;
-}

@@ -1,4 +1,4 @@
-import type { StepSummary } from '../steps/step-summary';
+import type { StepSummary } from '../contract/step-summary';
 import { stepActivity, tokensInOut, type RunProgress } from '../../workflows/progress';
 
 const num = (x: number) => x.toFixed(3);

@@ -1,4 +1,4 @@
-import type { QueueItem, QueueStep, ReviewQueue } from '../review/review-queues';
+import type { QueueItem, QueueStep, ReviewQueue } from '../temporal/review-queues';
 
 type Item = QueueItem;
 

@@ -9,15 +9,16 @@ import { parseOrThrow } from '../config/validation-error';
 import { connectOrStart } from '../temporal/dev-server/connect-or-start';
 import { connectClient, connectWorker, temporalSettings } from '../temporal/connection';
 import { workflowUrl } from '../temporal/web-ui-link';
-import { createArbiterWorker } from '../temporal/worker/create-worker';
-import { workerSettingsFromEnv } from '../temporal/worker/worker-settings';
+import { createArbiterWorker } from '../worker/create-worker';
+import { workerSettingsFromEnv } from '../config/worker-settings';
 import { DatasetError, readDataset } from '../validation/dataset';
 import { THRESHOLD_FLAGS } from '../validation/measure/gates';
 import { ValidationInputSchema, type Thresholds, type ValidationConfig } from '../validation/validate-config';
 import { validationProgressQuery, type ValidationProgress } from '../../workflows/definitions';
 import { judgeValidation } from '../../workflows/judge-validation';
 import { withConnectionOptions, type ConnectionFlags } from './connect';
-import { CliError, EXIT_INVALID, rootMessage } from './errors';
+import { CliError, EXIT_INVALID } from './errors';
+import { rootMessage } from '../temporal/client-errors';
 import { readDocument } from './parse-document';
 
 /** Exit code when the validation ran but a judge failed a threshold: CI tells it from a crash. */

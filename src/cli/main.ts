@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { configCommand } from './config';
-import { CliError, rootMessage } from './errors';
+import { CliError } from './errors';
+import { rootMessage } from '../temporal/client-errors';
 import { judgeCommand } from './judge';
 import { reviewCommand } from './review';
 import { runCommand } from './run';

@@ -2,7 +2,8 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../../workflows/definitions';
 import type { RunProgress } from '../../workflows/progress';
 import type { RunResult } from '../../workflows/rft-run';
-import { CliError, isUnreachable, rootMessage } from './errors';
+import { CliError } from './errors';
+import { isUnreachable, rootMessage } from '../temporal/client-errors';
 import type { Temporal } from './connect';
 
 /** The run answered its `progress` query. */

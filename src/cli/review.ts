@@ -9,9 +9,10 @@ import { WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError } from 
 import { Command } from 'commander';
 import { submitReviewUpdate, type ReviewAnswer } from '../../workflows/review-answer';
 import { runReviewWorkflowId } from '../../workflows/run-review';
-import { openItemsWithTexts, openReviewIds, readQueue, readQueuesWithin, type ReviewQueue } from '../review/review-queues';
+import { openItemsWithTexts, openReviewIds, readQueue, readQueuesWithin, type ReviewQueue } from '../temporal/review-queues';
 import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';
-import { CliError, EXIT_INVALID, isUnreachable, rootMessage, updateRejection } from './errors';
+import { CliError, EXIT_INVALID } from './errors';
+import { isUnreachable, rootMessage, updateRejection } from '../temporal/client-errors';
 import { withReviewTexts } from '../review/review-texts';
 import { itemDetails, itemListLine, queueHeader, stepHeader } from './format-review';
 

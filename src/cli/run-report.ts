@@ -13,9 +13,10 @@ import { writeReport } from '../report/write-report';
 import { configQuery } from '../../workflows/definitions';
 import type { ReviewState } from '../../workflows/human-review';
 import { runReviewQuery, runReviewWorkflowId, type RunReviewState } from '../../workflows/run-review';
-import { queueOf } from '../review/review-queues';
+import { queueOf } from '../temporal/review-queues';
 import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';
-import { CliError, EXIT_INVALID, rootMessage } from './errors';
+import { CliError, EXIT_INVALID } from './errors';
+import { rootMessage } from '../temporal/client-errors';
 import { NoAnswerError, readRun } from './read-run';
 
 const QUERY_MS = 5_000;

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import { headline, stepActivity, type RunProgress } from '../../workflows/progress';
 import type { Temporal } from './connect';
-import { isUnreachable, rootMessage } from './errors';
+import { isUnreachable, rootMessage } from '../temporal/client-errors';
 import { inStepLine, stepBrief, stepLine } from './format-progress';
 import { NoAnswerError, readRun, type ClosedRun } from './read-run';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StepSummary } from '../steps/step-summary';
+import type { StepSummary } from '../contract/step-summary';
 import { appendDurably } from '../io/append-durably';
 import { writeFileAtomic } from '../io/atomic-write';
 import { readTextIfExists } from '../io/read-if-exists';

@@ -1,15 +1,7 @@
 import { z } from 'zod';
+import { JUDGE_FAILURE_REASONS } from '../call-policy/judge-failure-reason';
 
-export const JudgeFailureReasonSchema = z.enum([
-  'parse',
-  'schema',
-  'refusal',
-  'throttled',
-  'timeout',
-  'server',
-  'auth',
-]);
-export type JudgeFailureReason = z.infer<typeof JudgeFailureReasonSchema>;
+export const JudgeFailureReasonSchema = z.enum(JUDGE_FAILURE_REASONS);
 
 export const RewardStatusSchema = z.enum(['scored', 'fallback', 'excluded']);
 export type RewardStatus = z.infer<typeof RewardStatusSchema>;

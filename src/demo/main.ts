@@ -9,7 +9,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { connectOrStart } from '../temporal/dev-server/connect-or-start';
 import { connectClient, connectWorker, temporalSettings } from '../temporal/connection';
 import { workflowUrl } from '../temporal/web-ui-link';
-import { createArbiterWorker } from '../temporal/worker/create-worker';
+import { createArbiterWorker } from '../worker/create-worker';
 import { progressQuery } from '../../workflows/definitions';
 import type { RunProgress } from '../../workflows/progress';
 import { rftRun } from '../../workflows/rft-run';

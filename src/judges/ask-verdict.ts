@@ -1,4 +1,4 @@
-import type { JudgeFailureReason } from '../contract/reward-record';
+import type { JudgeFailureReason } from '../call-policy/judge-failure-reason';
 import { ChatCallError } from '../call-policy/chat-call-error';
 import { REASKS_PER_QUESTION } from '../call-policy/judge-call-policy';
 import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-model';

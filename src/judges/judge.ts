@@ -1,5 +1,5 @@
 import type { Rollout } from '../config/rollout';
-import type { JudgeFailureReason } from '../contract/reward-record';
+import type { JudgeFailureReason } from '../call-policy/judge-failure-reason';
 
 export interface JudgeUsage {
   /** Input tokens billed at the full input price (Bedrock leaves cached tokens out of this). */

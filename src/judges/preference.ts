@@ -1,4 +1,4 @@
-import type { JudgeFailureReason } from '../contract/reward-record';
+import type { JudgeFailureReason } from '../call-policy/judge-failure-reason';
 import { hashSeed, seededRandom } from '../util/seeded-random';
 import { addUsage, type JudgeCost } from './judge';
 import { isBlank } from './blank';

@@ -1,10 +1,9 @@
 import { noopMetricMeter, type MetricMeter } from '@temporalio/common';
-import type { JudgeUsage } from '../judges/judge';
-import type { StepSummary } from '../steps/step-summary';
+import type { StepSummary } from '../contract/step-summary';
 
 /**
  * Arbiter's own metrics, recorded through the Temporal SDK's metric meter so they leave the
- * worker by the same exporter as Temporal's (Prometheus, see src/temporal/worker/metrics.ts).
+ * worker by the same exporter as Temporal's (Prometheus, see src/worker/metrics.ts).
  * Until a worker turns metrics on, the meter is the SDK's no-op one: tests, the CLI and
  * benchmarks record nothing and pay nothing.
  *
@@ -46,7 +45,7 @@ function instruments(meter: MetricMeter) {
 let meter: MetricMeter = noopMetricMeter;
 let current: ReturnType<typeof instruments> | undefined;
 
-/** The worker turns metrics on with the runtime's meter (src/temporal/worker/metrics.ts). */
+/** The worker turns metrics on with the runtime's meter (src/worker/metrics.ts). */
 export function useMetricMeter(next: MetricMeter): void {
   meter = next;
   current = undefined;
@@ -56,8 +55,16 @@ function m(): ReturnType<typeof instruments> {
   return (current ??= instruments(meter));
 }
 
+/** Tokens one call used, as the judges count them (metrics sit below the judges, which record through them). */
+export interface CallTokens {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
 /** One judge model call (one HTTP attempt) and how it ended. */
-export function recordJudgeCall(model: string, outcome: string, latencyMs: number, usage?: JudgeUsage): void {
+export function recordJudgeCall(model: string, outcome: string, latencyMs: number, usage?: CallTokens): void {
   const tags = { model };
   m().judgeCalls.add(1, { ...tags, outcome });
   if (outcome === 'throttled') m().judgeThrottles.add(1, tags);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readManifestFile, type ManifestLine, type RunEndLine } from '../contract/manifest';
-import type { StepSummary } from '../steps/step-summary';
+import type { StepSummary } from '../contract/step-summary';
 import { readStepFacts, type LengthPoint, type StepFacts } from './step-facts';
 
 /** A step summary as the report reads it (cache token counts and canaries are optional in it). */

@@ -1,5 +1,6 @@
 import type { Rollout } from '../config/rollout';
-import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
+import type { JudgeFailureReason } from '../call-policy/judge-failure-reason';
+import type { RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
 import type { CriterionVerdict, JudgeCost } from '../judges/judge';
 import { combineReward } from './formula';

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { isUnreachable, rootMessage } from '../cli/errors';
+import { isUnreachable, rootMessage } from '../temporal/client-errors';
 import { FAILURES, isFailureType, type FailureType } from '../contract/failure-types';
 
 /** An answer the caller must act on: an HTTP status and a message naming the problem. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RewardRecordSchema } from '../contract/reward-record';
 import type { RunLayout } from '../contract/run-layout';
+import type { CanarySummary } from '../contract/step-summary';
 import { writeFileAtomic } from '../io/atomic-write';
 import { readTextIfExists } from '../io/read-if-exists';
 import { cohensKappa } from '../validation/stats/kappa';
@@ -30,21 +31,6 @@ export const ChunkRecordSchema = RewardRecordSchema.extend({
 });
 export type ChunkRecord = z.output<typeof ChunkRecordSchema>;
 
-/** What a step's canaries say about its judge: numbers only, they go to history and the manifest. */
-export interface CanarySummary {
-  /** Canaries the judge gave a verdict on (a judge failure gives none). */
-  n: number;
-  /** Of those, the ones whose judge pass equals the gold pass. */
-  correct: number;
-  /** correct / n; null when n is 0. */
-  accuracy: number | null;
-  /** Cohen's κ of judge pass against gold pass; null when n is 0. */
-  kappa: number | null;
-  /** Canaries the judge failed on (throttled to the end, unparseable, ...). */
-  failed: number;
-  /** Per labelled criterion: how often the judge's verdict on it equals the gold one. */
-  criteria: Record<string, { n: number; correct: number }>;
-}
 
 /** One line of `steps/NNNNNN.canary.jsonl`. */
 export interface CanaryResult {

@@ -1,7 +1,9 @@
+import { JudgeAuthError } from '../judges/judge-auth-error';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
-import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
+import type { JudgeFailureReason } from '../call-policy/judge-failure-reason';
+import type { RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
 import type { JudgeHandle } from '../judges/build-judge';
 import { writeFileAtomic } from '../io/atomic-write';
@@ -33,11 +35,6 @@ export interface ChunkResult {
   resumed: number;
   /** Judgements taken from the cache instead of the model. */
   cached: number;
-}
-
-/** The judge's credentials were refused: no later call can succeed, so the chunk stops at once. */
-export class JudgeAuthError extends Error {
-  override name = 'JudgeAuthError';
 }
 
 export interface JudgeChunkArgs {

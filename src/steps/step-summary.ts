@@ -1,43 +1,7 @@
-import type { JudgeFailureReason, RewardRecord } from '../contract/reward-record';
-import type { CanarySummary } from './canary-tally';
+import type { RewardRecord } from '../contract/reward-record';
+import type { StepSummary } from '../contract/step-summary';
 import { withCachePrices, type TokenPrice } from '../judges/prompt-cache-support';
 
-/** What a step leaves in workflow history and the manifest: numbers, never rollout text. */
-export interface StepSummary {
-  step: number;
-  count: number;
-  scored: number;
-  fallback: number;
-  excluded: number;
-  quarantined: number;
-  fallbackRate: number;
-  fallbackByReason: Partial<Record<JudgeFailureReason, number>>;
-  /** p10 is absent in manifests written before it was added. */
-  reward: { mean: number; std: number; min: number; p10?: number; p50: number; p90: number; max: number };
-  componentMeans: Record<string, number>;
-  /** Tokens paid for in this step (judge-cache hits cost nothing), input at the full input price. */
-  inputTokens: number;
-  outputTokens: number;
-  /**
-   * Input tokens of the same calls read from / written to the provider's prompt cache (Bedrock),
-   * priced apart from inputTokens. Absent in summaries written before prompt caching.
-   */
-  cacheReadInputTokens?: number;
-  cacheWriteInputTokens?: number;
-  cached: number;
-  /**
-   * Judge questions asked in this step: each ask, re-ask of an unusable answer and recovery pass
-   * (both orders of a preference pair). Retries after throttling, 5xx or a timeout are not
-   * counted: GovernedChatModel makes them below the judge, unseen by it.
-   */
-  calls: number;
-  /** Estimated from the run's price table; 0 when the model has no price. */
-  costUsd: number;
-  /** Wall time of the step in the run, from its start to its checkpoint (set by the workflow). */
-  durationMs?: number;
-  /** The step's gold canaries against the judge (runs with a canary config only). */
-  canary?: CanarySummary;
-}
 
 /** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
 export class StepStats {

@@ -6,7 +6,7 @@ import type { JudgeHandle } from '../judges/build-judge';
 import { BatchedAppender } from '../io/batched-appender';
 import { writeFileAtomic } from '../io/atomic-write';
 import { readFinished } from '../io/read-finished';
-import { JudgeAuthError } from '../steps/judge-chunk';
+import { JudgeAuthError } from '../judges/judge-auth-error';
 import type { AttackItem } from './attacks';
 import type { ValidationItem } from './dataset';
 import type { JudgedRecord, PreferenceRecord, RubricRecord } from './judged-record';

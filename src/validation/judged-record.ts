@@ -1,4 +1,4 @@
-import type { JudgeFailureReason } from '../contract/reward-record';
+import type { JudgeFailureReason } from '../call-policy/judge-failure-reason';
 import type { PairWinner } from '../judges/preference';
 
 interface Cost {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { progressReport, stepLine } from '../../src/cli/format-progress';
-import type { StepSummary } from '../../src/steps/step-summary';
+import type { StepSummary } from '../../src/contract/step-summary';
 import { progressMarkdown, type RunProgress } from '../../workflows/progress';
 
 const summary: StepSummary = {

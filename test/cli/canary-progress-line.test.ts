@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stepLine } from '../../src/cli/format-progress';
-import type { StepSummary } from '../../src/steps/step-summary';
+import type { StepSummary } from '../../src/contract/step-summary';
 
 const summary: StepSummary = {
   step: 3,

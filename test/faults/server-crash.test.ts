@@ -13,7 +13,7 @@ import { RunLayout, stepRolloutFile } from '../../src/contract/run-layout';
 import { writeCheckpoint } from '../../src/steps/checkpoint';
 import { prepareBatch } from '../../src/steps/prepare-batch';
 import { judgeChunk } from '../../src/steps/judge-chunk';
-import { createArbiterWorker } from '../../src/temporal/worker/create-worker';
+import { createArbiterWorker } from '../../src/worker/create-worker';
 import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv, userText } from '../support/fake-bedrock-env';
 import { tempDir, writeSteps } from '../support/fixtures';

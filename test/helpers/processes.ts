@@ -66,11 +66,11 @@ export async function killChildren(): Promise<void> {
 }
 
 /**
- * `npm run worker` without npm: `node --import tsx src/temporal/worker/main.ts` in the repository, so a
+ * `npm run worker` without npm: `node --import tsx src/worker/main.ts` in the repository, so a
  * SIGKILL hits the worker itself (no wrapper process in between).
  */
 export function spawnWorker(env: Record<string, string>): Child & { ready: Promise<void> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/temporal/worker/main.ts'], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
     cwd: REPO,
     env: { ...process.env, ...TEST_WORKER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

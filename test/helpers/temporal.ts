@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createArbiterWorker } from '../../src/temporal/worker/create-worker';
-import type { WorkerSettings } from '../../src/temporal/worker/worker-settings';
+import { createArbiterWorker } from '../../src/worker/create-worker';
+import type { WorkerSettings } from '../../src/config/worker-settings';
 import { testWorkerSettings } from './worker-settings';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.

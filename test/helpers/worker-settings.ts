@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import type { WorkerSettings } from '../../src/temporal/worker/worker-settings';
+import type { WorkerSettings } from '../../src/config/worker-settings';
 
 /** Tests keep their rollouts in temporary folders and their judges on this machine. */
 export function testWorkerSettings(): WorkerSettings {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricsAddressFromEnv } from '../../src/temporal/worker/metrics';
+import { metricsAddressFromEnv } from '../../src/worker/metrics';
 
 describe('ARBITER_METRICS_ADDRESS', () => {
   it('is off when unset or empty, host:port otherwise', () => {

@@ -54,7 +54,7 @@ describe('security', () => {
     );
     await markReady(rolloutsDir, 1);
 
-    worker = spawn(process.execPath, ['--import', 'tsx', 'src/temporal/worker/main.ts'], {
+    worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
       env: {
         ...process.env,
         ...TEST_WORKER_ENV,

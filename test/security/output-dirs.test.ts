@@ -2,7 +2,7 @@ import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { checkOutputDir, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../src/temporal/worker/worker-settings';
+import { checkOutputDir, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../src/config/worker-settings';
 import { judgeValidation } from '../../workflows/judge-validation';
 import { rftRun } from '../../workflows/rft-run';
 import { tempDir, writeSteps } from '../support/fixtures';

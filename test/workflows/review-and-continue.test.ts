@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { startDevServer } from '../../src/temporal/dev-server/start-dev-server';
-import { createArbiterWorker } from '../../src/temporal/worker/create-worker';
+import { createArbiterWorker } from '../../src/worker/create-worker';
 import { progressQuery, resumeUpdate } from '../../workflows/definitions';
 import { submitReviewUpdate } from '../../workflows/review-answer';
 import { runReviewQuery } from '../../workflows/run-review';

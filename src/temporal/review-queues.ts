@@ -3,9 +3,9 @@ import pLimit from 'p-limit';
 import type { ReviewState } from '../../workflows/human-review';
 import { runReviewQuery, runReviewWorkflowId, type RunReviewState } from '../../workflows/run-review';
 import type { AnsweredReview } from '../../workflows/review-answer';
-import { isUnreachable, rootMessage } from '../cli/errors';
-import type { ReviewItemRef, ReviewItemTexts } from './review-item';
-import { withReviewTexts } from './review-texts';
+import { isUnreachable, rootMessage } from './client-errors';
+import type { ReviewItemRef, ReviewItemTexts } from '../review/review-item';
+import { withReviewTexts } from '../review/review-texts';
 
 export type QueueItem = ReviewItemRef & Partial<ReviewItemTexts> & { answer: AnsweredReview | undefined };
 

@@ -1,5 +1,5 @@
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
-import { useMetricMeter } from '../../metrics/arbiter-metrics';
+import { useMetricMeter } from '../metrics/arbiter-metrics';
 
 export const METRICS_ADDRESS_VAR = 'ARBITER_METRICS_ADDRESS';
 

@@ -1,8 +1,8 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkJudgeUrl, checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../../src/temporal/worker/worker-settings';
-import { tempDir } from '../../support/fixtures';
+import { checkJudgeUrl, checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../src/config/worker-settings';
+import { tempDir } from '../support/fixtures';
 
 describe('worker settings from the environment', () => {
   it('allows loopback judges and the working directory by default', () => {

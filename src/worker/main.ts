@@ -1,5 +1,5 @@
-import { connectClient, connectWorker, temporalSettings, type TemporalSettings } from '../connection';
-import { ensureSearchAttributes } from '../search-attributes';
+import { connectClient, connectWorker, temporalSettings, type TemporalSettings } from '../temporal/connection';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { bundleWorkflowsInChild } from './bundle-workflows';
 import { createArbiterWorker } from './create-worker';
 import { installMetricsRuntime, metricsAddressFromEnv } from './metrics';

@@ -1,7 +1,7 @@
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
-import * as activities from '../../../activities';
+import * as activities from '../../activities';
 import { keepAlive } from './keep-alive';
-import { workerSettingsFromEnv, type WorkerSettings } from './worker-settings';
+import { workerSettingsFromEnv, type WorkerSettings } from '../config/worker-settings';
 import { WORKFLOWS_PATH } from './workflows-path';
 
 export { WORKFLOWS_PATH };
