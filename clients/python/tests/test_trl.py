@@ -1,10 +1,12 @@
 """The TRL reward function, called the way TRL's GRPOTrainer calls it:
-`await f(prompts=..., completions=..., completion_ids=..., trainer_state=..., **dataset_columns)`."""
+`await f(prompts=..., completions=..., completion_ids=..., trainer_state=..., **dataset_columns)`,
+plus `log_extra=`, `log_metric=` (and `environments=` when it has some) from TRL 1.0 on."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+from collections import defaultdict
 from types import SimpleNamespace
 
 import pytest
@@ -127,6 +129,64 @@ def test_run_id_is_required(monkeypatch):
         reward_func()
     monkeypatch.setenv("ARBITER_RUN_ID", "r9")
     assert reward_func().__name__ == "arbiter"
+
+
+class TrlLogs:
+    """GRPOTrainer's _log_completion_extra and _log_metric (trl/trainer/grpo_trainer.py at f2cd57710,
+    lines 1586-1609): a column's values extend a per-column list, a metric's value is appended and
+    averaged per logging step."""
+
+    def __init__(self):
+        self.extra = defaultdict(list)
+        self.metrics = defaultdict(list)
+
+    def log_extra(self, column, values):
+        self.extra[column].extend(values)
+
+    def log_metric(self, name, value):
+        self.metrics[name].append(value)
+
+
+@pytest.mark.parametrize("make", [reward_func, sync_reward_func])
+def test_logs_a_status_column_and_rates_when_trl_passes_log_extra_and_log_metric(server, make):
+    f = make(run_id="r1", base_url=server.url)
+    logs = TrlLogs()
+    kw = dict(
+        prompts=["p"] * 4,
+        completions=["EXCLUDE", "JUDGEFAIL", "ok", "no"],
+        completion_ids=[[1]] * 4,
+        reference=["ok"] * 4,
+        trainer_state=SimpleNamespace(global_step=2),
+        log_extra=logs.log_extra,
+        log_metric=logs.log_metric,
+        environments=[object()] * 4,  # TRL passes its environment instances when it has some
+    )
+    out = f(**kw)
+    out = asyncio.run(out) if inspect.isawaitable(out) else out
+    assert out == [None, None, 1.0, 0.25]
+    assert logs.extra == {
+        "arbiter_status": ["excluded", "fallback", "scored", "scored"],
+        "arbiter_flags": ["safety_veto", "judge_failed", "", ""],
+    }
+    assert logs.metrics == {
+        "arbiter/fallback_rate": [0.25],
+        "arbiter/excluded_rate": [0.25],
+        "arbiter/refused_rate": [0.0],
+        "arbiter/error_rate": [0.0],
+    }
+    # Neither the callables nor the environments reach the service: only the reference is read.
+    (sent,) = server.fake.requests
+    assert set(sent["body"]) == {"rollouts", "requestId"}
+    assert all(set(r) == {"id", "group", "prompt", "response", "reference"} for r in sent["body"]["rollouts"])
+
+
+def test_a_failed_request_logs_every_sample_as_error_so_the_table_stays_aligned(secured_server):
+    logs = TrlLogs()
+    f = reward_func(run_id="r1", base_url=secured_server.url, on_error="none", name="judge")
+    out = call(f, prompts=["p", "q"], completions=["a", "b"], log_extra=logs.log_extra, log_metric=logs.log_metric)
+    assert out == [None, None]
+    assert logs.extra == {"judge_status": ["error", "error"], "judge_flags": ["", ""]}
+    assert logs.metrics["judge/error_rate"] == [1.0] and logs.metrics["judge/fallback_rate"] == [0.0]
 
 
 def test_runs_on_a_loop_in_another_thread_like_trls_async_reward_loop(server):

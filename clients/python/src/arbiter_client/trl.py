@@ -14,6 +14,14 @@ Each call becomes one request to the service, for the step `trainer_state.global
 internal counter when there is no trainer state). Several calls in the same step (gradient
 accumulation, several processes, `steps_per_generation > 1`) send disjoint rollout ids, so the
 service sees parts of one step.
+
+TRL >= 1.0 also passes `log_extra(column, values)` (a column of the completions table) and
+`log_metric(name, value)` (a scalar averaged per logging step). When they are there, each call
+logs `<name>_status` ("scored", "fallback", "excluded", "refused", or "error" for a failed request
+under `on_error="none"`) and `<name>_flags` per sample, and `<name>/fallback_rate`,
+`<name>/excluded_rate`, `<name>/refused_rate` and `<name>/error_rate` for the batch. Older TRL
+does not pass them and nothing is logged. Only the reference column is read from the dataset
+columns: the logging callables and `environments` are never sent.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import os
 import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from arbiter_client._client import ArbiterClient, ArbiterError, AsyncArbiterClient, reward_value
+from arbiter_client._client import ArbiterClient, ArbiterError, AsyncArbiterClient, Reward, reward_value
 from arbiter_client._rollouts import trajectory, completion_text, prompt_text, reference_text
 
 log = logging.getLogger("arbiter_client.trl")
@@ -95,7 +103,12 @@ class _Plan:
     """What the async and the blocking reward function share: checks, steps, rollouts, results."""
 
     def __init__(
-        self, run_id: Optional[str], include_fallbacks: bool, on_error: str, reference_columns: Sequence[str]
+        self,
+        run_id: Optional[str],
+        include_fallbacks: bool,
+        on_error: str,
+        reference_columns: Sequence[str],
+        name: str,
     ) -> None:
         run = run_id or os.environ.get("ARBITER_RUN_ID")
         if not run:
@@ -106,6 +119,7 @@ class _Plan:
         self.include_fallbacks = include_fallbacks
         self.on_error = on_error
         self.reference_columns = reference_columns
+        self.name = name
         self.steps = _Steps()
 
     def rollouts(
@@ -119,8 +133,29 @@ class _Plan:
             raise error
         log.warning("Arbiter run %s step %s: no rewards (%s)", self.run, step, error)
 
-    def finish(self, rewards: Any, n: int) -> List[Optional[float]]:
+    def finish(
+        self, rewards: Optional[List[Reward]], n: int, log_extra: Any, log_metric: Any
+    ) -> List[Optional[float]]:
+        # A request that failed (on_error="none") has no rewards: its samples' status is "error".
+        statuses = [r.status for r in rewards] if rewards else ["error"] * n
+        if n and callable(log_extra):
+            # One value per sample on every call, a failed one too: TRL builds its completions
+            # table from these columns, and a short column would misalign (or break) it.
+            log_extra(f"{self.name}_status", statuses)
+            log_extra(f"{self.name}_flags", [_why(r) for r in rewards] if rewards else [""] * n)
+        if n and callable(log_metric):
+            for status in RATES:
+                log_metric(f"{self.name}/{status}_rate", statuses.count(status) / n)
         return [reward_value(r, self.include_fallbacks) for r in rewards] if rewards else [None] * n
+
+
+# The statuses whose share of each batch is logged as a metric.
+RATES = ("fallback", "excluded", "refused", "error")
+
+
+def _why(reward: Reward) -> str:
+    """The flags (and a refusal's reason) as one completions-table cell."""
+    return ", ".join(reward.flags + ([reward.reason] if reward.reason else []))
 
 
 def reward_func(
@@ -142,8 +177,9 @@ def reward_func(
     `on_error="raise"` (default) lets a request that failed after all retries stop training;
     `on_error="none"` logs it and returns None for the whole batch instead.
     The reference answer comes from the first of `reference_columns` the dataset has.
+    `name` names the function in TRL's logs, and the columns and metrics it logs there.
     """
-    plan = _Plan(run_id, include_fallbacks, on_error, reference_columns)
+    plan = _Plan(run_id, include_fallbacks, on_error, reference_columns, name)
     arbiter = client or AsyncArbiterClient(base_url, token, **client_options)
 
     async def arbiter_reward(
@@ -151,6 +187,8 @@ def reward_func(
         completions: Sequence[Any],
         completion_ids: Any = None,
         trainer_state: Any = None,
+        log_extra: Any = None,
+        log_metric: Any = None,
         **columns: Any,
     ) -> List[Optional[float]]:
         step, rollouts = plan.rollouts(trainer_state, prompts, completions, columns)
@@ -158,7 +196,7 @@ def reward_func(
             rewards = await arbiter.score(plan.run, None, rollouts)
         except ArbiterError as e:
             rewards = plan.failed(step, e)
-        return plan.finish(rewards, len(rollouts))
+        return plan.finish(rewards, len(rollouts), log_extra, log_metric)
 
     arbiter_reward.__name__ = arbiter_reward.__qualname__ = name
     arbiter_reward.client = arbiter  # type: ignore[attr-defined]
@@ -178,7 +216,7 @@ def sync_reward_func(
     **client_options: Any,
 ) -> Callable[..., Any]:
     """The same reward function, blocking: for TRL versions that do not await reward functions."""
-    plan = _Plan(run_id, include_fallbacks, on_error, reference_columns)
+    plan = _Plan(run_id, include_fallbacks, on_error, reference_columns, name)
     arbiter = client or ArbiterClient(base_url, token, **client_options)
 
     def arbiter_reward(
@@ -186,6 +224,8 @@ def sync_reward_func(
         completions: Sequence[Any],
         completion_ids: Any = None,
         trainer_state: Any = None,
+        log_extra: Any = None,
+        log_metric: Any = None,
         **columns: Any,
     ) -> List[Optional[float]]:
         step, rollouts = plan.rollouts(trainer_state, prompts, completions, columns)
@@ -193,7 +233,7 @@ def sync_reward_func(
             rewards = arbiter.score(plan.run, None, rollouts)
         except ArbiterError as e:
             rewards = plan.failed(step, e)
-        return plan.finish(rewards, len(rollouts))
+        return plan.finish(rewards, len(rollouts), log_extra, log_metric)
 
     arbiter_reward.__name__ = arbiter_reward.__qualname__ = name
     arbiter_reward.client = arbiter  # type: ignore[attr-defined]
