@@ -219,3 +219,148 @@ def test_verls_prime_manager_reads_a_number(server):
     assert prime_reads("compute_score_value") == 1.0
     with pytest.raises(KeyError):
         prime_reads("compute_score")
+
+
+class ObjectArray:
+    """What a numpy object array offers here: indexing, len and tolist(), and no Sequence."""
+
+    def __init__(self, items):
+        self.items = list(items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def tolist(self):
+        return list(self.items)
+
+
+SPECIAL = ["<|im_start|>", "<|im_end|>", "<|endoftext|>"]
+
+
+class Tokenizer:
+    """A stand-in that keeps Qwen's special tokens as tokens and drops them when decoding with
+    skip_special_tokens=True, as Hugging Face's does; every other character is a token."""
+
+    def __init__(self):
+        self.pieces = ["<|endoftext|>"]  # id 0: the pad token
+
+    def encode(self, text):
+        ids, i = [], 0
+        while i < len(text):
+            piece = next((s for s in SPECIAL if text.startswith(s, i)), text[i])
+            if piece not in self.pieces:
+                self.pieces.append(piece)
+            ids.append(self.pieces.index(piece))
+            i += len(piece)
+        return ids
+
+    def decode(self, ids, skip_special_tokens=False):
+        return "".join(p for p in (self.pieces[i] for i in ids) if not (skip_special_tokens and p in SPECIAL))
+
+
+@pytest.mark.parametrize("as_array", [False, True], ids=["list", "object-array"])
+def test_verls_agent_loop_sends_the_prompt_turns_and_the_multi_turn_response(server, as_array):
+    """verl at b178a3cd5, a tool-calling sample on the agent-loop path:
+    verl/utils/dataset/rl_dataset.py RLHFDataset.__getitem__ (lines 341-360) keeps the row's
+    prompt messages as "raw_prompt"; agent_loop.py generate_sequences (line 475) hands each
+    sample's non-tensor fields to the loop as kwargs; _agent_loop_postprocess (line 523) copies
+    kwargs["raw_prompt"] into output.extra_fields; tool_agent_loop.py (lines 204-208) counts
+    num_turns = user_turns + assistant_turns + 1 (a tool response is a user turn) and adds
+    turn_scores and tool_rewards; _compute_score (lines 701-726) sends them as "tool_extra_fields"
+    and "__num_turns__"; reward_manager/naive.py run_single (lines 34-99) merges the extra fields
+    into extra_info, sets extra_info["num_turns"], and decodes the whole response (assistant turns
+    and tool results, Qwen's chat format) with skip_special_tokens=True as solution_str."""
+    import asyncio
+
+    raw = _load_like_verl("compute_score")
+    reward_kwargs = {"run_id": "r1", "base_url": server.url}
+    calls = []
+
+    def compute_score(*args, **kwargs):
+        calls.append(kwargs)
+        return raw(*args, **{**kwargs, **reward_kwargs})
+
+    messages = [
+        {"role": "system", "content": "You are a contracts assistant. Use the clause_lookup tool."},
+        {"role": "user", "content": "Can the supplier terminate without notice?"},
+    ]
+    # RLHFDataset gives a list; verl's non-tensor fields are numpy object arrays, and a prompt
+    # that arrives as one (another dataset class, another path) has tolist().
+    raw_prompt = ObjectArray(messages) if as_array else messages
+    # The sample's non-tensor fields: the dataset row as __getitem__ returns it.
+    sample = {
+        "data_source": "legal",
+        "reward_model": {"ground_truth": "30 days"},
+        "extra_info": {"index": 7, "split": "train"},
+        "raw_prompt": raw_prompt,
+        "index": 7,
+        "tools_kwargs": {},
+        "interaction_kwargs": {},
+    }
+    # The model's turns and the tool's answer between them, as the tool agent loop appends them.
+    response = (
+        '<tool_call>\n{"name": "clause_lookup", "arguments": {"topic": "termination"}}\n</tool_call><|im_end|>\n'
+        "<|im_start|>user\n<tool_response>\nClause 14.2: 30 days notice.\n</tool_response><|im_end|>\n"
+        "<|im_start|>assistant\nNo: clause 14.2 requires 30 days notice.<|im_end|>"
+    )
+    tokenizer = Tokenizer()
+    response_ids = tokenizer.encode(response)
+    padded = response_ids + [0] * 5  # right padding to the batch's response length
+    response_mask = [1] * len(response_ids) + [0] * 5
+
+    async def run_single():
+        # generate_sequences, the tool agent loop, _agent_loop_postprocess, _compute_score
+        # (np.array([v]) and then data[0] give each value back as it was)
+        kwargs = dict(sample)
+        extra_fields = {"turn_scores": [], "tool_rewards": []}
+        extra_fields["raw_prompt"] = kwargs["raw_prompt"]
+        num_turns = 1 + 2 + 1  # one tool response (a user turn), two assistant turns, + 1
+        non_tensor = {**kwargs, "__num_turns__": num_turns, "tool_extra_fields": extra_fields}
+        # run_single
+        valid_response_ids = padded[: sum(response_mask)]
+        data_source = non_tensor["data_source"]
+        ground_truth = non_tensor["reward_model"]["ground_truth"]
+        extra_info = non_tensor.get("extra_info", {})
+        tool_extra_fields = non_tensor.get("tool_extra_fields", None)
+        if tool_extra_fields is not None:
+            extra_info.update(tool_extra_fields.items())
+        extra_info["num_turns"] = non_tensor.get("__num_turns__", None)
+        extra_info["rollout_reward_scores"] = non_tensor.get("reward_scores", {})
+        loop = asyncio.get_running_loop()
+        response_str = await loop.run_in_executor(None, lambda: tokenizer.decode(valid_response_ids, skip_special_tokens=True))
+        return await loop.run_in_executor(
+            None,
+            lambda: compute_score(data_source=data_source, solution_str=response_str, ground_truth=ground_truth, extra_info=extra_info),
+        )
+
+    out = asyncio.run(run_single())
+    assert set(out) == KEYS
+    (call,) = calls
+    assert call["extra_info"]["num_turns"] == 4 and call["extra_info"]["raw_prompt"] is raw_prompt
+    (rollout,) = server.fake.requests[-1]["body"]["rollouts"]
+    assert set(rollout) == {"id", "messages", "reference", "group"}
+    assert rollout["group"] == "7" and rollout["reference"] == "30 days"
+    # The judge sees the system and user turns as turns, and the agent's whole multi-turn
+    # response (its tool call, the tool's result, its answer) as one assistant message.
+    assert rollout["messages"][:2] == messages
+    assert rollout["messages"][2] == {
+        "role": "assistant",
+        "content": '<tool_call>\n{"name": "clause_lookup", "arguments": {"topic": "termination"}}\n</tool_call>\n'
+        "user\n<tool_response>\nClause 14.2: 30 days notice.\n</tool_response>\n"
+        "assistant\nNo: clause 14.2 requires 30 days notice.",
+    }
+    assert len(rollout["messages"]) == 3
+
+
+def test_prompt_messages_under_prompt_are_sent_as_turns_and_a_text_prompt_stays_text(server):
+    kw = dict(run_id="r1", base_url=server.url)
+    turns = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "2+2?"}]
+    compute_score("s", "4", "4", {"prompt": turns}, **kw)
+    (rollout,) = server.fake.requests[-1]["body"]["rollouts"]
+    assert rollout["messages"] == turns + [{"role": "assistant", "content": "4"}]
+    compute_score("s", "4", "4", {"prompt": "2+2?", "raw_prompt": []}, **kw)
+    (rollout,) = server.fake.requests[-1]["body"]["rollouts"]
+    assert rollout["prompt"] == "2+2?" and rollout["response"] == "4" and "messages" not in rollout

@@ -20,8 +20,15 @@ way to skip a sample, so an excluded sample (and a judge failure, unless
 `arbiter_fallback` set to 1.0 so the rate shows in verl's metrics. Every dict has the same keys,
 as verl's aggregation needs (it takes the keys of the first sample's dict for all).
 
-verl hands the reward function no prompt: put it in the dataset's `extra_info` ("prompt" or
-"question"). The step comes from `extra_info` ("arbiter_step", "global_step", "global_steps" or
+verl hands the reward function no prompt argument. When its agent loop scores each sample (the
+reward loop's default) `extra_info` carries the dataset's prompt messages anyway, as "raw_prompt"
+(`agent_loop.py` `_agent_loop_postprocess` puts them in the sample's extra fields; the `naive`,
+`rate_limited` and `remote` managers, not `dapo`, merge those into `extra_info`, and add
+"num_turns"). Then the rollout goes as `messages`: those turns (system, user, ...) and one
+assistant message holding `solution_str`, which for a multi-turn agent is the whole response
+decoded as one text (the assistant's turns and the tool results between them, special tokens
+removed). Prompt messages under "prompt" count too; a text prompt under "prompt" or "question"
+is sent as the prompt; without any, the prompt is empty. The step comes from `extra_info` ("arbiter_step", "global_step", "global_steps" or
 "step") when present, else from a per-process counter. The run numbers its own steps, merging
 concurrent calls, so the reward loop's many concurrent one-sample calls share steps.
 
@@ -40,10 +47,12 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from arbiter_client._client import Reward, reward_value
 from arbiter_client._process import client_for_process
-from arbiter_client._rollouts import content_text, prompt_text, reference_text
+from arbiter_client._rollouts import content_text, is_messages, prompt_text, reference_text, trajectory
 
 STEP_KEYS = ("arbiter_step", "global_step", "global_steps", "step")
 PROMPT_KEYS = ("prompt", "question")
+# Where extra_info may hold the prompt as chat messages: the agent loop's copy first.
+MESSAGE_KEYS = ("raw_prompt", "prompt")
 
 _counter_lock = threading.Lock()
 _counter = {"pid": -1, "step": 0, "call": 0}
@@ -80,14 +89,28 @@ def _run_id(run_id: Optional[str]) -> str:
     return run
 
 
+def _prompt_messages(info: Mapping[str, Any]) -> Optional[List[Any]]:
+    """The prompt as chat messages, when extra_info holds it that way."""
+    for key in MESSAGE_KEYS:
+        value = info.get(key)
+        # verl's non-tensor batch holds numpy object arrays; numpy is not imported for that.
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        if value and is_messages(value):
+            return list(value)
+    return None
+
+
 def _rollout(i: int, tag: str, solution: Any, truth: Any, extra: Any) -> Dict[str, Any]:
     info = extra if isinstance(extra, Mapping) else {}
-    prompt = next((info[k] for k in PROMPT_KEYS if info.get(k) is not None), "")
-    rollout: Dict[str, Any] = {
-        "id": f"{tag}-{i}",
-        "prompt": prompt_text(prompt),
-        "response": content_text(solution),
-    }
+    rollout: Dict[str, Any] = {"id": f"{tag}-{i}"}
+    # The prompt's turns as turns, so the judge tells the system prompt from the user's request.
+    messages = trajectory(_prompt_messages(info), content_text(solution))
+    if messages is not None:
+        rollout["messages"] = messages
+    else:
+        prompt = next((info[k] for k in PROMPT_KEYS if info.get(k) is not None), "")
+        rollout.update(prompt=prompt_text(prompt), response=content_text(solution))
     ref = reference_text(truth)
     if ref is not None:
         rollout["reference"] = ref
