@@ -1,4 +1,5 @@
 export { rftRun } from './rft-run';
-export { humanReview } from './human-review';
+// Legacy: started only by runs from before one review workflow per run (see human-review-legacy.ts).
+export { humanReview } from './human-review-legacy';
 export { runReview } from './run-review';
 export { judgeValidation } from './judge-validation';

@@ -1,3 +1,4 @@
+import { PATCHES } from './patches';
 import { CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { RunConfig } from '../src/config/run-config';
 import type { RunState, StepSource } from './run-state';
@@ -59,9 +60,9 @@ export class JudgeAhead {
     void condition(() => watched.stopped || this.run.submission(step) !== undefined || (this.mayJudge() && this.run.inbox.ready(step))).then(() => {
       if (watched.stopped || !this.mayJudge()) return;
       // Runs recorded before judging ahead scored each step after the last: they replay as they ran.
-      if (!patched('overlap-submitted-steps')) return;
+      if (!patched(PATCHES.overlapSubmittedSteps.id)) return;
       // Runs recorded before judged one step ahead at most, of all the requests waiting.
-      const further = patched('judge-two-steps-ahead');
+      const further = patched(PATCHES.judgeTwoStepsAhead.id);
       // A judge that takes time (a model, at its quota) gets half the waiting requests while
       // another step may follow: answers then come back in smaller waves, and the next wave is
       // judged while this one is checkpointed. The offline judge takes none: fewer, larger steps.

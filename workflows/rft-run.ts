@@ -1,3 +1,4 @@
+import { PATCHES } from './patches';
 import {
   allHandlersFinished,
   ApplicationFailure,
@@ -31,10 +32,10 @@ import {
   requestStatusQuery,
 } from './definitions';
 import { currentExecution } from './execution';
-import { humanReview } from './human-review';
+import { humanReview } from './human-review-legacy';
 import { JudgeAhead, type HeadStart } from './judge-ahead';
 import type { RunProgress } from './progress';
-import { report } from './report';
+import { showStatus } from './web-ui-status';
 import { reviewBatchSignal, runEndedSignal, runReview, runReviewWorkflowId, type ReviewBatch } from './run-review';
 import { RunState, type CarriedState, type StepSource } from './run-state';
 import { finalizeRun, scoreStep, type RefusedStep, type StepOutcome } from './score-step';
@@ -61,7 +62,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   const config = carried?.config ?? validate(input);
   const runId = config.runId ?? workflowInfo().workflowId;
   // Only runs that would write outside outputDir reach the patch: every other history is unchanged.
-  if (!isSafeRunId(runId) && patched('refuse-unsafe-workflow-id')) {
+  if (!isSafeRunId(runId) && patched(PATCHES.refuseUnsafeWorkflowId.id)) {
     throw ApplicationFailure.nonRetryable(
       `workflow id ${JSON.stringify(runId)} is not a safe folder name for the run's artifacts ` +
         '(letters, digits, ".", "_" and "-", starting with a letter or digit): set runId in the run config',
@@ -73,7 +74,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   listen(run);
   const ahead = new JudgeAhead(run);
 
-  report(run.progress);
+  showStatus(run.progress);
   try {
     while (run.hasStepsLeft) {
       // A paused run pays for nothing: a step judged ahead stops (its finished chunks are kept).
@@ -90,7 +91,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       const source = await run.rolloutsOf(step);
       if (!source) break; // cancelled while waiting for the trainer
       // Paused while the step's rollouts arrived: the step waits for resume with them.
-      if (run.progress.status === 'paused' && patched('pause-holds-waiting-step')) continue;
+      if (run.progress.status === 'paused' && patched(PATCHES.pauseHoldsWaitingStep.id)) continue;
       const head = ahead.take(step);
       // The next step's judging may begin once it is submitted, while this one finishes.
       ahead.judgeOnceSubmitted(step + 1);
@@ -107,10 +108,10 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
       await sendToReview(run, step, outcome);
       run.fallbackGuard(outcome.summary);
       run.canaryGuard(outcome.summary);
-      report(run.progress);
+      showStatus(run.progress);
 
       if (run.continueAsNewDue()) {
-        if (patched('drain-submissions-before-continue-as-new')) {
+        if (patched(PATCHES.drainSubmissionsBeforeContinueAsNew.id)) {
           // An update's caller waits for its step's rewards: a submission accepted here is scored
           // here, and its handler returns, before the history starts afresh (the samples' pattern:
           // wait for handlers to finish). Meanwhile new submissions wait for the next execution.
@@ -188,7 +189,7 @@ async function scoreInScope(
       return 'paused';
     }
     const failed = isCancellation(err) ? undefined : stepFailure(err);
-    if (failed && patched('step-failures-pause')) {
+    if (failed && patched(PATCHES.stepFailuresPause.id)) {
       scope.cancel(); // the step's other chunks: it is scored again after resume
       // A file the worker may not read, or that is not there: the batch itself must change.
       if (failed.batchRefused) return { refused: `step ${step}: ${failed.message}` };
@@ -206,7 +207,7 @@ async function scoreInScope(
 /** A sample of the step goes to people, in a review workflow that training never waits for. */
 async function sendToReview(run: RunState, step: number, outcome: StepOutcome): Promise<void> {
   if (outcome.reviewItems.length === 0) return;
-  if (patched('one-review-workflow-per-run')) return sendToRunReview(run, step, outcome);
+  if (patched(PATCHES.oneReviewWorkflowPerRun.id)) return sendToRunReview(run, step, outcome);
   // Runs started before: one review workflow per reviewed step.
   const workflowId = `${workflowInfo().workflowId}-review-${step}`;
   await startChild(humanReview, {
@@ -287,7 +288,7 @@ async function finish(run: RunState, status: 'completed' | 'cancelled', reason: 
     totals: progress.totals,
     execution: currentExecution(),
   });
-  report(progress);
+  showStatus(progress);
 }
 
 function validate(input: unknown): RunConfig {

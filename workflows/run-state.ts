@@ -1,3 +1,4 @@
+import { PATCHES } from './patches';
 import { ApplicationFailure, condition, log, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { z } from 'zod';
 import {
@@ -22,7 +23,7 @@ import { addReview, emptyAgreement } from './agreement';
 import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
 import { currentExecution } from './execution';
 import type { RunProgress, StepProgress } from './progress';
-import { report, showDetails } from './report';
+import { showDetails, showStatus } from './web-ui-status';
 import { stageRollouts, type RefusedStep, type StepWatch } from './score-step';
 import { MAX_INLINE_SUBMISSION_BYTES, StepInbox, type CarriedInbox, type StepSource } from './step-inbox';
 
@@ -99,7 +100,7 @@ export class RunState {
     this.progress.status = 'paused';
     this.progress.reason = reason;
     log.warn('run paused', { reason });
-    report(this.progress);
+    showStatus(this.progress);
     return this.reply(`paused: ${reason}`);
   }
 
@@ -119,7 +120,7 @@ export class RunState {
     this.progress.status = 'running';
     this.progress.reason = undefined;
     this.progress.judgeModel = judgeModel(this.config);
-    report(this.progress);
+    showStatus(this.progress);
     return this.reply(`resumed${judge ? ` with judge ${judgeModel(this.config)}` : ''}${note ? `: ${note}` : ''}`);
   }
 
@@ -150,7 +151,7 @@ export class RunState {
   reconfigure(request: ReconfigureRequest): ControlReply {
     this.config = reconfigured(this.config, request);
     this.progress.judgeModel = judgeModel(this.config);
-    report(this.progress);
+    showStatus(this.progress);
     return this.reply(`reconfigured from step ${this.nextStep + (this.progress.currentStep === undefined ? 0 : 1)}`);
   }
 
@@ -205,7 +206,7 @@ export class RunState {
     if (floor !== undefined && accuracy !== null && reviews >= this.config.review.minReviews && accuracy < floor && progress.status === 'running') {
       this.pause(`judge-human agreement ${(accuracy * 100).toFixed(1)}% fell below the floor ${(floor * 100).toFixed(1)}%`);
     }
-    report(progress);
+    showStatus(progress);
   }
 
   // ---- the run loop's questions and transitions ----
@@ -348,7 +349,7 @@ export class RunState {
     const seen = summary.canary;
     if (!canary || !seen || seen.accuracy === null || seen.n < canaryMinItems(canary) || seen.accuracy >= canary.floor) return;
     // Histories from before canaries never get here (no canary config); the marker dates the guard.
-    if (!patched('canary-floor')) return;
+    if (!patched(PATCHES.canaryFloor.id)) return;
     const reason =
       `canary accuracy ${(seen.accuracy * 100).toFixed(1)}% (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2)}) ` +
       `fell below canary.floor ${(canary.floor * 100).toFixed(1)}% at step ${summary.step}: the judge no longer judges as it did ` +

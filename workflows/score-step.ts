@@ -1,3 +1,4 @@
+import { PATCHES } from './patches';
 import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
@@ -54,13 +55,6 @@ export interface StepWatch {
   judging(chunks: number, rollouts: number): void;
   chunkDone(result: ChunkResult): void;
   checkpointing(): void;
-}
-
-/** A step's rollouts validated, chunked and judged: what its checkpoint needs. */
-export interface JudgedStep {
-  batch: BatchInfo;
-  /** The review sample's seed, drawn when the batch was prepared. */
-  reviewSeed: number;
 }
 
 /**
@@ -152,7 +146,7 @@ export async function judgeStep(
   });
   const refused = quarantineRefusal(config, runId, batch);
   // Histories recorded before this guard scored such steps; they must replay as they ran.
-  if (refused && patched('quarantine-guard')) return { refused };
+  if (refused && patched(PATCHES.quarantineGuard.id)) return { refused };
 
   // The workflow's deterministic random: the same review sample on every replay.
   const reviewSeed = Math.floor(Math.random() * 2 ** 31);

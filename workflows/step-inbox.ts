@@ -1,3 +1,4 @@
+import { PATCHES } from './patches';
 import { ApplicationFailure, CancellationScope, condition, currentUpdateInfo, patched } from '@temporalio/workflow';
 import type { RunConfig } from '../src/config/run-config';
 import type { BriefReward } from '../src/contract/reward-record';
@@ -350,7 +351,7 @@ export class StepInbox {
     if (placed.source) return placed.source;
     const p = placed;
     // One activity fewer per step: preparing the step assembles it (runs recorded before, as they ran).
-    if (patched('assemble-in-prepare')) {
+    if (patched(PATCHES.assembleInPrepare.id)) {
       const inline = this.countOf(p.keys) <= MAX_REQUEST_ROLLOUTS;
       return (p.source = { assembleFrom: p.keys.map((k) => this.requests.get(k)!.keyId), inline, requests: p.keys });
     }

@@ -11,7 +11,7 @@ import type { RunHeader, StepAgreement } from '../report/report-data';
 import { agreementByStep, type AnsweredItem } from '../report/review-agreement';
 import { writeReport } from '../report/write-report';
 import { configQuery } from '../../workflows/definitions';
-import type { ReviewState } from '../../workflows/human-review';
+import type { ReviewState } from '../../workflows/human-review-legacy';
 import { runReviewQuery, runReviewWorkflowId, type RunReviewState } from '../../workflows/run-review';
 import { queueOf } from '../temporal/review-queues';
 import { withConnectionOptions, withTemporal, type ConnectionFlags, type Temporal } from './connect';

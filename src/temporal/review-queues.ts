@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import pLimit from 'p-limit';
-import type { ReviewState } from '../../workflows/human-review';
+import type { ReviewState } from '../../workflows/human-review-legacy';
 import { runReviewQuery, runReviewWorkflowId, type RunReviewState } from '../../workflows/run-review';
 import type { AnsweredReview } from '../../workflows/review-answer';
 import { isUnreachable, rootMessage } from './client-errors';

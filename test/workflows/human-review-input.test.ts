@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HumanReviewInput, humanReview, reviewItemsQuery, submitReviewUpdate } from '../../workflows/human-review';
+import { type HumanReviewInput, humanReview, reviewItemsQuery, submitReviewUpdate } from '../../workflows/human-review-legacy';
 import { withWorker } from '../helpers/temporal';
 
 describe('humanReview input', () => {

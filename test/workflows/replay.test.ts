@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { PATCHES } from '../../workflows/patches';
 import { HISTORIES_DIR } from '../helpers/histories';
 
 const WORKFLOWS_DIR = fileURLToPath(new URL('../../workflows', import.meta.url));
@@ -25,22 +26,27 @@ describe('replay of recorded run histories', () => {
     expect(failures).toEqual([]);
   });
 
-  it('has a recorded history taking the new path of every patch in workflows/', async () => {
+  it('has every patch of workflows/ in workflows/patches.ts, each taken by the history it names', async () => {
     const sources = await Promise.all(
       (await readdir(WORKFLOWS_DIR)).filter((f) => f.endsWith('.ts')).map((f) => readFile(join(WORKFLOWS_DIR, f), 'utf8')),
     );
-    const patches = new Set(sources.flatMap((text) => [...text.matchAll(/patched\('([^']+)'\)/g)].map((m) => m[1]!)));
-    expect(patches.size).toBeGreaterThan(0);
-    const recorded = new Set<string>();
+    // Ids are named in one place: a patched('literal') would be a patch the table does not know.
+    expect(sources.flatMap((text) => [...text.matchAll(/patched\('([^']+)'\)/g)].map((m) => m[1]!))).toEqual([]);
+    const used = new Set(sources.flatMap((text) => [...text.matchAll(/patched\(PATCHES\.(\w+)\.id\)/g)].map((m) => m[1]!)));
+    expect([...used].sort()).toEqual(Object.keys(PATCHES).sort());
+
+    const takenBy = new Map<string, Set<string>>();
     for (const file of (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json'))) {
       const { history } = JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as { history: { events: HistoryEvent[] } };
       for (const event of history.events) {
         const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-        if (data) recorded.add((JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id);
+        if (!data) continue;
+        const { id } = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string };
+        takenBy.set(id, (takenBy.get(id) ?? new Set()).add(file));
       }
     }
     // A patch no history takes is a new path the replay test never checks: record a run that takes it.
-    expect([...patches].filter((id) => !recorded.has(id))).toEqual([]);
+    for (const patch of Object.values(PATCHES)) expect(takenBy.get(patch.id), patch.id).toContain(patch.history);
   });
 });
 

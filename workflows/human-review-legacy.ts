@@ -1,3 +1,9 @@
+/**
+ * LEGACY: one review workflow per reviewed step (`humanReview`), as runs started before the
+ * `one-review-workflow-per-run` patch (workflows/patches.ts) still start it. New runs send every
+ * review to their one `runReview` workflow (run-review.ts). Kept so those runs, and their open
+ * reviews, replay and can still be answered; the CLI and the review page read both kinds.
+ */
 import { allHandlersFinished, condition, defineQuery, setHandler } from '@temporalio/workflow';
 import type { ReviewItemRef, ReviewItemTexts } from '../src/review/review-item';
 import { checkAnswer, humanPassOf, submitReviewUpdate, tellRun, type AnsweredReview, type ReviewAnswer } from './review-answer';

@@ -3,7 +3,7 @@ import { progressMarkdown, type RunProgress } from './progress';
 import { ArbiterFallbackRate, ArbiterJudgeModel, ArbiterRewardMean, ArbiterStatus, ArbiterStep } from './search-attributes';
 
 /** Shows the run's health in the Web UI: search attributes to filter by, details to read. */
-export function report(progress: RunProgress): void {
+export function showStatus(progress: RunProgress): void {
   upsertSearchAttributes([
     { key: ArbiterStatus, value: progress.status },
     { key: ArbiterStep, value: progress.lastStep?.step ?? 0 },
