@@ -26,6 +26,7 @@ import type { RunProgress, StepProgress } from './progress';
 import { showDetails, showStatus } from './web-ui-status';
 import { stageRollouts, type RefusedStep, type StepWatch } from './score-step';
 import { MAX_INLINE_SUBMISSION_BYTES, StepInbox, type CarriedInbox, type StepSource } from './step-inbox';
+import { judgeLabel } from '../src/config/judge-config';
 
 export type { StepSource } from './step-inbox';
 
@@ -119,9 +120,9 @@ export class RunState {
     if (judge) this.config = withJudge(this.config, judge);
     this.progress.status = 'running';
     this.progress.reason = undefined;
-    this.progress.judgeModel = judgeModel(this.config);
+    this.progress.judgeModel = judgeLabel(this.config.judge, { short: true });
     showStatus(this.progress);
-    return this.reply(`resumed${judge ? ` with judge ${judgeModel(this.config)}` : ''}${note ? `: ${note}` : ''}`);
+    return this.reply(`resumed${judge ? ` with judge ${judgeLabel(this.config.judge, { short: true })}` : ''}${note ? `: ${note}` : ''}`);
   }
 
   validateResume(request: unknown): void {
@@ -150,7 +151,7 @@ export class RunState {
 
   reconfigure(request: ReconfigureRequest): ControlReply {
     this.config = reconfigured(this.config, request);
-    this.progress.judgeModel = judgeModel(this.config);
+    this.progress.judgeModel = judgeLabel(this.config.judge, { short: true });
     showStatus(this.progress);
     return this.reply(`reconfigured from step ${this.nextStep + (this.progress.currentStep === undefined ? 0 : 1)}`);
   }
@@ -413,7 +414,7 @@ function startingProgress(runId: string, config: RunConfig): RunProgress {
     lastStep: undefined,
     recent: [],
     totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, costUsd: 0 },
-    judgeModel: judgeModel(config),
+    judgeModel: judgeLabel(config.judge, { short: true }),
     agreement: emptyAgreement(),
     openReviews: [],
   };
@@ -421,10 +422,6 @@ function startingProgress(runId: string, config: RunConfig): RunProgress {
 
 function stepAt(step: number): StepProgress {
   return { step, phase: 'waiting', waitingFor: undefined, chunks: 0, chunksDone: 0, rollouts: 0, rolloutsJudged: 0, fallbacks: 0 };
-}
-
-function judgeModel(config: RunConfig): string {
-  return config.judge.provider === 'offline-heuristic' ? 'offline-heuristic' : `${config.judge.provider}:${config.judge.model}`;
 }
 
 /**

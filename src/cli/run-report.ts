@@ -18,6 +18,7 @@ import { withConnectionOptions, withTemporal, type ConnectionFlags, type Tempora
 import { CliError, EXIT_INVALID } from './errors';
 import { rootMessage } from '../temporal/client-errors';
 import { NoAnswerError, readRun } from './read-run';
+import { judgeLabel, judgeLabelForPeople } from '../config/judge-config';
 
 const QUERY_MS = 5_000;
 
@@ -99,7 +100,7 @@ async function runConfig(t: Temporal, workflowId: string): Promise<RunConfig> {
 }
 
 async function runHeader(t: Temporal, workflowId: string, config: RunConfig): Promise<RunHeader> {
-  const judgeModel = config.judge.provider === 'offline-heuristic' ? 'offline-heuristic (not an LLM)' : `${config.judge.provider}:${config.judge.model}`;
+  const judgeModel = judgeLabel(config.judge);
   const base = { runId: workflowId, totalSteps: config.steps, judgeModel };
   let state;
   try {
@@ -118,7 +119,7 @@ async function runHeader(t: Temporal, workflowId: string, config: RunConfig): Pr
       reason: p.reason,
       totalSteps: p.totalSteps,
       currentStep: p.currentStep,
-      judgeModel: p.judgeModel === 'offline-heuristic' ? judgeModel : p.judgeModel,
+      judgeModel: judgeLabelForPeople(p.judgeModel),
       agreement: p.agreement,
       statusSource: "the run's progress query",
     };

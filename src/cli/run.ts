@@ -33,6 +33,7 @@ import { addReportCommand } from './run-report';
 import { workflowUrl } from '../temporal/web-ui-link';
 import { watchRun } from './watch-run';
 import { rftRun } from '../../workflows/rft-run';
+import { judgeLabel } from '../config/judge-config';
 
 /** How long a control update waits for a worker to accept it before the CLI gives up waiting. */
 const UPDATE_WAIT_SECONDS = 30;
@@ -252,7 +253,7 @@ function checkUsableAsRunId(workflowId: string): void {
 }
 
 function summaryOf(runId: string, config: RunConfig): string {
-  const judge = config.judge.provider === 'offline-heuristic' ? 'offline heuristic judge' : `judge ${config.judge.provider}:${config.judge.model}`;
+  const judge = `judge ${judgeLabel(config.judge)}`;
   const source = config.rollouts.type === 'directory' ? `rollouts from ${config.rollouts.path}` : 'rollouts by update';
   return `Arbiter run ${runId}: ${config.steps} steps, ${source}, ${judge}`;
 }

@@ -138,3 +138,21 @@ export const JudgeConfigSchema = z.discriminatedUnion('provider', [
 
 export type JudgeConfig = z.output<typeof JudgeConfigSchema>;
 export type LlmJudgeConfig = Extract<JudgeConfig, { provider: 'bedrock' | 'openai-compatible' }>;
+
+/**
+ * The judge by name, everywhere a person reads it (the CLI, the report, the Web UI):
+ * `provider:model`, or for the offline heuristic a label saying it is not an LLM. `short` is
+ * the form runs keep in their progress and search attributes (`offline-heuristic`), which
+ * recorded histories hold and readers widen with `judgeLabel` again.
+ */
+export function judgeLabel(judge: { provider: string; model?: unknown }, options: { short?: boolean } = {}): string {
+  if (judge.provider === 'offline-heuristic') return options.short ? OFFLINE_LABEL_SHORT : 'offline-heuristic (not an LLM)';
+  return `${judge.provider}:${String(judge.model)}`;
+}
+
+const OFFLINE_LABEL_SHORT = 'offline-heuristic';
+
+/** A label as a run keeps it, widened for people (the short offline label says nothing of what it is). */
+export function judgeLabelForPeople(kept: string): string {
+  return kept === OFFLINE_LABEL_SHORT ? judgeLabel({ provider: 'offline-heuristic' }) : kept;
+}

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { stepReadyName, stepRolloutName } from './step-file-names';
+import { stepInboxName, stepNumber, stepReadyName, stepResultName, stepRolloutName } from './step-file-names';
 
 /** Where a run's files live. Every path of the on-disk contract is spelled here and only here. */
 export class RunLayout {
@@ -7,10 +7,6 @@ export class RunLayout {
 
   static of(outputDir: string, runId: string): RunLayout {
     return new RunLayout(join(outputDir, runId));
-  }
-
-  static stepName(step: number): string {
-    return String(step).padStart(6, '0');
   }
 
   /** Which execution writes here (see run-owner.ts): another one must not. */
@@ -21,14 +17,14 @@ export class RunLayout {
     return join(this.runDir, 'manifest.jsonl');
   }
   rewards(step: number): string {
-    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.rewards.jsonl`);
+    return join(this.runDir, 'steps', stepResultName.rewards(step));
   }
   quarantine(step: number): string {
-    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.quarantine.jsonl`);
+    return join(this.runDir, 'steps', stepResultName.quarantine(step));
   }
   /** Rollouts a trainer sent inline with submitRollouts, staged as a step file. */
   inbox(step: number): string {
-    return join(this.runDir, 'inbox', `step-${RunLayout.stepName(step)}.jsonl`);
+    return join(this.runDir, 'inbox', stepInboxName.submitted(step));
   }
   /** The ledger of trainer requests the run accepted (request-ledger.ts): a record and staged rollouts per key. */
   get requestsDir(): string {
@@ -42,22 +38,22 @@ export class RunLayout {
   }
   /** A step the run assembled from trainer requests: their staged rollouts, one after the other. */
   requestsInbox(step: number): string {
-    return join(this.runDir, 'inbox', `step-${RunLayout.stepName(step)}.requests.jsonl`);
+    return join(this.runDir, 'inbox', stepInboxName.requests(step));
   }
   /** Rollouts a trainer sent inline with submitRollouts for an explicit step, staged under the update's own name. */
   inboxOf(step: number, tag: string): string {
-    return join(this.runDir, 'inbox', `step-${RunLayout.stepName(step)}.${tag}.jsonl`);
+    return join(this.runDir, 'inbox', stepInboxName.submitted(step, tag));
   }
   review(step: number): string {
-    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.review.json`);
+    return join(this.runDir, 'steps', stepResultName.review(step));
   }
   /** Each canary of the step: the gold label beside the judge's verdict (canary-tally.ts). */
   canaryResults(step: number): string {
-    return join(this.runDir, 'steps', `${RunLayout.stepName(step)}.canary.jsonl`);
+    return join(this.runDir, 'steps', stepResultName.canary(step));
   }
   /** Scratch space of a step in progress: the validated batch, its chunk index, partial results. */
   work(step: number): string {
-    return join(this.runDir, 'work', RunLayout.stepName(step));
+    return join(this.runDir, 'work', stepNumber(step));
   }
   batch(step: number): string {
     return join(this.work(step), 'rollouts.jsonl');

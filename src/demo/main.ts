@@ -13,6 +13,7 @@ import { createArbiterWorker } from '../worker/create-worker';
 import { progressQuery } from '../../workflows/definitions';
 import type { RunProgress } from '../../workflows/progress';
 import { rftRun } from '../../workflows/rft-run';
+import { judgeLabel } from '../config/judge-config';
 
 const EXAMPLE = 'examples/contracts/run.json';
 
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
         status: result.status,
         statusSource: "the run's result",
         totalSteps: config.steps,
-        judgeModel: 'offline-heuristic (not an LLM)',
+        judgeModel: judgeLabel({ provider: 'offline-heuristic' }),
         agreement: result.agreement,
       },
     });

@@ -1,5 +1,6 @@
 import { readLines } from '../io/read-lines';
 import { hashSeed, seededRandom } from '../util/seeded-random';
+import { judgeLabel } from '../config/judge-config';
 
 /** What the report needs from one step's rewards file that the manifest's summary may lack. */
 export interface StepFacts {
@@ -62,7 +63,7 @@ export async function readStepFacts(path: string, step: number, maxPoints: numbe
       continue;
     }
     records++;
-    if (typeof r.judge?.provider === 'string') judgeModel = r.judge.provider === 'offline-heuristic' ? 'offline-heuristic (not an LLM)' : `${r.judge.provider}:${String(r.judge.model)}`;
+    if (typeof r.judge?.provider === 'string') judgeModel = judgeLabel(r.judge as { provider: string; model?: unknown });
     if (typeof r.reward !== 'number' || r.status === 'excluded') continue;
     rewards.push(r.reward);
     for (const c of Array.isArray(r.judge?.criteria) ? r.judge.criteria : []) {

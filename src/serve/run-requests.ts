@@ -11,6 +11,7 @@ import { idInRun, MAX_REQUEST_ROLLOUTS, type RequestStatus, type TrainerRequest 
 import { requestStatusQuery, submitRequestsUpdate } from '../../workflows/definitions';
 import { rftRun } from '../../workflows/rft-run';
 import { HttpError, httpErrorOf } from './http-error';
+import { stepNumber } from '../contract/step-file-names';
 
 /** One reward as the service hands it out: the number, whether to trust it, and why. */
 export interface ServedReward {
@@ -113,7 +114,7 @@ export class RunRequests {
     // A large request travels as a file named for its content: a retry writes the same file.
     const dir = join(this.options.spillDir, this.runId);
     await mkdir(dir, { recursive: true });
-    const name = pin !== undefined ? `step-${String(pin).padStart(6, '0')}-${hash.slice(0, 12)}` : `request-${keyIdOf(key)}-${hash.slice(0, 12)}`;
+    const name = pin !== undefined ? `step-${stepNumber(pin)}-${hash.slice(0, 12)}` : `request-${keyIdOf(key)}-${hash.slice(0, 12)}`;
     const path = join(dir, `${name}.jsonl`);
     await writeFile(path, sent.map((r) => JSON.stringify(r)).join('\n') + '\n');
     return { ...base, path };

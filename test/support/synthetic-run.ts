@@ -4,6 +4,7 @@ import type { RewardRecord } from '../../src/contract/reward-record';
 import { RunLayout } from '../../src/contract/run-layout';
 import { StepStats } from '../../src/steps/step-summary';
 import type { ReportStepSummary } from '../../src/report/report-data';
+import { stepResultName } from '../../src/contract/step-file-names';
 
 /**
  * Writes a run folder as the checkpoint does (rewards files and manifest lines with StepStats
@@ -61,7 +62,7 @@ export async function writeSyntheticRun(runDir: string, opts: { steps: number; p
       const correct = 16 + ((step * 7) % 4);
       summary.canary = { n: 20, correct, accuracy: correct / 20, kappa: 0.4 + ((step * 3) % 10) / 20, failed: 0, criteria: {} };
     }
-    manifest.push(JSON.stringify({ step, file: `steps/${RunLayout.stepName(step)}.rewards.jsonl`, sha256: 'x', summary }));
+    manifest.push(JSON.stringify({ step, file: `steps/${stepResultName.rewards(step)}`, sha256: 'x', summary }));
   }
   await writeFile(layout.manifest, manifest.join('\n') + '\n');
   return all;
