@@ -1,8 +1,8 @@
-import { PATCHES } from './patches';
 import { CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { RunConfig } from '../src/config/run-config';
 import type { RunState, StepSource } from './run-state';
 import { judgeStep, type JudgedStep, type RefusedStep, type StepWatch } from './score-step';
+import { PATCHES } from './patches';
 
 /** A step whose judging began before the run loop reached it. */
 export interface HeadStart {

@@ -1,4 +1,3 @@
-import { PATCHES } from './patches';
 import {
   allHandlersFinished,
   ApplicationFailure,
@@ -40,6 +39,7 @@ import { reviewBatchSignal, runEndedSignal, runReview, runReviewWorkflowId, type
 import { RunState, type CarriedState, type StepSource } from './run-state';
 import { finalizeRun, scoreStep, type RefusedStep, type StepOutcome } from './score-step';
 import { judgeRefusal, stepFailure } from './step-failure';
+import { PATCHES } from './patches';
 
 export type { CarriedState } from './run-state';
 

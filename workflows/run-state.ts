@@ -1,4 +1,3 @@
-import { PATCHES } from './patches';
 import { ApplicationFailure, condition, log, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { z } from 'zod';
 import {
@@ -16,10 +15,11 @@ import {
 import type { RequestStatuses, SubmitRequests } from '../src/contract/trainer-requests';
 import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
-import { canaryMinItems } from '../src/config/canary-config';
 import { parseOrThrow } from '../src/config/validation-error';
 import type { StepSummary } from '../src/contract/step-summary';
 import { addReview, emptyAgreement } from './agreement';
+import { PATCHES } from './patches';
+import { agreementGuard, budgetAllowsJudgingAhead, budgetGuard, canaryGuard, fallbackGuard } from './run-guards';
 import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
 import { currentExecution } from './execution';
 import type { RunProgress, StepProgress } from './progress';
@@ -202,11 +202,8 @@ export class RunState {
   reviewAnswered({ judgePass, humanPass }: ReviewOutcome): void {
     const progress = this.progress;
     progress.agreement = addReview(progress.agreement, judgePass, humanPass);
-    const floor = this.config.review.agreementFloor;
-    const { accuracy, reviews } = progress.agreement;
-    if (floor !== undefined && accuracy !== null && reviews >= this.config.review.minReviews && accuracy < floor && progress.status === 'running') {
-      this.pause(`judge-human agreement ${(accuracy * 100).toFixed(1)}% fell below the floor ${(floor * 100).toFixed(1)}%`);
-    }
+    const low = agreementGuard(this.config, progress.agreement);
+    if (low && progress.status === 'running') this.pause(low);
     showStatus(progress);
   }
 
@@ -218,24 +215,12 @@ export class RunState {
   }
 
   budgetReached(): string | undefined {
-    const { budgetUsd } = this.config;
-    const spent = this.progress.totals.costUsd;
-    if (budgetUsd === undefined || spent < budgetUsd) return undefined;
-    return `budget of $${budgetUsd} reached ($${spent.toFixed(4)} spent); raise budgetUsd with reconfigure, then resume`;
+    return budgetGuard(this.config, this.progress.totals.costUsd);
   }
 
-  /**
-   * Whether one more step may be judged ahead within the budget, with `alreadyAhead` steps
-   * judged ahead already. It is paid for before the steps in progress are counted, so it begins
-   * only where the loop would begin it too: the spend so far plus the step in the loop and those
-   * ahead, each taken to cost what the last step did, still under the budget. Before any step is
-   * scored there is no cost to go by, so nothing goes ahead.
-   */
+  /** Whether one more step may be judged ahead within the budget (run-guards.ts). */
   budgetAllowsJudgingAhead(alreadyAhead = 0): boolean {
-    const { budgetUsd } = this.config;
-    if (budgetUsd === undefined) return true;
-    const last = this.progress.lastStep;
-    return last !== undefined && this.progress.totals.costUsd + last.costUsd * (1 + alreadyAhead) < budgetUsd;
+    return budgetAllowsJudgingAhead(this.config, this.progress.totals.costUsd, this.progress.lastStep?.costUsd, alreadyAhead);
   }
 
   /**
@@ -329,33 +314,14 @@ export class RunState {
   }
 
   fallbackGuard(summary: StepSummary): void {
-    const max = this.config.fallback.maxRate;
-    if (summary.fallbackRate <= max || max >= 1) return;
-    const reasons = Object.entries(summary.fallbackByReason)
-      .map(([reason, n]) => `${reason} ${n}`)
-      .join(', ');
-    this.pause(
-      `fallback rate ${(summary.fallbackRate * 100).toFixed(1)}% exceeded ${(max * 100).toFixed(1)}% at step ${summary.step} (${reasons}); ` +
-        'training on fallback rewards ruins a run: fix the judge, then resume (optionally with a new judge)',
-    );
+    const reason = fallbackGuard(this.config, summary);
+    if (reason) this.pause(reason);
   }
 
-  /**
-   * Gold items judged wrong more often than the floor allows: the judge is not the one the run
-   * started with (a model updated under it, a downgrade, a broken rubric edit). The step stands
-   * as scored; the run waits before the next one for people to look.
-   */
   canaryGuard(summary: StepSummary): void {
-    const canary = this.config.canary;
-    const seen = summary.canary;
-    if (!canary || !seen || seen.accuracy === null || seen.n < canaryMinItems(canary) || seen.accuracy >= canary.floor) return;
+    const reason = canaryGuard(this.config, this.runId, summary);
     // Histories from before canaries never get here (no canary config); the marker dates the guard.
-    if (!patched(PATCHES.canaryFloor.id)) return;
-    const reason =
-      `canary accuracy ${(seen.accuracy * 100).toFixed(1)}% (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2)}) ` +
-      `fell below canary.floor ${(canary.floor * 100).toFixed(1)}% at step ${summary.step}: the judge no longer judges as it did ` +
-      `(a changed model, a downgrade, a rubric edit?); the canaries' verdicts are in ${this.config.outputDir}/${this.runId}/steps/${String(summary.step).padStart(6, '0')}.canary.jsonl. ` +
-      'Fix or replace the judge and resume (optionally with a new judge), or lower canary.floor with reconfigure';
+    if (!reason || !patched(PATCHES.canaryFloor.id)) return;
     this.pause(this.progress.status === 'paused' && this.progress.reason ? `${this.progress.reason}; and ${reason}` : reason);
   }
 

@@ -1,4 +1,3 @@
-import { PATCHES } from './patches';
 import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
@@ -11,6 +10,8 @@ import type { BatchInfo } from '../src/steps/prepare-batch';
 import { runActivities } from './activity-policies';
 import { boundedAll } from '../src/util/bounded-all';
 import { currentExecution } from './execution';
+import { PATCHES } from './patches';
+import { quarantineGuard } from './run-guards';
 
 export interface StepOutcome {
   summary: StepSummary;
@@ -144,7 +145,7 @@ export async function judgeStep(
     scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
     ...(config.canary && { canary: { file: config.canary.file, perStep: config.canary.perStep } }),
   });
-  const refused = quarantineRefusal(config, runId, batch);
+  const refused = quarantineGuard(config, runId, batch);
   // Histories recorded before this guard scored such steps; they must replay as they ran.
   if (refused && patched(PATCHES.quarantineGuard.id)) return { refused };
 
@@ -181,28 +182,4 @@ function whereOf(config: RunConfig, runId: string, step: number) {
 
 function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type ?? undefined : undefined;
-}
-
-/**
- * Why a prepared batch makes no sense to score, if it doesn't: no valid rollout at all, or more
- * of its lines quarantined than the run allows (a trainer writing the wrong format, a truncated
- * file). Scoring the rest would train on a fraction of the step without anyone noticing.
- */
-function quarantineRefusal(config: RunConfig, runId: string, batch: BatchInfo): string | undefined {
-  const max = config.quarantine.maxShare;
-  const share = batch.lines === 0 ? 1 : batch.quarantined / batch.lines;
-  if (batch.valid > 0 && share <= max) return undefined;
-  const reasons = Object.entries(batch.quarantineReasons ?? {})
-    .map(([reason, n]) => `${reason} ${n}`)
-    .join(', ');
-  const where = `${config.outputDir}/${runId}/steps/${String(batch.step).padStart(6, '0')}.quarantine.jsonl`;
-  const what =
-    batch.valid === 0
-      ? `no valid rollout in ${batch.source} (${batch.lines} lines${reasons ? `: ${reasons}` : ''})`
-      : `${batch.quarantined} of ${batch.lines} lines of ${batch.source} quarantined (${reasons}), above quarantine.maxShare ${(max * 100).toFixed(1)}%`;
-  return (
-    `step ${batch.step}: ${what}; the lines and reasons are in ${where}. ` +
-    'Fix the rollouts (a trainer sending them again with submitRollouts, or rewriting the step file), then resume; ' +
-    'or raise quarantine.maxShare with reconfigure'
-  );
 }

@@ -1,4 +1,3 @@
-import { PATCHES } from './patches';
 import { ApplicationFailure, CancellationScope, condition, currentUpdateInfo, patched } from '@temporalio/workflow';
 import type { RunConfig } from '../src/config/run-config';
 import type { BriefReward } from '../src/contract/reward-record';
@@ -15,6 +14,7 @@ import type { StepRewards } from './definitions';
 import { currentExecution } from './execution';
 import { runActivities } from './activity-policies';
 import type { RefusedStep, StepSource } from './score-step';
+import { PATCHES } from './patches';
 
 export type { StepSource };
 
