@@ -6,4 +6,6 @@ export { assembleStep } from './assemble-step';
 export { scoreChunk } from './score-chunk';
 export { checkpointStep } from './checkpoint-step';
 export { finalizeRun } from './finalize-run';
-export { prepareValidation, validateUnit, measureValidation } from './judge-validation';
+export { prepareValidation } from './prepare-validation';
+export { validateUnit } from './validate-unit';
+export { measureValidation } from './measure-validation';

@@ -3,12 +3,12 @@ import { isSafeRunId } from '../src/config/run-config';
 import { parseOrThrow } from '../src/config/validation-error';
 import { ValidationInputSchema, type ValidationInput } from '../src/validation/validate-config';
 import { planUnits, type WorkUnit } from '../src/validation/work-plan';
-import type { ValidationResult } from '../activities/judge-validation';
+import type { ValidationResult } from '../activities/measure-validation';
 import { validationActivities } from './activity-policies';
 import { boundedAll } from '../src/util/bounded-all';
 import { validationProgressQuery, type ValidationProgress } from './definitions';
 
-export type { ValidationResult } from '../activities/judge-validation';
+export type { ValidationResult } from '../activities/measure-validation';
 
 /**
  * Can this judge be trusted? Judges a labelled dataset (several times, for self-consistency),
