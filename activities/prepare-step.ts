@@ -8,6 +8,7 @@ import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 import { CanaryFileError, loadCanarySet, pickCanaries, type CanaryItem } from '../src/steps/canary-set';
 import { endsWithNewline } from '../src/steps/step-readiness';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
+import { usePromptCache } from '../src/judges/prompt-cache-support';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface PrepareStepInput {
@@ -49,7 +50,7 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
       step: input.step,
       chunkSize: input.chunkSize,
       maxChunks: input.maxChunks,
-      groupForPreference: input.groupForPreference,
+      keepGroupsTogether: input.groupForPreference || cachesGroupPrefixes(input.scoring?.judge),
       scoring: input.scoring,
       canaries,
     });
@@ -98,4 +99,9 @@ async function refuseUnterminated(file: string): Promise<void> {
     `${file} ends without a newline: a file still being written? Every line, the last too, must end with "\\n"; send the step once the file is whole`,
     'RolloutsUnterminated',
   );
+}
+
+/** A Bedrock judge with prompt caching judges a group's first rollout before the others: the group must share a chunk. */
+function cachesGroupPrefixes(judge: RunConfig['judge'] | undefined): boolean {
+  return judge?.provider === 'bedrock' && usePromptCache(judge.model, judge.promptCache);
 }

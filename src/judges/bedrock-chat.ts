@@ -1,4 +1,5 @@
 import {
+  type ContentBlock,
   BedrockRuntimeClient,
   ConverseCommand,
   type BedrockRuntimeClientConfig,
@@ -91,7 +92,7 @@ export class BedrockChatModel implements ChatModel {
           ...(request.system !== '' && {
             system: this.promptCache ? [{ text: request.system }, { cachePoint: { type: 'default' } }] : [{ text: request.system }],
           }),
-          messages: request.messages.map((m) => ({ role: m.role, content: [{ text: m.text }] })),
+          messages: request.messages.map((m) => ({ role: m.role, content: this.contentOf(m) })),
           inferenceConfig: { temperature: request.temperature, maxTokens: request.maxTokens },
         }),
         { abortSignal: deadline.signal },
@@ -119,6 +120,18 @@ export class BedrockChatModel implements ChatModel {
       latencyMs,
       stopReason,
     };
+  }
+
+  /**
+   * A message as Converse content: with prompt caching, a cache point after the part every call
+   * of a group shares (the system prompt's point caches the rubric; this one the group's
+   * document), so the two prefixes are cached and read apart. Bedrock rejects empty text blocks:
+   * no point when either side would be empty.
+   */
+  private contentOf(m: ChatRequest['messages'][number]): ContentBlock[] {
+    const at = m.sharedPrefixChars;
+    if (!this.promptCache || at === undefined || at <= 0 || at >= m.text.length) return [{ text: m.text }];
+    return [{ text: m.text.slice(0, at) }, { cachePoint: { type: 'default' } }, { text: m.text.slice(at) }];
   }
 
   /** Releases the client's connections when this model created it. */

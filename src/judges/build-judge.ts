@@ -26,6 +26,12 @@ export interface JudgeHandle {
   /** `fresh`: ask the judge itself, never the cache (a canary measures the judge as it is now). */
   rubric(rollout: Rollout, signal?: AbortSignal, options?: { fresh?: boolean }): Promise<Cached<Judgement>>;
   compare(a: Rollout, b: Rollout, signal?: AbortSignal): Promise<Cached<PreferenceOutcome>>;
+  /**
+   * Whether the calls about this rollout's prompt share a cached prefix (group prompt caching):
+   * then the group's first call goes before the others, so that one call writes the cache and
+   * the rest read it. Absent for judges without prompt caching.
+   */
+  groupCached?(rollout: Rollout): boolean;
   close(): Promise<void>;
 }
 
@@ -48,7 +54,7 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
 
   const chat = governedChatModel(config);
   const hash = rubricHash(config.rubric);
-  const rubricJudge: Judge = new LlmRubricJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
+  const rubricJudge = new LlmRubricJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
   const preferenceJudge = new LlmPreferenceJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
   // One store for both modes: the mode is part of every key.
   const cache = options.cacheDir ? await JudgeCache.open<(Judgement | PreferenceOutcome) & { ok: true }>(options.cacheDir) : undefined;
@@ -62,6 +68,7 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
     maxPairsPerGroup: config.preference.maxPairsPerGroup,
     minComparisonShare: config.preference.minComparisonShare,
     recovery: { coolDownMs: config.recovery.coolDownSeconds * 1000, passes: config.recovery.passes },
+    groupCached: (rollout) => (config.mode === 'rubric' ? rubricJudge : preferenceJudge).groupCached(rollout.prompt, rollout.reference),
     async rubric(rollout, signal, options) {
       const key = judgeCacheKey({
         ...base,

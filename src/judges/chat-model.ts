@@ -4,6 +4,12 @@ import type { JudgeUsage } from './judge';
 export interface ChatMessage {
   role: 'user' | 'assistant';
   text: string;
+  /**
+   * How many leading characters of `text` every call of a group shares byte for byte (the
+   * prompt and reference of GRPO's group): a model with prompt caching puts a cache point after
+   * them, so the group pays for them once. Other models ignore it.
+   */
+  sharedPrefixChars?: number;
 }
 
 export interface ChatRequest {
@@ -29,5 +35,7 @@ export interface ChatResponse {
 export interface ChatModel {
   readonly provider: string;
   readonly model: string;
+  /** Whether calls carry cache points (Bedrock prompt caching); absent means no. */
+  readonly promptCache?: boolean;
   complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse>;
 }

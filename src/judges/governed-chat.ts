@@ -24,6 +24,7 @@ export function estimateRequestTokens(request: ChatRequest): number {
 export class GovernedChatModel implements ChatModel {
   readonly provider: string;
   readonly model: string;
+  readonly promptCache: boolean;
 
   constructor(
     private readonly inner: ChatModel,
@@ -31,6 +32,7 @@ export class GovernedChatModel implements ChatModel {
   ) {
     this.provider = inner.provider;
     this.model = inner.model;
+    this.promptCache = inner.promptCache ?? false;
   }
 
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResponse> {

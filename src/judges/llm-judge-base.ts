@@ -1,6 +1,8 @@
 import { RubricSchema, type Rubric, type RubricInput } from '../config/rubric';
 import type { ChatModel } from './chat-model';
 import type { NonceSource } from './prompts/delimit';
+import { groupNonce } from './prompts/group-nonce';
+import { promptCacheSupport } from './prompt-cache-support';
 
 export interface LlmJudgeOptions {
   /** One request per call; wrap it for retries and rate limits before passing it in. */
@@ -33,5 +35,26 @@ export abstract class LlmJudgeBase {
     this.temperature = options.temperature ?? 0;
     this.maxTokens = options.maxTokens ?? 1024;
     this.nonce = options.nonce;
+  }
+
+  /** The system prompt of this judge's mode (the same for every call). */
+  protected abstract get systemPrompt(): string;
+
+  /**
+   * Whether the calls about this prompt share a cached prefix (group prompt caching): the model
+   * caches prompts, and the rubric with the prompt and reference is long enough for it to cache
+   * (≈4 characters a token; a model caching was forced on for, unknown to the table, is assumed
+   * to). Below the minimum nothing would be cached, and a group's first call would only make
+   * the others wait.
+   */
+  groupCached(prompt: string, reference: string | undefined): boolean {
+    if (!this.chat.promptCache) return false;
+    const min = promptCacheSupport(this.model)?.minTokens;
+    return min === undefined || Math.ceil((this.systemPrompt.length + prompt.length + (reference?.length ?? 0)) / 4) >= min;
+  }
+
+  /** The delimiter nonces of one call: the group's when it shares a cached prefix, else fresh ones. */
+  protected nonceFor(shared: boolean, prompt: string, reference: string | undefined): NonceSource | undefined {
+    return this.nonce ?? (shared ? groupNonce(prompt, reference) : undefined);
   }
 }

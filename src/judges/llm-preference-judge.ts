@@ -4,7 +4,7 @@ import { LlmJudgeBase, type LlmJudgeOptions } from './llm-judge-base';
 import { parsePreferenceVerdict, type PreferenceVerdict } from './parse-verdict';
 import { blankPairOutcome, combineOrders, type PairWinner, type PreferenceOutcome } from './preference';
 import { addUsage } from './judge';
-import { buildPreferencePrompt, preferenceReaskText } from './prompts/preference-prompt';
+import { buildPreferencePrompt, preferenceReaskText, preferenceSystemPrompt } from './prompts/preference-prompt';
 
 export type LlmPreferenceJudgeOptions = LlmJudgeOptions;
 
@@ -17,6 +17,12 @@ export type LlmPreferenceJudgeOptions = LlmJudgeOptions;
  * model (`blankPairOutcome`), as in rubric mode.
  */
 export class LlmPreferenceJudge extends LlmJudgeBase {
+  private system: string | undefined;
+
+  protected get systemPrompt(): string {
+    return (this.system ??= preferenceSystemPrompt(this.rubric));
+  }
+
   async compare(prompt: string, a: Rollout, b: Rollout, signal?: AbortSignal): Promise<PreferenceOutcome> {
     const ids = { a: a.id, b: b.id };
     const blank = blankPairOutcome(a, b);
@@ -56,7 +62,9 @@ export class LlmPreferenceJudge extends LlmJudgeBase {
     reference: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<AskOutcome<PreferenceVerdict>> {
-    const built = buildPreferencePrompt(this.rubric, { prompt, responseA, responseB, reference }, this.nonce);
+    // Every pair of a group, in both orders, shares the prompt and reference: cached once.
+    const shared = this.groupCached(prompt, reference);
+    const built = buildPreferencePrompt(this.rubric, { prompt, responseA, responseB, reference }, this.nonceFor(shared, prompt, reference), shared);
     return askForVerdict({
       chat: this.chat,
       request: { ...built, temperature: this.temperature, maxTokens: this.maxTokens },

@@ -3,7 +3,7 @@ import { askForVerdict } from './ask-verdict';
 import { isBlank, LlmJudgeBase, type LlmJudgeOptions } from './llm-judge-base';
 import type { CriterionVerdict, Judge, Judgement } from './judge';
 import { parseRubricVerdict } from './parse-verdict';
-import { buildRubricPrompt, rubricReaskText } from './prompts/rubric-prompt';
+import { buildRubricPrompt, rubricReaskText, rubricSystemPrompt } from './prompts/rubric-prompt';
 import type { Rubric } from '../config/rubric';
 
 export type LlmRubricJudgeOptions = LlmJudgeOptions;
@@ -31,9 +31,16 @@ export function rubricScore(rubric: Rubric, verdicts: readonly CriterionVerdict[
  * money and add a chance of judge failure on degenerate rollouts, which are common early in RL.
  */
 export class LlmRubricJudge extends LlmJudgeBase implements Judge {
+  private system: string | undefined;
+
+  protected get systemPrompt(): string {
+    return (this.system ??= rubricSystemPrompt(this.rubric));
+  }
+
   async judge(rollout: Rollout, signal?: AbortSignal): Promise<Judgement> {
     if (isBlank(rollout.response)) return this.emptyResponse();
-    const prompt = buildRubricPrompt(this.rubric, rollout, this.nonce);
+    const shared = this.groupCached(rollout.prompt, rollout.reference);
+    const prompt = buildRubricPrompt(this.rubric, rollout, this.nonceFor(shared, rollout.prompt, rollout.reference), shared);
     const ids = this.rubric.criteria.map((c) => c.id);
     const outcome = await askForVerdict({
       chat: this.chat,

@@ -82,7 +82,9 @@ export function withCachePrices(price: TokenPrice, model: string | undefined): R
 
 /**
  * What prompt caching will do for a run, in words (`arbiter config validate`): the rubric's
- * system prompt (≈4 characters a token) against the model's minimum cacheable prefix.
+ * system prompt (≈4 characters a token) against the model's minimum cacheable prefix, and how
+ * long a prompt (with its reference) must be for a group's document to be cached once per group
+ * (the second cache point, after the prompt and reference; judges/llm-judge-base.ts).
  */
 export function promptCachePlan(model: string, setting: boolean | undefined, systemPrompt: string): string {
   if (!usePromptCache(model, setting)) {
@@ -91,7 +93,11 @@ export function promptCachePlan(model: string, setting: boolean | undefined, sys
   const tokens = Math.ceil(systemPrompt.length / 4);
   const min = promptCacheSupport(model)?.minTokens;
   if (min === undefined) return `on (forced; the rubric prompt is ~${tokens} tokens, the model's minimum is unknown)`;
+  const group =
+    tokens >= min
+      ? "each group's prompt and reference are cached too, whatever their length"
+      : `a group's prompt and reference are cached with it once they reach ~${min - tokens} tokens (shorter ones are not cached)`;
   return tokens >= min
-    ? `on: the rubric prompt (~${tokens} tokens) is cached, min ${min} for this model`
-    : `on, but no saving: the rubric prompt (~${tokens} tokens) is below the ${min} tokens this model caches`;
+    ? `on: the rubric prompt (~${tokens} tokens) is cached, min ${min} for this model; ${group}`
+    : `on, but no saving on the rubric: its prompt (~${tokens} tokens) is below the ${min} tokens this model caches; ${group}`;
 }

@@ -1,4 +1,3 @@
-import { JudgeAuthError } from '../judges/judge-auth-error';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { RolloutSchema, type Rollout } from '../config/rollout';
@@ -6,6 +5,7 @@ import type { JudgeFailureReason } from '../call-policy/judge-failure-reason';
 import type { RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
 import type { JudgeHandle } from '../judges/build-judge';
+import { JudgeAuthError } from '../judges/judge-auth-error';
 import { writeFileAtomic } from '../io/atomic-write';
 import { BatchedAppender } from '../io/batched-appender';
 import { readFinished } from '../io/read-finished';
@@ -116,13 +116,17 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
       const final = pass >= recovery.passes;
       const rubricAgain: typeof rubricTodo = [];
       const groupsAgain: typeof groupTodo = [];
+      const judgeAlone = (held: Held<Judgement>) =>
+        limit(guarded(async () => {
+          const outcome = await scoreAlone(args, held, final, canaries.has(held.item.id));
+          if ('record' in outcome) write([outcome.record]);
+          else rubricAgain.push(outcome.again);
+        }));
       await Promise.all([
-        ...rubricTodo.map((held) =>
-          limit(guarded(async () => {
-            const outcome = await scoreAlone(args, held, final, canaries.has(held.item.id));
-            if ('record' in outcome) write([outcome.record]);
-            else rubricAgain.push(outcome.again);
-          })),
+        ...leadersFirst(rubricTodo, (held) => held.item, args.judge).map(({ leader, followers }) =>
+          leader === undefined
+            ? Promise.all(followers.map(judgeAlone))
+            : judgeAlone(leader).then(() => Promise.all(followers.map(judgeAlone))),
         ),
         ...groupTodo.map(async (held) => {
           const outcome = await scoreGroup(args, held, final, (fn) => limit(guarded(fn)));
@@ -147,6 +151,24 @@ interface Held<Earlier, Item = Earlier extends Judgement ? Rollout : Rollout[]> 
   item: Item;
   /** Rubric: the failed judgement. Preference: the group's comparisons so far, by pair. */
   earlier?: Earlier;
+}
+
+/**
+ * A chunk's rubric work by prompt group, each group's first item apart when the judge caches
+ * the group's prefix: judged alone first it writes the cache, and its followers, sent when it
+ * returns, read it (sent together, each would write it). Other groups' work fills the quota
+ * meanwhile; without group caching every item is a follower and goes at once.
+ */
+function leadersFirst<T>(work: T[], rolloutOf: (t: T) => Rollout, judge: JudgeHandle): { leader?: T; followers: T[] }[] {
+  const groups = new Map<string, T[]>();
+  for (const t of work) {
+    const key = groupKey(rolloutOf(t));
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  return [...groups.values()].map((members) => {
+    const [leader, ...followers] = members;
+    return members.length > 1 && judge.groupCached?.(rolloutOf(leader!)) ? { leader, followers } : { followers: members };
+  });
 }
 
 /** A failure that a later try can get past: the service was busy, slow or briefly broken. */
@@ -211,19 +233,23 @@ async function scoreGroup(
   const byId = new Map(group.map((r) => [r.id, r]));
   const ids = group.map((r) => r.id);
   const pairs = planPairs(ids, { maxPairsPerGroup: args.judge.maxPairsPerGroup, seed: `${args.runId}:${args.step}:${groupKey(group[0]!)}` });
-  const outcomes: Outcome[] = await Promise.all(
-    pairs.map(([a, b]) => {
-      const before = held.earlier?.get(`${a}|${b}`);
-      // Only what failed is asked again; a comparison that worked stands.
-      if (before?.ok) return before;
-      return limit(async () => {
-        args.signal?.throwIfAborted();
-        const outcome = withEarlierCost(await args.judge.compare(byId.get(a)!, byId.get(b)!, args.signal), before);
-        failFastOnAuth(outcome);
-        return outcome;
-      });
-    }),
-  );
+  const comparePair = ([a, b]: [string, string]): Promise<Outcome> => {
+    const before = held.earlier?.get(`${a}|${b}`);
+    // Only what failed is asked again; a comparison that worked stands.
+    if (before?.ok) return Promise.resolve(before);
+    return limit(async () => {
+      args.signal?.throwIfAborted();
+      const outcome = withEarlierCost(await args.judge.compare(byId.get(a)!, byId.get(b)!, args.signal), before);
+      failFastOnAuth(outcome);
+      return outcome;
+    });
+  };
+  // With group prompt caching the first comparison writes the group's prefix, the rest read it.
+  const [first, ...rest] = pairs;
+  const outcomes: Outcome[] =
+    first !== undefined && pairs.length > 1 && args.judge.groupCached?.(group[0]!)
+      ? await comparePair(first).then(async (o) => [o, ...(await Promise.all(rest.map(comparePair)))])
+      : await Promise.all(pairs.map(comparePair));
   if (!final && outcomes.some(transient)) {
     return { again: { item: group, earlier: new Map(outcomes.map((o) => [`${o.a}|${o.b}`, o])) } };
   }

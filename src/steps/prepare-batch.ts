@@ -41,8 +41,11 @@ export async function prepareBatch(args: {
   step: number;
   chunkSize: number;
   maxLineBytes?: number;
-  /** Keep rollouts of one group (or prompt) in one chunk, for preference mode. */
-  groupForPreference?: boolean;
+  /**
+   * Keep rollouts of one group (or prompt) in one chunk: preference mode compares them, and
+   * group prompt caching judges a group's first before the others (judge-chunk.ts).
+   */
+  keepGroupsTogether?: boolean;
   /** Chunks grow past chunkSize when a step would otherwise need more activities than this. */
   maxChunks?: number;
   /** The config the batch will be scored with (judge, rewards, fallback): part of the batch key. */
@@ -54,8 +57,8 @@ export async function prepareBatch(args: {
   // Until the new key is written, no chunk may take the folder's batch for the old one.
   await rm(layout.batchKey(step), { force: true });
   await rm(layout.canaryIndex(step), { force: true });
-  // Preference mode holds the step in memory to gather groups scattered through the file.
-  const groups = args.groupForPreference ? new Map<string, Rollout[]>() : undefined;
+  // Gathering groups scattered through the file holds the step in memory.
+  const groups = args.keepGroupsTogether ? new Map<string, Rollout[]>() : undefined;
   const batch = new AtomicJsonlWriter(layout.batch(step));
   const quarantine = new AtomicJsonlWriter(layout.quarantine(step));
   const seen = new Set<string>();

@@ -26,7 +26,7 @@ const fake = fakeBedrockPerFile({
 });
 const models: BedrockChatModel[] = [];
 afterEach(() => {
-  fake.setOptions({ promptCache: undefined });
+  fake.setOptions({ promptCache: undefined, latencyMs: 0 });
   fake.reset();
   bodies.length = 0;
   for (const m of models.splice(0)) m.close();
@@ -135,8 +135,10 @@ describe('Bedrock prompt caching, real SDK against the fake Bedrock', () => {
 
 describe('promptCachePlan (arbiter config validate)', () => {
   it('says when a rubric is too short for the model to cache, and when caching is off', () => {
-    expect(promptCachePlan(TEST_MODEL, undefined, 'x'.repeat(4000))).toMatch(/no saving: the rubric prompt \(~1000 tokens\) is below the 2048/);
-    expect(promptCachePlan(TEST_MODEL, undefined, 'x'.repeat(9000))).toMatch(/^on: the rubric prompt \(~2250 tokens\) is cached/);
+    expect(promptCachePlan(TEST_MODEL, undefined, 'x'.repeat(4000))).toMatch(
+      /no saving on the rubric: its prompt \(~1000 tokens\) is below the 2048 .*; a group's prompt and reference are cached with it once they reach ~1048 tokens \(shorter ones are not cached\)$/,
+    );
+    expect(promptCachePlan(TEST_MODEL, undefined, 'x'.repeat(9000))).toMatch(/^on: the rubric prompt \(~2250 tokens\) is cached.*; each group's prompt and reference are cached too/);
     expect(promptCachePlan(TEST_MODEL, false, 'x')).toBe('off (judge.promptCache: false)');
     expect(promptCachePlan('meta.llama3-1-70b-instruct-v1:0', undefined, 'x')).toMatch(/^off \(meta\.llama/);
   });
@@ -179,5 +181,88 @@ describe('a step judged with prompt caching', () => {
     const records = (await readFile(layout.rewards(1), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(records.filter((r) => r.judge.cacheWriteInputTokens === prefix)).toHaveLength(1);
     expect(records.filter((r) => r.judge.cacheReadInputTokens === prefix)).toHaveLength(5);
+  });
+});
+
+describe('group prompt caching: a group pays for its shared document once', () => {
+  /** A contract of ~3,000 tokens: what GRPO's group shares in the cases Arbiter is for. */
+  const documentOf = (name: string) => `Master services agreement ${name}.\n` + `Clause: the supplier shall give thirty days' written notice before any termination. `.repeat(140);
+  const group = (name: string, n: number) =>
+    Array.from({ length: n }, (_, i) => rollout(`${name}-${i}`, { group: name, prompt: `${documentOf(name)}\nFlag the legal risk.`, response: `Answer ${i} of ${name}: notice is required.` }));
+
+  it('puts a second cache point after the prompt and reference, judges each group’s first alone, and its followers read the group’s prefix', async () => {
+    const dir = await tempDir();
+    const config = parseRunConfig({
+      steps: 1,
+      rollouts: { type: 'directory', path: dir },
+      // A short rubric: alone below Haiku's 2,048-token minimum, so only the group's prefix is cached.
+      judge: { provider: 'bedrock', model: TEST_MODEL, rubric: { criteria: [{ id: 'accurate', description: 'the facts are right' }] }, quota: { maxInFlight: 8, requestsPerMinute: 60_000 } },
+    });
+    if (config.judge.provider !== 'bedrock') throw new Error('bedrock judge expected');
+    const source = join(dir, 'step.jsonl');
+    // The groups' rollouts interleaved, as a trainer may send them: the batch gathers each group into its chunk.
+    const a = group('msa-a', 4);
+    const b = group('msa-b', 4);
+    await writeFile(source, a.flatMap((r, i) => [r, b[i]!]).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const layout = new RunLayout(join(dir, 'run'));
+    await prepareBatch({ source, layout, step: 1, chunkSize: 8, keepGroupsTogether: true });
+    // Calls that take a while, as a model's do: sent together, all eight would be in flight at once.
+    fake.setOptions({ latencyMs: 150 });
+    const judge = await buildJudge(config.judge, {});
+    try {
+      expect(judge.groupCached?.(a[0]!)).toBe(true);
+      await judgeChunk({ runId: 'r', layout, step: 1, chunk: 0, judge, rewards: config.rewards, fallback: config.fallback });
+    } finally {
+      await judge.close();
+    }
+    expect(bodies).toHaveLength(8);
+    // The user turn: the shared part (task line, prompt, reference), a cache point, then the response.
+    for (const body of bodies) {
+      const content = body.messages![0]!.content!;
+      expect(content).toHaveLength(3);
+      expect(content[1]).toEqual({ cachePoint: { type: 'default' } });
+      expect(content[0]!.text).toContain('Master services agreement msa-');
+      expect(content[0]!.text).not.toContain('Answer ');
+      expect(content[2]!.text).toMatch(/^The response to grade:/);
+    }
+    // Byte-identical within a group (one nonce per group), different across groups.
+    const prefixes = new Map<string, Set<string>>();
+    for (const body of bodies) {
+      const text = body.messages![0]!.content![0]!.text!;
+      const name = /agreement (msa-[ab])/.exec(text)![1]!;
+      prefixes.set(name, (prefixes.get(name) ?? new Set()).add(text));
+    }
+    expect([...prefixes.values()].map((s) => s.size)).toEqual([1, 1]);
+
+    const records = (await readFile(layout.chunkRewards(1, 0, (await readFile(layout.batchKey(1), 'utf8')).trim()), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; judge: { cacheReadInputTokens?: number; cacheWriteInputTokens?: number } });
+    expect(records).toHaveLength(8);
+    // Eight calls at most in flight, yet one write per group: its first; the three others read it.
+    const writers = records.filter((r) => (r.judge.cacheWriteInputTokens ?? 0) > 0).map((r) => r.id.replace(/-\d$/, ''));
+    expect(writers.sort()).toEqual(['msa-a', 'msa-b']);
+    const prefixTokens = records.find((r) => r.judge.cacheWriteInputTokens)!.judge.cacheWriteInputTokens!;
+    expect(prefixTokens).toBeGreaterThanOrEqual(HAIKU_MIN);
+    expect(records.filter((r) => r.judge.cacheReadInputTokens === prefixTokens)).toHaveLength(6);
+  });
+
+  it('does not hold a group back, nor add a cache point, when its prefix is below the model minimum', async () => {
+    const dir = await tempDir();
+    const config = parseRunConfig({
+      steps: 1,
+      rollouts: { type: 'directory', path: dir },
+      judge: { provider: 'bedrock', model: TEST_MODEL, rubric: { criteria: [{ id: 'accurate', description: 'the facts are right' }] } },
+    });
+    if (config.judge.provider !== 'bedrock') throw new Error('bedrock judge expected');
+    const judge = await buildJudge(config.judge, {});
+    try {
+      expect(judge.groupCached?.(rollout('short', { group: 'g' }))).toBe(false);
+      await judge.rubric(rollout('short', { group: 'g' }));
+    } finally {
+      await judge.close();
+    }
+    expect(bodies[0]!.messages![0]!.content).toHaveLength(1);
+    expect(fake.stats).toMatchObject({ cacheReadInputTokens: 0, cacheWriteInputTokens: 0 });
   });
 });

@@ -75,7 +75,7 @@ describe('prepareBatch', () => {
       [line('a1', { group: 'a' }), line('b1', { group: 'b' }), line('a2', { group: 'a' }), line('b2', { group: 'b' }), line('a3', { group: 'a' })],
       1,
     );
-    const info = await prepareBatch({ source: join(layout.runDir, '..', 'step.jsonl'), layout, step: 1, chunkSize: 1, groupForPreference: true });
+    const info = await prepareBatch({ source: join(layout.runDir, '..', 'step.jsonl'), layout, step: 1, chunkSize: 1, keepGroupsTogether: true });
     expect(info.chunkCount).toBe(2);
     const chunks = parseChunkIndex(await readFile(layout.chunkIndex(1), 'utf8'));
     const groups: string[][] = [];

@@ -74,7 +74,9 @@ export interface FakeBedrockOptions {
    * model answers a request with a cache point with a ValidationException. A prefix (everything
    * before a cache point) of at least the minimum, seen within `ttlMs` (default 5 minutes, renewed
    * by each hit), is reported as `cacheReadInputTokens`; the first time as `cacheWriteInputTokens`;
-   * either way those tokens are left out of `inputTokens`. Default minimums: Bedrock's, from
+   * either way those tokens are left out of `inputTokens`. Cache points may sit in the system
+   * prompt and in message content, at most four per request (more is a ValidationException); the
+   * prefix of each is everything before it. Default minimums: Bedrock's, from
    * src/judges/prompt-cache-support.ts.
    */
   promptCache?: { minTokens?: (modelId: string) => number | undefined; ttlMs?: number };
@@ -221,6 +223,9 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
       if (inStorm()) return throttle(stream);
       const fault = nextFault(call);
       const cache = cacheLookup(modelId, body);
+      if (cache !== 'unsupported' && cache.points > MAX_CACHE_POINTS) {
+        return countedError(stream, 400, 'ValidationException', `A maximum of ${MAX_CACHE_POINTS} blocks with cache_control may be provided. Found ${cache.points}.`);
+      }
       if (cache === 'unsupported') {
         return countedError(stream, 400, 'ValidationException', 'You invoked an unsupported model or your request did not allow prompt caching. See the documentation for more information.');
       }
@@ -322,9 +327,10 @@ export async function startFakeBedrock(initial: FakeBedrockOptions = {}): Promis
       points: prefixes.length,
       read,
       write,
+      // Every cache point long enough is a cache entry of its own (a call with the rubric and a
+      // group's document caches both, so the next group still reads the rubric); a hit renews it.
       commit: () => {
-        if (hit) promptCache.set(hit.key, now + ttlMs);
-        if (last && write > 0) promptCache.set(last.key, now + ttlMs);
+        for (const p of eligible) promptCache.set(p.key, now + ttlMs);
       },
     };
   }
@@ -503,6 +509,9 @@ function contentText(content: ContentBlock[] | undefined): string {
  * The request text before each cache point, joined the way `requestText` joins the whole
  * request, so a prefix's tokens are part of the request's tokens.
  */
+/** Bedrock (Anthropic models) takes at most this many cache points in one request. */
+const MAX_CACHE_POINTS = 4;
+
 function cachePrefixes(body: ConverseRequestBody): string[] {
   const parts: ContentBlock[][] = [body.system ?? [], ...(body.messages ?? []).map((m) => m.content ?? [])];
   const prefixes: string[] = [];
