@@ -4,7 +4,7 @@ import type { RunLayout } from '../contract/run-layout';
 import type { CanarySummary } from '../contract/step-summary';
 import { writeFileAtomic } from '../io/atomic-write';
 import { readTextIfExists } from '../io/read-if-exists';
-import { cohensKappa } from '../validation/stats/kappa';
+import { cohensKappa } from '../stats/kappa';
 import { CanaryLabelSchema, goldPass, type CanaryLabel } from './canary-set';
 
 /** A canary as the step's batch holds it: its id there (prefixed, unlike any rollout's) and its gold label. */

@@ -1,4 +1,4 @@
-import { kendallTauB, meanOffset, spearmanRho } from '../stats';
+import { kendallTauB, meanOffset, spearmanRho } from '../../stats';
 import { pick, withCI, type BootstrapOptions, type Interval } from './interval';
 
 export interface RankAgreement {

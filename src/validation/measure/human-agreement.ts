@@ -1,4 +1,4 @@
-import { cohensKappa, confusionMatrix, krippendorffAlpha, weightedKappa } from '../stats';
+import { cohensKappa, confusionMatrix, krippendorffAlpha, weightedKappa } from '../../stats';
 import { ORDINAL_CATEGORIES, type ValidationItem } from '../dataset';
 import { finite, pick, withCI, type BootstrapOptions, type Interval } from './interval';
 

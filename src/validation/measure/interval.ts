@@ -1,4 +1,4 @@
-import { bootstrapCI } from '../stats';
+import { bootstrapCI } from '../../stats';
 
 export interface Interval {
   estimate: number;

@@ -1,4 +1,4 @@
-import { cohensKappa } from '../stats';
+import { cohensKappa } from '../../stats';
 import type { ValidationItem } from '../dataset';
 import type { PreferenceRecord } from '../judged-record';
 import { finite, pick, withCI, type BootstrapOptions, type Interval } from './interval';

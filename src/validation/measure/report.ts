@@ -1,4 +1,4 @@
-import { cohensKappa, spearmanRho, wilsonInterval } from '../stats';
+import { cohensKappa, spearmanRho, wilsonInterval } from '../../stats';
 import { ATTACK_KINDS, type AttackItem, type AttackKind } from '../attacks';
 import type { ValidationItem } from '../dataset';
 import type { PreferenceRecord, RubricRecord } from '../judged-record';

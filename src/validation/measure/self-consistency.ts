@@ -1,4 +1,4 @@
-import { stdDev } from '../stats';
+import { stdDev } from '../../stats';
 import type { RubricRecord } from '../judged-record';
 import { finite, withCI, type BootstrapOptions, type Interval } from './interval';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { krippendorffAlpha, type ReliabilityValue } from '../../../src/validation/stats/krippendorff';
-import { seededRandom } from '../../../src/util/seeded-random';
+import { krippendorffAlpha, type ReliabilityValue } from '../../src/stats/krippendorff';
+import { seededRandom } from '../../src/util/seeded-random';
 import { randomCategories } from './paired-data';
 
 const _ = null;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapCI } from '../../../src/validation/stats/bootstrap';
-import { cohensKappa } from '../../../src/validation/stats/kappa';
-import { spearmanRho } from '../../../src/validation/stats/rank-correlation';
-import { seededRandom } from '../../../src/util/seeded-random';
+import { bootstrapCI } from '../../src/stats/bootstrap';
+import { cohensKappa } from '../../src/stats/kappa';
+import { spearmanRho } from '../../src/stats/rank-correlation';
+import { seededRandom } from '../../src/util/seeded-random';
 import { gold, judge } from './paired-data';
 
 function meanOf(values: number[]): (indices: number[]) => number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalQuantile } from '../../../src/validation/stats/normal-quantile';
-import { wilsonInterval } from '../../../src/validation/stats/proportion';
+import { normalQuantile } from '../../src/stats/normal-quantile';
+import { wilsonInterval } from '../../src/stats/proportion';
 
 describe('Wilson score interval', () => {
   it('matches Newcombe (1998), Statistics in Medicine 17:857–872, Table II method 3 (score, no continuity correction)', () => {

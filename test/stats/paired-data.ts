@@ -1,4 +1,4 @@
-import { seededRandom } from '../../../src/util/seeded-random';
+import { seededRandom } from '../../src/util/seeded-random';
 
 /** Expands a k×k contingency table (rows: first rater, columns: second) into paired ratings 0..k−1. */
 export function expandTable(table: number[][]): { a: number[]; b: number[] } {

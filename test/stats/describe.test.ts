@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { meanOffset, stdDev } from '../../../src/validation/stats/describe';
-import { spearmanRho } from '../../../src/validation/stats/rank-correlation';
+import { meanOffset, stdDev } from '../../src/stats/describe';
+import { spearmanRho } from '../../src/stats/rank-correlation';
 
 describe('mean offset', () => {
   it('is the mean of judge − gold: a judge one point harsh everywhere has offset −1 and still ρ = 1', () => {

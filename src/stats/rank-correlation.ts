@@ -5,7 +5,7 @@ import { assertFinite, assertPaired } from './paired';
  * Spearman's ρ: Pearson correlation of the ranks, ties sharing their average rank.
  * simple-statistics' sampleRankCorrelation does exactly that in the ^7.12.1 we depend on (midranks
  * since simple-statistics#814; 7.9.3 ranked ties by input order, #813), and
- * test/validation/stats checks it against scipy and against #813's cases.
+ * test/stats checks it against scipy and against #813's cases.
  * NaN with fewer than two pairs or when either side is constant.
  */
 export function spearmanRho(x: readonly number[], y: readonly number[]): number {

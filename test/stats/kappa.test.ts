@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cohensKappa, weightedKappa } from '../../../src/validation/stats/kappa';
-import { seededRandom } from '../../../src/util/seeded-random';
+import { cohensKappa, weightedKappa } from '../../src/stats/kappa';
+import { seededRandom } from '../../src/util/seeded-random';
 import { expandTable, gold, judge, randomCategories } from './paired-data';
 
 describe("Cohen's kappa", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confusionMatrix } from '../../../src/validation/stats/confusion';
+import { confusionMatrix } from '../../src/stats/confusion';
 
 describe('confusion matrix', () => {
   it('counts judge against human and derives the rates (the judge is the prediction, the human the truth)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { kendallTauB, spearmanRho } from '../../../src/validation/stats/rank-correlation';
-import { seededRandom } from '../../../src/util/seeded-random';
+import { kendallTauB, spearmanRho } from '../../src/stats/rank-correlation';
+import { seededRandom } from '../../src/util/seeded-random';
 import { gold, judge, metric } from './paired-data';
 
 /** The pairwise definition of τ-b, O(n²): the reference the fast version must equal. */

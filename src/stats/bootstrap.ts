@@ -1,4 +1,4 @@
-import { seededRandom } from '../../util/seeded-random';
+import { seededRandom } from '../util/seeded-random';
 
 export interface BootstrapOptions {
   /** Number of resamples; default 1000. */
