@@ -1,10 +1,15 @@
+import { cohensKappaFromTable } from '../src/stats/kappa';
 import type { Agreement } from './progress';
 
 export function emptyAgreement(): Agreement {
   return { reviews: 0, agree: 0, accuracy: null, kappa: null, matrix: { jp_hp: 0, jp_hf: 0, jf_hp: 0, jf_hf: 0 } };
 }
 
-/** Adds one human verdict next to the judge's and recomputes accuracy and Cohen's kappa. */
+/**
+ * Adds one human verdict next to the judge's and recomputes accuracy and Cohen's kappa, the one
+ * in src/stats/kappa.ts. kappa is null where κ is undefined: no reviews yet, or the judge and
+ * every reviewer gave every item the same verdict (chance agreement is total; see src/stats/README.md).
+ */
 export function addReview(a: Agreement, judgePass: boolean, humanPass: boolean): Agreement {
   const m = { ...a.matrix };
   if (judgePass && humanPass) m.jp_hp++;
@@ -13,11 +18,9 @@ export function addReview(a: Agreement, judgePass: boolean, humanPass: boolean):
   else m.jf_hf++;
   const n = m.jp_hp + m.jp_hf + m.jf_hp + m.jf_hf;
   const agree = m.jp_hp + m.jf_hf;
-  const observed = agree / n;
-  const judgeYes = (m.jp_hp + m.jp_hf) / n;
-  const humanYes = (m.jp_hp + m.jf_hp) / n;
-  const expected = judgeYes * humanYes + (1 - judgeYes) * (1 - humanYes);
-  // Kappa is undefined when chance agreement is total (everyone said the same thing).
-  const kappa = expected === 1 ? null : (observed - expected) / (1 - expected);
-  return { reviews: n, agree, accuracy: observed, kappa, matrix: m };
+  const kappa = cohensKappaFromTable([
+    [m.jp_hp, m.jp_hf],
+    [m.jf_hp, m.jf_hf],
+  ]);
+  return { reviews: n, agree, accuracy: agree / n, kappa: Number.isFinite(kappa) ? kappa : null, matrix: m };
 }

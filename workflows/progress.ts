@@ -1,4 +1,5 @@
 import type { StepSummary } from '../src/contract/step-summary';
+import { KAPPA_UNDEFINED } from '../src/stats/kappa';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'cancelled';
 
@@ -7,7 +8,10 @@ export interface Agreement {
   agree: number;
   /** Share of reviews where the human and the judge gave the same pass/fail. */
   accuracy: number | null;
-  /** Cohen's kappa on pass/fail: agreement beyond chance. */
+  /**
+   * Cohen's kappa on pass/fail, agreement beyond chance (src/stats/kappa.ts). null where it is
+   * undefined: no reviews yet, or the judge and every reviewer gave every item the same verdict.
+   */
   kappa: number | null;
   /** judge pass/fail × human pass/fail counts. */
   matrix: { jp_hp: number; jp_hf: number; jf_hp: number; jf_hf: number };
@@ -81,7 +85,7 @@ export function progressMarkdown(p: RunProgress): string {
   if (p.agreement.reviews > 0) {
     lines.push(
       '',
-      `human review: ${p.agreement.reviews} answered, agreement ${pct(p.agreement.accuracy)}, kappa ${p.agreement.kappa?.toFixed(2) ?? 'n/a'}`,
+      `human review: ${p.agreement.reviews} answered, agreement ${pct(p.agreement.accuracy)}, kappa ${p.agreement.kappa?.toFixed(2) ?? KAPPA_UNDEFINED}`,
     );
   }
   const canary = lastCanary(p);
@@ -107,7 +111,7 @@ function lastCanary(p: RunProgress): string | undefined {
   const s = [...p.recent].reverse().find((r) => r.canary);
   if (!s?.canary) return undefined;
   const { n, accuracy, kappa, failed } = s.canary;
-  return `canaries (step ${s.step}): ${n} judged, accuracy ${pct(accuracy)}, kappa ${kappa?.toFixed(2) ?? 'n/a'}` + (failed > 0 ? `, ${failed} judge failures` : '');
+  return `canaries (step ${s.step}): ${n} judged, accuracy ${pct(accuracy)}, kappa ${kappa?.toFixed(2) ?? (n > 0 ? KAPPA_UNDEFINED : 'n/a')}` + (failed > 0 ? `, ${failed} judge failures` : '');
 }
 
 /** Status, step and reason in one line of words: the first line of current details, `run status` and `run watch`. */

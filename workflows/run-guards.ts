@@ -50,7 +50,7 @@ export function canaryGuard(config: RunConfig, runId: string, summary: StepSumma
   const seen = summary.canary;
   if (!canary || !seen || seen.accuracy === null || seen.n < canaryMinItems(canary) || seen.accuracy >= canary.floor) return undefined;
   return (
-    `canary accuracy ${pct(seen.accuracy)} (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2)}) ` +
+    `canary accuracy ${pct(seen.accuracy)} (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2) ?? 'n/a'}) ` +
     `fell below canary.floor ${pct(canary.floor)} at step ${summary.step}: the judge no longer judges as it did ` +
     `(a changed model, a downgrade, a rubric edit?); the canaries' verdicts are in ${config.outputDir}/${runId}/steps/${stepResultName.canary(summary.step)}. ` +
     'Fix or replace the judge and resume (optionally with a new judge), or lower canary.floor with reconfigure'

@@ -1,5 +1,6 @@
 import type { StepSummary } from '../contract/step-summary';
 import { stepActivity, tokensInOut, type RunProgress } from '../../workflows/progress';
+import { KAPPA_UNDEFINED } from '../stats/kappa';
 
 const num = (x: number) => x.toFixed(3);
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`);
@@ -62,7 +63,7 @@ export function progressReport(workflowId: string, p: RunProgress): string {
   const a = p.agreement;
   lines.push(
     a.reviews > 0
-      ? `agreement  ${a.reviews} reviews, accuracy ${pct(a.accuracy)}, kappa ${a.kappa === null ? 'n/a' : a.kappa.toFixed(2)}`
+      ? `agreement  ${a.reviews} reviews, accuracy ${pct(a.accuracy)}, kappa ${a.kappa === null ? KAPPA_UNDEFINED : a.kappa.toFixed(2)}`
       : 'agreement  no human reviews answered yet',
   );
   lines.push(

@@ -45,7 +45,7 @@ export interface CanarySummary {
   correct: number;
   /** correct / n; null when n is 0. */
   accuracy: number | null;
-  /** Cohen's κ of judge pass against gold pass; null when n is 0. */
+  /** Cohen's κ of judge pass against gold pass; null when it is undefined: n is 0, or judge and gold gave every canary the same verdict (src/stats/README.md). */
   kappa: number | null;
   /** Canaries the judge failed on (throttled to the end, unparseable, ...). */
   failed: number;

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportData, StepRow } from './report-data';
-import { rankCorrelation } from './rank-correlation';
+import { spearmanRho } from '../stats/rank-correlation';
 
 /** One figure of the report: a Vega-Lite spec, or why the run has nothing to draw there. */
 export interface Chart {
@@ -315,7 +315,9 @@ function costChart(steps: StepRow[]): Chart {
 function agreementChart(data: ReportData): Chart {
   const id = 'agreement';
   const title = 'Judge–human agreement and canary accuracy';
-  const caption = "Per step: how often human reviewers gave the judge's pass/fail (accuracy) and Cohen's kappa (agreement beyond chance), and the judge's accuracy on canaries, rollouts whose right verdict is known.";
+  const caption =
+    "Per step: how often human reviewers gave the judge's pass/fail (accuracy) and Cohen's kappa (agreement beyond chance), and the judge's accuracy and kappa on canaries, rollouts whose right verdict is known. " +
+    'Both kappas are computed alike, and a step has no kappa point where kappa is undefined: the judge and the people (or the gold labels) gave every item the same verdict, all pass say, so no agreement beyond chance was possible to show.';
   const values: Row[] = [];
   for (const a of data.humanAgreement) {
     if (a.accuracy !== null) values.push({ step: a.step, measure: 'human accuracy', value: a.accuracy });
@@ -350,11 +352,13 @@ function lengthChart(data: ReportData): Chart {
   const id = 'length';
   const title = 'Reward against response length';
   const points = data.lengthPoints;
-  const rho = rankCorrelation(points.map((p) => p.chars), points.map((p) => p.reward));
+  // Spearman's ρ from src/stats (ties share their average rank), said only from 3 points up: two points always rank ±1.
+  const ranked = points.filter((p) => Number.isFinite(p.chars) && Number.isFinite(p.reward));
+  const rho = ranked.length >= 3 ? spearmanRho(ranked.map((p) => p.chars), ranked.map((p) => p.reward)) : Number.NaN;
   const sampled = points.length < data.lengthRecords ? ` Showing a sample of ${points.length} of ${data.lengthRecords} rollouts.` : '';
   const caption =
     'Each dot is a rollout. A reward that climbs with length while quality does not is the classic way a policy games a judge.' +
-    (rho === undefined ? '' : ` Spearman's rank correlation: ${rho.toFixed(2)}.`) +
+    (Number.isFinite(rho) ? ` Spearman's rank correlation: ${rho.toFixed(2)}.` : '') +
     sampled;
   if (points.length === 0) return none(id, title, caption, 'the rewards files record no response lengths (written before they were kept)');
   const layer: unknown[] = [

@@ -1,4 +1,5 @@
 import type { ReportData } from './report-data';
+import { KAPPA_UNDEFINED } from '../stats/kappa';
 
 /** The first thing a reader sees: the run's state in sentences, not fields. */
 export function headline(data: ReportData): string {
@@ -62,7 +63,7 @@ export function details(data: ReportData): string[] {
   if (a && a.reviews > 0) {
     lines.push(
       `Human review: ${count(a.reviews, 'answer')}, agreeing with the judge ${a.accuracy === null ? 'n/a' : pct(a.accuracy)} of the time ` +
-        `(kappa ${a.kappa === null ? 'n/a' : a.kappa.toFixed(2)}).`,
+        `(kappa ${a.kappa === null ? KAPPA_UNDEFINED : a.kappa.toFixed(2)}).`,
     );
   }
   lines.push(`Status from ${h.statusSource}.`);

@@ -1,6 +1,7 @@
 import { readLines } from '../io/read-lines';
 import { hashSeed, seededRandom } from '../util/seeded-random';
 import { judgeLabel } from '../config/judge-config';
+import { nearestRankQuantile } from '../stats/quantile';
 
 /** What the report needs from one step's rewards file that the manifest's summary may lack. */
 export interface StepFacts {
@@ -97,11 +98,9 @@ export async function readStepFacts(path: string, step: number, maxPoints: numbe
   };
 }
 
-/** The nearest-rank quantile StepStats uses, so a computed p10 matches a recorded one. */
+/** The nearest-rank quantile StepStats uses (src/stats/quantile.ts), rounded as it rounds, so a computed p10 matches a recorded one. */
 export function quantile(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return 0;
-  return round(sorted[Math.min(n - 1, Math.floor(p * (n - 1) + 0.5))]!);
+  return round(nearestRankQuantile(sorted, p));
 }
 
 function round(x: number): number {

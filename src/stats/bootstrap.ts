@@ -1,4 +1,5 @@
 import { seededRandom } from '../util/seeded-random';
+import { interpolatedQuantile } from './quantile';
 
 export interface BootstrapOptions {
   /** Number of resamples; default 1000. */
@@ -15,7 +16,7 @@ export interface BootstrapOptions {
  * The statistic gets indices rather than values so one routine serves paired statistics (κ, ρ,
  * τ between judge and gold) as well as plain ones. Resamples on which the statistic is not a
  * finite number (a κ on a resample where a rater is constant, say) are left out of the interval;
- * if none are left, low and high are NaN. Bounds use linearly interpolated quantiles.
+ * if none are left, low and high are NaN. Bounds use linearly interpolated quantiles (./quantile).
  */
 export function bootstrapCI(
   n: number,
@@ -41,13 +42,5 @@ export function bootstrapCI(
   if (values.length === 0) return { estimate, low: Number.NaN, high: Number.NaN };
   values.sort((a, b) => a - b);
   const tail = (1 - confidence) / 2;
-  return { estimate, low: quantileSorted(values, tail), high: quantileSorted(values, 1 - tail) };
-}
-
-/** Linear interpolation between order statistics (Hyndman & Fan type 7, numpy's default). */
-function quantileSorted(sorted: readonly number[], p: number): number {
-  const position = (sorted.length - 1) * p;
-  const below = Math.floor(position);
-  const above = Math.min(below + 1, sorted.length - 1);
-  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+  return { estimate, low: interpolatedQuantile(values, tail), high: interpolatedQuantile(values, 1 - tail) };
 }

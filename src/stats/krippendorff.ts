@@ -13,8 +13,9 @@ export type ReliabilityValue = number | string | null;
  * - ordinal: Krippendorff's δ²_ck = (Σ_{g=c..k} n_g − (n_c + n_k)/2)² equals (m_k − m_c)² where
  *   m_v = (number of pairable values below v) + n_v/2, so ordinal α is interval α on m.
  *
- * If every pairable value is the same, D_e = 0 and the formula is 0/0; like cohensKappa we
- * return 1 (every coder agrees on every unit). With no pairable unit, α is NaN.
+ * If every pairable value is the same, D_e = 0 and the formula is 0/0; as with cohensKappa, α is
+ * then undefined (NaN): the data held nothing to disagree about, so they cannot show agreement
+ * beyond chance (see src/stats/README.md). With no pairable unit, α is NaN too.
  * Ordinal and interval data must be finite numbers; nominal data may be numbers or strings.
  */
 export function krippendorffAlpha(reliability: readonly (readonly ReliabilityValue[])[], level: KrippendorffLevel): number {
@@ -70,7 +71,7 @@ function nominalAlpha({ values, unitStarts }: Pairable<number | string>): number
     sameValuePairs += (2 * equalPairs) / (end - start - 1);
   }
   const expected = n * n - sumSquaredCounts(values); // Σ_{c≠k} n_c n_k
-  if (expected === 0) return 1;
+  if (expected === 0) return Number.NaN;
   const observed = n - sameValuePairs; // Σ_{c≠k} o_ck
   return 1 - ((n - 1) * observed) / expected;
 }
@@ -108,7 +109,7 @@ function intervalAlpha({ values, unitStarts }: Pairable<number>): number {
   let totalSquares = 0;
   for (const v of values) totalSquares += (v - grandMean) ** 2;
   const expected = 2 * n * totalSquares; // Σ over all ordered pairs of pairable values of (v_i − v_j)²
-  if (expected === 0) return 1;
+  if (expected === 0) return Number.NaN;
   return 1 - ((n - 1) * observed) / expected;
 }
 

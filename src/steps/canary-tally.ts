@@ -81,11 +81,13 @@ export class CanaryTally {
   summary(): CanarySummary {
     const n = this.judged.length;
     const correct = this.judged.filter((pass, i) => pass === this.gold[i]).length;
+    // NaN (no canary judged, or judge and gold gave every canary the same verdict) is null here, as in the run's agreement.
+    const kappa = cohensKappa(this.judged, this.gold);
     return {
       n,
       correct,
       accuracy: n === 0 ? null : round(correct / n),
-      kappa: n === 0 ? null : round(cohensKappa(this.judged, this.gold)),
+      kappa: Number.isFinite(kappa) ? round(kappa) : null,
       failed: this.failed,
       criteria: Object.fromEntries([...this.criteria].sort(([a], [b]) => a.localeCompare(b))),
     };

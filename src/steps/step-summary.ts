@@ -1,6 +1,7 @@
 import type { RewardRecord } from '../contract/reward-record';
 import type { StepSummary } from '../contract/step-summary';
 import { withCachePrices, type TokenPrice } from '../judges/prompt-cache-support';
+import { nearestRankQuantile } from '../stats/quantile';
 
 
 /** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
@@ -58,7 +59,7 @@ export class StepStats {
     const n = sorted.length;
     const mean = n === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / n;
     const variance = n === 0 ? 0 : sorted.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
-    const q = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(p * (n - 1) + 0.5))]!);
+    const q = (p: number) => nearestRankQuantile(sorted, p);
     const componentMeans: Record<string, number> = {};
     for (const [name, c] of [...this.components].sort(([a], [b]) => a.localeCompare(b))) {
       componentMeans[name] = round(c.sum / c.n);

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import type { RewardRecord } from '../../src/contract/reward-record';
 import { reportCharts } from '../../src/report/charts';
 import { headline } from '../../src/report/header-words';
-import { rankCorrelation } from '../../src/report/rank-correlation';
 import { LENGTH_POINTS_BUDGET, readReportData, type RunHeader } from '../../src/report/report-data';
 import { agreementByStep } from '../../src/report/review-agreement';
 import { writeReport } from '../../src/report/write-report';
@@ -170,15 +169,6 @@ describe('agreement, correlation and the headline', () => {
     expect(perStep[1]!.kappa).toBeCloseTo(0.4, 6);
   });
 
-  it("measures Spearman's rank correlation, ties included", () => {
-    expect(rankCorrelation([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 9);
-    expect(rankCorrelation([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 9);
-    // Monotonic but not linear still counts as perfectly ranked.
-    expect(rankCorrelation([1, 2, 3, 4, 5], [1, 4, 9, 16, 1000])).toBeCloseTo(1, 9);
-    expect(rankCorrelation([1, 1, 2, 2], [1, 2, 1, 2])).toBeCloseTo(0, 9);
-    expect(rankCorrelation([1, 2], [1, 2])).toBeUndefined();
-    expect(rankCorrelation([3, 3, 3], [1, 2, 3])).toBeUndefined();
-  });
 
   it('states the status, steps and pause reason in words', async () => {
     const dir = await tempDir('arbiter-report-');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cohensKappa, weightedKappa } from '../../src/stats/kappa';
+import { cohensKappa, cohensKappaFromTable, weightedKappa } from '../../src/stats/kappa';
 import { seededRandom } from '../../src/util/seeded-random';
 import { expandTable, gold, judge, randomCategories } from './paired-data';
 
@@ -51,10 +51,12 @@ describe("Cohen's kappa", () => {
     expect(cohensKappa<number | string>([1, 2, 1, 2], ['1', '2', '1', '2'])).toBe(0);
   });
 
-  it('is 1 for perfect agreement over several categories, and 1 when both raters are constant and equal', () => {
+  it('is 1 for perfect agreement over several categories, and undefined (NaN) when both raters are constant and equal', () => {
     const labels = randomCategories(1000, 4, 7);
     expect(cohensKappa(labels, [...labels])).toBe(1);
-    expect(cohensKappa(['pass', 'pass', 'pass'], ['pass', 'pass', 'pass'])).toBe(1);
+    // Chance agreement is total (p_e = 1): 0/0, nothing beyond chance to measure (src/stats/README.md).
+    expect(cohensKappa(['pass', 'pass', 'pass'], ['pass', 'pass', 'pass'])).toBeNaN();
+    expect(cohensKappa([false, false], [false, false])).toBeNaN();
   });
 
   it('is 0 when one rater is constant and the other is not, and NaN with no items', () => {
@@ -81,6 +83,47 @@ describe("Cohen's kappa", () => {
   it('throws naming both lengths when the lists are not paired', () => {
     expect(() => cohensKappa([1, 2, 3], [1, 2])).toThrow(/3 values.*2/);
     expect(() => cohensKappa([1, Number.NaN], [1, 2])).toThrow(/item 1 is NaN in the first list/);
+  });
+});
+
+describe("Cohen's kappa from a table of counts", () => {
+  it('gives the Wikipedia example (κ = 0.4) and Gwet\'s 3×3 table (κ = 0.7964094) from their counts', () => {
+    expect(cohensKappaFromTable([
+      [20, 5],
+      [10, 15],
+    ])).toBeCloseTo(0.4, 12);
+    expect(cohensKappaFromTable([
+      [13, 0, 0],
+      [0, 20, 7],
+      [0, 4, 56],
+    ])).toBeCloseTo(0.7964094, 7);
+  });
+
+  it('equals cohensKappa on the items the table counts, on random 2×2 and 4×4 tables, degenerate ones included', () => {
+    const random = seededRandom(5);
+    for (let trial = 0; trial < 300; trial++) {
+      const k = trial % 2 === 0 ? 2 : 4;
+      const sparse = random() < 0.3; // mostly empty tables: one filled cell, one filled row, ...
+      const table = Array.from({ length: k }, () => Array.from({ length: k }, () => (sparse && random() < 0.8 ? 0 : Math.floor(random() * 6))));
+      const { a, b } = expandTable(table);
+      const fromItems = cohensKappa(a, b);
+      const fromTable = cohensKappaFromTable(table);
+      if (Number.isNaN(fromItems)) expect(fromTable, JSON.stringify(table)).toBeNaN();
+      else expect(fromTable, JSON.stringify(table)).toBeCloseTo(fromItems, 12);
+    }
+  });
+
+  it('is NaN with no items and with every item in one diagonal cell, 0 when one rater is constant', () => {
+    expect(cohensKappaFromTable([[0, 0], [0, 0]])).toBeNaN();
+    expect(cohensKappaFromTable([[7, 0], [0, 0]])).toBeNaN();
+    expect(cohensKappaFromTable([[0, 0], [0, 3]])).toBeNaN();
+    expect(cohensKappaFromTable([[3, 1], [0, 0]])).toBe(0);
+  });
+
+  it('throws on a table that is not square or holds a count that is not a whole number ≥ 0', () => {
+    expect(() => cohensKappaFromTable([[1, 2], [3]])).toThrow(/must be square/);
+    expect(() => cohensKappaFromTable([[1, -1], [0, 2]])).toThrow(/count \[0\]\[1\] is -1/);
+    expect(() => cohensKappaFromTable([[1, 0.5], [0, 2]])).toThrow(/whole numbers/);
   });
 });
 
@@ -141,11 +184,11 @@ describe('weighted kappa', () => {
     expect(weightedKappa(a, b, { categories: [0, 1], weights: 'quadratic' })).toBeCloseTo(0.4, 12);
   });
 
-  it('is 1 for perfect agreement, near 0 for independent raters (n = 20000)', () => {
+  it('is 1 for perfect agreement, NaN when both raters are constant and equal, near 0 for independent raters (n = 20000)', () => {
     const categories = [0, 1, 2, 3, 4];
     const labels = randomCategories(1000, 5, 5);
     expect(weightedKappa(labels, [...labels], { categories })).toBe(1);
-    expect(weightedKappa([2, 2, 2], [2, 2, 2], { categories })).toBe(1);
+    expect(weightedKappa([2, 2, 2], [2, 2, 2], { categories })).toBeNaN();
     const independent = weightedKappa(randomCategories(20000, 5, 8), randomCategories(20000, 5, 9), { categories });
     expect(Math.abs(independent)).toBeLessThan(0.05);
   });
@@ -155,6 +198,6 @@ describe('weighted kappa', () => {
     expect(() => weightedKappa([1, 2], [1, 2, 3], { categories: [1, 2, 3] })).toThrow(/2 values.*3/);
     expect(() => weightedKappa([1], [1], { categories: [1, 1, 2] })).toThrow(/listed twice/);
     expect(() => weightedKappa([1, 5], [1, 1], { categories: [1] })).toThrow(/first list has 5 at item 1/);
-    expect(weightedKappa([1, 1], [1, 1], { categories: [1] })).toBe(1);
+    expect(weightedKappa([1, 1], [1, 1], { categories: [1] })).toBeNaN();
   });
 });

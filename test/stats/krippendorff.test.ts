@@ -81,12 +81,13 @@ describe("Krippendorff's alpha", () => {
     }
   });
 
-  it('is 1 for perfect agreement at every level, including when every value is the same', () => {
+  it('is 1 for perfect agreement at every level, and undefined (NaN) when every value is the same, as κ is', () => {
     const labels = randomCategories(500, 5, 21);
     const perfect = [labels, [...labels], [...labels]];
     for (const level of ['nominal', 'ordinal', 'interval'] as const) {
       expect(krippendorffAlpha(perfect, level)).toBe(1);
-      expect(krippendorffAlpha([[3, 3, _], [3, 3, 3]], level)).toBe(1);
+      // D_e = 0: no variation, nothing beyond chance to measure (src/stats/README.md).
+      expect(krippendorffAlpha([[3, 3, _], [3, 3, 3]], level)).toBeNaN();
     }
   });
 
