@@ -18,7 +18,7 @@ export function rollout(id: string, overrides: Partial<Rollout> = {}): Rollout {
   };
 }
 
-/** Marks a step file ready, as a trainer does once the file is closed (README, Trainer exchange). */
+/** Marks a step file ready, as a trainer does once the file is closed (docs/connect-your-trainer.md, Trainer exchange). */
 export async function markReady(dir: string, step: number): Promise<void> {
   await writeFile(stepReadyFile(dir, step), '');
 }

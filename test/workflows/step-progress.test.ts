@@ -130,7 +130,7 @@ describe('health at a glance: in-step progress and a first line in words', () =>
       expect(described.status.name).toBe('RUNNING'); // what the Web UI's status column says
       expect(described.typedSearchAttributes.get(ArbiterStatus)).toBe('paused');
 
-      // The README's Web UI search (visibility is eventually consistent).
+      // The Web UI search of docs/watching-and-steering.md (visibility is eventually consistent).
       const query = `ArbiterStatus = "paused" AND ExecutionStatus = "Running" AND WorkflowId = "${workflowId}"`;
       const listed = await waitFor(async () => {
         const ids: string[] = [];

@@ -9,10 +9,10 @@ import { withWorker } from '../helpers/temporal';
 
 const run = promisify(execFile);
 
-describe('a run started from the Temporal CLI, as the README shows', () => {
+describe('a run started from the Temporal CLI, as docs/deploying.md shows', () => {
   it('completes and writes one reward artifact per step', async () => {
     const dir = await tempDir();
-    // The README's example input, with its output redirected to a scratch folder.
+    // The example input of docs/deploying.md, with its output redirected to a scratch folder.
     const example = JSON.parse(await readFile('examples/contracts/run.json', 'utf8'));
     const input = { ...example, rollouts: { ...example.rollouts, path: resolve(example.rollouts.path) }, outputDir: dir };
     const inputFile = join(dir, 'run.json');

@@ -32,9 +32,9 @@ class ArbiterError(Exception):
 
     `status` is the HTTP status (None when no response came back at all, e.g. connection refused
     after every retry). The service answers errors as `{"error": <code>, "message": <text>}`:
-    `code` is that code (e.g. `idempotency_key_reused`, `not_ready`, `unknown_run`; the README's
-    table lists them) and `message` its text. `retryable` says whether sending the same request
-    again (with the same request id) may succeed.
+    `code` is that code (e.g. `idempotency_key_reused`, `not_ready`, `unknown_run`; the HTTP API
+    table of docs/connect-your-trainer.md lists them) and `message` its text. `retryable` says
+    whether sending the same request again (with the same request id) may succeed.
     """
 
     def __init__(
