@@ -103,5 +103,5 @@ async function refuseUnterminated(file: string): Promise<void> {
 
 /** A Bedrock judge with prompt caching judges a group's first rollout before the others: the group must share a chunk. */
 function cachesGroupPrefixes(judge: RunConfig['judge'] | undefined): boolean {
-  return judge?.provider === 'bedrock' && usePromptCache(judge.model, judge.promptCache);
+  return judge?.provider === 'bedrock' && judge.groupPromptCache !== false && usePromptCache(judge.model, judge.promptCache);
 }

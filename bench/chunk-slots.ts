@@ -27,10 +27,17 @@ export interface BenchQuota {
 }
 
 /** The benchmarks' Bedrock rubric judge (the fake's model) at a quota. */
-export function benchBedrockJudge(quota: BenchQuota, rubric: RubricInput = RUBRIC, model = TEST_MODEL) {
+/** The judge's prompt caching settings (judge.promptCache, judge.groupPromptCache); defaults when absent. */
+export interface BenchCaching {
+  promptCache?: boolean;
+  groupPromptCache?: boolean;
+}
+
+export function benchBedrockJudge(quota: BenchQuota, rubric: RubricInput = RUBRIC, model = TEST_MODEL, caching: BenchCaching = {}) {
   return {
     provider: 'bedrock' as const,
     model,
+    ...caching,
     mode: 'rubric' as const,
     rubric,
     maxTokens: 512,
@@ -47,12 +54,13 @@ export function benchRunConfig(args: {
   maxChunksInFlight: number;
   rubric?: RubricInput;
   model?: string;
+  caching?: BenchCaching;
 }): RunConfig {
   return parseRunConfig({
     runId: 'bench',
     steps: 1,
     rollouts: { type: 'directory', path: args.rolloutsDir },
-    judge: benchBedrockJudge(args.quota, args.rubric, args.model),
+    judge: benchBedrockJudge(args.quota, args.rubric, args.model, args.caching),
     chunkSize: args.chunkSize,
     maxChunksInFlight: args.maxChunksInFlight,
     // Every rollout must be a real call to the fake: no judge cache.

@@ -20,6 +20,13 @@
  *                     expert rubric on Claude Sonnet 4 (1,024+): billed input tokens per rollout
  *                     with and without caching, each from one run (the fake reports what it read
  *                     from and wrote to its cache, which without caching is billed as input).
+ *  (f) group-cache    GRPO's shape: BENCH_GROUP_PROMPTS prompts, each a ~3,000-token source document,
+ *                     16 responses of ~300 tokens each, the twelve-criterion expert rubric on Claude
+ *                     Sonnet 4, judged three times: no caching, the rubric cached, the rubric and each
+ *                     group's document cached (a group's first call alone, then the rest). Billed
+ *                     input per rollout for each, the floor for the shape (one write and 15 reads of
+ *                     the document per group, the rubric read, the responses in full), and the
+ *                     throughput of each against the quota.
  *
  * One JSON line on stdout, a row per variant; progress notes on stderr. Not a test: nothing asserts.
  *
@@ -30,13 +37,13 @@
  *   BENCH_2PROC_SPLIT=static|queue (how the two workers of (d) share the chunks)
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import { startFakeBedrock, type FakeBedrock } from '../test/support/fake-bedrock';
+import { estimateTokens, startFakeBedrock, type FakeBedrock } from '../test/support/fake-bedrock';
 import { TEST_MODEL, useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
 import { buildJudge } from '../src/judges/build-judge';
 import { limiterSnapshots } from '../src/judges/model-registry';
@@ -48,9 +55,9 @@ import { EXPERT_RUBRIC } from './expert-rubric';
 import { RubricSchema } from '../src/config/rubric';
 import { RunLayout, stepRolloutFile } from '../src/contract/run-layout';
 import { prepareBatch } from '../src/steps/prepare-batch';
-import { RUBRIC, STEP, benchRunConfig, scoreChunks, sumOutcomes, type BenchQuota, type ChunksOutcome } from './chunk-slots';
+import { RUBRIC, STEP, benchRunConfig, scoreChunks, sumOutcomes, type BenchCaching, type BenchQuota, type ChunksOutcome } from './chunk-slots';
 import { envNumber, note, round, runBench } from './harness';
-import { rolloutOf, writeStepFile, type BenchRollout } from './step-files';
+import { rolloutOf, textOf, writeStepFile, type BenchRollout } from './step-files';
 import type { WorkerChunk, WorkerMessage, WorkerStart } from './judge-worker';
 
 const QUOTA_RPS = 50;
@@ -76,7 +83,7 @@ const POOL_WORKERS = 16;
 const POOL_TRIES = 5;
 const POOL_BASE_MS = 100;
 
-const ALL_VARIANTS = ['arbiter', 'naive', 'pool16', 'arbiter-2proc', 'arbiter-2proc-aimd', 'prompt-cache'] as const;
+const ALL_VARIANTS = ['arbiter', 'naive', 'pool16', 'arbiter-2proc', 'arbiter-2proc-aimd', 'prompt-cache', 'group-cache'] as const;
 const CACHE_ROLLOUTS = envNumber('BENCH_CACHE_ROLLOUTS', 500);
 const SONNET_4 = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 type Variant = (typeof ALL_VARIANTS)[number];
@@ -122,14 +129,19 @@ function report(result: VariantResult, fake: FakeBedrock): Record<string, unknow
 
 // ---------------------------------------------------------------- (a) arbiter, in this process
 
-async function prepareRun(outputDir: string, rolloutsDir: string, quota: BenchQuota, judge: { rubric?: RubricInput; model?: string; rollouts?: number } = {}) {
+async function prepareRun(
+  outputDir: string,
+  rolloutsDir: string,
+  quota: BenchQuota,
+  judge: { rubric?: RubricInput; model?: string; rollouts?: number; caching?: BenchCaching; keepGroupsTogether?: boolean } = {},
+) {
   const rollouts = judge.rollouts ?? ROLLOUTS;
-  const config = benchRunConfig({ rolloutsDir, outputDir, quota, chunkSize: CHUNK_SIZE, maxChunksInFlight: CHUNKS_IN_FLIGHT, rubric: judge.rubric, model: judge.model });
+  const config = benchRunConfig({ rolloutsDir, outputDir, quota, chunkSize: CHUNK_SIZE, maxChunksInFlight: CHUNKS_IN_FLIGHT, rubric: judge.rubric, model: judge.model, caching: judge.caching });
   const layout = RunLayout.of(config.outputDir, config.runId!);
   await rm(layout.runDir, { recursive: true, force: true });
   await mkdir(layout.work(STEP), { recursive: true });
   await mkdir(dirname(layout.rewards(STEP)), { recursive: true });
-  const info = await prepareBatch({ source: stepRolloutFile(rolloutsDir, STEP), layout, step: STEP, chunkSize: config.chunkSize });
+  const info = await prepareBatch({ source: stepRolloutFile(rolloutsDir, STEP), layout, step: STEP, chunkSize: config.chunkSize, keepGroupsTogether: judge.keepGroupsTogether });
   if (info.valid !== rollouts) throw new Error(`prepareBatch kept ${info.valid} of ${rollouts} rollouts`);
   return { config, chunks: Array.from({ length: info.chunkCount }, (_, i) => i) };
 }
@@ -401,6 +413,119 @@ function selectedVariants(): Variant[] {
   return wanted as Variant[];
 }
 
+// ------------------------------------------- (f) group prompt caching, GRPO's shape
+
+const GROUP_PROMPTS = envNumber('BENCH_GROUP_PROMPTS', 32);
+const GROUP_SIZE = 16;
+/** The fake counts four characters a token. */
+const DOCUMENT_CHARS = 3000 * 4;
+const GROUP_RESPONSE_CHARS = 300 * 4;
+
+async function writeGroupStep(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const lines: string[] = [];
+  for (let g = 0; g < GROUP_PROMPTS; g++) {
+    const prompt = `Source document ${g}:\n${textOf(g * 7 + 1, DOCUMENT_CHARS)}\n\nFlag every legal risk in the document above.`;
+    for (let i = 0; i < GROUP_SIZE; i++) {
+      const id = `g${g}-r${i}`;
+      lines.push(JSON.stringify({ id, group: `g${g}`, prompt, response: `[${id}] ${textOf(g * 1000 + i * 3 + 2, GROUP_RESPONSE_CHARS)}` }));
+    }
+  }
+  await writeFile(stepRolloutFile(dir, STEP), lines.join('\n') + '\n');
+}
+
+/**
+ * Billed input per rollout (in input-price tokens: reads 0.1x, writes 1.25x, Anthropic on
+ * Bedrock) without caching, with the rubric cached, and with the rubric and each group's
+ * document cached, from three runs over the same rollouts; and the floor of the shape.
+ */
+async function runGroupCache(work: string, fake: FakeBedrock): Promise<Record<string, unknown>> {
+  const rolloutsDir = join(work, 'group-rollouts');
+  await writeGroupStep(rolloutsDir);
+  const rollouts = GROUP_PROMPTS * GROUP_SIZE;
+  const support = promptCacheSupport(SONNET_4)!;
+  const modes = [
+    ['none', { promptCache: false }],
+    ['rubric', { promptCache: true, groupPromptCache: false }],
+    ['rubric+group', { promptCache: true, groupPromptCache: true }],
+  ] as const;
+  const rows: Record<string, unknown>[] = [];
+  let uncached = 0;
+  let parts = { system: 0, shared: 0, rest: 0 };
+  for (const [name, caching] of modes) {
+    await resetFake(fake);
+    note(`group cache, ${name} ...`);
+    const { config, chunks } = await prepareRun(join(work, `group-${name}`), rolloutsDir, ARBITER_QUOTA, {
+      rubric: EXPERT_RUBRIC,
+      model: SONNET_4,
+      rollouts,
+      caching,
+      keepGroupsTogether: true,
+    });
+    const judge = await buildJudge(config.judge, {});
+    const began = performance.now();
+    let outcome: ChunksOutcome;
+    try {
+      outcome = await scoreChunks({ config, judge, chunks });
+    } finally {
+      await judge.close();
+    }
+    const seconds = (performance.now() - began) / 1000;
+    const { inputTokens, cacheReadInputTokens: read, cacheWriteInputTokens: write } = fake.stats;
+    const n = Math.max(1, outcome.count);
+    const billed = (inputTokens + read * support.readPriceRatio + write * support.writePriceRatio) / n;
+    if (name === 'none') {
+      uncached = billed;
+      // The shape of one call, from the prompt the judge sends: rubric, the group's shared part, the rest.
+      const rubric = RubricSchema.parse(EXPERT_RUBRIC);
+      const first = JSON.parse((await readFile(stepRolloutFile(rolloutsDir, STEP), 'utf8')).split('\n')[0]!) as BenchRollout;
+      const prompt = buildRubricPrompt(rubric, first, () => '0123456789abcdef', true);
+      const sharedChars = prompt.messages[0]!.sharedPrefixChars!;
+      parts = {
+        system: estimateTokens(prompt.system),
+        shared: estimateTokens(prompt.messages[0]!.text.slice(0, sharedChars)),
+        rest: estimateTokens(prompt.messages[0]!.text.slice(sharedChars)),
+      };
+    }
+    const throughput = outcome.scored / seconds;
+    const row = {
+      caching: name,
+      rollouts: outcome.count,
+      scored: outcome.scored,
+      seconds: round(seconds, 2),
+      throughput_over_quota: round(throughput / QUOTA_RPS, 3),
+      billed_input_per_rollout: round(billed, 1),
+      of_uncached: round(billed / Math.max(1, uncached), 3),
+      input_tokens: inputTokens,
+      cache_read_input_tokens: read,
+      cache_write_input_tokens: write,
+      throttled: fake.stats.throttled,
+    };
+    note(JSON.stringify(row));
+    rows.push(row);
+  }
+  // One write and fifteen reads of the document per group, the rubric read, the responses in full.
+  const g = GROUP_SIZE;
+  const floor =
+    parts.system * support.readPriceRatio + (parts.shared * (support.writePriceRatio + (g - 1) * support.readPriceRatio)) / g + parts.rest;
+  const floorShare = floor / (parts.system + parts.shared + parts.rest);
+  note(
+    `group cache on ${bareModelId(SONNET_4)}: per rollout ~${parts.system} rubric + ~${parts.shared} shared + ~${parts.rest} own tokens; ` +
+      `billed input ${rows.map((r) => `${r.caching} ${r.billed_input_per_rollout} (${r.of_uncached} of uncached)`).join(', ')}; ` +
+      `floor ${round(floor, 1)} (${round(floorShare, 3)} of uncached)`,
+  );
+  return {
+    variant: 'group-cache',
+    model: SONNET_4,
+    groups: GROUP_PROMPTS,
+    group_size: g,
+    tokens_per_rollout: parts,
+    floor_billed_input_per_rollout: round(floor, 1),
+    floor_of_uncached: round(floorShare, 3),
+    runs: rows,
+  };
+}
+
 /** Waits until the fake has no call in flight (late answers of the previous variant), then zeroes it. */
 async function resetFake(fake: FakeBedrock): Promise<void> {
   for (let i = 0; i < 100 && fake.stats.inFlight > 0; i++) await sleep(50);
@@ -435,6 +560,10 @@ async function main(): Promise<Record<string, unknown>> {
     for (const variant of variants) {
       if (variant === 'prompt-cache') {
         rows.push(await runPromptCache(work, fake));
+        continue;
+      }
+      if (variant === 'group-cache') {
+        rows.push(await runGroupCache(work, fake));
         continue;
       }
       await resetFake(fake);

@@ -13,7 +13,7 @@ const WORDS = (
 ).split(' ');
 
 /** Deterministic pseudo-random text (xorshift), so runs are comparable. */
-function textOf(seed: number, chars: number): string {
+export function textOf(seed: number, chars: number): string {
   let x = (seed * 2654435761) >>> 0 || 1;
   const parts: string[] = [];
   let length = 0;

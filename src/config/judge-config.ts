@@ -83,6 +83,12 @@ export const BedrockJudgeSchema = z
      * false = never.
      */
     promptCache: z.boolean().optional(),
+    /**
+     * With prompt caching on, also cache each group's prompt and reference (a second cache point;
+     * the group's first call goes before the others). Default true; false caches the rubric only
+     * (e.g. when no two rollouts of a step share a prompt, so nothing would be read back).
+     */
+    groupPromptCache: z.boolean().optional(),
     ...llmFields,
   })
   .strict();

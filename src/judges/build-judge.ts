@@ -54,8 +54,15 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
 
   const chat = governedChatModel(config);
   const hash = rubricHash(config.rubric);
-  const rubricJudge = new LlmRubricJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
-  const preferenceJudge = new LlmPreferenceJudge({ chat, rubric: config.rubric, temperature: config.temperature, maxTokens: config.maxTokens });
+  const asking = {
+    chat,
+    rubric: config.rubric,
+    temperature: config.temperature,
+    maxTokens: config.maxTokens,
+    groupPromptCache: config.provider === 'bedrock' ? config.groupPromptCache : undefined,
+  };
+  const rubricJudge = new LlmRubricJudge(asking);
+  const preferenceJudge = new LlmPreferenceJudge(asking);
   // One store for both modes: the mode is part of every key.
   const cache = options.cacheDir ? await JudgeCache.open<(Judgement | PreferenceOutcome) & { ok: true }>(options.cacheDir) : undefined;
   const params = { temperature: config.temperature, maxTokens: config.maxTokens };

@@ -13,6 +13,8 @@ export interface LlmJudgeOptions {
   maxTokens?: number;
   /** Delimiter nonces; random by default, fixed in tests. */
   nonce?: NonceSource;
+  /** Cache each group's prompt and reference when the model caches prompts (default true). */
+  groupPromptCache?: boolean;
 }
 
 export { isBlank } from './blank';
@@ -26,6 +28,7 @@ export abstract class LlmJudgeBase {
   protected readonly temperature: number;
   protected readonly maxTokens: number;
   protected readonly nonce: NonceSource | undefined;
+  private readonly groupPromptCache: boolean;
 
   constructor(options: LlmJudgeOptions) {
     this.chat = options.chat;
@@ -35,6 +38,7 @@ export abstract class LlmJudgeBase {
     this.temperature = options.temperature ?? 0;
     this.maxTokens = options.maxTokens ?? 1024;
     this.nonce = options.nonce;
+    this.groupPromptCache = options.groupPromptCache ?? true;
   }
 
   /** The system prompt of this judge's mode (the same for every call). */
@@ -48,7 +52,7 @@ export abstract class LlmJudgeBase {
    * the others wait.
    */
   groupCached(prompt: string, reference: string | undefined): boolean {
-    if (!this.chat.promptCache) return false;
+    if (!this.chat.promptCache || !this.groupPromptCache) return false;
     const min = promptCacheSupport(this.model)?.minTokens;
     return min === undefined || Math.ceil((this.systemPrompt.length + prompt.length + (reference?.length ?? 0)) / 4) >= min;
   }

@@ -264,5 +264,19 @@ describe('group prompt caching: a group pays for its shared document once', () =
     }
     expect(bodies[0]!.messages![0]!.content).toHaveLength(1);
     expect(fake.stats).toMatchObject({ cacheReadInputTokens: 0, cacheWriteInputTokens: 0 });
+
+    // A long document, but the run caches the rubric only.
+    const rubricOnly = parseRunConfig({
+      steps: 1,
+      rollouts: { type: 'directory', path: dir },
+      judge: { provider: 'bedrock', model: TEST_MODEL, groupPromptCache: false, rubric: { criteria: [{ id: 'accurate', description: 'the facts are right' }] } },
+    });
+    if (rubricOnly.judge.provider !== 'bedrock') throw new Error('bedrock judge expected');
+    const off = await buildJudge(rubricOnly.judge, {});
+    try {
+      expect(off.groupCached?.(group('msa-c', 1)[0]!)).toBe(false);
+    } finally {
+      await off.close();
+    }
   });
 });
