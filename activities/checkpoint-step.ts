@@ -1,4 +1,4 @@
-import type { TokenPrice } from '../src/judges/prompt-cache-support';
+import type { TokenPrice } from '../src/config/prompt-cache-support';
 import type { ReviewPolicy } from '../src/review/review-picker';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Execution } from '../src/contract/run-owner';

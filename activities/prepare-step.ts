@@ -8,7 +8,7 @@ import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 import { CanaryFileError, loadCanarySet, pickCanaries, type CanaryItem } from '../src/steps/canary-set';
 import { endsWithNewline } from '../src/steps/step-readiness';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
-import { usePromptCache } from '../src/judges/prompt-cache-support';
+import { usePromptCache } from '../src/config/prompt-cache-support';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface PrepareStepInput {

@@ -49,7 +49,7 @@ import { buildJudge } from '../src/judges/build-judge';
 import { limiterSnapshots } from '../src/judges/model-registry';
 import { parseRubricVerdict } from '../src/judges/parse-verdict';
 import { buildRubricPrompt, rubricSystemPrompt } from '../src/judges/prompts/rubric-prompt';
-import { bareModelId, promptCacheSupport } from '../src/judges/prompt-cache-support';
+import { bareModelId, promptCacheSupport } from '../src/config/prompt-cache-support';
 import type { RubricInput } from '../src/config/rubric';
 import { EXPERT_RUBRIC } from './expert-rubric';
 import { RubricSchema } from '../src/config/rubric';

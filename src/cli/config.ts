@@ -4,7 +4,8 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { RunConfigSchema, type RunConfig } from '../config/run-config';
 import { loadRunConfig } from './load-config';
-import { promptCachePlan } from '../judges/prompt-cache-support';
+import { PRICES_SOURCE, knownPrice } from '../config/known-prices';
+import { promptCachePlan, type TokenPrice } from '../config/prompt-cache-support';
 import { rubricSystemPrompt } from '../judges/prompts/rubric-prompt';
 
 export function configCommand(): Command {
@@ -75,9 +76,19 @@ function settingsSummary(c: RunConfig): string {
     ...(c.judge.provider === 'bedrock'
       ? [['prompt cache', promptCachePlan(c.judge.model, c.judge.promptCache, rubricSystemPrompt(c.judge.rubric))] as [string, string]]
       : []),
+    ...(c.judge.provider === 'offline-heuristic' ? [] : [['price', priceLine(c.prices, c.judge.model)] as [string, string]]),
     ['budget', c.budgetUsd === undefined ? 'none' : `$${c.budgetUsd}`],
     ['judge cache', c.cache ? 'on' : 'off'],
     ['outputDir', c.outputDir],
   ];
   return rows.map(([k, v]) => `  ${k.padEnd(12)} ${v}`).join('\n');
+}
+
+/** Which price the run's cost estimate uses, and where it comes from. */
+function priceLine(prices: Record<string, TokenPrice>, model: string): string {
+  const given = prices[model];
+  const price = given ?? knownPrice(model);
+  if (!price) return `none for ${model}: cost shows as 0 (add prices.${model} {inputPerMTok, outputPerMTok})`;
+  const text = `$${price.inputPerMTok} input, $${price.outputPerMTok} output per million tokens`;
+  return given ? `${text} (prices.${model})` : `${text}: list price, ${PRICES_SOURCE}; set prices.${model} to override`;
 }

@@ -10,7 +10,7 @@ import { type ChatModel, type ChatRequest, type ChatResponse } from './chat-mode
 import { callDeadline } from './call-deadline';
 import { retryAfterMs } from './retry-after';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../call-policy/judge-call-policy';
-import { usePromptCache } from './prompt-cache-support';
+import { usePromptCache } from '../config/prompt-cache-support';
 
 export const BEDROCK_PROVIDER = 'bedrock';
 

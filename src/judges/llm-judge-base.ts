@@ -2,7 +2,7 @@ import { RubricSchema, type Rubric, type RubricInput } from '../config/rubric';
 import type { ChatModel } from './chat-model';
 import type { NonceSource } from './prompts/delimit';
 import { groupNonce } from './prompts/group-nonce';
-import { promptCacheSupport } from './prompt-cache-support';
+import { promptCacheSupport } from '../config/prompt-cache-support';
 
 export interface LlmJudgeOptions {
   /** One request per call; wrap it for retries and rate limits before passing it in. */

@@ -9,7 +9,7 @@ import { GovernedChatModel } from './governed-chat';
  * Per-model capabilities live beside the clients: prompt caching (which Bedrock models take a
  * cache point, their minimum prefix, cache prices) is in prompt-cache-support.ts.
  */
-export { promptCacheSupport, usePromptCache } from './prompt-cache-support';
+export { promptCacheSupport, usePromptCache } from '../config/prompt-cache-support';
 
 /**
  * Per-process registry of model clients and their quota limiters: every chunk activity of a

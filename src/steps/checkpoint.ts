@@ -1,4 +1,4 @@
-import type { TokenPrice } from '../judges/prompt-cache-support';
+import type { TokenPrice } from '../config/prompt-cache-support';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';

@@ -1,6 +1,7 @@
 import type { RewardRecord } from '../contract/reward-record';
 import type { StepSummary } from '../contract/step-summary';
-import { withCachePrices, type TokenPrice } from '../judges/prompt-cache-support';
+import { knownPrice } from '../config/known-prices';
+import { withCachePrices, type TokenPrice } from '../config/prompt-cache-support';
 import { nearestRankQuantile } from '../stats/quantile';
 
 
@@ -53,7 +54,10 @@ export class StepStats {
     this.model ??= r.judge.model;
   }
 
-  /** `price` is the run's price of the judge model; cache prices default by model family. */
+  /**
+   * `price` is the run's price of the judge model, else the model's list price when Arbiter
+   * knows it (known-prices.ts); cache prices default by model family.
+   */
   summary(step: number, quarantined: number, price?: TokenPrice): StepSummary {
     const sorted = Float64Array.from(this.rewards).sort();
     const n = sorted.length;
@@ -69,7 +73,7 @@ export class StepStats {
       step,
       ...this.s,
       quarantined,
-      costUsd: price ? this.cost(withCachePrices(price, this.model)) : 0,
+      costUsd: this.costWith(price),
       fallbackRate: this.s.count === 0 ? 0 : round(failed / this.s.count),
       reward: {
         mean: round(mean),
@@ -82,6 +86,11 @@ export class StepStats {
       },
       componentMeans,
     };
+  }
+
+  private costWith(given: TokenPrice | undefined): number {
+    const price = given ?? (this.model === undefined ? undefined : knownPrice(this.model));
+    return price ? this.cost(withCachePrices(price, this.model)) : 0;
   }
 
   private cost(price: Required<TokenPrice>): number {

@@ -34,6 +34,18 @@ describe('arbiter config validate', () => {
     expect(stdout).toMatch(/outputDir\s+runs$/m);
   });
 
+  it('says which price the cost estimate uses: the list price of a known model, or the run’s own', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'run.json');
+    const judge = { provider: 'bedrock', model: 'us.amazon.nova-pro-v1:0', rubric: { criteria: [{ id: 'ok', description: 'right' }] } };
+    await writeFile(file, JSON.stringify({ steps: 2, rollouts: { type: 'directory', path: '/data/r' }, judge }));
+    const listed = await arbiter(['config', 'validate', file]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/price\s+\$0\.8 input, \$3\.2 output per million tokens: list price, Amazon Bedrock pricing page .*; set prices\.us\.amazon\.nova-pro-v1:0 to override/);
+    await writeFile(file, JSON.stringify({ steps: 2, rollouts: { type: 'directory', path: '/data/r' }, judge, prices: { 'us.amazon.nova-pro-v1:0': { inputPerMTok: 0.7, outputPerMTok: 3 } } }));
+    expect((await arbiter(['config', 'validate', file])).stdout).toMatch(/price\s+\$0\.7 input, \$3 output per million tokens \(prices\.us\.amazon\.nova-pro-v1:0\)/);
+  });
+
   it('names every bad field and exits 2', async () => {
     const dir = await tempDir();
     const file = join(dir, 'bad.yaml');

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BedrockChatModel } from '../../src/judges/bedrock-chat';
 import type { ChatRequest } from '../../src/judges/chat-model';
 import { buildJudge } from '../../src/judges/build-judge';
-import { promptCachePlan, promptCacheSupport, withCachePrices } from '../../src/judges/prompt-cache-support';
+import { promptCachePlan, promptCacheSupport, withCachePrices } from '../../src/config/prompt-cache-support';
 import { parseRunConfig } from '../../src/config/run-config';
 import { RunLayout } from '../../src/contract/run-layout';
 import { prepareBatch } from '../../src/steps/prepare-batch';

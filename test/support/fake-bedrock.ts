@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, constants, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from '../../src/util/seeded-random';
-import { promptCacheSupport } from '../../src/judges/prompt-cache-support';
+import { promptCacheSupport } from '../../src/config/prompt-cache-support';
 
 /**
  * A local fake of the Bedrock Runtime Converse API: a real network peer for the real
