@@ -44,7 +44,7 @@ export function addReportCommand(run: Command): void {
     const written = await writeReport({ runDir: found.runDir, header: found.header, humanAgreement: found.agreement, notes: found.notes, out });
     const drawn = written.charts.filter((c) => c.svg !== undefined).length;
     console.log(`wrote ${out} (${kib(written.bytes)}, ${written.steps} steps, ${drawn} of ${written.charts.length} charts drawn)`);
-    for (const { chart } of written.charts.filter((c) => c.svg === undefined)) console.log(`  no ${chart.id} chart: ${chart.absent}`);
+    for (const { chart } of written.charts.filter((c) => c.svg === undefined)) console.log(`  not drawn: ${chart.title}. ${chart.absent}`);
   });
 }
 
@@ -101,7 +101,7 @@ async function runConfig(t: Temporal, workflowId: string): Promise<RunConfig> {
 
 async function runHeader(t: Temporal, workflowId: string, config: RunConfig): Promise<RunHeader> {
   const judgeModel = judgeLabel(config.judge);
-  const base = { runId: workflowId, totalSteps: config.steps, judgeModel };
+  const base = { runId: workflowId, totalSteps: config.steps, judgeModel, judgeProvider: config.judge.provider };
   let state;
   try {
     state = await readRun(t, workflowId, QUERY_MS);

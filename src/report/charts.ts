@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportData, StepRow } from './report-data';
 import { spearmanRho } from '../stats/rank-correlation';
+import { OFFLINE_HEURISTIC_PROVIDER } from '../judges/offline-heuristic';
 
 /** One figure of the report: a Vega-Lite spec, or why the run has nothing to draw there. */
 export interface Chart {
@@ -9,7 +10,7 @@ export interface Chart {
   /** What to look for, in a sentence or two. */
   caption: string;
   spec: TopLevelSpec | undefined;
-  /** Shown instead of the chart when spec is undefined. */
+  /** Shown instead of the chart when spec is undefined: why there is nothing to draw, in a sentence or two. */
   absent?: string;
 }
 
@@ -27,8 +28,8 @@ export function reportCharts(data: ReportData): Chart[] {
     criteriaChart(steps),
     fallbackChart(steps),
     quarantineChart(steps),
-    tokensChart(steps),
-    costChart(steps),
+    tokensChart(steps, data.header.judgeProvider),
+    costChart(steps, data.header.judgeProvider),
     agreementChart(data),
     lengthChart(data),
   ];
@@ -76,19 +77,31 @@ function fromZero(values: number[]): Record<string, unknown> {
   return values.some((v) => v > 0) ? { zero: true } : { domain: [0, 1] };
 }
 
+/** A chart the run has nothing to draw in (no data, or a series that is 0 throughout): why, in words. */
 function none(id: string, title: string, caption: string, absent: string): Chart {
   return { id, title, caption, spec: undefined, absent };
 }
+
+const NOT_SCORED = 'No step has been scored yet.';
+
+/** Why a run's judge was billed no tokens (and so cost nothing). */
+function noTokens(judgeProvider: string | undefined): string {
+  return judgeProvider === OFFLINE_HEURISTIC_PROVIDER
+    ? 'the offline heuristic judge (not an LLM) makes no model calls.'
+    : 'no judge call was billed any (judgements taken from the judge cache cost none).';
+}
+
+const MEDIAN = 'median (p50)';
 
 function rewardChart(steps: StepRow[]): Chart {
   const id = 'reward';
   const title = 'Reward per step';
   const caption = 'Mean and median (p50) reward, with the band from p10 to p90. A rising mean with a band that stays wide is learning; a band collapsing to one value can be reward hacking.';
-  if (steps.length === 0) return none(id, title, caption, 'no step has been scored yet');
+  if (steps.length === 0) return none(id, title, caption, NOT_SCORED);
   const band = steps.filter((s) => s.reward.p10 !== undefined).map((s) => ({ step: s.step, p10: s.reward.p10!, p90: s.reward.p90 }));
   const lines: Row[] = steps.flatMap((s) => [
     { step: s.step, statistic: 'mean', reward: s.reward.mean },
-    { step: s.step, statistic: 'p50', reward: s.reward.p50 },
+    { step: s.step, statistic: MEDIAN, reward: s.reward.p50 },
   ]);
   return {
     id,
@@ -108,8 +121,15 @@ function rewardChart(steps: StepRow[]): Chart {
           encoding: {
             x: stepAxis,
             y: { field: 'reward', type: 'quantitative', title: 'reward' },
-            color: { field: 'statistic', type: 'nominal', title: 'statistic', scale: { domain: ['mean', 'p50'], range: ['#1f4e79', '#f58518'] } },
-            strokeDash: { field: 'statistic', type: 'nominal', legend: null, scale: { domain: ['mean', 'p50'], range: [[1, 0], [5, 3]] } },
+            // Colour and dash share one legend (a legend: null on either drops it): each line has its entry, drawn as the line is.
+            color: {
+              field: 'statistic',
+              type: 'nominal',
+              title: 'statistic',
+              scale: { domain: ['mean', MEDIAN], range: ['#1f4e79', '#f58518'] },
+              legend: { symbolType: 'stroke', symbolStrokeWidth: 2 },
+            },
+            strokeDash: { field: 'statistic', type: 'nominal', title: 'statistic', scale: { domain: ['mean', MEDIAN], range: [[1, 0], [5, 3]] } },
           },
         },
       ],
@@ -122,7 +142,7 @@ function componentsChart(steps: StepRow[]): Chart {
   const title = 'Reward components per step';
   const caption = 'Mean of each component before weighting (each in 0..1): which part of the reward moves.';
   const values: Row[] = steps.flatMap((s) => Object.entries(s.summary.componentMeans).map(([component, mean]) => ({ step: s.step, component, mean })));
-  if (values.length === 0) return none(id, title, caption, 'no step recorded component means');
+  if (values.length === 0) return none(id, title, caption, 'No step recorded component means.');
   return {
     id,
     title,
@@ -146,7 +166,7 @@ function criteriaChart(steps: StepRow[]): Chart {
   const caption = "Share of judged rollouts that pass each criterion of the rubric, per step (from the rewards files). A criterion stuck near 0 or 1 tells the judge nothing.";
   const values: Row[] = steps.flatMap((s) => Object.entries(s.criteria).map(([criterion, rate]) => ({ step: s.step, criterion, rate })));
   if (values.length === 0) {
-    return none(id, title, caption, "the rewards files hold no per-criterion verdicts (a preference-mode run, or records written before they were kept)");
+    return none(id, title, caption, 'The rewards files hold no per-criterion verdicts (a preference-mode run, or records written before they were kept).');
   }
   return {
     id,
@@ -169,7 +189,7 @@ function fallbackChart(steps: StepRow[]): Chart {
   const id = 'fallback';
   const title = 'Fallback rate by reason';
   const caption = 'Share of rollouts per step whose judge call failed and got the fallback reward (or were excluded), by the reason it failed.';
-  if (steps.length === 0) return none(id, title, caption, 'no step has been scored yet');
+  if (steps.length === 0) return none(id, title, caption, NOT_SCORED);
   const values: Row[] = [];
   for (const s of steps) {
     const { count, fallback, excluded, fallbackByReason } = s.summary;
@@ -181,8 +201,7 @@ function fallbackChart(steps: StepRow[]): Chart {
     }
     if (failed > explained) values.push({ step: s.step, reason: 'no reason recorded', rate: count === 0 ? 0 : (failed - explained) / count });
   }
-  // A step without fallbacks still gets a bar of height 0, so the axis spans every step.
-  if (values.length === 0) for (const s of steps) values.push({ step: s.step, reason: 'none', rate: 0 });
+  if (!values.some((v) => Number(v.rate) > 0)) return none(id, title, caption, 'No fallbacks in this run: every rollout was judged.');
   return {
     id,
     title,
@@ -207,8 +226,9 @@ function quarantineChart(steps: StepRow[]): Chart {
   const id = 'quarantine';
   const title = 'Quarantined lines per step';
   const caption = "Lines of the trainer's step file that were not valid rollouts and were set aside (steps/NNNNNN.quarantine.jsonl).";
-  if (steps.length === 0) return none(id, title, caption, 'no step has been scored yet');
+  if (steps.length === 0) return none(id, title, caption, NOT_SCORED);
   const values = steps.map((s) => ({ step: s.step, quarantined: s.summary.quarantined }));
+  if (!values.some((v) => v.quarantined > 0)) return none(id, title, caption, "No quarantined lines: every line of the trainer's step files was a rollout.");
   return {
     id,
     title,
@@ -227,7 +247,7 @@ function quarantineChart(steps: StepRow[]): Chart {
   };
 }
 
-function tokensChart(steps: StepRow[]): Chart {
+function tokensChart(steps: StepRow[], judgeProvider: string | undefined): Chart {
   const id = 'tokens';
   const title = 'Judge tokens per step';
   // Summaries count cache tokens (0) even for models without prompt caching: draw them once there are some.
@@ -235,7 +255,7 @@ function tokensChart(steps: StepRow[]): Chart {
   const caption = hasCache
     ? 'Tokens billed per step: input at full price, prompt-cache reads and writes (priced differently), and output.'
     : 'Input and output tokens billed per step (judgements taken from the judge cache cost none).';
-  if (steps.length === 0) return none(id, title, caption, 'no step has been scored yet');
+  if (steps.length === 0) return none(id, title, caption, NOT_SCORED);
   const values: Row[] = steps.flatMap((s) => {
     const rows: Row[] = [
       { step: s.step, kind: 'input', tokens: s.summary.inputTokens },
@@ -247,6 +267,7 @@ function tokensChart(steps: StepRow[]): Chart {
     }
     return rows;
   });
+  if (!values.some((v) => Number(v.tokens) > 0)) return none(id, title, caption, `No tokens: ${noTokens(judgeProvider)}`);
   return {
     id,
     title,
@@ -264,11 +285,11 @@ function tokensChart(steps: StepRow[]): Chart {
   };
 }
 
-function costChart(steps: StepRow[]): Chart {
+function costChart(steps: StepRow[], judgeProvider: string | undefined): Chart {
   const id = 'cost';
   const title = 'Estimated cost and tokens, cumulative';
   const caption = "Estimated judge cost per step (from the run's price table; 0 when the model has no price), then the run's cost and tokens added up step by step.";
-  if (steps.length === 0) return none(id, title, caption, 'no step has been scored yet');
+  if (steps.length === 0) return none(id, title, caption, NOT_SCORED);
   let cost = 0;
   let tokens = 0;
   const values: Row[] = [];
@@ -278,6 +299,8 @@ function costChart(steps: StepRow[]): Chart {
     tokens += sum.inputTokens + sum.outputTokens + (sum.cacheReadInputTokens ?? 0) + (sum.cacheWriteInputTokens ?? 0);
     values.push({ step: s.step, cost: sum.costUsd, cumulativeCost: round6(cost), cumulativeTokens: tokens });
   }
+  if (tokens === 0) return none(id, title, caption, `No cost: ${noTokens(judgeProvider)}`);
+  if (cost === 0) return none(id, title, caption, "No cost: the model has no price in the run's config.");
   const y = (field: string, title: string, format: string) => ({
     field,
     type: 'quantitative',
@@ -329,7 +352,7 @@ function agreementChart(data: ReportData): Chart {
     if (canary.accuracy !== null && canary.accuracy !== undefined) values.push({ step: s.step, measure: 'canary accuracy', value: canary.accuracy });
     if (canary.kappa !== null && canary.kappa !== undefined) values.push({ step: s.step, measure: 'canary kappa', value: canary.kappa });
   }
-  if (values.length === 0) return none(id, title, caption, 'no human review has been answered and no step checked canaries');
+  if (values.length === 0) return none(id, title, caption, 'No human review has been answered and no step checked canaries.');
   return {
     id,
     title,
@@ -360,7 +383,7 @@ function lengthChart(data: ReportData): Chart {
     'Each dot is a rollout. A reward that climbs with length while quality does not is the classic way a policy games a judge.' +
     (Number.isFinite(rho) ? ` Spearman's rank correlation: ${rho.toFixed(2)}.` : '') +
     sampled;
-  if (points.length === 0) return none(id, title, caption, 'the rewards files record no response lengths (written before they were kept)');
+  if (points.length === 0) return none(id, title, caption, 'The rewards files record no response lengths (written before they were kept).');
   const layer: unknown[] = [
     {
       mark: { type: 'point', filled: true, opacity: 0.6, size: 30 },

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { readManifestFile, type ManifestLine, type RunEndLine } from '../contract/manifest';
 import type { StepSummary } from '../contract/step-summary';
+import { OFFLINE_HEURISTIC_PROVIDER } from '../judges/offline-heuristic';
 import { readStepFacts, type LengthPoint, type StepFacts } from './step-facts';
+import { judgeLabel } from '../config/judge-config';
 
 /** A step summary as the report reads it (cache token counts and canaries are optional in it). */
 export type ReportStepSummary = StepSummary;
@@ -18,6 +20,8 @@ export interface RunHeader {
   totalSteps?: number;
   currentStep?: number;
   judgeModel?: string;
+  /** The judge's provider (\`offline-heuristic\` is not an LLM and makes no model calls). */
+  judgeProvider?: string;
   /** The run's judge-human agreement over all reviews, when Temporal answered. */
   agreement?: { reviews: number; accuracy: number | null; kappa: number | null };
 }
@@ -70,7 +74,7 @@ export async function readReportData(
   const steps: StepRow[] = [];
   const lengthPoints: LengthPoint[] = [];
   let lengthRecords = 0;
-  let judgeModel: string | undefined;
+  let judge: StepFacts['judge'];
   for (const line of stepLines) {
     let facts: StepFacts | undefined;
     try {
@@ -84,11 +88,12 @@ export async function readReportData(
     if (facts) {
       lengthPoints.push(...facts.lengthPoints);
       lengthRecords += facts.withLength;
-      judgeModel = facts.judgeModel ?? judgeModel;
+      judge = facts.judge ?? judge;
     }
   }
   thin(lengthPoints, LENGTH_POINTS_BUDGET);
-  if (header.judgeModel === undefined && judgeModel !== undefined) header = { ...header, judgeModel: `${judgeModel} (from the rewards files)` };
+  if (header.judgeModel === undefined && judge !== undefined) header = { ...header, judgeModel: `${judgeLabel(judge)} (from the rewards files)` };
+  if (header.judgeProvider === undefined && judge !== undefined) header = { ...header, judgeProvider: judge.provider };
   return { header, runDir, steps, lengthPoints, lengthRecords, humanAgreement, notes, end };
 }
 

@@ -16,7 +16,7 @@ export function reportHtml(data: ReportData, charts: RenderedChart[], generatedA
   const figures = charts.map(({ chart, svg }) => {
     const body = svg
       ? `<div class="svg">${svg}</div>`
-      : `<p class="absent">Nothing to draw: ${escape(chart.absent ?? 'no data')}.</p>`;
+      : `<p class="absent">${escape(chart.absent ?? 'Nothing to draw.')}</p>`;
     return (
       `<section class="chart${svg ? '' : ' empty'}" id="chart-${chart.id}" data-chart="${chart.id}">` +
       `<h2>${escape(chart.title)}</h2><p class="caption">${escape(chart.caption)}</p>${body}</section>`

@@ -1,6 +1,5 @@
 import { readLines } from '../io/read-lines';
 import { hashSeed, seededRandom } from '../util/seeded-random';
-import { judgeLabel } from '../config/judge-config';
 import { nearestRankQuantile } from '../stats/quantile';
 
 /** What the report needs from one step's rewards file that the manifest's summary may lack. */
@@ -14,8 +13,8 @@ export interface StepFacts {
   lengthPoints: LengthPoint[];
   /** Rewarded rollouts with a response length on record (the sample holds at most `maxPoints` of them). */
   withLength: number;
-  /** provider:model of the file's last record, for a report made without asking the run. */
-  judgeModel: string | undefined;
+  /** The judge of the file's last record, for a report made without asking the run. */
+  judge: { provider: string; model: string | undefined } | undefined;
   /** Rollouts in the file, and lines that were not records (a torn or foreign line). */
   records: number;
   unreadable: number;
@@ -48,7 +47,7 @@ export async function readStepFacts(path: string, step: number, maxPoints: numbe
   const random = seededRandom(hashSeed(`report:${step}`));
   let withLength = 0;
   let records = 0;
-  let judgeModel: string | undefined;
+  let judge: StepFacts['judge'];
   let unreadable = 0;
   for await (const line of readLines(path)) {
     if ('error' in line) {
@@ -64,7 +63,7 @@ export async function readStepFacts(path: string, step: number, maxPoints: numbe
       continue;
     }
     records++;
-    if (typeof r.judge?.provider === 'string') judgeModel = judgeLabel(r.judge as { provider: string; model?: unknown });
+    if (typeof r.judge?.provider === 'string') judge = { provider: r.judge.provider, model: typeof r.judge.model === 'string' ? r.judge.model : undefined };
     if (typeof r.reward !== 'number' || r.status === 'excluded') continue;
     rewards.push(r.reward);
     for (const c of Array.isArray(r.judge?.criteria) ? r.judge.criteria : []) {
@@ -92,7 +91,7 @@ export async function readStepFacts(path: string, step: number, maxPoints: numbe
     criteria,
     lengthPoints: points,
     withLength,
-    judgeModel,
+    judge,
     records,
     unreadable,
   };

@@ -7,6 +7,7 @@ export interface ChartSeen {
   /** Data marks drawn (paths, symbols, bars inside Vega's role-mark groups). */
   marks: number;
   axisTitles: string[];
+  legendLabels: string[];
   /** Bars drawn more than 10 px tall: a bar of a value above 0 has a height, not only a place. */
   tallBars: number;
   /** On-screen size of the chart's SVG, so "rendered" means laid out, not only present. */
@@ -65,6 +66,7 @@ const READ_PAGE = `(() => {
         marks: section.querySelectorAll('svg g.role-mark path, svg g.role-mark rect, svg g.role-mark circle').length,
         tallBars: [...section.querySelectorAll('svg g.mark-rect.role-mark path')].filter((p) => p.getBBox().height > 10).length,
         axisTitles: [...section.querySelectorAll('svg g.role-axis-title text')].map(text),
+        legendLabels: [...section.querySelectorAll('svg g.role-legend-label text')].map(text),
         width: box?.width ?? 0,
         height: box?.height ?? 0,
         absent: section.querySelector('.absent') ? text(section.querySelector('.absent')) : undefined,

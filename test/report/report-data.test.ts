@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { RewardRecord } from '../../src/contract/reward-record';
 import { reportCharts } from '../../src/report/charts';
 import { headline } from '../../src/report/header-words';
-import { LENGTH_POINTS_BUDGET, readReportData, type RunHeader } from '../../src/report/report-data';
+import { LENGTH_POINTS_BUDGET, readReportData, stepRow, type ReportData, type RunHeader } from '../../src/report/report-data';
+import { renderSvg } from '../../src/report/render-svg';
 import { agreementByStep } from '../../src/report/review-agreement';
 import { writeReport } from '../../src/report/write-report';
 import { quantile, readStepFacts } from '../../src/report/step-facts';
@@ -133,6 +134,51 @@ describe('report data of a run folder', () => {
     const data = await readReportData(dir, header);
     expect(data.steps).toHaveLength(2);
     expect(data.notes).toEqual(['step 2: its rewards file steps/000002.rewards.jsonl is missing; only its summary is shown']);
+  });
+});
+
+/** A run's data straight from records: three steps of four rollouts, scored without a fallback or a quarantined line. */
+function cleanRun(judge: Partial<RewardRecord['judge']>, price?: { inputPerMTok: number; outputPerMTok: number }): ReportData {
+  const steps = [1, 2, 3].map((step) => {
+    const stats = new StepStats();
+    for (let i = 0; i < 4; i++) stats.add(record(i, 0.25 * i, { step, judge: { ...record(0, 0).judge, ...judge } }));
+    return stepRow(stats.summary(step, 0, price), undefined);
+  });
+  const provider = judge.provider ?? 'offline-heuristic';
+  return { header: { ...header, judgeProvider: provider }, runDir: '/nowhere', steps, lengthPoints: [], lengthRecords: 0, humanAgreement: [], notes: [], end: undefined };
+}
+
+describe('charts of a series that is 0 throughout', () => {
+  it('say in words why there is nothing to draw: no fallbacks, no quarantined lines, no tokens and no cost with the offline judge', () => {
+    const charts = Object.fromEntries(reportCharts(cleanRun({})).map((c) => [c.id, c]));
+    expect(charts.reward!.spec).toBeDefined();
+    const absent = Object.fromEntries(['fallback', 'quarantine', 'tokens', 'cost'].map((id) => [id, { spec: charts[id]!.spec, absent: charts[id]!.absent }]));
+    expect(absent).toEqual({
+      fallback: { spec: undefined, absent: 'No fallbacks in this run: every rollout was judged.' },
+      quarantine: { spec: undefined, absent: "No quarantined lines: every line of the trainer's step files was a rollout." },
+      tokens: { spec: undefined, absent: 'No tokens: the offline heuristic judge (not an LLM) makes no model calls.' },
+      cost: { spec: undefined, absent: 'No cost: the offline heuristic judge (not an LLM) makes no model calls.' },
+    });
+  });
+
+  it('draws the tokens of an LLM judge without a price, and says why its cost is not drawn', () => {
+    const llm = { provider: 'bedrock', model: 'anthropic.claude-test', inputTokens: 900, outputTokens: 120 };
+    const unpriced = Object.fromEntries(reportCharts(cleanRun(llm)).map((c) => [c.id, c]));
+    expect(unpriced.tokens!.spec).toBeDefined();
+    expect(unpriced.cost!.spec).toBeUndefined();
+    expect(unpriced.cost!.absent).toBe("No cost: the model has no price in the run's config.");
+    const priced = Object.fromEntries(reportCharts(cleanRun(llm, { inputPerMTok: 3, outputPerMTok: 15 })).map((c) => [c.id, c]));
+    expect(priced.cost!.spec).toBeDefined();
+    // An LLM judge whose every judgement came from the judge cache was billed nothing.
+    const cached = Object.fromEntries(reportCharts(cleanRun({ ...llm, cached: true })).map((c) => [c.id, c]));
+    expect(cached.tokens!.absent).toBe('No tokens: no judge call was billed any (judgements taken from the judge cache cost none).');
+  });
+
+  it("gives the reward chart's mean and median lines a legend entry each", async () => {
+    const reward = reportCharts(cleanRun({})).find((c) => c.id === 'reward')!;
+    const svg = await renderSvg(reward.spec!);
+    const legend = [...svg.matchAll(/role-legend-label"[^>]*><text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(legend).toEqual(['mean', 'median (p50)']);
   });
 });
 

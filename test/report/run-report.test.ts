@@ -33,6 +33,7 @@ async function until<T>(what: string, poll: () => Promise<T>, done: (value: T) =
 
 /** Every chart in `ids` drew marks, laid out at a real size, with its axis titles; none is missing. */
 function expectChartsDrawn(seen: ReportSeen, ids: string[]): void {
+  expect(seen.charts.find((c) => c.id === 'reward')!.legendLabels, 'a legend entry for each reward line').toEqual(['mean', 'median (p50)']);
   expect(seen.charts.map((c) => c.id)).toEqual(Object.keys(AXIS_TITLES));
   for (const id of ids) {
     const chart = seen.charts.find((c) => c.id === id)!;
@@ -79,7 +80,7 @@ describe('arbiter run report', () => {
     expect(html).toContain('>canary accuracy<');
   });
 
-  it("reports a real run: its pause reason in words, human agreement from its reviews, every chart drawn", async () => {
+  it("reports a real run: its pause reason in words, human agreement from its reviews, a chart of each series it has, the rest in words", async () => {
     const dir = await tempDir('arbiter-report-');
     const rollouts = join(dir, 'rollouts');
     // Steps 1 and 2 arrive; step 3 never does, so the run waits there and we pause it.
@@ -110,7 +111,9 @@ describe('arbiter run report', () => {
       const written = await ok(['run', 'report', id]);
       const file = join(dir, 'out', id, 'report.html');
       expect(written.stdout).toContain(`wrote ${file} (`);
-      expect(written.stdout).toContain('2 steps, 9 of 9 charts drawn');
+      // The offline judge had no fallback and makes no model calls: those charts say so instead of drawing empty axes.
+      expect(written.stdout).toContain('2 steps, 6 of 9 charts drawn');
+      expect(written.stdout).toContain('not drawn: Judge tokens per step. No tokens: the offline heuristic judge (not an LLM) makes no model calls.');
       expect((await stat(file)).size).toBeGreaterThan(10_000);
 
       // The records the criterion and length charts come from: the rubric's verdicts and the response's length.
@@ -123,7 +126,11 @@ describe('arbiter run report', () => {
 
       const seen = await openReport(file);
       expectOffline(seen, file);
-      expectChartsDrawn(seen, Object.keys(AXIS_TITLES));
+      const words = { fallback: 'No fallbacks in this run: every rollout was judged.', tokens: 'No tokens: the offline heuristic judge (not an LLM) makes no model calls.', cost: 'No cost: the offline heuristic judge (not an LLM) makes no model calls.' };
+      expectChartsDrawn(seen, Object.keys(AXIS_TITLES).filter((c) => !(c in words)));
+      for (const [chart, absent] of Object.entries(words)) {
+        expect(seen.charts.find((c) => c.id === chart), chart).toMatchObject({ absent, marks: 0, axisTitles: [] });
+      }
       expect(seen.headline).toBe(`Run ${id} is paused after 2 of 3 steps scored, because rewards rise with length, look first.`);
       expect(seen.details).toContain('Judge: offline-heuristic (not an LLM).');
       expect(seen.details.join('\n')).toMatch(/^16 rollouts judged, 0 fallbacks \(0\.0%\), 1 quarantined line\./m);
