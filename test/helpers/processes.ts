@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
+import { untilServerAnswers } from '../../src/temporal/dev-server/start-dev-server';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { TEST_WORKER_ENV } from './worker-settings';
 
@@ -126,26 +127,9 @@ function typeName(valueType: string): string {
   return valueType.charAt(0) + valueType.slice(1).toLowerCase();
 }
 
-/** Waits until a Temporal frontend at `address` answers getSystemInfo. */
-export async function waitForServer(address: string, timeoutMs = 60_000, server?: Child): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    if (server && !server.isRunning()) throw new Error(`${server.name} exited while starting:\n${server.output()}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 2000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  throw new Error(`no Temporal server answered at ${address} in ${timeoutMs} ms: ${(last as Error)?.message}`);
+/** Waits until a Temporal frontend at `address` answers getSystemInfo (failing at once if `server` exits). */
+export function waitForServer(address: string, timeoutMs = 60_000, server?: Child): Promise<void> {
+  return untilServerAnswers(address, timeoutMs, () => (server && !server.isRunning() ? `${server.name} exited while starting:\n${server.output()}` : undefined));
 }
 
 /** Activities of a finished workflow that needed more than one attempt: `type#attempt (last failure)`. */

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { ValidationItem } from '../../src/validation/dataset';
 import type { ValidationReport } from '../../src/validation/measure/report';
+import { freePort } from '../../src/temporal/dev-server/free-port';
 import { arbiter } from '../cli/run-cli';
 import { writeDataset } from './harness';
 
@@ -50,6 +52,25 @@ describe('arbiter judge validate', () => {
       ['--max-attack-pass', false],
     ]);
     expect(report.judges[0]!.offlineDemoJudge).toBe(true);
+  });
+
+  it('with --json, prints only the report on stdout, even when it starts its own dev server (the server\'s banner goes to stderr)', async () => {
+    const { dir, file } = await configFile();
+    const id = `validate-json-${randomUUID()}`;
+    // Nothing listens there: the command starts a dev server of its own on that port, as on a fresh clone.
+    const port = await freePort();
+    const result = await arbiter(['judge', 'validate', file, '--json', '--id', id], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`no Temporal server at 127.0.0.1:${port}: starting a dev server`);
+    const printed = JSON.parse(result.stdout) as ValidationReport;
+    expect(printed.validationId).toBe(id);
+    expect(printed).toEqual(JSON.parse(await readFile(join(dir, 'out', id, 'report.json'), 'utf8')));
+    // The server stopped with the command.
+    const refused = await new Promise<string | undefined>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(() => resolve(undefined)));
+      socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+    });
+    expect(refused).toBe('ECONNREFUSED');
   });
 
   it('refuses a threshold that is not a number, and a dataset line that is not an item, before starting anything', async () => {
