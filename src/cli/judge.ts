@@ -2,12 +2,13 @@
 //   temporal workflow start --task-queue arbiter --type judgeValidation --workflow-id validate-1 --input-file validate.json
 //   temporal workflow query --workflow-id validate-1 --type validationProgress
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Client, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { Command, Option } from 'commander';
 import { parseOrThrow } from '../config/validation-error';
 import { connectOrStart } from '../temporal/dev-server/connect-or-start';
 import { connectClient, connectWorker, temporalSettings } from '../temporal/connection';
+import { firstWorkflowTask } from '../temporal/first-workflow-task';
 import { workflowUrl } from '../temporal/web-ui-link';
 import { createArbiterWorker } from '../worker/create-worker';
 import { workerSettingsFromEnv } from '../config/worker-settings';
@@ -23,6 +24,9 @@ import { readDocument } from './parse-document';
 
 /** Exit code when the validation ran but a judge failed a threshold: CI tells it from a crash. */
 export const EXIT_THRESHOLD = 3;
+
+/** How long a worker already on the task queue has to complete the validation's first workflow task. */
+export const FIRST_TASK_SECONDS = 20;
 
 type ThresholdFlags = Partial<Record<keyof Thresholds, string>>;
 
@@ -127,6 +131,8 @@ async function runValidation(config: ValidationConfig, opts: ConnectionFlags & {
       }
       console.error(`started judge validation ${workflowId} on task queue "${opts.taskQueue}"`);
       console.error(`Web UI: ${workflowUrl(target.uiUrl, settings.namespace, workflowId)}`);
+      // A worker of ours has the workflow; one found on the queue may not, or may be gone.
+      await requireFirstTask(handle, opts.taskQueue, worker ? undefined : FIRST_TASK_SECONDS);
       const stop = printProgress(() => handle.query(validationProgressQuery));
       try {
         return await handle.result();
@@ -151,6 +157,26 @@ async function runValidation(config: ValidationConfig, opts: ConnectionFlags & {
     await nativeConnection?.close();
     await target.devServer?.stop();
   }
+}
+
+/**
+ * Fails, instead of waiting forever, when the workers on the queue cannot run the validation
+ * (an older Arbiter, or a worker that does not have judgeValidation) or none takes it within
+ * `withinSeconds`; the workflow is terminated so that no worker picks it up later.
+ */
+async function requireFirstTask(handle: WorkflowHandle, taskQueue: string, withinSeconds: number | undefined): Promise<void> {
+  const first = await firstWorkflowTask(handle, withinSeconds === undefined ? undefined : withinSeconds * 1000);
+  if (first.kind === 'done') return;
+  const what =
+    first.kind === 'failed'
+      ? `the worker polling task queue "${taskQueue}" cannot run judge validations (it failed the workflow's first task: ${first.message})`
+      : `no worker on task queue "${taskQueue}" took the judge validation within ${withinSeconds} s`;
+  await handle.terminate(`arbiter judge validate: ${what}`).catch(() => undefined);
+  throw new CliError(
+    `${what}.\n` +
+      `Start a worker of this Arbiter version on it (ARBITER_TASK_QUEUE=${taskQueue} npm run worker), or give --task-queue a queue no worker polls and this command runs one itself.\n` +
+      `Workflow ${handle.workflowId} was terminated.`,
+  );
 }
 
 async function hasWorker(client: Client, namespace: string, taskQueue: string): Promise<boolean> {

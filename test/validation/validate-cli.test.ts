@@ -2,11 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { describe, expect, inject, it } from 'vitest';
 import type { ValidationItem } from '../../src/validation/dataset';
 import type { ValidationReport } from '../../src/validation/measure/report';
 import { freePort } from '../../src/temporal/dev-server/free-port';
+import { WORKFLOW_WORKER_UNHANDLED_FAILURE } from '../../src/temporal/first-workflow-task';
+import { clientOnly, withWorker } from '../helpers/temporal';
 import { arbiter } from '../cli/run-cli';
+import { FIRST_TASK_SECONDS } from '../../src/cli/judge';
 import { writeDataset } from './harness';
 
 const env = () => ({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_UI_URL: inject('temporalUiUrl') });
@@ -71,6 +77,51 @@ describe('arbiter judge validate', () => {
       socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code));
     });
     expect(refused).toBe('ECONNREFUSED');
+  });
+
+  it('fails within seconds, naming the queue and what to start, when the worker on the queue does not have judgeValidation', async () => {
+    const { file } = await configFile();
+    const taskQueue = `older-${randomUUID()}`;
+    const id = `validate-older-${randomUUID()}`;
+    // A worker of an Arbiter from before judge validation (runs and reviews only) polls the queue.
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    try {
+      const older = await Worker.create({ connection, taskQueue, workflowsPath: fileURLToPath(new URL('./workflows-without-validation.ts', import.meta.url)) });
+      const started = Date.now();
+      const result = await older.runUntil(arbiter(['judge', 'validate', file, '--id', id, '--task-queue', taskQueue], env()));
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain(`the worker polling task queue "${taskQueue}" cannot run judge validations`);
+      expect(result.stderr).toContain(`Start a worker of this Arbiter version on it (ARBITER_TASK_QUEUE=${taskQueue} npm run worker)`);
+      expect(result.stdout).not.toContain('report:');
+      // Terminated, so no worker started later runs a validation nobody waits for.
+      const { status } = await clientOnly((client) => client.workflow.getHandle(id).describe());
+      expect(status.name).toBe('TERMINATED');
+    } finally {
+      await connection.close();
+    }
+    // The cause the command recognises is the one Temporal records for such a worker.
+    expect(WORKFLOW_WORKER_UNHANDLED_FAILURE).toBe(temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE);
+  });
+
+  it('fails within seconds, naming the queue, when the worker seen on the queue has stopped', async () => {
+    const { file } = await configFile();
+    // A worker polls, then stops: the server lists it among the queue's pollers for a while after,
+    // so the command starts no worker of its own and nothing takes the validation.
+    const taskQueue = await withWorker(async ({ client, taskQueue }) => {
+      const pollers = () => client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
+      while (((await pollers()).pollers?.length ?? 0) === 0) await new Promise((r) => setTimeout(r, 100));
+      return taskQueue;
+    });
+    const id = `validate-gone-${randomUUID()}`;
+    const started = Date.now();
+    const result = await arbiter(['judge', 'validate', file, '--id', id, '--task-queue', taskQueue], env());
+    expect(Date.now() - started).toBeLessThan((FIRST_TASK_SECONDS + 30) * 1000);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`no worker on task queue "${taskQueue}" took the judge validation within ${FIRST_TASK_SECONDS} s`);
+    expect(result.stderr).toContain(`ARBITER_TASK_QUEUE=${taskQueue} npm run worker`);
+    const { status } = await clientOnly((client) => client.workflow.getHandle(id).describe());
+    expect(status.name).toBe('TERMINATED');
   });
 
   it('refuses a threshold that is not a number, and a dataset line that is not an item, before starting anything', async () => {
