@@ -51,6 +51,7 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
       chunkSize: input.chunkSize,
       maxChunks: input.maxChunks,
       keepGroupsTogether: input.groupForPreference || cachesGroupPrefixes(input.scoring?.judge),
+      cutLargeGroups: !input.groupForPreference,
       scoring: input.scoring,
       canaries,
     });

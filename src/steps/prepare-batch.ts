@@ -46,6 +46,12 @@ export async function prepareBatch(args: {
    * group prompt caching judges a group's first before the others (judge-chunk.ts).
    */
   keepGroupsTogether?: boolean;
+  /**
+   * With keepGroupsTogether, a group larger than a chunk is cut into chunk-sized parts (group
+   * prompt caching: each part has its own first call, and a step whose rollouts all share one
+   * prompt keeps its parallelism). Preference mode compares a group whole and never cuts it.
+   */
+  cutLargeGroups?: boolean;
   /** Chunks grow past chunkSize when a step would otherwise need more activities than this. */
   maxChunks?: number;
   /** The config the batch will be scored with (judge, rewards, fallback): part of the batch key. */
@@ -113,10 +119,14 @@ export async function prepareBatch(args: {
       unitSizes.push(1);
       await batch.write(storedRollout(parsed.data));
     }
+    const cap = args.cutLargeGroups ? effectiveChunkSize(seen.size + (args.canaries?.length ?? 0), args.chunkSize, args.maxChunks) : Infinity;
     for (const group of groups?.values() ?? []) {
-      unitStarts.push(batch.bytes);
-      unitSizes.push(group.length);
-      for (const rollout of group) await batch.write(storedRollout(rollout));
+      for (let from = 0; from < group.length; from += cap) {
+        const part = group.slice(from, from + cap);
+        unitStarts.push(batch.bytes);
+        unitSizes.push(part.length);
+        for (const rollout of part) await batch.write(storedRollout(rollout));
+      }
     }
     const canaries = args.canaries ?? [];
     for (const [i, entry] of canaryEntries(canaries, seen).entries()) {

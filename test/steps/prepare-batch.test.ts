@@ -87,6 +87,23 @@ describe('prepareBatch', () => {
     expect(groups).toEqual([['a1', 'a2', 'a3'], ['b1', 'b2']]);
   });
 
+  it('for group caching, gathers a group but cuts one larger than a chunk into chunk-sized parts', async () => {
+    const { layout } = await prepare(
+      [line('a1', { group: 'a' }), line('b1', { group: 'b' }), line('a2', { group: 'a' }), line('a3', { group: 'a' }), line('b2', { group: 'b' }), line('a4', { group: 'a' }), line('a5', { group: 'a' })],
+      1,
+    );
+    const info = await prepareBatch({ source: join(layout.runDir, '..', 'step.jsonl'), layout, step: 1, chunkSize: 2, keepGroupsTogether: true, cutLargeGroups: true });
+    const chunks = parseChunkIndex(await readFile(layout.chunkIndex(1), 'utf8'));
+    const parts: string[][] = [];
+    for (const [start, end] of chunks) {
+      const ids: string[] = [];
+      for await (const l of readLines(layout.batch(1), { start, end })) if ('text' in l) ids.push(JSON.parse(l.text).id);
+      parts.push(ids);
+    }
+    expect(parts).toEqual([['a1', 'a2'], ['a3', 'a4'], ['a5', 'b1', 'b2']]);
+    expect(info.chunkCount).toBe(3);
+  });
+
   it('gives the same files when run again, and no quarantine file when all is well', async () => {
     const { info, layout } = await prepare([line('a'), line('b')]);
     expect(info.quarantined).toBe(0);
