@@ -6,7 +6,7 @@
  */
 import { allHandlersFinished, condition, defineQuery, setHandler } from '@temporalio/workflow';
 import type { ReviewItemRef, ReviewItemTexts } from '../src/review/review-item';
-import { checkAnswer, humanPassOf, submitReviewUpdate, tellRun, type AnsweredReview, type ReviewAnswer } from './review-answer';
+import { checkAnswer, humanPassOf, submitReviewUpdate, tellRun, type AnsweredReview } from './review-answer';
 
 export { submitReviewUpdate, type ReviewAnswer } from './review-answer';
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { RolloutSchema } from '../config/rollout';
 import type { BriefReward } from './reward-record';
 
 // What `arbiter serve` (or any caller) sends a run for its trainers' requests, and what the run

@@ -3,7 +3,7 @@ import type { Rollout } from '../config/rollout';
 import { trajectoryPair } from '../config/trajectory';
 import { PreferenceSettingsSchema, type JudgeConfig } from '../config/judge-config';
 import { JudgeCache, judgeCacheKey } from '../cache/judge-cache';
-import type { Judge, Judgement } from './judge';
+import type { Judgement } from './judge';
 import { LlmPreferenceJudge } from './llm-preference-judge';
 import { LlmRubricJudge } from './llm-rubric-judge';
 import { OfflineHeuristicJudge } from './offline-heuristic';

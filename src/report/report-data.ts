@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { readManifestFile, type ManifestLine, type RunEndLine } from '../contract/manifest';
 import type { StepSummary } from '../contract/step-summary';
-import { OFFLINE_HEURISTIC_PROVIDER } from '../judges/offline-heuristic';
 import { readStepFacts, type LengthPoint, type StepFacts } from './step-facts';
 import { judgeLabel } from '../config/judge-config';
 

@@ -3,7 +3,6 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { submitReviewUpdate, type ReviewAnswer } from '../../workflows/review-answer';
-import { isUnreachable, rootMessage } from '../temporal/client-errors';
 import { openItemsWithTexts, openReviewIds, readQueuesWithin } from '../temporal/review-queues';
 import type { ReviewTurn } from '../review/review-turns';
 import { HttpError, updateRefusal } from './http-error';
