@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { RunConfigSchema, type RunConfig } from '../config/run-config';
 import { loadRunConfig } from './load-config';
-import { PRICES_SOURCE, knownPrice } from '../config/known-prices';
+import { PRICES_SOURCE, priceFor } from '../config/known-prices';
 import { promptCachePlan, type TokenPrice } from '../config/prompt-cache-support';
 import { rubricSystemPrompt } from '../judges/prompts/rubric-prompt';
 
@@ -87,7 +87,7 @@ function settingsSummary(c: RunConfig): string {
 /** Which price the run's cost estimate uses, and where it comes from. */
 function priceLine(prices: Record<string, TokenPrice>, model: string): string {
   const given = prices[model];
-  const price = given ?? knownPrice(model);
+  const price = priceFor(prices, model);
   if (!price) return `none for ${model}: cost shows as 0 (add prices.${model} {inputPerMTok, outputPerMTok})`;
   const text = `$${price.inputPerMTok} input, $${price.outputPerMTok} output per million tokens`;
   return given ? `${text} (prices.${model})` : `${text}: list price, ${PRICES_SOURCE}; set prices.${model} to override`;

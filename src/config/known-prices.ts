@@ -32,6 +32,6 @@ export function knownPrice(model: string): TokenPrice | undefined {
 }
 
 /** The price a run estimates its cost with: its own, else the known list price, else none. */
-export function priceFor(prices: Record<string, TokenPrice>, model: string): TokenPrice | undefined {
+export function priceFor<P>(prices: Record<string, P>, model: string): P | TokenPrice | undefined {
   return prices[model] ?? knownPrice(model);
 }

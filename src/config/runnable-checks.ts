@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { knownPrice } from './known-prices';
+import { priceFor } from './known-prices';
 
 // Pure: part of RunConfigSchema, which the workflow sandbox imports.
 
@@ -22,7 +22,7 @@ export function checkRunnable(c: Checked, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const llm = c.judge.provider !== 'offline-heuristic';
 
-  if (c.budgetUsd !== undefined && llm && c.judge.model !== undefined && !(c.judge.model in c.prices) && knownPrice(c.judge.model) === undefined) {
+  if (c.budgetUsd !== undefined && llm && c.judge.model !== undefined && priceFor(c.prices, c.judge.model) === undefined) {
     issue(
       ['budgetUsd'],
       `no price for the judge model ${JSON.stringify(c.judge.model)} in prices, and Arbiter knows no list price for it, so the cost stays 0 and the budget is never reached; ` +

@@ -29,7 +29,7 @@ export interface StepSummary {
    * counted: GovernedChatModel makes them below the judge, unseen by it.
    */
   calls: number;
-  /** Estimated from the run's price table; 0 when the model has no price. */
+  /** Estimated from the run's price of the model, else its known list price (config/known-prices.ts); 0 when neither exists. */
   costUsd: number;
   /** Wall time of the step in the run, from its start to its checkpoint (set by the workflow). */
   durationMs?: number;

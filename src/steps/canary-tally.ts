@@ -31,7 +31,6 @@ export const ChunkRecordSchema = RewardRecordSchema.extend({
 });
 export type ChunkRecord = z.output<typeof ChunkRecordSchema>;
 
-
 /** One line of `steps/NNNNNN.canary.jsonl`. */
 export interface CanaryResult {
   id: string;

@@ -4,7 +4,6 @@ import { knownPrice } from '../config/known-prices';
 import { withCachePrices, type TokenPrice } from '../config/prompt-cache-support';
 import { nearestRankQuantile } from '../stats/quantile';
 
-
 /** Accumulates a step's records one at a time; keeps only the reward values for percentiles. */
 export class StepStats {
   private rewards: number[] = [];
