@@ -11,6 +11,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server/start-dev-server';
 import { createArbiterWorker, type ArbiterWorkerOptions } from '../src/worker/create-worker';
 import { workerSettingsFromEnv } from '../src/config/worker-settings';
+import { spawnWorker } from '../test/helpers/processes';
 
 const T0 = Date.now();
 
@@ -60,6 +61,24 @@ export async function withBenchWorker<T>(
   } finally {
     await connection.close();
     await nativeConnection.close();
+  }
+}
+
+/**
+ * Runs `body` with an Arbiter worker in a process of its own (`node --import tsx
+ * src/worker/main.ts`, as `npm run worker` deploys it) polling `taskQueue` on `server`, and a
+ * client of the same server in this process. The worker inherits this process's environment
+ * as it is now (a fake Bedrock's endpoint, for one).
+ */
+export async function withWorkerProcess<T>(server: DevServer, taskQueue: string, body: (client: Client) => Promise<T>): Promise<T> {
+  const worker = spawnWorker({ TEMPORAL_ADDRESS: server.address, ARBITER_TASK_QUEUE: taskQueue });
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    await worker.ready;
+    return await body(new Client({ connection }));
+  } finally {
+    await connection.close();
+    await worker.kill();
   }
 }
 

@@ -21,8 +21,9 @@
  *            bench/judge.ts; the run's judge.quota is the account quota (3000/min). Throughput
  *            is reported as a share of the quota (`of_quota`, ideally near 1); nothing asserts.
  *
- * Clients, service and worker share this process (and the machine's cores with the dev server),
- * as the harness runs every benchmark: the latencies include that contention.
+ * Clients and service share this process; the worker runs in a process of its own, as
+ * `npm run worker` deploys it (BENCH_SERVE_WORKER=inline: in this process too). All share the
+ * machine's cores with the dev server: the latencies include that contention.
  *
  * One JSON line on stdout; progress notes on stderr. Knobs (environment):
  *   BENCH_SERVE_REQUESTS=2000 (offline)  BENCH_SERVE_CLIENTS=64  BENCH_SERVE_BEDROCK_REQUESTS=1000
@@ -43,7 +44,9 @@ import { RunLayout, stepRolloutFile } from '../src/contract/run-layout';
 import { buildJudge } from '../src/judges/build-judge';
 import { OfflineHeuristicJudge } from '../src/judges/offline-heuristic';
 import { rewardRecordFor } from '../src/rewards/reward-record-for';
+import type { RunRequests } from '../src/serve/run-requests';
 import { buildServer, DEFAULT_BATCHING } from '../src/serve/server';
+import type { RecentSamples } from '../src/stats/recent-samples';
 import { progressQuery } from '../workflows/definitions';
 import { writeCheckpoint } from '../src/steps/checkpoint';
 import { judgeChunk } from '../src/steps/judge-chunk';
@@ -53,7 +56,8 @@ import { defaultRespond, startFakeBedrock } from '../test/support/fake-bedrock';
 import { historyOf } from '../test/support/run-chain';
 import { useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
 import { benchBedrockJudge } from './chunk-slots';
-import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker } from './harness';
+import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker, withWorkerProcess } from './harness';
+import type { Client } from '@temporalio/client';
 import { rolloutOf, writeStepFile } from './step-files';
 import { historyMix, quotaUse, stepTimeline } from './step-timeline';
 
@@ -63,6 +67,8 @@ const BEDROCK_REQUESTS = envNumber('BENCH_SERVE_BEDROCK_REQUESTS', 1000);
 const BEDROCK_CLIENTS = envNumber('BENCH_SERVE_BEDROCK_CLIENTS', CLIENTS);
 const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
 const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', DEFAULT_BATCHING.windowMs);
+/** `process` (default): the worker in a process of its own, as deployed; `inline`: in this one. */
+const WORKER = process.env.BENCH_SERVE_WORKER === 'inline' ? 'inline' : 'process';
 const QUOTA_RPS = 50;
 const LATENCY_MS = 200;
 const STEP = 1;
@@ -72,6 +78,12 @@ function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** A service's per-request phases (RunRequests.phases) as `p50/p99` in ms. */
+function phasesOf(requests: RunRequests): Record<'recorded' | 'answered', string> {
+  const at = (s: RecentSamples) => `${s.quantile(0.5).toFixed(0)}/${s.quantile(0.99).toFixed(0)}`;
+  return { recorded: at(requests.phases.recorded), answered: at(requests.phases.answered) };
 }
 
 /** OpenRLHF's single-sample remote RM request for rollout `i` of the benchmark's rollouts. */
@@ -200,10 +212,12 @@ async function main(): Promise<Record<string, unknown>> {
       `${CLIENTS} concurrent judge calls p50 ${directP50.toFixed(3)} ms p99 ${directP99.toFixed(3)} ms`,
   );
 
-  const server = await benchServer();
+  const server = await benchServer(process.env.BENCH_SERVE_EAGER === '1' ? ['system.enableActivityEagerExecution=true'] : []);
   try {
     const taskQueue = 'bench-serve';
-    return await withBenchWorker(server, { taskQueue, allowedRolloutDirs: [tmpdir()] }, async (client) => {
+    const withWorker = <T>(body: (client: Client) => Promise<T>) =>
+      WORKER === 'inline' ? withBenchWorker(server, { taskQueue, allowedRolloutDirs: [tmpdir()] }, body) : withWorkerProcess(server, taskQueue, body);
+    return await withWorker(async (client) => {
       const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS } });
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -226,6 +240,8 @@ async function main(): Promise<Record<string, unknown>> {
         const p50 = percentile(offline.latencies, 50);
         const p99 = percentile(offline.latencies, 99);
         note(`offline: ${REQUESTS} requests, ${CLIENTS} clients, ${offline.seconds.toFixed(2)} s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${offlineSteps} steps`);
+        const offlinePhases = phasesOf(app.batcher(offlineId));
+        note(`offline: per request, p50/p99 ms: until recorded by the run ${offlinePhases.recorded}, then until answered ${offlinePhases.answered}`);
         const offlineHistory = await historyOf(client, offlineId);
         if (process.env.BENCH_SERVE_HISTORY_OUT) (await import('node:fs')).writeFileSync(process.env.BENCH_SERVE_HISTORY_OUT, JSON.stringify(offlineHistory));
         note(`offline: per step (latest history): ${JSON.stringify(historyMix(offlineHistory))}; ${JSON.stringify(stepTimeline(offlineHistory))}`);
@@ -242,6 +258,8 @@ async function main(): Promise<Record<string, unknown>> {
           `bedrock: ${BEDROCK_REQUESTS} requests in ${bedrock.seconds.toFixed(2)} s = ${bedrockRps.toFixed(1)} req/s (quota ${QUOTA_RPS}); ` +
             `fake: ${fake.stats.ok} ok, ${fake.stats.throttled} throttled, max in flight ${fake.stats.maxInFlight}; ${bedrockSteps} steps`,
         );
+        const bedrockPhases = phasesOf(app.batcher(bedrockId));
+        note(`bedrock: per request, p50/p99 ms: until recorded by the run ${bedrockPhases.recorded}, then until answered ${bedrockPhases.answered}`);
         const use = quotaUse(callTimes, QUOTA_RPS);
         const timeline = stepTimeline(await historyOf(client, bedrockId));
         note(

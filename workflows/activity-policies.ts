@@ -1,4 +1,4 @@
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
 import { BATCH_REFUSAL_FAILURES, NON_RETRYABLE_FAILURES } from '../src/contract/failure-types';
@@ -47,6 +47,13 @@ export function runActivities(config: RunConfig) {
     heartbeatTimeout,
     retry: scoringRetry,
   });
+  // Recording trainer requests in the run's ledger (a few files each, milliseconds), beside the
+  // workflow as a local activity: no round trip through the task queue before a request can be
+  // numbered into a step. A worker that dies mid-way records them again on replay (idempotent).
+  const beside = proxyLocalActivities<typeof activities>({
+    startToCloseTimeout: '5m',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  });
   const waitSeconds = config.rollouts.type === 'directory' ? config.rollouts.waitTimeoutSeconds : 0;
   // Waiting for the trainer's file: as long as the run is willing to wait, plus a margin to say so.
   const waiting = proxyActivities<typeof activities>({
@@ -64,6 +71,8 @@ export function runActivities(config: RunConfig) {
     scoreChunk: judging.scoreChunk,
     checkpointStep: files.checkpointStep,
     finalizeRun: files.finalizeRun,
+    /** The ledger's local activity, for requests admitted in the background (`admit-requests-in-background`). */
+    admitRequestsBeside: beside.admitRequests,
   };
 }
 

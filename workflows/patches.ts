@@ -55,4 +55,9 @@ export const PATCHES = {
     what: "preparing a step writes its inbox file from the placed requests (one activity fewer per step)",
     history: 'paused-requests-assembled-in-prepare.json',
   },
+  admitInBackground: {
+    id: 'admit-requests-in-background',
+    what: 'a submitRequests update returns once in history; its unpinned requests are recorded in the ledger in batches, by a local activity, before any step holds them',
+    history: 'requests-admitted-in-background.json',
+  },
 } as const;

@@ -116,7 +116,8 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
           // here, and its handler returns, before the history starts afresh (the samples' pattern:
           // wait for handlers to finish). Meanwhile new submissions wait for the next execution.
           if (!run.rollOver()) continue;
-          await condition(allHandlersFinished);
+          // Only requests in the ledger are carried: those accepted a moment ago are recorded first.
+          await condition(() => allHandlersFinished() && run.inbox.allAdmitted);
         } else if (!allHandlersFinished()) {
           continue;
         }

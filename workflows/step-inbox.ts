@@ -1,5 +1,6 @@
-import { ApplicationFailure, CancellationScope, condition, currentUpdateInfo, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, currentUpdateInfo, patched } from '@temporalio/workflow';
 import type { RunConfig } from '../src/config/run-config';
+import type { Admission } from '../src/contract/request-ledger';
 import type { BriefReward } from '../src/contract/reward-record';
 import {
   MAX_REQUEST_ROLLOUTS,
@@ -88,6 +89,9 @@ export class StepInbox {
   rollingOver = false;
   /** Keys of answered requests, by the step that answered them (-1: none), oldest first. */
   private readonly answeredByStep = new Map<number, string[]>();
+  /** Unpinned requests accepted and not yet in the ledger (`admit-requests-in-background`): the next admission takes them all. */
+  private unadmitted: TrainerRequest[] = [];
+  private admitting: Promise<void> | undefined;
 
   constructor(
     private readonly run: { readonly config: RunConfig; readonly runId: string; readonly nextStep: number; readonly lastStep: number },
@@ -174,8 +178,9 @@ export class StepInbox {
   /** The run ends: requests still waiting hear it instead of waiting for a step that will not come. */
   end(message: string): void {
     this.ended = true;
+    const inBackground = new Set(this.unadmitted.map((r) => r.key));
     for (const entry of this.requests.values()) {
-      if (entry.state === 'answered' || entry.state === 'admitting') continue;
+      if (entry.state === 'answered' || (entry.state === 'admitting' && !inBackground.has(entry.key))) continue;
       this.answer(entry, { key: entry.key, state: 'answered', rewards: [], refused: entry.refused, failure: { type: 'RunEnded', message } });
     }
   }
@@ -211,8 +216,10 @@ export class StepInbox {
    */
   async submitRequests(request: SubmitRequests): Promise<RequestStatuses> {
     const { requests } = SubmitRequestsSchema.parse(request);
+    // Runs recorded before admitted every request in the handler, in a task-queue activity.
+    const inBackground = patched(PATCHES.admitInBackground.id);
     // Reserve first: a second call for the same key, from now on, attaches to this one.
-    const mine: TrainerRequest[] = [];
+    let mine: TrainerRequest[] = [];
     const conflicts = new Map<string, string>();
     const steptaken = new Map<string, string>();
     /** Pinned to a step the run has passed: only found in the ledger, never recorded anew. */
@@ -223,10 +230,20 @@ export class StepInbox {
       if (r.step !== undefined) this.pinsClaimed.add(r.step);
       mine.push(r);
     }
+    if (inBackground) {
+      // The Update in history is the request's record from now on (a retry attaches to it, a
+      // replay restores it); the ledger learns it with the others waiting, in one local activity,
+      // before any step holds it. Pinned requests claim a step: they are admitted before answering.
+      this.unadmitted.push(...mine.filter((r) => r.step === undefined));
+      mine = mine.filter((r) => r.step !== undefined);
+      this.admitWaiting();
+    }
     if (mine.length > 0) {
       let admissions;
       try {
-        admissions = await runActivities(this.run.config).admitRequests({
+        const activities = runActivities(this.run.config);
+        const admit = inBackground ? activities.admitRequestsBeside : activities.admitRequests;
+        admissions = await admit({
           outputDir: this.run.config.outputDir,
           runId: this.run.runId,
           execution: currentExecution(),
@@ -250,12 +267,7 @@ export class StepInbox {
           steptaken.set(a.key, `step ${r.step} is not ahead (next step is ${this.run.nextStep}, last ${this.run.lastStep})`);
           continue;
         }
-        Object.assign(entry, { keyId: a.keyId, count: a.count, refused: a.refused });
-        if (a.outcome === 'known' && a.step !== undefined && (a.rewards || a.file)) {
-          this.answer(entry, { key: a.key, state: 'answered', step: a.step, rewards: a.rewards ?? [], refused: a.refused, ...(a.file ? { file: a.file } : {}) });
-        }
-        else if (a.count === 0) this.answer(entry, { key: a.key, state: 'answered', rewards: [], refused: a.refused });
-        else this.enqueue(entry);
+        this.admitted(entry, a);
       }
     }
     return {
@@ -272,6 +284,60 @@ export class StepInbox {
         return this.statusOf(entry);
       }),
     };
+  }
+
+  /** Whether every accepted request is in the ledger (continue-as-new carries only those). */
+  get allAdmitted(): boolean {
+    return this.admitting === undefined;
+  }
+
+  /**
+   * Admits every request waiting for the ledger, in batches: one local activity at a time, and
+   * the requests that arrive meanwhile go in the next. Each then joins the queue for a step, or is
+   * answered from the ledger (an earlier execution's request sent again) or refused as a conflict.
+   */
+  private admitWaiting(): void {
+    if (this.admitting || this.unadmitted.length === 0) return;
+    this.admitting = (async () => {
+      while (this.unadmitted.length > 0 && !this.ended) {
+        const batch = this.unadmitted;
+        this.unadmitted = [];
+        let admissions: Admission[];
+        try {
+          admissions = await runActivities(this.run.config).admitRequestsBeside({
+            outputDir: this.run.config.outputDir,
+            runId: this.run.runId,
+            execution: currentExecution(),
+            requests: batch,
+          });
+        } catch (err) {
+          // Out of attempts (a full disk, a folder another execution owns): the callers hear why.
+          const failure = { type: failureTypeOf(err) ?? 'AdmissionFailed', message: `the run could not record the request: ${rootMessage(err)}` };
+          for (const r of batch) {
+            const entry = this.requests.get(r.key);
+            if (entry?.state === 'admitting') this.answer(entry, { key: r.key, state: 'answered', rewards: [], refused: [], failure });
+          }
+          continue;
+        }
+        for (const a of admissions) {
+          const entry = this.requests.get(a.key);
+          // Answered meanwhile: the run ended.
+          if (!entry || entry.state !== 'admitting') continue;
+          if (a.outcome === 'conflict') this.answer(entry, { key: a.key, state: 'conflict', message: a.message });
+          else if (a.outcome !== 'unknown') this.admitted(entry, a);
+        }
+      }
+    })().finally(() => (this.admitting = undefined));
+  }
+
+  /** A request the ledger recorded (or knew): answered at once if it can be, else queued for a step. */
+  private admitted(entry: Entry, a: Extract<Admission, { outcome: 'new' | 'known' }>): void {
+    Object.assign(entry, { keyId: a.keyId, count: a.count, refused: a.refused });
+    if (a.outcome === 'known' && a.step !== undefined && (a.rewards || a.file)) {
+      const file = a.file ? { file: a.file } : {};
+      this.answer(entry, { key: a.key, state: 'answered', step: a.step, rewards: a.rewards ?? [], refused: a.refused, ...file, fromLedger: true });
+    } else if (a.count === 0) this.answer(entry, { key: a.key, state: 'answered', rewards: [], refused: a.refused });
+    else this.enqueue(entry);
   }
 
   /** Where each request stands, as this execution knows it. */
@@ -444,6 +510,17 @@ export class StepInbox {
   isAssembled(step: number): boolean {
     return this.placed.has(step);
   }
+}
+
+function failureTypeOf(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
+}
+
+function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }
 
 function failure(type: string, message: string): ApplicationFailure {

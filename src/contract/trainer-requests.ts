@@ -58,6 +58,8 @@ export type RequestStatus =
       refused: SampleRefusal[];
       /** The whole request was refused (a failure type of failure-types.ts and its message). */
       failure?: { type: string; message: string };
+      /** Answered from the ledger: an earlier execution scored it, nothing was judged for this sending. */
+      fromLedger?: true;
     }
   | { key: string; state: 'conflict'; message: string }
   | { key: string; state: 'unknown' };

@@ -10,6 +10,7 @@ import type { BriefReward, RewardRecord } from '../contract/reward-record';
 import { idInRun, MAX_REQUEST_ROLLOUTS, type RequestStatus, type TrainerRequest } from '../contract/trainer-requests';
 import { requestStatusQuery, submitRequestsUpdate } from '../../workflows/definitions';
 import { rftRun } from '../../workflows/rft-run';
+import { RecentSamples } from '../stats/recent-samples';
 import { HttpError, httpErrorOf } from './http-error';
 import { stepNumber } from '../contract/step-file-names';
 
@@ -80,6 +81,11 @@ export class RunRequests {
   private polling = false;
   /** Updates this service sent (for tests and logs). */
   updates = 0;
+  /**
+   * Where a caller's time went lately, ms: until the run recorded its request (`recorded`), then
+   * until its answer was known here (`answered`). What `bench:serve` prints to find the slow part.
+   */
+  readonly phases = { recorded: new RecentSamples(), answered: new RecentSamples() };
 
   constructor(
     private readonly runId: string,
@@ -94,10 +100,16 @@ export class RunRequests {
     const deadline = Date.now() + this.options.answerTimeoutMs;
     const request = await this.requestOf(key, rollouts, pin);
     const keyId = keyIdOf(key);
+    const sent = performance.now();
     let status = await this.admit(request, deadline);
-    const replayed = status.state === 'answered' && status.step !== undefined;
+    const recorded = performance.now();
+    this.phases.recorded.add(recorded - sent);
+    const answeredAtOnce = status.state === 'answered' && status.step !== undefined;
     for (;;) {
-      if (status.state === 'answered') return this.answerOf(status, keyId, rollouts, pin !== undefined, replayed);
+      if (status.state === 'answered') {
+        this.phases.answered.add(performance.now() - recorded);
+        return this.answerOf(status, keyId, rollouts, pin !== undefined, answeredAtOnce || status.fromLedger === true);
+      }
       if (status.state === 'conflict') throw new HttpError(409, 'idempotency_key_reused', status.message);
       if (Date.now() >= deadline) {
         throw new HttpError(503, 'not_ready', `not answered within ${this.options.answerTimeoutMs} ms: the run has the request; send it again with the same key to get its answer`, { retryable: true });
