@@ -29,6 +29,7 @@ import { progressReport, stepLine } from './format-progress';
 import { loadRunConfig } from './load-config';
 import { readJsonArg } from './parse-document';
 import { readRun } from './read-run';
+import { addDiffCommand } from './run-diff';
 import { addReportCommand } from './run-report';
 import { workflowUrl } from '../temporal/web-ui-link';
 import { watchRun } from './watch-run';
@@ -187,6 +188,7 @@ export function runCommand(): Command {
   });
 
   addReportCommand(run);
+  addDiffCommand(run);
   return run;
 }
 

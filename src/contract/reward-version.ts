@@ -1,0 +1,42 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RunLayout } from './run-layout';
+
+/**
+ * A run's rewards come in versions: the run's own folder is the original, and a re-judge writes
+ * `<runDir>/versions/<name>/` with exactly a run folder's layout (its steps' rewards files and
+ * manifest.jsonl), so everything that reads a run folder reads a version through a RunLayout.
+ */
+export const ORIGINAL_VERSION = 'original';
+
+/** Where version `name` of the run in `runDir` lives. */
+export function versionDir(runDir: string, name: string): string {
+  return join(runDir, 'versions', name);
+}
+
+/** A version's name becomes a folder name: the same rule as a run id, and never the original's. */
+export function isVersionName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name) && name !== ORIGINAL_VERSION;
+}
+
+/** The rewards of one version, as a run folder: the original is the run's own folder. */
+export function rewardSource(runDir: string, version: string = ORIGINAL_VERSION): RunLayout {
+  return new RunLayout(version === ORIGINAL_VERSION ? runDir : versionDir(runDir, version));
+}
+
+/** The versions the run has besides the original: folders under versions/ holding a manifest, by name. */
+export async function listVersions(runDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(join(runDir, 'versions'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const kept: string[] = [];
+  for (const name of names.sort()) {
+    const manifest = new RunLayout(versionDir(runDir, name)).manifest;
+    if (await stat(manifest).then((s) => s.isFile(), () => false)) kept.push(name);
+  }
+  return kept;
+}
