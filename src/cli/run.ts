@@ -30,6 +30,7 @@ import { loadRunConfig } from './load-config';
 import { readJsonArg } from './parse-document';
 import { readRun } from './read-run';
 import { addDiffCommand } from './run-diff';
+import { addExportCommand } from './run-export';
 import { addReportCommand } from './run-report';
 import { workflowUrl } from '../temporal/web-ui-link';
 import { watchRun } from './watch-run';
@@ -189,6 +190,7 @@ export function runCommand(): Command {
 
   addReportCommand(run);
   addDiffCommand(run);
+  addExportCommand(run);
   return run;
 }
 
