@@ -43,7 +43,8 @@ export function addReportCommand(run: Command): void {
     const out = resolve(opts.out ?? join(found.runDir, 'report.html'));
     const written = await writeReport({ runDir: found.runDir, header: found.header, humanAgreement: found.agreement, notes: found.notes, out });
     const drawn = written.charts.filter((c) => c.svg !== undefined).length;
-    console.log(`wrote ${out} (${kib(written.bytes)}, ${written.steps} steps, ${drawn} of ${written.charts.length} charts drawn)`);
+    const versions = written.versions.length ? `, versions against the original: ${written.versions.join(', ')}` : '';
+    console.log(`wrote ${out} (${kib(written.bytes)}, ${written.steps} steps, ${drawn} of ${written.charts.length} charts drawn${versions})`);
     for (const { chart } of written.charts.filter((c) => c.svg === undefined)) console.log(`  not drawn: ${chart.title}. ${chart.absent}`);
   });
 }

@@ -35,7 +35,7 @@ export function reportCharts(data: ReportData): Chart[] {
   ];
 }
 
-function base(description: string, points: boolean): Record<string, unknown> {
+export function base(description: string, points: boolean): Record<string, unknown> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description,
@@ -61,11 +61,11 @@ const stepAxis = { field: 'step', type: 'quantitative', title: 'step', axis: { t
  * Bars on the quantitative step axis, each from step-0.4 to step+0.4: the axis stays as readable
  * at 1,000 steps as at 5 (an ordinal axis would emit a hidden label per step).
  */
-const barAround = [
+export const barAround = [
   { calculate: 'datum.step - 0.4', as: 'from' },
   { calculate: 'datum.step + 0.4', as: 'to' },
 ];
-const barX = { x: { ...stepAxis, field: 'from', scale: { nice: false, zero: false } }, x2: { field: 'to' } };
+export const barX = { x: { ...stepAxis, field: 'from', scale: { nice: false, zero: false } }, x2: { field: 'to' } };
 
 /** Markers on lines while there are few enough steps to tell them apart. */
 function fewSteps(steps: StepRow[]): boolean {
@@ -78,7 +78,7 @@ function fromZero(values: number[]): Record<string, unknown> {
 }
 
 /** A chart the run has nothing to draw in (no data, or a series that is 0 throughout): why, in words. */
-function none(id: string, title: string, caption: string, absent: string): Chart {
+export function none(id: string, title: string, caption: string, absent: string): Chart {
   return { id, title, caption, spec: undefined, absent };
 }
 
@@ -414,7 +414,7 @@ function lengthChart(data: ReportData): Chart {
 }
 
 /** The specs are plain JSON checked where it counts, by compiling and rendering them (tests render every chart). */
-function vl(spec: Record<string, unknown>): TopLevelSpec {
+export function vl(spec: Record<string, unknown>): TopLevelSpec {
   return spec as unknown as TopLevelSpec;
 }
 

@@ -1,6 +1,7 @@
 import type { Chart } from './charts';
 import { details, headline } from './header-words';
 import type { ReportData } from './report-data';
+import { versionsHtml, type VersionSection } from './versions-html';
 
 export interface RenderedChart {
   chart: Chart;
@@ -12,16 +13,8 @@ export interface RenderedChart {
  * One self-contained page: inline CSS and inline SVG, no script and no external reference, so
  * it opens from a disk, an e-mail attachment or an artifact store without a network.
  */
-export function reportHtml(data: ReportData, charts: RenderedChart[], generatedAt: Date): string {
-  const figures = charts.map(({ chart, svg }) => {
-    const body = svg
-      ? `<div class="svg">${svg}</div>`
-      : `<p class="absent">${escape(chart.absent ?? 'Nothing to draw.')}</p>`;
-    return (
-      `<section class="chart${svg ? '' : ' empty'}" id="chart-${chart.id}" data-chart="${chart.id}">` +
-      `<h2>${escape(chart.title)}</h2><p class="caption">${escape(chart.caption)}</p>${body}</section>`
-    );
-  });
+export function reportHtml(data: ReportData, charts: RenderedChart[], generatedAt: Date, versions: readonly VersionSection[] = []): string {
+  const figures = charts.map(chartHtml);
   const notes = data.notes.length === 0 ? '' : `<ul class="notes">${data.notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>`;
   return `<!doctype html>
 <html lang="en">
@@ -42,9 +35,18 @@ ${notes}
 <main>
 ${figures.join('\n')}
 </main>
+${versionsHtml(versions, chartHtml)}
 </body>
 </html>
 `;
+}
+
+function chartHtml({ chart, svg }: RenderedChart): string {
+  const body = svg ? `<div class="svg">${svg}</div>` : `<p class="absent">${escape(chart.absent ?? 'Nothing to draw.')}</p>`;
+  return (
+    `<section class="chart${svg ? '' : ' empty'}" id="chart-${chart.id}" data-chart="${chart.id}">` +
+    `<h2>${escape(chart.title)}</h2><p class="caption">${escape(chart.caption)}</p>${body}</section>`
+  );
 }
 
 export function escape(text: string): string {
@@ -67,4 +69,8 @@ main { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 
 .caption { margin: 0 0 8px; color: var(--muted); font-size: 13px; }
 .svg svg { max-width: 100%; height: auto; }
 .absent { color: var(--muted); font-style: italic; }
+.versions { padding: 0 32px 40px; } .version { background: white; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin-bottom: 18px; }
+.version table { border-collapse: collapse; margin: 8px 0; font-size: 13px; } .version td, .version th { padding: 2px 10px; border-bottom: 1px solid var(--line); text-align: right; }
+.version td:first-child, .version th:first-child { text-align: left; } .flips { font-size: 13px; }
+.version-charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 720px), 1fr)); gap: 18px; }
 `;

@@ -3,6 +3,7 @@ import { reportCharts } from './charts';
 import { readReportData, type RunHeader, type StepAgreement } from './report-data';
 import { reportHtml, type RenderedChart } from './report-html';
 import { renderSvg } from './render-svg';
+import { versionSections } from './version-sections';
 
 /** Reads the run's folder, renders every chart to SVG and writes the page; returns its size and charts. */
 export async function writeReport(args: {
@@ -13,14 +14,15 @@ export async function writeReport(args: {
   notes?: string[];
   out: string;
   now?: Date;
-}): Promise<{ bytes: number; charts: RenderedChart[]; steps: number }> {
+}): Promise<{ bytes: number; charts: RenderedChart[]; steps: number; versions: string[] }> {
   const data = await readReportData(args.runDir, args.header, args.humanAgreement);
   data.notes.push(...(args.notes ?? []));
   const charts: RenderedChart[] = [];
   for (const chart of reportCharts(data)) {
     charts.push({ chart, svg: chart.spec ? await renderSvg(chart.spec) : undefined });
   }
-  const html = reportHtml(data, charts, args.now ?? new Date());
+  const versions = await versionSections(args.runDir);
+  const html = reportHtml(data, charts, args.now ?? new Date(), versions);
   await writeFileAtomic(args.out, html);
-  return { bytes: Buffer.byteLength(html), charts, steps: data.steps.length };
+  return { bytes: Buffer.byteLength(html), charts, steps: data.steps.length, versions: versions.map((v) => v.diff.b) };
 }
