@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
 import { assembleStepFile } from '../src/contract/request-ledger';
 import type { Execution } from '../src/contract/run-owner';
+import type { RunLayout } from '../src/contract/run-layout';
 import { prepareBatch, type BatchInfo } from '../src/steps/prepare-batch';
 import { CanaryFileError, loadCanarySet, pickCanaries, type CanaryItem } from '../src/steps/canary-set';
 import { endsWithNewline } from '../src/steps/step-readiness';
@@ -37,12 +38,31 @@ export interface PrepareStepInput {
 /** Validates and chunks a step's rollouts; bad lines go to quarantine with their line numbers. */
 export async function prepareStep(input: PrepareStepInput, settings: WorkerSettings = workerSettingsFromEnv()): Promise<BatchInfo> {
   const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
+  return prepareInto(layout, input, settings, {
+    file: () => (input.assembleFrom ? assembleStepFile(layout, input.assembleFrom, input.step) : Promise.resolve(input.file!)),
+    // The run's inbox, where the worker stages inline rollouts itself.
+    readableDirs: [dirname(layout.inbox(input.step))],
+    what: `rollout file ${input.file ?? `of step ${input.step}'s requests`}`,
+  });
+}
+
+/** How a step is cut into chunks and what it is scored with: what prepareStep and a re-judge's prepare share. */
+export type BatchSettings = Pick<PrepareStepInput, 'step' | 'chunkSize' | 'maxChunks' | 'groupForPreference' | 'scoring' | 'canary'>;
+
+/**
+ * Validates and chunks the rollouts of `from.file` into `layout`'s work folder for the step, with
+ * its canaries. A path comes from a run config or an Update: only folders the worker's operator
+ * allows are read, plus `from.readableDirs` (the run's own inbox).
+ */
+export async function prepareInto(
+  layout: RunLayout,
+  input: BatchSettings,
+  settings: WorkerSettings,
+  from: { file: () => Promise<string>; readableDirs: string[]; what: string },
+): Promise<BatchInfo> {
   const canaries = input.canary ? await stepCanaries(input.canary, input.step, input.scoring?.judge, settings) : undefined;
   try {
-    // A path comes from a run config or an Update: only folders the worker's operator allows
-    // are read (plus the run's inbox, where the worker stages inline rollouts itself).
-    const file = input.assembleFrom ? await assembleStepFile(layout, input.assembleFrom, input.step) : input.file!;
-    const source = await checkRolloutFile(file, [...settings.allowedRolloutDirs, dirname(layout.inbox(input.step))]);
+    const source = await checkRolloutFile(await from.file(), [...settings.allowedRolloutDirs, ...from.readableDirs]);
     await refuseUnterminated(source);
     return await prepareBatch({
       source,
@@ -57,9 +77,7 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
     });
   } catch (err) {
     if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw ApplicationFailure.nonRetryable(`rollout file ${input.file ?? `of step ${input.step}'s requests`} not found`, 'RolloutsMissing');
-    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ApplicationFailure.nonRetryable(`${from.what} not found`, 'RolloutsMissing');
     throw err;
   }
 }

@@ -1,5 +1,10 @@
 import type { StepSummary } from '../src/contract/step-summary';
 import { KAPPA_UNDEFINED } from '../src/stats/kappa';
+import { emptyAgreement } from './agreement';
+import type { StepWatch } from './score-step';
+
+/** Step summaries the progress keeps: a watcher polling slowly misses none. */
+const RECENT_STEPS = 20;
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'cancelled';
 
@@ -66,6 +71,60 @@ export interface RunProgress {
   judgeModel: string;
   agreement: Agreement;
   openReviews: string[];
+}
+
+/** A run's progress before its first step. */
+export function progressAt(runId: string, totalSteps: number, nextStep: number, judgeModel: string): RunProgress {
+  return {
+    runId,
+    status: 'running',
+    reason: undefined,
+    totalSteps,
+    stepsDone: 0,
+    currentStep: undefined,
+    nextStep,
+    inStep: undefined,
+    lastStep: undefined,
+    recent: [],
+    totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, costUsd: 0 },
+    judgeModel,
+    agreement: emptyAgreement(),
+    openReviews: [],
+  };
+}
+
+export function stepAt(step: number): StepProgress {
+  return { step, phase: 'waiting', waitingFor: undefined, chunks: 0, chunksDone: 0, rollouts: 0, rolloutsJudged: 0, fallbacks: 0 };
+}
+
+/** A checkpointed step counts: steps done, the latest summaries and the totals move. */
+export function countStep(progress: RunProgress, summary: StepSummary): void {
+  progress.stepsDone++;
+  progress.lastStep = summary;
+  progress.recent = [...progress.recent, summary].slice(-RECENT_STEPS);
+  const t = progress.totals;
+  t.rollouts += summary.count;
+  t.fallbacks += summary.fallback + summary.excluded;
+  t.inputTokens += summary.inputTokens;
+  t.outputTokens += summary.outputTokens;
+  t.cacheReadInputTokens = (t.cacheReadInputTokens ?? 0) + (summary.cacheReadInputTokens ?? 0);
+  t.cacheWriteInputTokens = (t.cacheWriteInputTokens ?? 0) + (summary.cacheWriteInputTokens ?? 0);
+  t.costUsd = Math.round((t.costUsd + summary.costUsd) * 1e6) / 1e6;
+}
+
+/** A step's watch that moves its StepProgress through `move` (which decides whether the step still counts, and shows it). */
+export function watchStep(move: (next: (s: StepProgress) => StepProgress) => void, onPreparing: () => void = () => {}): StepWatch {
+  return {
+    waiting: (file) => move((s) => ({ ...s, phase: 'waiting', waitingFor: file })),
+    preparing: () => {
+      onPreparing();
+      move((s) => ({ ...s, phase: 'preparing', waitingFor: undefined }));
+    },
+    judging: (chunks, rollouts) => move((s) => ({ ...s, phase: 'judging', chunks, rollouts, chunksDone: 0, rolloutsJudged: 0, fallbacks: 0 })),
+    chunkDone: (r) =>
+      move((s) => ({ ...s, chunksDone: s.chunksDone + 1, rolloutsJudged: s.rolloutsJudged + r.count, fallbacks: s.fallbacks + r.fallback + r.excluded })),
+    checkpointing: () => move((s) => ({ ...s, phase: 'checkpointing' })),
+  };
 }
 
 /**

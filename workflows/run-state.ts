@@ -17,20 +17,18 @@ import { mergeReconfigure } from '../src/config/merge-reconfigure';
 import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
 import { parseOrThrow } from '../src/config/validation-error';
 import type { StepSummary } from '../src/contract/step-summary';
-import { addReview, emptyAgreement } from './agreement';
+import { addReview } from './agreement';
 import { PATCHES } from './patches';
 import { agreementGuard, budgetAllowsJudgingAhead, budgetGuard, canaryGuard, fallbackGuard } from './run-guards';
 import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
 import { currentExecution } from './execution';
-import type { RunProgress, StepProgress } from './progress';
+import { countStep, progressAt, stepAt, watchStep, type RunProgress, type StepProgress } from './progress';
 import { showDetails, showStatus } from './web-ui-status';
 import { stageRollouts, type RefusedStep, type StepWatch } from './score-step';
 import { MAX_INLINE_SUBMISSION_BYTES, StepInbox, type CarriedInbox, type StepSource } from './step-inbox';
 import { judgeLabel } from '../src/config/judge-config';
 
 export type { StepSource } from './step-inbox';
-
-const RECENT_STEPS = 20;
 
 /** What a run hands to its next incarnation on continue-as-new: plain data only. */
 export interface CarriedState {
@@ -260,17 +258,7 @@ export class RunState {
     const move = (next: (s: StepProgress) => StepProgress) => {
       if (this.progress.currentStep === step) this.stepMoved(next(this.progress.inStep ?? stepAt(step)));
     };
-    return {
-      waiting: (file) => move((s) => ({ ...s, phase: 'waiting', waitingFor: file })),
-      preparing: () => {
-        this.awaitingRollouts = false;
-        move((s) => ({ ...s, phase: 'preparing', waitingFor: undefined }));
-      },
-      judging: (chunks, rollouts) => move((s) => ({ ...s, phase: 'judging', chunks, rollouts, chunksDone: 0, rolloutsJudged: 0, fallbacks: 0 })),
-      chunkDone: (r) =>
-        move((s) => ({ ...s, chunksDone: s.chunksDone + 1, rolloutsJudged: s.rolloutsJudged + r.count, fallbacks: s.fallbacks + r.fallback + r.excluded })),
-      checkpointing: () => move((s) => ({ ...s, phase: 'checkpointing' })),
-    };
+    return watchStep(move, () => (this.awaitingRollouts = false));
   }
 
   stepStopped(): void {
@@ -291,18 +279,7 @@ export class RunState {
     this.nextStep++;
     this.progress.nextStep = this.nextStep;
     const { summary } = outcome;
-    const progress = this.progress;
-    progress.stepsDone++;
-    progress.lastStep = summary;
-    progress.recent = [...progress.recent, summary].slice(-RECENT_STEPS);
-    const t = progress.totals;
-    t.rollouts += summary.count;
-    t.fallbacks += summary.fallback + summary.excluded;
-    t.inputTokens += summary.inputTokens;
-    t.outputTokens += summary.outputTokens;
-    t.cacheReadInputTokens = (t.cacheReadInputTokens ?? 0) + (summary.cacheReadInputTokens ?? 0);
-    t.cacheWriteInputTokens = (t.cacheWriteInputTokens ?? 0) + (summary.cacheWriteInputTokens ?? 0);
-    t.costUsd = Math.round((t.costUsd + summary.costUsd) * 1e6) / 1e6;
+    countStep(this.progress, summary);
     this.inbox.stepScored(step, { step, summary, file: outcome.file, rewards: outcome.rewards });
   }
 
@@ -368,26 +345,7 @@ function submissionContent(request: SubmitRolloutsRequest): string {
 }
 
 function startingProgress(runId: string, config: RunConfig): RunProgress {
-  return {
-    runId,
-    status: 'running',
-    reason: undefined,
-    totalSteps: config.steps,
-    stepsDone: 0,
-    currentStep: undefined,
-    nextStep: config.firstStep,
-    inStep: undefined,
-    lastStep: undefined,
-    recent: [],
-    totals: { rollouts: 0, fallbacks: 0, inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0, costUsd: 0 },
-    judgeModel: judgeLabel(config.judge, { short: true }),
-    agreement: emptyAgreement(),
-    openReviews: [],
-  };
-}
-
-function stepAt(step: number): StepProgress {
-  return { step, phase: 'waiting', waitingFor: undefined, chunks: 0, chunksDone: 0, rollouts: 0, rolloutsJudged: 0, fallbacks: 0 };
+  return progressAt(runId, config.steps, config.firstStep, judgeLabel(config.judge, { short: true }));
 }
 
 /**
