@@ -18,6 +18,8 @@ export interface CheckpointStepInput {
   review: ReviewPolicy;
   /** The batch key prepareStep returned. */
   batch?: string;
+  /** The file prepareStep read (BatchInfo.source), named in the manifest; `keep: false` deletes it once checkpointed if the run staged it. */
+  input?: { file: string; keep: boolean };
   execution?: Execution;
 }
 
@@ -41,6 +43,7 @@ async function checkpointOnce(input: CheckpointStepInput): Promise<CheckpointRes
     returnRewards: input.returnRewards,
     review: input.review,
     batch: input.batch,
+    input: input.input,
     execution: input.execution,
     onWritten: (entry) => recordStep(input.runId, entry.summary),
   });

@@ -15,6 +15,8 @@ export interface ScoreChunkInput {
   rewards: RunConfig['rewards'];
   fallback: RunConfig['fallback'];
   cache: boolean;
+  /** Whose judge cache to use, when not outputDir's: a re-judged version uses its run's (outputDir/.judge-cache). */
+  cacheOutputDir?: string;
   /** The batch key prepareStep returned. */
   batch?: string;
   execution?: Execution;
@@ -26,7 +28,7 @@ export async function scoreChunk(input: ScoreChunkInput, settings: WorkerSetting
   const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
   return withJudgeActivity(
     input.judge,
-    { cacheDir: input.cache ? judgeCacheDir(input.outputDir) : undefined },
+    { cacheDir: input.cache ? judgeCacheDir(input.cacheOutputDir ?? input.outputDir) : undefined },
     (judge, onProgress, signal) =>
       judgeChunk({
         layout,

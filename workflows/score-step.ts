@@ -77,6 +77,32 @@ export async function scoreStep(
   const { batch, reviewSeed } = outcome;
   const review = config.review;
   const periodic = review.everySteps > 0 && (step - config.firstStep + 1) % review.everySteps === 0;
+  return checkpointJudged(config, runId, step, batch, watch, {
+    returnRewards: source.inline,
+    review: {
+      samples: periodic ? review.samples : 0,
+      lowConfidenceMargin: review.lowConfidenceMargin,
+      maxFlagged: review.maxFlaggedPerStep,
+      seed: reviewSeed,
+    },
+    // Kept for a re-judge (rejudgeRun) unless the run says otherwise.
+    input: { file: batch.source, keep: config.rollouts.type !== 'updates' || config.rollouts.keepInput !== false },
+  });
+}
+
+/**
+ * Checkpoints a judged step. A checkpoint that finds chunk results missing (two overlapping
+ * attempts and a crash) runs the chunks again, which judge only what was lost, twice at most.
+ */
+export async function checkpointJudged(
+  config: RunConfig,
+  runId: string,
+  step: number,
+  batch: BatchInfo,
+  watch: StepWatch,
+  options: Pick<Parameters<typeof activities.checkpointStep>[0], 'returnRewards' | 'review' | 'input'>,
+  cacheOutputDir?: string,
+): Promise<StepOutcome> {
   const checkpoint = () =>
     runActivities(config).checkpointStep({
       ...whereOf(config, runId, step),
@@ -84,19 +110,13 @@ export async function scoreStep(
       batch: batch.key,
       quarantined: batch.quarantined,
       price: config.judge.provider === 'offline-heuristic' ? undefined : config.prices[config.judge.model],
-      returnRewards: source.inline,
-      review: {
-        samples: periodic ? review.samples : 0,
-        lowConfidenceMargin: review.lowConfidenceMargin,
-        maxFlagged: review.maxFlaggedPerStep,
-        seed: reviewSeed,
-      },
+      ...options,
     });
 
   for (let round = 1; ; round++) {
     if (round > 1) {
       watch.judging(batch.chunkCount, batch.valid);
-      await scoreAllChunks(config, runId, step, batch, watch);
+      await scoreAllChunks(config, runId, step, batch, watch, cacheOutputDir);
     }
     watch.checkpointing();
     try {
@@ -156,7 +176,8 @@ export async function judgeStep(
   return { batch, reviewSeed };
 }
 
-function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo, watch: StepWatch) {
+/** Judges every chunk of a prepared step, `maxChunksInFlight` at once; `cacheOutputDir` names another folder's judge cache (a version uses its run's). */
+export function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo, watch: StepWatch, cacheOutputDir?: string) {
   const where = whereOf(config, runId, step);
   return boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
     runActivities(config)
@@ -168,6 +189,7 @@ function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: B
         rewards: config.rewards,
         fallback: config.fallback,
         cache: config.cache,
+        ...(cacheOutputDir !== undefined && { cacheOutputDir }),
       })
       .then((result) => {
         watch.chunkDone(result);

@@ -14,6 +14,9 @@ export function isSafeRunId(id: string): boolean {
   return RUN_ID.test(id);
 }
 
+/** A name that is safe as a folder name (a run's, a version's). */
+export const SafeIdSchema = z.string().regex(RUN_ID, 'letters, digits, ".", "_" and "-" only, at most 128, starting with a letter or digit');
+
 export const DirectorySourceSchema = z
   .object({
     /** The trainer writes `step-NNNNNN.jsonl` files into `path` (relative paths: the worker's cwd). */
@@ -28,6 +31,11 @@ export const UpdateSourceSchema = z
   .object({
     /** The trainer sends each step with the `submitRollouts` Update and gets the rewards back. */
     type: z.literal('updates'),
+    /**
+     * Keep each step's staged rollouts (the run's inbox) after its checkpoint: they are what
+     * `arbiter run rejudge` judges again. `false` deletes a step's staged file once it is checkpointed.
+     */
+    keepInput: z.boolean().default(true),
   })
   .strict();
 
@@ -97,10 +105,7 @@ export const ReviewSchema = z
 export const RunConfigSchema = z
   .object({
     /** Names the run's output folder; defaults to the workflow id. */
-    runId: z
-      .string()
-      .regex(RUN_ID, 'letters, digits, ".", "_" and "-" only, at most 128, starting with a letter or digit')
-      .optional(),
+    runId: SafeIdSchema.optional(),
     /** Number of training steps to score. */
     steps: z.number().int().min(1).max(1_000_000),
     /** First step number (steps are numbered from 1 by default). */

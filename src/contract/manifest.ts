@@ -14,14 +14,50 @@ export interface ManifestLine {
   batch?: string;
   /** The execution that wrote the line. */
   execution?: Execution;
+  /** The rollouts the step was scored from; absent in manifests written before it was recorded. */
+  input?: StepInput;
   summary: StepSummary;
+}
+
+/**
+ * Where a step's rollouts were read from: `file` relative to the run folder when the run staged
+ * it (its inbox), else as the worker saw it (a trainer's file); its size then; and whether the run
+ * keeps it (`rollouts.keepInput`): what a re-judge of the step needs, and what it costs on disk.
+ */
+export interface StepInput {
+  file: string;
+  bytes: number;
+  kept: boolean;
+}
+
+/** A version's first line (rejudgeRun): what version of which run, judged how, over which steps. */
+export interface VersionLine {
+  version: {
+    name: string;
+    /** The run re-judged: its id and folder. */
+    run: string;
+    runDir: string;
+    /** judgeLabel() of the judge, and its rubric's hash and criteria (rubric mode). */
+    judge: string;
+    rubric: { sha256: string; criteria: string[] } | undefined;
+    /** The whole scoring config: judge, rewards, fallback. */
+    scoring: unknown;
+    /** The steps asked for (`from`-`to`), and those of them the run had checkpointed. */
+    steps: { from: number | undefined; to: number | undefined; checkpointed: number[] };
+    execution: Execution;
+  };
+}
+
+/** A step a version could not re-judge, and why (its rollouts are not stored, the run never scored it). */
+export interface MissingLine {
+  missing: { step: number; reason: string };
 }
 
 export interface RunEndLine {
   end: { status: 'completed' | 'cancelled'; reason: string | undefined; stepsDone: number; totals: Record<string, number> };
 }
 
-export type ManifestEntry = ManifestLine | RunEndLine;
+export type ManifestEntry = ManifestLine | RunEndLine | VersionLine | MissingLine;
 
 const ManifestLineSchema = z.object({
   step: z.number().int(),
@@ -29,6 +65,7 @@ const ManifestLineSchema = z.object({
   sha256: z.string(),
   batch: z.string().optional(),
   execution: z.object({ workflowId: z.string(), firstRunId: z.string() }).optional(),
+  input: z.object({ file: z.string(), bytes: z.number(), kept: z.boolean() }).optional(),
   summary: z.custom<StepSummary>((v) => typeof v === 'object' && v !== null),
 });
 
@@ -48,7 +85,11 @@ export async function readManifestFile(path: string): Promise<{ lines: ManifestE
     .filter((l) => l.trim())
     .map((l, i) => {
       const json = JSON.parse(l) as unknown;
-      if (typeof json === 'object' && json !== null && 'end' in json) return json as RunEndLine;
+      if (typeof json === 'object' && json !== null) {
+        if ('end' in json) return json as RunEndLine;
+        if ('version' in json) return json as VersionLine;
+        if ('missing' in json) return json as MissingLine;
+      }
       const parsed = ManifestLineSchema.safeParse(json);
       if (!parsed.success) throw new Error(`${path}:${i + 1}: not a manifest line`);
       return parsed.data;
@@ -59,14 +100,40 @@ export async function readManifestFile(path: string): Promise<{ lines: ManifestE
 /** Records a step's line, given the manifest as read before the step's artifact was written. */
 export async function recordStepLine(path: string, current: { lines: ManifestEntry[]; torn: boolean }, entry: ManifestLine): Promise<void> {
   const last = current.lines.at(-1);
-  if (!current.torn && (last === undefined || ('step' in last && last.step < entry.step))) {
+  const lastStep = last === undefined ? undefined : stepOf(last);
+  if (!current.torn && (last === undefined || 'version' in last || (lastStep !== undefined && lastStep < entry.step))) {
     // The usual case, a step after the last one: append, rather than rewrite the whole manifest
     // every step (a 1,000-step run would write it 1,000 times over).
     await appendDurably(path, JSON.stringify(entry) + '\n');
   } else {
-    const others = current.lines.filter((m) => !('step' in m && m.step === entry.step));
+    const others = current.lines.filter((m) => stepOf(m) !== entry.step);
     await writeManifest(path, [...others, entry]);
   }
+}
+
+/**
+ * Starts a version's manifest with its header line, or keeps the one there (a retried activity):
+ * a version folder holds one version. Steps named missing are recorded with it.
+ */
+export async function startVersionManifest(layout: RunLayout, header: VersionLine, missing: MissingLine[]): Promise<VersionLine> {
+  const current = await readManifestFile(layout.manifest);
+  const existing = current.lines.find((l): l is VersionLine => 'version' in l);
+  if (existing) return existing;
+  await writeManifest(layout.manifest, [header, ...missing]);
+  return header;
+}
+
+/** Records why a version could not re-judge a step (replacing what was said of the step before). */
+export async function recordMissingStep(layout: RunLayout, line: MissingLine): Promise<void> {
+  const current = await readManifestFile(layout.manifest);
+  await writeManifest(layout.manifest, [...current.lines.filter((l) => stepOf(l) !== line.missing.step), line]);
+}
+
+/** The step a line is about: a scored step's, or a missing one's. */
+function stepOf(line: ManifestEntry): number | undefined {
+  if ('step' in line) return line.step;
+  if ('missing' in line) return line.missing.step;
+  return undefined;
 }
 
 /** The manifest's closing line; written once, replaced if the run's end is recorded again. */
@@ -75,8 +142,10 @@ export async function appendRunEnd(layout: RunLayout, end: RunEndLine['end']): P
   await writeManifest(layout.manifest, [...lines, { end }]);
 }
 
+/** A version's header first, then the steps in step order (scored or missing), then the run's end. */
 async function writeManifest(path: string, lines: ManifestEntry[]): Promise<void> {
-  const steps = lines.filter((l): l is ManifestLine => 'step' in l).sort((a, b) => a.step - b.step);
+  const header = lines.filter((l): l is VersionLine => 'version' in l);
+  const steps = lines.filter((l) => stepOf(l) !== undefined).sort((a, b) => stepOf(a)! - stepOf(b)!);
   const end = lines.filter((l): l is RunEndLine => 'end' in l);
-  await writeFileAtomic(path, [...steps, ...end].map((l) => JSON.stringify(l) + '\n').join(''));
+  await writeFileAtomic(path, [...header, ...steps, ...end].map((l) => JSON.stringify(l) + '\n').join(''));
 }

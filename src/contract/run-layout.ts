@@ -16,15 +16,27 @@ export class RunLayout {
   get manifest(): string {
     return join(this.runDir, 'manifest.jsonl');
   }
+  /** The run's re-judged versions (rejudgeRun): each a folder laid out exactly as a run folder. */
+  get versionsDir(): string {
+    return join(this.runDir, 'versions');
+  }
+  /** One version of the run's rewards: `rewards(step)`, `manifest` and the rest, under `versions/<name>/`. */
+  version(name: string): RunLayout {
+    return new RunLayout(versionDir(this.runDir, name));
+  }
   rewards(step: number): string {
     return join(this.runDir, 'steps', stepResultName.rewards(step));
   }
   quarantine(step: number): string {
     return join(this.runDir, 'steps', stepResultName.quarantine(step));
   }
+  /** What the run staged as its steps' rollout files: inline submissions and assembled requests. */
+  get inboxDir(): string {
+    return join(this.runDir, 'inbox');
+  }
   /** Rollouts a trainer sent inline with submitRollouts, staged as a step file. */
   inbox(step: number): string {
-    return join(this.runDir, 'inbox', stepInboxName.submitted(step));
+    return join(this.inboxDir, stepInboxName.submitted(step));
   }
   /** The ledger of trainer requests the run accepted (request-ledger.ts): a record and staged rollouts per key. */
   get requestsDir(): string {
@@ -38,11 +50,11 @@ export class RunLayout {
   }
   /** A step the run assembled from trainer requests: their staged rollouts, one after the other. */
   requestsInbox(step: number): string {
-    return join(this.runDir, 'inbox', stepInboxName.requests(step));
+    return join(this.inboxDir, stepInboxName.requests(step));
   }
   /** Rollouts a trainer sent inline with submitRollouts for an explicit step, staged under the update's own name. */
   inboxOf(step: number, tag: string): string {
-    return join(this.runDir, 'inbox', stepInboxName.submitted(step, tag));
+    return join(this.inboxDir, stepInboxName.submitted(step, tag));
   }
   review(step: number): string {
     return join(this.runDir, 'steps', stepResultName.review(step));
@@ -76,6 +88,11 @@ export class RunLayout {
   chunkRewards(step: number, chunk: number, batchKey: string): string {
     return join(this.work(step), `chunk-${String(chunk).padStart(5, '0')}.${batchKey.slice(0, 16)}.rewards.jsonl`);
   }
+}
+
+/** `<runDir>/versions/<version>`: where a re-judged version of the run is written (read it with `new RunLayout(...)`). */
+export function versionDir(runDir: string, version: string): string {
+  return join(runDir, 'versions', version);
 }
 
 /** The trainer's file for a step, in a directory rollout source. */

@@ -28,4 +28,7 @@ export const stepResultName = {
 export const stepInboxName = {
   submitted: (step: number, tag?: string) => `step-${stepNumber(step)}${tag === undefined ? '' : `.${tag}`}.jsonl`,
   requests: (step: number) => `step-${stepNumber(step)}.requests.jsonl`,
+  /** Whether `name` is an inline submission of `step` staged by the run (whole, or under an update's tag). */
+  isSubmitted: (step: number, name: string) =>
+    name.startsWith(`step-${stepNumber(step)}.`) && name.endsWith('.jsonl') && name !== stepInboxName.requests(step),
 };

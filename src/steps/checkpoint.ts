@@ -16,6 +16,7 @@ import { readReviewItems, reviewItemsFor } from '../review/review-items-for';
 import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
 import { StepStats } from './step-summary';
 import { CanaryTally, ChunkRecordSchema, readCanaryIndex, type ChunkRecord } from './canary-tally';
+import { dropStagedInput, stepInputOf } from './stored-input';
 
 /** A line lost to overlapping chunk attempts and a crash: the chunks must run again (they resume). */
 export class ChunkResultsIncomplete extends Error {
@@ -52,6 +53,8 @@ export async function writeCheckpoint(args: {
   review?: ReviewPolicy;
   /** The batch key from prepareBatch; without it, the one in the step's work folder. */
   batch?: string;
+  /** The file the step's rollouts were read from, recorded in its manifest line; `keep: false` deletes it once checkpointed if the run staged it. */
+  input?: { file: string; keep: boolean };
   execution?: Execution;
   /** Called once when this call wrote the step's line (not when a retry found it written). */
   onWritten?: (entry: ManifestLine) => void;
@@ -70,6 +73,7 @@ export async function writeCheckpoint(args: {
   }
   const sameBatch = already !== undefined && (key === undefined || already.batch === key);
   if (already && sameBatch && (await sha256Of(layout.rewards(step))) === already.sha256) {
+    if (args.input && !args.input.keep) await dropStagedInput(layout, args.input.file);
     return {
       entry: already,
       file: layout.rewards(step),
@@ -137,11 +141,13 @@ export async function writeCheckpoint(args: {
     sha256: hash.digest('hex'),
     batch: workKey,
     execution: args.execution,
+    ...(args.input && { input: await stepInputOf(layout, args.input.file, args.input.keep).catch(() => undefined) }),
     summary: { ...stats.summary(step, args.quarantined, args.price), ...(tally && { canary: tally.summary() }) },
   };
   await recordStepLine(layout.manifest, manifest, entry);
   args.onWritten?.(entry);
   await discardScratch(layout, step);
+  if (args.input && !args.input.keep) await dropStagedInput(layout, args.input.file);
   return {
     entry,
     file: layout.rewards(step),
