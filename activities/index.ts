@@ -6,6 +6,8 @@ export { assembleStep } from './assemble-step';
 export { scoreChunk } from './score-chunk';
 export { checkpointStep } from './checkpoint-step';
 export { finalizeRun } from './finalize-run';
+export { planRejudge } from './plan-rejudge';
+export { prepareStoredStep } from './prepare-stored-step';
 export { prepareValidation } from './prepare-validation';
 export { validateUnit } from './validate-unit';
 export { measureValidation } from './measure-validation';

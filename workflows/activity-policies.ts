@@ -73,6 +73,9 @@ export function runActivities(config: RunConfig) {
     finalizeRun: files.finalizeRun,
     /** The ledger's local activity, for requests admitted in the background (`admit-requests-in-background`). */
     admitRequestsBeside: beside.admitRequests,
+    // A re-judge (rejudgeRun): reading the run's manifest and stored rollouts is file work too.
+    planRejudge: files.planRejudge,
+    prepareStoredStep: files.prepareStoredStep,
   };
 }
 

@@ -3,3 +3,4 @@ export { rftRun } from './rft-run';
 export { humanReview } from './human-review-legacy';
 export { runReview } from './run-review';
 export { judgeValidation } from './judge-validation';
+export { rejudgeRun } from './rejudge-run';

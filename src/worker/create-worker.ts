@@ -39,6 +39,7 @@ function activitiesWith(settings: WorkerSettings): typeof activities {
     ...activities,
     awaitRollouts: (input) => activities.awaitRollouts(input, settings),
     prepareStep: (input) => activities.prepareStep(input, settings),
+    prepareStoredStep: (input) => activities.prepareStoredStep(input, settings),
     admitRequests: (input) => activities.admitRequests(input, settings),
     scoreChunk: (input) => activities.scoreChunk(input, settings),
     prepareValidation: (input) => activities.prepareValidation(input, settings),
