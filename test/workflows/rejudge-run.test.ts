@@ -126,13 +126,13 @@ describe('rejudgeRun (real dev server, fake Bedrock)', () => {
 describe('rejudgeRun input', () => {
   it('is refused with a ConfigError naming each bad field', async () => {
     await withWorker(async ({ client, taskQueue }) => {
-      const failure = await client.workflow
+      const failure = (await client.workflow
         .execute(rejudgeRun, {
           taskQueue,
           workflowId: `rejudge-bad-${Date.now()}`,
           args: [{ runId: 'x', version: '../escape', judge: { provider: 'bedrock', model: TEST_MODEL, rubric: LENIENT }, steps: { from: 5, to: 2 } } as never],
         })
-        .catch((err: WorkflowFailedError) => err.cause as ApplicationFailure);
+        .catch((err: WorkflowFailedError) => err.cause)) as ApplicationFailure;
       expect(failure).toBeInstanceOf(ApplicationFailure);
       expect(failure.type).toBe('ConfigError');
       expect(failure.message).toMatch(/^invalid rejudge input:\n  version: letters, digits/);
