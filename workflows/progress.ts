@@ -71,6 +71,8 @@ export interface RunProgress {
   judgeModel: string;
   agreement: Agreement;
   openReviews: string[];
+  /** The last step whose canaries met the floor (runs with canaries): a canary pause names the steps since. */
+  lastGoodCanaryStep?: number;
 }
 
 /** A run's progress before its first step. */

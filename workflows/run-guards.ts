@@ -43,18 +43,34 @@ export function fallbackGuard(config: RunConfig, summary: StepSummary): string |
 /**
  * Gold items judged wrong more often than the floor allows: the judge is not the one the run
  * started with (a model updated under it, a downgrade, a broken rubric edit). The step stands as
- * scored; the run waits before the next one.
+ * scored; the run waits before the next one. The reason ends with the command that re-judges the
+ * steps since the last good canary (`since`: the run's workflow id, and that step if any).
  */
-export function canaryGuard(config: RunConfig, runId: string, summary: StepSummary): string | undefined {
-  const canary = config.canary;
-  const seen = summary.canary;
-  if (!canary || !seen || seen.accuracy === null || seen.n < canaryMinItems(canary) || seen.accuracy >= canary.floor) return undefined;
-  return (
-    `canary accuracy ${pct(seen.accuracy)} (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2) ?? 'n/a'}) ` +
+export function canaryGuard(
+  config: RunConfig,
+  runId: string,
+  summary: StepSummary,
+  since?: { workflowId: string; lastGoodStep: number | undefined },
+): string | undefined {
+  if (canaryVerdict(config, summary) !== 'below') return undefined;
+  const { canary, seen } = { canary: config.canary!, seen: summary.canary! };
+  const reason =
+    `canary accuracy ${pct(seen.accuracy!)} (${seen.correct} of ${seen.n} gold items judged right, κ ${seen.kappa?.toFixed(2) ?? 'n/a'}) ` +
     `fell below canary.floor ${pct(canary.floor)} at step ${summary.step}: the judge no longer judges as it did ` +
     `(a changed model, a downgrade, a rubric edit?); the canaries' verdicts are in ${config.outputDir}/${runId}/steps/${stepResultName.canary(summary.step)}. ` +
-    'Fix or replace the judge and resume (optionally with a new judge), or lower canary.floor with reconfigure'
-  );
+    'Fix or replace the judge and resume (optionally with a new judge), or lower canary.floor with reconfigure';
+  if (!since) return reason;
+  const from = since.lastGoodStep === undefined ? config.firstStep : since.lastGoodStep + 1;
+  const good = since.lastGoodStep === undefined ? 'no step had good canaries yet' : `step ${since.lastGoodStep} was the last with good canaries`;
+  return `${reason}. To score steps ${from}-${summary.step} again with a fixed judge (${good}): arbiter run rejudge ${since.workflowId} --judge <file> --steps ${from}-${summary.step}`;
+}
+
+/** Whether a step's canaries say its judge is as good as the floor asks, below it, or nothing (too few judged, no canaries). */
+export function canaryVerdict(config: RunConfig, summary: StepSummary): 'good' | 'below' | undefined {
+  const canary = config.canary;
+  const seen = summary.canary;
+  if (!canary || !seen || seen.accuracy === null || seen.n < canaryMinItems(canary)) return undefined;
+  return seen.accuracy >= canary.floor ? 'good' : 'below';
 }
 
 /** Reviewers disagree with the judge more often than the run accepts. */

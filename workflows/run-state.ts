@@ -19,7 +19,7 @@ import { parseOrThrow } from '../src/config/validation-error';
 import type { StepSummary } from '../src/contract/step-summary';
 import { addReview } from './agreement';
 import { PATCHES } from './patches';
-import { agreementGuard, budgetAllowsJudgingAhead, budgetGuard, canaryGuard, fallbackGuard } from './run-guards';
+import { agreementGuard, budgetAllowsJudgingAhead, budgetGuard, canaryGuard, canaryVerdict, fallbackGuard } from './run-guards';
 import type { ControlReply, ReviewOutcome, StepRewards } from './definitions';
 import { currentExecution } from './execution';
 import { countStep, progressAt, stepAt, watchStep, type RunProgress, type StepProgress } from './progress';
@@ -296,7 +296,10 @@ export class RunState {
   }
 
   canaryGuard(summary: StepSummary): void {
-    const reason = canaryGuard(this.config, this.runId, summary);
+    const since = { workflowId: workflowInfo().workflowId, lastGoodStep: this.progress.lastGoodCanaryStep };
+    if (canaryVerdict(this.config, summary) === 'good') this.progress.lastGoodCanaryStep = summary.step;
+    // The reason is kept in the run's state and shown (query, current details), never in an event: its words need no patch.
+    const reason = canaryGuard(this.config, this.runId, summary, since);
     // Histories from before canaries never get here (no canary config); the marker dates the guard.
     if (!reason || !patched(PATCHES.canaryFloor.id)) return;
     this.pause(this.progress.status === 'paused' && this.progress.reason ? `${this.progress.reason}; and ${reason}` : reason);

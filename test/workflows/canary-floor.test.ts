@@ -93,6 +93,11 @@ describe('canaries in a run (real SDK client, fake Bedrock server)', () => {
       expect(paused.stepsDone).toBe(3);
       expect(paused.reason).toMatch(/^canary accuracy 50\.0% \(3 of 6 gold items judged right, κ 0\.00\) fell below canary\.floor 75\.0% at step 3/);
       expect(paused.reason).toContain('steps/000003.canary.jsonl');
+      // The steps judged since the last good canaries, and the command that judges them again.
+      expect(paused.reason).toMatch(
+        new RegExp(`To score steps 3-3 again with a fixed judge \\(step 2 was the last with good canaries\\): arbiter run rejudge ${workflowId} --judge <file> --steps 3-3$`),
+      );
+      expect(paused.lastGoodCanaryStep).toBe(2);
       // The Web UI's current details name the step whose canaries fell.
       const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
       expect(metadata.currentDetails).toContain('canaries (step 3): 6 judged, accuracy 50.0%, kappa 0.00');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RunConfigSchema, type RunConfig } from '../../src/config/run-config';
 import type { StepSummary } from '../../src/contract/step-summary';
 import type { BatchInfo } from '../../src/steps/prepare-batch';
-import { agreementGuard, budgetAllowsJudgingAhead, budgetGuard, canaryGuard, fallbackGuard, quarantineGuard } from '../../workflows/run-guards';
+import { agreementGuard, budgetAllowsJudgingAhead, budgetGuard, canaryGuard, canaryVerdict, fallbackGuard, quarantineGuard } from '../../workflows/run-guards';
 
 const config = (extra: Record<string, unknown> = {}): RunConfig =>
   RunConfigSchema.parse({ steps: 3, rollouts: { type: 'directory', path: '/r' }, outputDir: '/out', ...extra });
@@ -36,6 +36,13 @@ describe('the run guards', () => {
     expect(canaryGuard(c, 'run-1', seen(10, 8))).toBeUndefined();
     expect(canaryGuard(c, 'run-1', seen(4, 1))).toBeUndefined(); // too few to say
     expect(canaryGuard(c, 'run-1', seen(10, 5))).toMatch(/^canary accuracy 50\.0% \(5 of 10 gold items judged right, κ 0\.10\) fell below canary\.floor 80\.0% at step 4: .* \/out\/run-1\/steps\/000004\.canary\.jsonl/);
+    // With the run's workflow id: the command that re-judges the steps since the last good canaries.
+    expect(canaryGuard(c, 'run-1', seen(10, 5), { workflowId: 'wf-1', lastGoodStep: 2 })).toMatch(
+      /canary\.jsonl\. Fix or replace .*\. To score steps 3-4 again with a fixed judge \(step 2 was the last with good canaries\): arbiter run rejudge wf-1 --judge <file> --steps 3-4$/,
+    );
+    expect(canaryGuard(c, 'run-1', seen(10, 5), { workflowId: 'wf-1', lastGoodStep: undefined })).toMatch(/\(no step had good canaries yet\): arbiter run rejudge wf-1 --judge <file> --steps 1-4$/);
+    expect(canaryVerdict(c, seen(10, 8))).toBe('good');
+    expect(canaryVerdict(c, seen(4, 1))).toBeUndefined();
   });
 
   it('agreement: below the floor after the minimum number of reviews', () => {
