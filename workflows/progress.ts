@@ -71,6 +71,8 @@ export interface RunProgress {
   judgeModel: string;
   agreement: Agreement;
   openReviews: string[];
+  /** A re-judge's progress (rejudgeRun): its steps are some of the run's, numbered as the run numbered them. */
+  version?: { run: string; name: string };
   /** The last step whose canaries met the floor (runs with canaries): a canary pause names the steps since. */
   lastGoodCanaryStep?: number;
 }

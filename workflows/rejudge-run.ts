@@ -1,8 +1,6 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { judgeLabel } from '../src/config/judge-config';
-import { RejudgeInputSchema, versionRunConfig, type RejudgeInput, type RejudgeRequest } from '../src/config/rejudge-config';
-import { RunConfigSchema, type RunConfig } from '../src/config/run-config';
-import { parseOrThrow } from '../src/config/validation-error';
+import { parseRejudgeInput, parseVersionConfig, type RejudgeInput } from '../src/config/rejudge-config';
 import type { MissingLine } from '../src/contract/manifest';
 import type { StepSummary } from '../src/contract/step-summary';
 import { runActivities } from './activity-policies';
@@ -33,10 +31,13 @@ export interface RejudgeResult {
  * chunk resumption, judge cache (the run's) and checkpoint, one step after another.
  */
 export async function rejudgeRun(input: RejudgeInput): Promise<RejudgeResult> {
-  const request = validate(input);
+  const request = parseRejudgeInput(input, fail);
   const name = `${request.runId}@${request.version}`;
-  const progress = progressAt(name, 0, request.steps?.from ?? 0, judgeLabel(request.judge, { short: true }));
-  let config = versionConfig(request, request.outputDir);
+  const progress: RunProgress = {
+    ...progressAt(name, 0, request.steps?.from ?? 0, judgeLabel(request.judge, { short: true })),
+    version: { run: request.runId, name: request.version },
+  };
+  let config = parseVersionConfig(request, request.outputDir, fail);
   setHandler(progressQuery, () => progress);
   setHandler(configQuery, () => config);
   showStatus(progress);
@@ -112,17 +113,6 @@ export async function rejudgeRun(input: RejudgeInput): Promise<RejudgeResult> {
     totals: progress.totals,
     missing,
   };
-}
-
-/** The input, and the version's settings as a run config would check them: every bad field named. */
-function validate(input: unknown): RejudgeRequest {
-  const request = parseOrThrow(RejudgeInputSchema, input, fail);
-  versionConfig(request, request.outputDir);
-  return request;
-}
-
-function versionConfig(request: RejudgeRequest, versionsDir: string): RunConfig {
-  return parseOrThrow(RunConfigSchema, versionRunConfig(request, versionsDir), fail);
 }
 
 function fail(issues: string[]): ApplicationFailure {

@@ -31,6 +31,7 @@ import { readJsonArg } from './parse-document';
 import { readRun } from './read-run';
 import { addDiffCommand } from './run-diff';
 import { addExportCommand } from './run-export';
+import { addRejudgeCommand } from './rejudge';
 import { addReportCommand } from './run-report';
 import { workflowUrl } from '../temporal/web-ui-link';
 import { watchRun } from './watch-run';
@@ -191,6 +192,7 @@ export function runCommand(): Command {
   addReportCommand(run);
   addDiffCommand(run);
   addExportCommand(run);
+  addRejudgeCommand(run);
   return run;
 }
 

@@ -61,7 +61,8 @@ export async function watchRun(t: Temporal, workflowId: string, options: WatchOp
       for (const s of p.recent) {
         if (s.step <= lastStep) continue;
         lastStep = s.step;
-        if (!options.tty) out.line(stepLine(s, p.totalSteps));
+        // A re-judge's steps are the run's numbers, not counted from 1: no "of total" after them.
+        if (!options.tty) out.line(stepLine(s, p.version ? undefined : p.totalSteps));
       }
       // The step in progress, as its chunks finish or while it waits for its file (the bar shows it in place).
       const inStep = inStepLine(p);

@@ -6,9 +6,12 @@ import {
   ActivityPolicySchema,
   FallbackSchema,
   RolloutSourceSchema,
+  RunConfigSchema,
   SafeIdSchema,
+  type RunConfig,
   type RunConfigInput,
 } from './run-config';
+import { parseOrThrow } from './validation-error';
 
 // Pure zod: the rejudgeRun workflow validates its input with it.
 
@@ -77,4 +80,19 @@ export function versionRunConfig(request: RejudgeRequest, versionsDir: string): 
     prices,
     outputDir: versionsDir,
   };
+}
+
+/**
+ * Validates a re-judge's input, and its settings as a run config would check them (field names
+ * are the same), every bad field named in the error `fail` makes.
+ */
+export function parseRejudgeInput(input: unknown, fail: (issues: string[]) => Error): RejudgeRequest {
+  const request = parseOrThrow(RejudgeInputSchema, input, fail);
+  parseVersionConfig(request, request.outputDir, fail);
+  return request;
+}
+
+/** The version's run config (see versionRunConfig), validated. */
+export function parseVersionConfig(request: RejudgeRequest, versionsDir: string, fail: (issues: string[]) => Error): RunConfig {
+  return parseOrThrow(RunConfigSchema, versionRunConfig(request, versionsDir), fail);
 }
