@@ -34,7 +34,8 @@ export async function rejudgeRun(input: RejudgeInput): Promise<RejudgeResult> {
   const request = parseRejudgeInput(input, fail);
   const name = `${request.runId}@${request.version}`;
   const progress: RunProgress = {
-    ...progressAt(name, 0, request.steps?.from ?? 0, judgeLabel(request.judge, { short: true })),
+    // Until the run's manifest is read, the range asked for is all there is to count.
+    ...progressAt(name, request.steps ? request.steps.to - request.steps.from + 1 : 0, request.steps?.from ?? 0, judgeLabel(request.judge, { short: true })),
     version: { run: request.runId, name: request.version },
   };
   let config = parseVersionConfig(request, request.outputDir, fail);

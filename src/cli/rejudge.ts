@@ -45,6 +45,8 @@ export function addRejudgeCommand(run: Command): void {
     const scoring = await readScoring(opts.judge);
     const steps = opts.steps === undefined ? undefined : stepRange(opts.steps);
     const version = opts.version ?? `rejudge-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+    // The file's mistakes are named before anything connects (the run's folder is filled in after).
+    checked({ ...scoring, runId: 'run', version, ...(steps && { steps }) }, opts.judge);
     await withTemporal(opts, async (t) => {
       const source = await runSource(t, runWorkflowId, opts.outputDir);
       const input = checked({ ...scoring, ...source, version, ...(steps && { steps }) }, opts.judge);
