@@ -31,7 +31,8 @@ export const RejudgeInputSchema = z
     /** The run's outputDir, as the workers see it. */
     outputDir: z.string().min(1).default('runs'),
     /** Names the version's folder, `<outputDir>/<runId>/versions/<version>/`. */
-    version: SafeIdSchema,
+    // `original` is what diff and export call the run's own rewards (ORIGINAL_VERSION).
+    version: SafeIdSchema.refine((v) => v !== 'original', { message: '"original" names the run\'s own rewards: choose another version name' }),
     judge: JudgeConfigSchema,
     rewards: RewardConfigSchema.prefault({}),
     fallback: FallbackSchema,

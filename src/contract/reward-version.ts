@@ -1,6 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RunLayout } from './run-layout';
+import { RunLayout, versionDir } from './run-layout';
+
+export { versionDir };
 
 /**
  * A run's rewards come in versions: the run's own folder is the original, and a re-judge writes
@@ -8,11 +10,6 @@ import { RunLayout } from './run-layout';
  * manifest.jsonl), so everything that reads a run folder reads a version through a RunLayout.
  */
 export const ORIGINAL_VERSION = 'original';
-
-/** Where version `name` of the run in `runDir` lives. */
-export function versionDir(runDir: string, name: string): string {
-  return join(runDir, 'versions', name);
-}
 
 /** A version's name becomes a folder name: the same rule as a run id, and never the original's. */
 export function isVersionName(name: string): boolean {
