@@ -53,7 +53,7 @@ import { judgeChunk } from '../src/steps/judge-chunk';
 import { prepareBatch } from '../src/steps/prepare-batch';
 import { boundedAll } from '../src/util/bounded-all';
 import { defaultRespond, startFakeBedrock } from '../test/support/fake-bedrock';
-import { historyOf } from '../test/support/run-chain';
+import { historyOf, type HistoryEvent } from '../test/support/run-chain';
 import { useFakeBedrockEnv } from '../test/support/fake-bedrock-env';
 import { benchBedrockJudge } from './chunk-slots';
 import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker, withWorkerProcess } from './harness';
@@ -243,7 +243,12 @@ async function main(): Promise<Record<string, unknown>> {
         const offlinePhases = phasesOf(app.batcher(offlineId));
         note(`offline: per request, p50/p99 ms: until recorded by the run ${offlinePhases.recorded}, then until answered ${offlinePhases.answered}`);
         const offlineHistory = await historyOf(client, offlineId);
-        if (process.env.BENCH_SERVE_HISTORY_OUT) (await import('node:fs')).writeFileSync(process.env.BENCH_SERVE_HISTORY_OUT, JSON.stringify(offlineHistory));
+        if (process.env.BENCH_SERVE_HISTORY_OUT) {
+          // Every execution of the run (it continues as new when its history grows), oldest first.
+          const executions: HistoryEvent[][] = [];
+          for await (const e of client.workflow.list({ query: `WorkflowId = '${offlineId}'` })) executions.unshift(await historyOf(client, offlineId, e.runId));
+          (await import('node:fs')).writeFileSync(process.env.BENCH_SERVE_HISTORY_OUT, JSON.stringify(executions));
+        }
         note(`offline: per step (latest history): ${JSON.stringify(historyMix(offlineHistory))}; ${JSON.stringify(stepTimeline(offlineHistory))}`);
 
         // ---- bedrock: the fake at its quota

@@ -1,34 +1,25 @@
 import { createHash } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { RolloutSchema, storedRollout, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
-import { createFilesExclusive, eachAtMost, writeFilesAtomic } from '../io/atomic-batch';
+import { eachAtMost } from '../io/atomic-batch';
 import { writeFileAtomic } from '../io/atomic-write';
-import { readTextIfExists } from '../io/read-if-exists';
 import { MAX_LINE_BYTES } from '../io/read-lines';
 import { canonicalJson } from '../util/canonical-json';
+import { claimAll, mayHoldFormerKeys, placeAll, readEntry, type BatchCache, type LedgerEntry, type LedgerRecord, type NewEntry } from './ledger-store';
 import type { RunLayout } from './run-layout';
 import { briefReward, type BriefReward, type RewardRecord } from './reward-record';
 import { readRewardsFile } from './rewards-file';
 import { idInRun, MAX_REQUEST_ROLLOUTS, type SampleRefusal, type TrainerRequest } from './trainer-requests';
 
 /**
- * The run folder's record of every request key it accepted: one small file per key, created
- * exclusively (`wx`), so two executions, two attempts of an activity or two services can never
- * both claim a key. Each record holds the key, the hash of the request's content, the samples it
- * refused, and the step its rollouts went into once the run placed them. The request's valid
- * rollouts are staged beside it, under the ids they have in the run's step files.
+ * The run folder's record of every request key it accepted (how it sits on disk: ledger-store.ts):
+ * the key, the hash of the request's content, the samples it refused, and the step its rollouts
+ * went into once the run placed them. The request's valid rollouts are staged beside it, under
+ * the ids they have in the run's step files. A key is claimed exclusively, so two executions, two
+ * attempts of an activity or two services can never both claim it.
  */
-export interface LedgerRecord {
-  key: string;
-  hash: string;
-  pinned: boolean;
-  /** Valid rollouts staged for judging. */
-  count: number;
-  refused: SampleRefusal[];
-  /** Set once the run placed the request in a step. */
-  step?: number;
-}
+export type { LedgerRecord };
 
 /** sha256 of a request's rollouts as canonical JSON: what "the same content" means for a key. */
 export function contentHash(rollouts: readonly unknown[]): string {
@@ -91,30 +82,32 @@ export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Pr
   // Retries after a restart come in batches of one step's requests: its rewards file is read once.
   const rewardsFiles = new Map<string, Promise<RewardRecord[] | undefined>>();
   const rewardsOf = (file: string) => rewardsFiles.get(file) ?? rewardsFiles.set(file, readRewardsFile(file)).get(file)!;
-  const found = await eachAtMost(items, ({ request }) => readRecord(layout, keyIdOf(request.key)));
-  const fresh: { i: number; keyId: string; record: LedgerRecord; valid: Rollout[] }[] = [];
+  const batches: BatchCache = new Map();
+  // A key is claimed by creating its symlink: only lookups, and keys a ledger from before batches
+  // may hold, are looked up first (a claim that exists is found when creating it fails).
+  const former = await mayHoldFormerKeys(layout);
+  const found = await eachAtMost(items, ({ request, lookupOnly }) => (lookupOnly || former ? readEntry(layout, keyIdOf(request.key), batches) : Promise.resolve(undefined)));
+  const fresh: { i: number; entry: NewEntry }[] = [];
   const admissions = await eachAtMost(items, async ({ request, rollouts, lookupOnly }, i): Promise<Admission | undefined> => {
     const keyId = keyIdOf(request.key);
-    const record = found[i];
-    if (record) return known(layout, keyId, record, request.hash, rewardsOf);
+    const entry = found[i];
+    if (entry) return known(layout, keyId, entry, request.hash, rewardsOf);
     if (lookupOnly) return { key: request.key, keyId, outcome: 'unknown' };
     const { valid, refused } = split(request, keyId, rollouts);
-    fresh.push({ i, keyId, valid, record: { key: request.key, hash: request.hash, pinned: request.step !== undefined, count: valid.length, refused } });
+    fresh.push({ i, entry: { keyId, rollouts: valid, record: { key: request.key, hash: request.hash, pinned: request.step !== undefined, count: valid.length, refused } } });
     return undefined;
   });
-  // The rollouts first: a record found always has its rollouts beside it.
-  await writeFilesAtomic(fresh.map((f) => ({ path: layout.requestRollouts(f.keyId), data: f.valid.map((r) => JSON.stringify(r) + '\n').join('') })));
-  const created = await createFilesExclusive(fresh.map((f) => ({ path: layout.requestRecord(f.keyId), data: JSON.stringify(f.record) })));
-  await eachAtMost(fresh, async (f, j) => {
-    const { key } = f.record;
-    if (created[j]) {
-      admissions[f.i] = { key, keyId: f.keyId, outcome: 'new', count: f.record.count, refused: f.record.refused };
+  const claimed = await claimAll(layout, fresh.map((f) => f.entry));
+  await eachAtMost(fresh, async ({ i, entry }, j) => {
+    const { keyId, record } = entry;
+    if (claimed[j]) {
+      admissions[i] = { key: record.key, keyId, outcome: 'new', count: record.count, refused: record.refused };
       return;
     }
-    // Another attempt recorded it between our look and our write.
-    const other = await readRecord(layout, f.keyId);
-    if (!other) throw new Error(`request ${f.keyId}: its record exists and cannot be read in ${layout.requestsDir}`);
-    admissions[f.i] = await known(layout, f.keyId, other, f.record.hash, rewardsOf);
+    // Another attempt claimed it between our look and our claim.
+    const other = await readEntry(layout, keyId, batches);
+    if (!other) throw new Error(`request ${keyId}: its claim exists and cannot be read in ${layout.requestsDir}`);
+    admissions[i] = await known(layout, keyId, other, record.hash, rewardsOf);
   });
   return admissions as Admission[];
 }
@@ -139,10 +132,11 @@ function split(request: TrainerRequest, keyId: string, rollouts: unknown[]): { v
 async function known(
   layout: RunLayout,
   keyId: string,
-  record: LedgerRecord,
+  entry: LedgerEntry,
   hash: string,
   rewardsOf: (file: string) => Promise<RewardRecord[] | undefined>,
 ): Promise<Admission> {
+  const { record } = entry;
   const { key } = record;
   if (record.hash !== hash) {
     return { key, keyId, outcome: 'conflict', message: `request key ${JSON.stringify(key)} was used before for other content: send new content under a new key` };
@@ -154,33 +148,21 @@ async function known(
   if (record.count > MAX_REQUEST_ROLLOUTS) return { ...base, step: record.step, ...(await exists(file) ? { file } : {}) };
   const records = await rewardsOf(file);
   if (!records) return { ...base, step: record.step };
-  const ids = new Set((await readFile(layout.requestRollouts(keyId), 'utf8')).split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as Rollout).id));
+  const ids = new Set((await entry.rollouts()).map((r) => r.id));
   return { ...base, step: record.step, rewards: records.filter((r) => ids.has(r.id)).map(briefReward) };
-}
-
-/** Marks the requests as placed in `step` (idempotent). */
-export async function recordPlacement(layout: RunLayout, keyIds: readonly string[], step: number): Promise<void> {
-  const records = await eachAtMost(keyIds, async (keyId) => {
-    const record = await readRecord(layout, keyId);
-    if (!record) throw new Error(`request ${keyId} has no ledger record in ${layout.requestsDir}`);
-    return { keyId, record };
-  });
-  const moved = records.filter(({ record }) => record.step !== step);
-  await writeFilesAtomic(moved.map(({ keyId, record }) => ({ path: layout.requestRecord(keyId), data: JSON.stringify({ ...record, step }) })));
 }
 
 /** Writes the step's rollout file from the requests the run placed in it, and records where each went; returns the file. Idempotent. */
 export async function assembleStepFile(layout: RunLayout, keyIds: readonly string[], step: number): Promise<string> {
-  const file = await writeStepInbox(layout, keyIds, step);
-  await recordPlacement(layout, keyIds, step);
-  return file;
-}
-
-/** The step's rollouts: the staged rollouts of its requests, one after the other, in one file. */
-export async function writeStepInbox(layout: RunLayout, keyIds: readonly string[], step: number): Promise<string> {
-  const parts = await Promise.all(keyIds.map((id) => readFile(layout.requestRollouts(id), 'utf8')));
+  const batches: BatchCache = new Map();
+  const entries = await eachAtMost(keyIds, async (keyId) => {
+    const entry = await readEntry(layout, keyId, batches, { withStep: false });
+    if (!entry) throw new Error(`request ${keyId} has no ledger record in ${layout.requestsDir}`);
+    return { keyId, former: entry.former, lines: (await entry.rollouts()).map((r) => JSON.stringify(r) + '\n').join('') };
+  });
   const file = layout.requestsInbox(step);
-  await writeFileAtomic(file, parts.join(''));
+  await writeFileAtomic(file, entries.map((e) => e.lines).join(''));
+  await placeAll(layout, entries, step);
   return file;
 }
 
@@ -189,9 +171,4 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function readRecord(layout: RunLayout, keyId: string): Promise<LedgerRecord | undefined> {
-  const text = await readTextIfExists(layout.requestRecord(keyId));
-  return text === undefined ? undefined : (JSON.parse(text) as LedgerRecord);
 }

@@ -42,9 +42,23 @@ export class RunLayout {
   get requestsDir(): string {
     return join(this.runDir, 'requests');
   }
+  /** A key's claim: a symlink whose target names the content's hash and the batch that holds its record. */
+  requestClaim(keyId: string): string {
+    return join(this.requestsDir, `${keyId}.claim`);
+  }
+  /** The step a key's rollouts went into: a symlink whose target is the step number. */
+  requestPlacement(keyId: string): string {
+    return join(this.requestsDir, `${keyId}.step`);
+  }
+  /** The records and staged rollouts of the requests admitted together, one line each. */
+  requestBatch(name: string): string {
+    return join(this.requestsDir, 'batches', `${name}.jsonl`);
+  }
+  /** A key's record as ledgers before batches kept it (read for runs that began then). */
   requestRecord(keyId: string): string {
     return join(this.requestsDir, `${keyId}.json`);
   }
+  /** A key's staged rollouts as ledgers before batches kept them. */
   requestRollouts(keyId: string): string {
     return join(this.requestsDir, `${keyId}.rollouts.jsonl`);
   }

@@ -49,7 +49,7 @@ describe('trainer requests admitted in the background', () => {
         const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
         expect(scheduled).not.toContain('admitRequests');
         expect(events.some((e) => e.markerRecordedEventAttributes)).toBe(true);
-        const records = (await readdir(RunLayout.of(outputDir, runId).requestsDir)).filter((f) => f.endsWith('.json'));
+        const records = (await readdir(RunLayout.of(outputDir, runId).requestsDir)).filter((f) => f.endsWith('.claim'));
         expect(records).toHaveLength(12);
         expect((await client.workflow.getHandle(runId).query(progressQuery)).totals.rollouts).toBe(12);
         await maybeRecordHistory('requests-admitted-in-background-scored', runId);
