@@ -212,7 +212,7 @@ async function main(): Promise<Record<string, unknown>> {
       `${CLIENTS} concurrent judge calls p50 ${directP50.toFixed(3)} ms p99 ${directP99.toFixed(3)} ms`,
   );
 
-  const server = await benchServer(process.env.BENCH_SERVE_EAGER === '1' ? ['system.enableActivityEagerExecution=true'] : []);
+  const server = await benchServer();
   try {
     const taskQueue = 'bench-serve';
     const withWorker = <T>(body: (client: Client) => Promise<T>) =>

@@ -47,9 +47,12 @@ export function runActivities(config: RunConfig) {
     heartbeatTimeout,
     retry: scoringRetry,
   });
-  // Recording trainer requests in the run's ledger (a few files each, milliseconds), beside the
+  // Recording trainer requests in the run's ledger (one batch file, milliseconds), beside the
   // workflow as a local activity: no round trip through the task queue before a request can be
-  // numbered into a step. A worker that dies mid-way records them again on replay (idempotent).
+  // numbered into a step, and its input (the requests' rollouts, already in history once in their
+  // Update) stays out of history, which a task-queue activity's input would double (bench:serve
+  // then outgrew gRPC's 4 MiB message for a history). A worker that dies mid-way records them
+  // again on replay (idempotent).
   const beside = proxyLocalActivities<typeof activities>({
     startToCloseTimeout: '5m',
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
