@@ -9,7 +9,7 @@ import { withWorker } from '../helpers/temporal';
 
 const run = promisify(execFile);
 
-describe('a run started from the Temporal CLI, as docs/deploying.md shows', () => {
+describe('a run started from the Temporal CLI, as docs/deploying.md shows, then re-judged from it', () => {
   it('completes and writes one reward artifact per step', async () => {
     const dir = await tempDir();
     // The example input of docs/deploying.md, with its output redirected to a scratch folder.
@@ -44,5 +44,24 @@ describe('a run started from the Temporal CLI, as docs/deploying.md shows', () =
       expect(lines).toHaveLength(16);
       expect(m.summary.scored).toBe(16);
     }
+
+    // Re-judged from the plain CLI too, with the input docs/watching-and-steering.md shows.
+    const rejudgeId = `${workflowId}-rejudge-strict`;
+    const rejudgeInput = {
+      runId: workflowId,
+      outputDir: dir,
+      version: 'strict',
+      steps: { from: 2, to: 3 },
+      rollouts: input.rollouts,
+      judge: input.judge,
+    };
+    await withWorker(async ({ taskQueue }) => {
+      await run(cli, ['workflow', 'start', '--address', address, '--task-queue', taskQueue, '--type', 'rejudgeRun', '--workflow-id', rejudgeId, '--input', JSON.stringify(rejudgeInput)]);
+      const { stdout } = await run(cli, ['workflow', 'result', '--address', address, '--workflow-id', rejudgeId, '--output', 'json']);
+      expect(JSON.parse(stdout).status).toMatch(/COMPLETED/);
+    });
+    const version = await readManifest(join(dir, workflowId, 'versions', 'strict', 'manifest.jsonl'));
+    expect(version.map((m) => m.step)).toEqual([2, 3]);
+    for (const m of version) expect(m.summary.scored).toBe(16);
   });
 });
