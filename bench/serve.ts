@@ -29,7 +29,10 @@
  *   BENCH_SERVE_REQUESTS=2000 (offline)  BENCH_SERVE_CLIENTS=64  BENCH_SERVE_BEDROCK_REQUESTS=1000
  *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
  *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS (the service's default)
+ *   BENCH_SERVE_WORKER=process|inline  BENCH_SERVE_HISTORY_OUT=<file> (every execution of the offline run's history, as JSON)
  *
+ * Each request's time is split on stderr: until the run recorded it (the Update) and then until
+ * its answer was known (its step), as the service measured them (RunRequests.phases).
  * Where the bedrock time goes is on stderr: the share of the quota the fake's calls left unused,
  * the gaps over 200 ms between them, calls per second, and each step's phases from the run's
  * history (bench/step-timeline.ts).
