@@ -288,7 +288,7 @@ function tokensChart(steps: StepRow[], judgeProvider: string | undefined): Chart
 function costChart(steps: StepRow[], judgeProvider: string | undefined): Chart {
   const id = 'cost';
   const title = 'Estimated cost and tokens, cumulative';
-  const caption = "Estimated judge cost per step (from the run's price table; 0 when the model has no price), then the run's cost and tokens added up step by step.";
+  const caption = "Estimated judge cost per step (from the run's prices, else Arbiter's list prices; 0 when the model has neither), then the run's cost and tokens added up step by step.";
   if (steps.length === 0) return none(id, title, caption, NOT_SCORED);
   let cost = 0;
   let tokens = 0;
@@ -300,7 +300,7 @@ function costChart(steps: StepRow[], judgeProvider: string | undefined): Chart {
     values.push({ step: s.step, cost: sum.costUsd, cumulativeCost: round6(cost), cumulativeTokens: tokens });
   }
   if (tokens === 0) return none(id, title, caption, `No cost: ${noTokens(judgeProvider)}`);
-  if (cost === 0) return none(id, title, caption, "No cost: the model has no price in the run's config.");
+  if (cost === 0) return none(id, title, caption, "No cost: the model has no price in the run's config nor in Arbiter's list prices; add one under `prices` to estimate it.");
   const y = (field: string, title: string, format: string) => ({
     field,
     type: 'quantitative',

@@ -166,7 +166,7 @@ describe('charts of a series that is 0 throughout', () => {
     const unpriced = Object.fromEntries(reportCharts(cleanRun(llm)).map((c) => [c.id, c]));
     expect(unpriced.tokens!.spec).toBeDefined();
     expect(unpriced.cost!.spec).toBeUndefined();
-    expect(unpriced.cost!.absent).toBe("No cost: the model has no price in the run's config.");
+    expect(unpriced.cost!.absent).toBe("No cost: the model has no price in the run's config nor in Arbiter's list prices; add one under `prices` to estimate it.");
     const priced = Object.fromEntries(reportCharts(cleanRun(llm, { inputPerMTok: 3, outputPerMTok: 15 })).map((c) => [c.id, c]));
     expect(priced.cost!.spec).toBeDefined();
     // An LLM judge whose every judgement came from the judge cache was billed nothing.
