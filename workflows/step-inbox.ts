@@ -91,6 +91,8 @@ export class StepInbox {
   private readonly answeredByStep = new Map<number, string[]>();
   /** Unpinned requests accepted and not yet in the ledger (`admit-requests-in-background`): the next admission takes them all. */
   private unadmitted: TrainerRequest[] = [];
+  /** Keys accepted in the background whose admission has not been applied yet (waiting or in flight). */
+  private readonly admittingInBackground = new Set<string>();
   private admitting: Promise<void> | undefined;
 
   constructor(
@@ -178,9 +180,9 @@ export class StepInbox {
   /** The run ends: requests still waiting hear it instead of waiting for a step that will not come. */
   end(message: string): void {
     this.ended = true;
-    const inBackground = new Set(this.unadmitted.map((r) => r.key));
     for (const entry of this.requests.values()) {
-      if (entry.state === 'answered' || (entry.state === 'admitting' && !inBackground.has(entry.key))) continue;
+      // Those admitted by an Update's own handler hear it from the handler.
+      if (entry.state === 'answered' || (entry.state === 'admitting' && !this.admittingInBackground.has(entry.key))) continue;
       this.answer(entry, { key: entry.key, state: 'answered', rewards: [], refused: entry.refused, failure: { type: 'RunEnded', message } });
     }
   }
@@ -234,6 +236,7 @@ export class StepInbox {
       // The Update in history is the request's record from now on (a retry attaches to it, a
       // replay restores it); the ledger learns it with the others waiting, in one local activity,
       // before any step holds it. Pinned requests claim a step: they are admitted before answering.
+      for (const r of mine) if (r.step === undefined) this.admittingInBackground.add(r.key);
       this.unadmitted.push(...mine.filter((r) => r.step === undefined));
       mine = mine.filter((r) => r.step !== undefined);
       this.admitWaiting();
@@ -316,11 +319,13 @@ export class StepInbox {
           for (const r of batch) {
             const entry = this.requests.get(r.key);
             if (entry?.state === 'admitting') this.answer(entry, { key: r.key, state: 'answered', rewards: [], refused: [], failure });
+            this.admittingInBackground.delete(r.key);
           }
           continue;
         }
         for (const a of admissions) {
           const entry = this.requests.get(a.key);
+          this.admittingInBackground.delete(a.key);
           // Answered meanwhile: the run ended.
           if (!entry || entry.state !== 'admitting') continue;
           if (a.outcome === 'conflict') this.answer(entry, { key: a.key, state: 'conflict', message: a.message });

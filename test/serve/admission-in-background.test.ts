@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { RunLayout } from '../../src/contract/run-layout';
 import type { HistoryEvent } from '../support/run-chain';
 import { historyOf } from '../support/run-chain';
-import { progressQuery } from '../../workflows/definitions';
+import { cancelUpdate, progressQuery } from '../../workflows/definitions';
+import { heldActivities } from '../helpers/activity-faults';
 import { maybeRecordHistory } from '../helpers/histories';
 import { withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
@@ -56,6 +57,37 @@ describe('trainer requests admitted in the background', () => {
         await client.workflow.getHandle(runId).terminate('test over');
       });
     });
+  });
+
+  it('a run that ends while its requests are being recorded tells their callers so, at once', async () => {
+    const dir = await tempDir();
+    const outputDir = join(dir, 'out');
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
+    const hold = heldActivities((type) => {
+      if (type !== 'admitRequests') return undefined;
+      held();
+      return released;
+    });
+    await withWorker(
+      async ({ client, taskQueue }) => {
+        await withService({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { answerTimeoutMs: 60_000 } }, async (svc) => {
+          const runId = `admit-bg-end-${Date.now()}`;
+          expect((await svc.post('/v1/runs', { runId, steps: 5, rollouts: { type: 'updates' }, outputDir })).status).toBe(201);
+          const answer = svc.post(`/v1/runs/${runId}/rewards`, { requestId: 'late', rollouts: [rollout('late')] });
+          await holding;
+          // The admission is in flight: the run is cancelled before it returns.
+          await client.workflow.getHandle(runId).executeUpdate(cancelUpdate, { args: [{ mode: 'abandon-step', reason: 'trainer stopped' }] });
+          const res = await answer;
+          release();
+          expect(res.status).toBe(409);
+          expect(res.body.error).toBe('run_ended');
+        });
+      },
+      { activityInterceptors: [hold] },
+    );
   });
 
   it('after continue-as-new, a key the run forgot is answered from the ledger, or refused when its content changed', async () => {
