@@ -57,7 +57,7 @@ export const PATCHES = {
   },
   admitInBackground: {
     id: 'admit-requests-in-background',
-    what: 'a submitRequests update returns once in history; its unpinned requests are recorded in the ledger in batches, by a local activity, before any step holds them',
+    what: 'a submitRequests update returns once in history; its unpinned requests are recorded in the ledger in batches, by a local activity, before any step holds them (pinned ones by the same local activity, in the handler)',
     history: 'requests-admitted-in-background.json',
   },
 } as const;

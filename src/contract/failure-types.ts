@@ -31,6 +31,8 @@ export const FAILURES = {
   RunRollingOver: { retry: true, run: 'none', http: [503, 'run_rolling_over'] },
   /** The run has completed or was cancelled: it accepts nothing more. */
   RunEnded: { retry: false, run: 'none', http: [409, 'run_ended'] },
+  /** The run could not record accepted requests in its ledger (its local activity out of attempts): the message says why. */
+  AdmissionFailed: { retry: false, run: 'none', http: [500, 'not_recorded'] },
   /** The run reads its rollouts from a directory: it takes no submissions. */
   NotUpdatesFed: { retry: false, run: 'none', http: [422, 'not_updates_fed'] },
   /** A control that does not apply to the run as it is (resume a running run, ...). */
