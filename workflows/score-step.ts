@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
 import type { BriefReward } from '../src/contract/reward-record';
@@ -12,6 +12,7 @@ import { boundedAll } from '../src/util/bounded-all';
 import { currentExecution } from './execution';
 import { PATCHES } from './patches';
 import { quarantineGuard } from './run-guards';
+import { activityFailureType } from './step-failure';
 
 export interface StepOutcome {
   summary: StepSummary;
@@ -124,7 +125,7 @@ export async function checkpointJudged(
       return { summary: done.entry.summary, file: done.file, rewards: done.rewards, reviewItems: done.reviewItems, reviewFile: done.reviewFile };
     } catch (err) {
       // Chunks resume from their partial files: running them again judges only what was lost.
-      if (round < 3 && failureType(err) === 'ChunkResultsIncomplete') continue;
+      if (round < 3 && activityFailureType(err) === 'ChunkResultsIncomplete') continue;
       throw err;
     }
   }
@@ -200,8 +201,4 @@ export function scoreAllChunks(config: RunConfig, runId: string, step: number, b
 
 function whereOf(config: RunConfig, runId: string, step: number) {
   return { outputDir: config.outputDir, runId, step, execution: currentExecution() };
-}
-
-function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type ?? undefined : undefined;
 }

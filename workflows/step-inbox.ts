@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, currentUpdateInfo, patched } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, currentUpdateInfo, patched } from '@temporalio/workflow';
 import type { RunConfig } from '../src/config/run-config';
 import type { Admission } from '../src/contract/request-ledger';
 import type { BriefReward } from '../src/contract/reward-record';
@@ -16,6 +16,7 @@ import { currentExecution } from './execution';
 import { runActivities } from './activity-policies';
 import type { RefusedStep, StepSource } from './score-step';
 import { PATCHES } from './patches';
+import { activityFailureType, activityFailureMessage } from './step-failure';
 
 export type { StepSource };
 
@@ -315,7 +316,7 @@ export class StepInbox {
           });
         } catch (err) {
           // Out of attempts (a full disk, a folder another execution owns): the callers hear why.
-          const failure = { type: failureTypeOf(err) ?? 'AdmissionFailed', message: `the run could not record the request: ${rootMessage(err)}` };
+          const failure = { type: activityFailureType(err) ?? 'AdmissionFailed', message: `the run could not record the request: ${activityFailureMessage(err)}` };
           for (const r of batch) {
             const entry = this.requests.get(r.key);
             if (entry?.state === 'admitting') this.answer(entry, { key: r.key, state: 'answered', rewards: [], refused: [], failure });
@@ -515,17 +516,6 @@ export class StepInbox {
   isAssembled(step: number): boolean {
     return this.placed.has(step);
   }
-}
-
-function failureTypeOf(err: unknown): string | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
-}
-
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }
 
 function failure(type: string, message: string): ApplicationFailure {
