@@ -106,7 +106,9 @@ export interface LedgerEntry {
 
 /**
  * The key's record and its staged rollouts, or undefined if the ledger has no claim on it.
- * `withStep: false` skips reading where it was placed (the record then has no step).
+ * `withStep: false` skips reading where it was placed (the record then has no step);
+ * `former: false` (the ledger holds only batches, see mayHoldFormerKeys) skips looking for a
+ * record from before batches when the key has no claim.
  */
 export async function readEntry(layout: RunLayout, keyId: string, cache: BatchCache = new Map(), options: { withStep?: boolean; former?: boolean } = {}): Promise<LedgerEntry | undefined> {
   const target = await readLinkIfExists(layout.requestClaim(keyId));

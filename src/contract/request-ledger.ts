@@ -86,7 +86,7 @@ export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Pr
   // A key is claimed by creating its symlink: only lookups, and keys a ledger from before batches
   // may hold, are looked up first (a claim that exists is found when creating it fails).
   const former = await mayHoldFormerKeys(layout);
-  const found = await eachAtMost(items, ({ request, lookupOnly }) => (lookupOnly || former ? readEntry(layout, keyIdOf(request.key), batches) : Promise.resolve(undefined)));
+  const found = await eachAtMost(items, ({ request, lookupOnly }) => (lookupOnly || former ? readEntry(layout, keyIdOf(request.key), batches, { former }) : Promise.resolve(undefined)));
   const fresh: { i: number; entry: NewEntry }[] = [];
   const admissions = await eachAtMost(items, async ({ request, rollouts, lookupOnly }, i): Promise<Admission | undefined> => {
     const keyId = keyIdOf(request.key);
