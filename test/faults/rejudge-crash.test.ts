@@ -5,7 +5,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { RunLayout } from '../../src/contract/run-layout';
 import type { FakeCall } from '../support/fake-bedrock';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
-import { TEST_MODEL, userText } from '../support/fake-bedrock-env';
+import { TEST_MODEL } from '../support/fake-bedrock-env';
 import { tempDir, writeSteps } from '../support/fixtures';
 import { keywordJudge } from '../helpers/keyword-judge';
 import { killChildren, retriedActivities, spawnWorker, type Child } from '../helpers/processes';
@@ -13,6 +13,7 @@ import { readRunRecords } from '../helpers/run-records';
 import { hashTree } from '../helpers/tree-hash';
 import { rejudgeRun } from '../../workflows/rejudge-run';
 import { rftRun } from '../../workflows/rft-run';
+import { CallsPerRollout } from '../support/calls-per-rollout';
 
 const STEPS = 2;
 const PER_STEP = 40;
@@ -22,7 +23,7 @@ const MAX_IN_FLIGHT = 3;
 const KILL_AT_REQUEST = [15, 50];
 
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky' }, { id: 'names_notice', description: 'Names the notice period' }] };
-const callsById = new Map<string, number>();
+const callsById = new CallsPerRollout();
 let onCall: (call: FakeCall) => void = () => {};
 const judge = keywordJudge({ flags_risk: 'risk', names_notice: 'notice' });
 // Its AWS variables are this process's, which the spawned workers inherit.
@@ -30,8 +31,7 @@ const fake = fakeBedrockPerFile({
   seed: 22,
   latencyMs: [150, 250],
   respond: (call) => {
-    const id = /\[(s\d+-r\d+)\]/.exec(userText(call))?.[1] ?? 'unknown';
-    callsById.set(id, (callsById.get(id) ?? 0) + 1);
+    callsById.count(call);
     onCall(call);
     return judge(call);
   },
@@ -113,7 +113,7 @@ describe('re-judge under worker crashes', () => {
       expect([...seen.keys()].sort()).toEqual([...ids].sort());
       expect(records.filter((r) => r.status !== 'scored')).toEqual([]);
 
-      const duplicates = [...callsById.values()].reduce((n, calls) => n + calls - 1, 0);
+      const duplicates = callsById.duplicates;
       console.log(
         `[rejudge-crash] ${ids.length} rollouts, ${fake.stats.requests} judge requests, ${duplicates} paid twice; kills ${JSON.stringify(kills)}; ` +
           `retried activities ${JSON.stringify(await retriedActivities(handle))}`,

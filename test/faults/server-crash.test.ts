@@ -22,6 +22,7 @@ import { readRunRecords } from '../helpers/run-records';
 import { waitFor } from '../helpers/wait-for';
 import { testWorkerSettings } from '../helpers/worker-settings';
 import { rftRun } from '../../workflows/rft-run';
+import { CallsPerRollout } from '../support/calls-per-rollout';
 
 // The worker runs in this process: keep its warnings (connection trouble) for the report.
 const workerWarnings: string[] = [];
@@ -57,7 +58,7 @@ const OUTAGES = [
   { name: 'short outage, chunks still running', steps: 2, perStep: 120, chunkSize: 60, killAtCall: 5, downMs: 3000, retryAfterSeconds: 0.1 },
 ];
 
-const callsById = new Map<string, number>();
+const callsById = new CallsPerRollout();
 let onCall: (call: FakeCall) => void = () => {};
 let fake: FakeBedrock;
 let restoreEnv: () => void;
@@ -76,8 +77,7 @@ beforeAll(async () => {
     seed: 31,
     latencyMs: [150, 250],
     respond: (call) => {
-      const id = /\[(s\d+-r\d+)\]/.exec(userText(call))?.[1] ?? 'unknown';
-      callsById.set(id, (callsById.get(id) ?? 0) + 1);
+      callsById.count(call);
       onCall(call);
       return judge(call);
     },
@@ -192,10 +192,10 @@ describe('server crash', () => {
       for (const r of records) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
 
       const retried = await retriedActivities(handle);
-      const duplicates = [...callsById.values()].reduce((n, calls) => n + calls - 1, 0);
+      const duplicates = callsById.duplicates;
       console.log(
         `[server-crash: ${name}] ${ids.length} rollouts, ${fake.stats.requests} judge requests, ${duplicates} paid twice ` +
-          `(${[...callsById.entries()].filter(([, n]) => n > 1).map(([id, n]) => `${id}×${n}`).join(' ') || 'none'}); ` +
+          `(${callsById.paidTwice()}); ` +
           `crash ${JSON.stringify(crash)}; judge requests while the server was down ${requestsWhileDown}; ` +
           `records repeated in the artifacts: ${JSON.stringify([...seen.entries()].filter(([, n]) => n > 1))}; cached records ${records.filter((r) => r.judge.cached).length}; ` +
           `retried activities ${JSON.stringify(retried)}; run ${durationMs} ms in ${runDir}; worker warnings ${workerWarnings.length}`,
@@ -267,7 +267,7 @@ describe('overlapping attempts of one chunk (a timed-out attempt still running b
       const lines = (await readFile(checkpoint.file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as RewardRecord).id);
       const seen = new Map<string, number>();
       for (const id of lines) seen.set(id, (seen.get(id) ?? 0) + 1);
-      const duplicates = [...callsById.values()].reduce((n, calls) => n + calls - 1, 0);
+      const duplicates = callsById.duplicates;
       console.log(
         `[overlapping attempts] attempt 1 had ${doneAtRetry} done when attempt 2 started and ${firstDone} when cancelled; ` +
           `attempt 2 resumed ${result.resumed}, cached ${result.cached}; ` +

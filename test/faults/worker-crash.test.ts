@@ -10,6 +10,7 @@ import { tempDir, writeSteps } from '../support/fixtures';
 import { killChildren, retriedActivities, spawnWorker, type Child } from '../helpers/processes';
 import { readRunRecords } from '../helpers/run-records';
 import { rftRun } from '../../workflows/rft-run';
+import { CallsPerRollout } from '../support/calls-per-rollout';
 
 const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky for the customer' }] };
@@ -22,14 +23,12 @@ const MAX_IN_FLIGHT = 3;
 const KILL_AT_REQUEST = [20, 60, 95];
 
 /** Judge calls per rollout id (the `[sN-rM]` tag writeSteps puts in every response). */
-const callsById = new Map<string, number>();
+const callsById = new CallsPerRollout();
 /** Judge calls that showed the judge a trajectory block (rollouts given as messages). */
 let trajectoryCalls = 0;
 function countCall(call: FakeCall): void {
-  const text = userText(call);
-  const id = /\[(s\d+-r\d+)\]/.exec(text)?.[1] ?? 'unknown';
-  callsById.set(id, (callsById.get(id) ?? 0) + 1);
-  if (text.includes('<<<ROLLOUT_TRAJECTORY_')) trajectoryCalls++;
+  callsById.count(call);
+  if (userText(call).includes('<<<ROLLOUT_TRAJECTORY_')) trajectoryCalls++;
 }
 
 let fake: FakeBedrock;
@@ -157,12 +156,12 @@ describe('worker crash', () => {
       // Paid twice: judge calls beyond the first for a rollout, counted by rollout id and, as a
       // cross-check, by the fake's prompt hash (which ignores the delimiter nonces).
       const retried = await retriedActivities(handle);
-      const duplicates = [...callsById.values()].reduce((n, calls) => n + calls - 1, 0);
+      const duplicates = callsById.duplicates;
       const byPromptHash = [...fake.stats.callsByPromptHash.values()].reduce((n, calls) => n + calls - 1, 0);
       const cached = records.filter((r) => r.judge.cached).length;
       console.log(
         `[worker-crash, ${kind}] ${ids.length} rollouts, ${fake.stats.requests} judge requests, ${duplicates} paid twice ` +
-          `(${[...callsById.entries()].filter(([, n]) => n > 1).map(([id, n]) => `${id}×${n}`).join(' ') || 'none'}); ` +
+          `(${callsById.paidTwice()}); ` +
           `duplicates by the fake's prompt hash: ${byPromptHash}; cached records ${cached}; ` +
           `kills ${JSON.stringify(kills)}; worker boots ${bootMs.join('/')} ms; retried activities ${JSON.stringify(retried)}; run ${durationMs} ms; ` +
           `summaries ${JSON.stringify(manifest.map((m) => ({ step: m.step, count: m.summary.count, cached: m.summary.cached })))}`,
