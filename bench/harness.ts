@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 /**
  * The one harness of every benchmark (`bench/*.ts`): progress notes on stderr, the result as one
@@ -48,7 +49,7 @@ export async function withBenchWorker<T>(
   options: Omit<ArbiterWorkerOptions, 'connection' | 'settings'> & { allowedRolloutDirs: string[] },
   body: (client: Client) => Promise<T>,
 ): Promise<T> {
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await Connection.connect(benchConnectionOptions(server.address));
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   try {
     const { allowedRolloutDirs, ...workerOptions } = options;
@@ -72,14 +73,26 @@ export async function withBenchWorker<T>(
  */
 export async function withWorkerProcess<T>(server: DevServer, taskQueue: string, body: (client: Client) => Promise<T>): Promise<T> {
   const worker = spawnWorker({ TEMPORAL_ADDRESS: server.address, ARBITER_TASK_QUEUE: taskQueue });
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await Connection.connect(benchConnectionOptions(server.address));
   try {
     await worker.ready;
     return await body(new Client({ connection }));
   } finally {
     await connection.close();
+    // Shut down as an operator would (SIGTERM: the worker drains), so flags such as --cpu-prof
+    // (ARBITER_WORKER_NODE_ARGS) write their output; killed if it takes longer than 10 s.
+    worker.process.kill('SIGTERM');
+    await Promise.race([worker.exited, sleep(10_000)]);
     await worker.kill();
   }
+}
+
+/**
+ * Benchmarks read whole histories: a page of large Updates (up to 200 KiB of rollouts each) can
+ * pass gRPC's default 4 MiB per message (temporalio/features#487), so their client takes 64 MiB.
+ */
+function benchConnectionOptions(address: string) {
+  return { address, channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 } };
 }
 
 const INNER = 'ARBITER_BENCH_INNER';

@@ -131,3 +131,40 @@ export function historyTimings(events: HistoryEvent[]): HistoryTimings {
   };
 }
 
+
+/**
+ * Where a workflow task's time goes when a step is scored at once (workflows/score-at-once.ts):
+ * for each local activity type, the mean ms from the task's start, or from the local activity
+ * completed before it in the task, to its completion (core records when each completed in its
+ * marker); and the mean task, started to completed.
+ */
+export function localActivityPhases(events: HistoryEvent[]): { tasks: number; task_ms_mean: number; mean_ms: Record<string, number>; count: Record<string, number> } {
+  const gaps = new Map<string, number[]>();
+  const tasks: number[] = [];
+  let taskStart = NaN;
+  let last = NaN;
+  for (const e of events) {
+    if (e.workflowTaskStartedEventAttributes) taskStart = last = eventMs(e);
+    if (e.workflowTaskCompletedEventAttributes && !Number.isNaN(taskStart)) tasks.push(eventMs(e) - taskStart);
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') continue;
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    if (!data) continue;
+    const { activity_type: type, complete_time: done } = JSON.parse(Buffer.from(data).toString('utf8')) as {
+      activity_type: string;
+      complete_time?: { seconds: number | string; nanos?: number };
+    };
+    if (!done) continue;
+    const at = Number(done.seconds) * 1000 + (done.nanos ?? 0) / 1e6;
+    const list = gaps.get(type) ?? gaps.set(type, []).get(type)!;
+    list.push(at - last);
+    last = at;
+  }
+  const mean = (xs: number[]) => (xs.length ? r1(xs.reduce((a, b) => a + b, 0) / xs.length) : NaN);
+  return {
+    tasks: tasks.length,
+    task_ms_mean: mean(tasks),
+    mean_ms: Object.fromEntries([...gaps].map(([type, xs]) => [type, mean(xs)])),
+    count: Object.fromEntries([...gaps].map(([type, xs]) => [type, xs.length])),
+  };
+}

@@ -63,6 +63,7 @@ import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchW
 import type { Client } from '@temporalio/client';
 import { rolloutOf, writeStepFile } from './step-files';
 import { historyMix, quotaUse, stepTimeline } from './step-timeline';
+import { localActivityPhases } from './history-timings';
 
 const REQUESTS = envNumber('BENCH_SERVE_REQUESTS', 2000);
 const CLIENTS = envNumber('BENCH_SERVE_CLIENTS', 64);
@@ -246,13 +247,14 @@ async function main(): Promise<Record<string, unknown>> {
         const offlinePhases = phasesOf(app.batcher(offlineId));
         note(`offline: per request, p50/p99 ms: until recorded by the run ${offlinePhases.recorded}, then until answered ${offlinePhases.answered}`);
         const offlineHistory = await historyOf(client, offlineId);
+        // Every execution of the run (it continues as new when its history grows), oldest first.
+        const executions: HistoryEvent[][] = [];
+        for await (const e of client.workflow.list({ query: `WorkflowId = '${offlineId}'` })) executions.unshift(await historyOf(client, offlineId, e.runId));
         if (process.env.BENCH_SERVE_HISTORY_OUT) {
-          // Every execution of the run (it continues as new when its history grows), oldest first.
-          const executions: HistoryEvent[][] = [];
-          for await (const e of client.workflow.list({ query: `WorkflowId = '${offlineId}'` })) executions.unshift(await historyOf(client, offlineId, e.runId));
           (await import('node:fs')).writeFileSync(process.env.BENCH_SERVE_HISTORY_OUT, JSON.stringify(executions));
         }
         note(`offline: per step (latest history): ${JSON.stringify(historyMix(offlineHistory))}; ${JSON.stringify(stepTimeline(offlineHistory))}`);
+        note(`offline: steps scored at once, per workflow task (all executions): ${JSON.stringify(localActivityPhases(executions.flat()))}`);
 
         // ---- bedrock: the fake at its quota
         const bedrockId = `serve-bedrock-${stamp}`;

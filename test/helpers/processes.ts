@@ -71,7 +71,9 @@ export async function killChildren(): Promise<void> {
  * SIGKILL hits the worker itself (no wrapper process in between).
  */
 export function spawnWorker(env: Record<string, string>): Child & { ready: Promise<void> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+  // ARBITER_WORKER_NODE_ARGS: flags for the worker's node only (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+  const nodeArgs = process.env.ARBITER_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/worker/main.ts'], {
     cwd: REPO,
     env: { ...process.env, ...TEST_WORKER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
