@@ -3,6 +3,7 @@ import type { RunConfig } from '../src/config/run-config';
 import type { RunState, StepSource } from './run-state';
 import { judgeStep, type JudgedStep, type RefusedStep, type StepWatch } from './score-step';
 import { PATCHES } from './patches';
+import { scoresAtOnce } from './score-at-once';
 
 /** A step whose judging began before the run loop reached it. */
 export interface HeadStart {
@@ -61,6 +62,8 @@ export class JudgeAhead {
       if (watched.stopped || !this.mayJudge()) return;
       // Runs recorded before judging ahead scored each step after the last: they replay as they ran.
       if (!patched(PATCHES.overlapSubmittedSteps.id)) return;
+      // Requests are scored at once when the loop reaches them (score-at-once.ts): nothing to judge ahead.
+      if (this.run.submission(step) === undefined && scoresAtOnce(this.run.config)) return;
       // Runs recorded before judged one step ahead at most, of all the requests waiting.
       const further = patched(PATCHES.judgeTwoStepsAhead.id);
       // A judge that takes time (a model, at its quota) gets half the waiting requests while

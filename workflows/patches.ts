@@ -60,4 +60,9 @@ export const PATCHES = {
     what: 'a submitRequests update returns once in history; its unpinned requests are recorded in the ledger in batches, by a local activity, before any step holds them (pinned ones by the same local activity, in the handler)',
     history: 'requests-admitted-in-background.json',
   },
+  scoreInstantStepsAtOnce: {
+    id: 'score-instant-steps-at-once',
+    what: 'with a judge that answers at once (the offline heuristic), a step numbered from trainer requests is prepared, judged (one chunk) and checkpointed by local activities in the workflow task that took it, not judged ahead, and a submitRequests update returns with its answers',
+    history: 'requests-scored-at-once.json',
+  },
 } as const;

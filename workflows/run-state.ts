@@ -27,6 +27,7 @@ import { showDetails, showStatus } from './web-ui-status';
 import { stageRollouts, type RefusedStep, type StepWatch } from './score-step';
 import { MAX_INLINE_SUBMISSION_BYTES, StepInbox, type CarriedInbox, type StepSource } from './step-inbox';
 import { judgeLabel } from '../src/config/judge-config';
+import { scoresAtOnce } from './score-at-once';
 
 export type { StepSource } from './step-inbox';
 
@@ -79,6 +80,10 @@ export class RunState {
     // Progress carried from executions before these fields existed lacks them.
     this.progress.nextStep = this.nextStep;
     this.progress.inStep = undefined;
+  }
+
+  takingSteps(): boolean {
+    return this.progress.status === 'running' && !this.cancel && !this.ended;
   }
 
   get lastStep(): number {
@@ -236,8 +241,8 @@ export class RunState {
     const explicit = this.inbox.explicitSource(step);
     if (explicit || this.cancel !== undefined) return explicit;
     // With nothing judged ahead yet, half the queue makes this step and the rest the next, so the
-    // next can be judged while this one checkpoints.
-    return this.inbox.sourceOf(step, 0.5);
+    // next can be judged while this one checkpoints. Scored at once, a step takes all.
+    return this.inbox.sourceOf(step, scoresAtOnce(this.config) ? 1 : 0.5);
   }
 
   /** The batch a trainer sent for `step`, if it did and the step is not scored yet. */

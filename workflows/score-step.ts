@@ -7,7 +7,9 @@ import type { ReviewItemRef } from '../src/review/review-item';
 import type { ChunkResult } from '../src/steps/judge-chunk';
 import type { StepSummary } from '../src/contract/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
-import { runActivities } from './activity-policies';
+import { runActivities, stepActivities } from './activity-policies';
+import { MAX_REQUEST_ROLLOUTS } from '../src/contract/trainer-requests';
+import { scoredAtOnce } from './score-at-once';
 import { boundedAll } from '../src/util/bounded-all';
 import { currentExecution } from './execution';
 import { PATCHES } from './patches';
@@ -73,7 +75,9 @@ export async function scoreStep(
   watch: StepWatch,
   judged?: Promise<JudgedStep | RefusedStep>,
 ): Promise<StepOutcome | RefusedStep> {
-  const outcome = await (judged ?? judgeStep(config, runId, step, source, watch));
+  // A step judged ahead was not scored at once (nothing is judged ahead when steps are).
+  const atOnce = judged === undefined && scoredAtOnce(config, source);
+  const outcome = await (judged ?? judgeStep(config, runId, step, source, watch, atOnce));
   if ('refused' in outcome) return outcome;
   const { batch, reviewSeed } = outcome;
   const review = config.review;
@@ -88,7 +92,7 @@ export async function scoreStep(
     },
     // Kept for a re-judge (rejudgeRun) unless the run says otherwise.
     input: { file: batch.source, keep: config.rollouts.type !== 'updates' || config.rollouts.keepInput !== false },
-  });
+  }, undefined, atOnce);
 }
 
 /**
@@ -103,9 +107,10 @@ export async function checkpointJudged(
   watch: StepWatch,
   options: Pick<Parameters<typeof activities.checkpointStep>[0], 'returnRewards' | 'review' | 'input'>,
   cacheOutputDir?: string,
+  atOnce = false,
 ): Promise<StepOutcome> {
   const checkpoint = () =>
-    runActivities(config).checkpointStep({
+    stepActivities(config, atOnce).checkpointStep({
       ...whereOf(config, runId, step),
       chunkCount: batch.chunkCount,
       batch: batch.key,
@@ -117,7 +122,7 @@ export async function checkpointJudged(
   for (let round = 1; ; round++) {
     if (round > 1) {
       watch.judging(batch.chunkCount, batch.valid);
-      await scoreAllChunks(config, runId, step, batch, watch, cacheOutputDir);
+      await scoreAllChunks(config, runId, step, batch, watch, cacheOutputDir, atOnce);
     }
     watch.checkpointing();
     try {
@@ -147,8 +152,10 @@ export async function judgeStep(
   step: number,
   source: StepSource,
   watch: StepWatch,
+  atOnce = false,
 ): Promise<JudgedStep | RefusedStep> {
-  const { awaitRollouts, prepareStep } = runActivities(config);
+  const { awaitRollouts } = runActivities(config);
+  const { prepareStep } = stepActivities(config, atOnce);
   let rollouts: { file: string } | { assembleFrom: string[] };
   if ('assembleFrom' in source) rollouts = { assembleFrom: source.assembleFrom };
   else if (config.rollouts.type !== 'directory') rollouts = { file: source.file };
@@ -160,7 +167,8 @@ export async function judgeStep(
   const batch = await prepareStep({
     ...whereOf(config, runId, step),
     ...rollouts,
-    chunkSize: config.chunkSize,
+    // Scored at once, a chunk costs a local activity and judging takes no time: one chunk a step.
+    chunkSize: atOnce ? Math.max(config.chunkSize, MAX_REQUEST_ROLLOUTS) : config.chunkSize,
     maxChunks: config.maxChunksPerStep,
     groupForPreference: config.judge.mode === 'preference',
     scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
@@ -173,15 +181,15 @@ export async function judgeStep(
   // The workflow's deterministic random: the same review sample on every replay.
   const reviewSeed = Math.floor(Math.random() * 2 ** 31);
   watch.judging(batch.chunkCount, batch.valid);
-  await scoreAllChunks(config, runId, step, batch, watch);
+  await scoreAllChunks(config, runId, step, batch, watch, undefined, atOnce);
   return { batch, reviewSeed };
 }
 
 /** Judges every chunk of a prepared step, `maxChunksInFlight` at once; `cacheOutputDir` names another folder's judge cache (a version uses its run's). */
-export function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo, watch: StepWatch, cacheOutputDir?: string) {
+export function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo, watch: StepWatch, cacheOutputDir?: string, atOnce = false) {
   const where = whereOf(config, runId, step);
   return boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
-    runActivities(config)
+    stepActivities(config, atOnce)
       .scoreChunk({
         ...where,
         chunk,

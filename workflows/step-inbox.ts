@@ -17,6 +17,7 @@ import { runActivities } from './activity-policies';
 import type { RefusedStep, StepSource } from './score-step';
 import { PATCHES } from './patches';
 import { activityFailureType, activityFailureMessage } from './step-failure';
+import { scoresAtOnce } from './score-at-once';
 
 export type { StepSource };
 
@@ -97,7 +98,14 @@ export class StepInbox {
   private admitting: Promise<void> | undefined;
 
   constructor(
-    private readonly run: { readonly config: RunConfig; readonly runId: string; readonly nextStep: number; readonly lastStep: number },
+    private readonly run: {
+      readonly config: RunConfig;
+      readonly runId: string;
+      readonly nextStep: number;
+      readonly lastStep: number;
+      /** Whether the loop takes steps now (running, not cancelled or ended). */
+      takingSteps(): boolean;
+    },
     carried: CarriedInbox | undefined,
   ) {
     const placedKeys = new Set((carried?.placed ?? []).flatMap((p) => p.keys));
@@ -221,6 +229,8 @@ export class StepInbox {
     const { requests } = SubmitRequestsSchema.parse(request);
     // Runs recorded before admitted every request in the handler, in a task-queue activity.
     const inBackground = patched(PATCHES.admitInBackground.id);
+    // Answers this call only attaches to: an earlier sending's (the caller hears `replayed`).
+    const answeredBefore = new Set(requests.filter((r) => this.requests.get(r.key)?.state === 'answered').map((r) => r.key));
     // Reserve first: a second call for the same key, from now on, attaches to this one.
     let mine: TrainerRequest[] = [];
     const conflicts = new Map<string, string>();
@@ -274,7 +284,7 @@ export class StepInbox {
         this.admitted(entry, a);
       }
     }
-    return {
+    const statusesNow = (): RequestStatuses => ({
       statuses: requests.map((r) => {
         const entry = this.requests.get(r.key);
         const conflict = conflicts.get(r.key);
@@ -287,6 +297,20 @@ export class StepInbox {
         }
         return this.statusOf(entry);
       }),
+    });
+    if (!inBackground || !scoresAtOnce(this.run.config)) return statusesNow();
+    // Steps are scored at once (score-at-once.ts): the answers come in this workflow task, so the
+    // Update returns them and the caller asks for nothing afterwards. A run that stops taking
+    // steps (paused, rolling over, ended) returns what stands; callers then ask as before.
+    // A request pinned to a later step waits for the steps before it: the caller asks meanwhile.
+    const later = (key: string) => (this.requests.get(key)?.pin ?? 0) > this.run.nextStep;
+    const waited = statusesNow().statuses.filter((s) => s.state === 'accepted' && !later(s.key)).map((s) => s.key);
+    const unanswered = (key: string) => (this.requests.get(key)?.state ?? 'answered') !== 'answered';
+    await condition(() => !waited.some(unanswered) || this.rollingOver || !this.run.takingSteps());
+    return {
+      statuses: statusesNow().statuses.map((s) =>
+        s.state === 'answered' && !answeredBefore.has(s.key) && s.fromLedger === undefined ? { ...s, fresh: true as const } : s,
+      ),
     };
   }
 

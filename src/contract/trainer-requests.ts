@@ -60,6 +60,11 @@ export type RequestStatus =
       failure?: { type: string; message: string };
       /** Answered from the ledger: an earlier execution scored it, nothing was judged for this sending. */
       fromLedger?: true;
+      /**
+       * Answered while the Update that sent it waited (`score-instant-steps-at-once`): judged for
+       * this sending. Without it, an Update's answer came from an earlier sending.
+       */
+      fresh?: true;
     }
   | { key: string; state: 'conflict'; message: string }
   | { key: string; state: 'unknown' };

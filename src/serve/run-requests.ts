@@ -108,7 +108,9 @@ export class RunRequests {
     for (;;) {
       if (status.state === 'answered') {
         this.phases.answered.add(performance.now() - recorded);
-        return this.answerOf(status, keyId, rollouts, pin !== undefined, answeredAtOnce || status.fromLedger === true);
+        // Answered in the Update that recorded it: judged for this sending only when the run says so.
+        const replayed = (answeredAtOnce && status.fresh !== true) || status.fromLedger === true;
+        return this.answerOf(status, keyId, rollouts, pin !== undefined, replayed);
       }
       if (status.state === 'conflict') throw new HttpError(409, 'idempotency_key_reused', status.message);
       if (Date.now() >= deadline) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RolloutSchema } from '../../src/config/rollout';
 import { RunLayout } from '../../src/contract/run-layout';
-import { progressQuery } from '../../workflows/definitions';
+import { pauseUpdate, progressQuery, resumeUpdate } from '../../workflows/definitions';
 import { withServedRuns, withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
 import { rollout, tempDir } from '../support/fixtures';
@@ -185,10 +185,12 @@ describe('the Nova reward Lambda handler module', () => {
   it('sends a retryable 503 (not answered in time) again while the Lambda has time left, and the retry attaches to the same work', async () => {
     const dir = await tempDir();
     await withWorker(async ({ client, taskQueue }) => {
-      // Answers due within 1 ms: the first sending is always told 503 not_ready.
+      // Answers due within 1 ms, and the run paused: the first sending is always told 503 not_ready.
       await withService({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { answerTimeoutMs: 1 } }, async (svc) => {
         const runId = `serve-lambda-retry-${Date.now()}`;
         expect((await svc.post('/v1/runs', { runId, steps: 10, rollouts: { type: 'updates' }, outputDir: join(dir, 'out') })).status).toBe(201);
+        const run = client.workflow.getHandle(runId);
+        await run.executeUpdate(pauseUpdate, { args: [{ reason: 'held for the test' }] });
         const samples = [{ id: 'r-1', messages: [{ role: 'user', content: good.prompt }, { role: 'assistant', content: good.response }] }];
         const saved = { ...process.env };
         Object.assign(process.env, { ARBITER_SERVE_URL: svc.url, ARBITER_RUN_ID: runId });
@@ -197,6 +199,7 @@ describe('the Nova reward Lambda handler module', () => {
           const { handler } = await import('../../src/serve/nova-lambda');
           // Without time left (no context: 0 ms), the 503 is the Lambda's error.
           await expect(handler(samples)).rejects.toThrow(/answered 503: .*not_ready/);
+          await run.executeUpdate(resumeUpdate, { args: [{}] });
           const answer = (await handler(samples, { getRemainingTimeInMillis: () => 60_000 })) as Array<{ id: string; aggregate_reward_score: number }>;
           expect(answer[0]!.id).toBe('r-1');
           expect(typeof answer[0]!.aggregate_reward_score).toBe('number');
