@@ -11,3 +11,4 @@ export { prepareStoredStep } from './prepare-stored-step';
 export { prepareValidation } from './prepare-validation';
 export { validateUnit } from './validate-unit';
 export { measureValidation } from './measure-validation';
+export { scoreStepAtOnce } from './score-step-at-once';

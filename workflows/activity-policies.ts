@@ -76,22 +76,12 @@ export function runActivities(config: RunConfig) {
     finalizeRun: files.finalizeRun,
     /** The ledger's local activity, for requests admitted in the background (`admit-requests-in-background`). */
     admitRequestsBeside: beside.admitRequests,
-    /** A step scored at once (score-at-once.ts): its three activities beside the workflow, in the task that took it. */
-    prepareStepBeside: beside.prepareStep,
-    scoreChunkBeside: beside.scoreChunk,
-    checkpointStepBeside: beside.checkpointStep,
+    /** A step scored at once (score-at-once.ts): prepared, judged and checkpointed beside the workflow, in the task that took it. */
+    scoreStepAtOnce: beside.scoreStepAtOnce,
     // A re-judge (rejudgeRun): reading the run's manifest and stored rollouts is file work too.
     planRejudge: files.planRejudge,
     prepareStoredStep: files.prepareStoredStep,
   };
-}
-
-/** A step's three activities: on the task queue, or beside the workflow when the step is scored at once. */
-export function stepActivities(config: RunConfig, atOnce: boolean) {
-  const a = runActivities(config);
-  return atOnce
-    ? { prepareStep: a.prepareStepBeside, scoreChunk: a.scoreChunkBeside, checkpointStep: a.checkpointStepBeside }
-    : { prepareStep: a.prepareStep, scoreChunk: a.scoreChunk, checkpointStep: a.checkpointStep };
 }
 
 /**

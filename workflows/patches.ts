@@ -62,7 +62,7 @@ export const PATCHES = {
   },
   scoreInstantStepsAtOnce: {
     id: 'score-instant-steps-at-once',
-    what: 'with a judge that answers at once (the offline heuristic), a step numbered from trainer requests is prepared, judged (one chunk) and checkpointed by local activities in the workflow task that took it, not judged ahead, and a submitRequests update returns with its answers',
+    what: 'with a judge that answers at once (the offline heuristic), a step numbered from trainer requests is prepared, judged (one chunk) and checkpointed by one local activity in the workflow task that took it, not judged ahead, and a submitRequests update returns with its answers',
     history: 'requests-scored-at-once.json',
   },
 } as const;

@@ -3,6 +3,7 @@ import { canaryMinItems } from '../src/config/canary-config';
 import { stepResultName } from '../src/contract/step-file-names';
 import type { StepSummary } from '../src/contract/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
+import { quarantineExceeded } from '../src/steps/quarantine-share';
 import type { Agreement } from './progress';
 
 /**
@@ -15,8 +16,7 @@ import type { Agreement } from './progress';
 /** Scoring the rest of a mostly broken file would train on a fraction of the step without anyone noticing. */
 export function quarantineGuard(config: RunConfig, runId: string, batch: BatchInfo): string | undefined {
   const max = config.quarantine.maxShare;
-  const share = batch.lines === 0 ? 1 : batch.quarantined / batch.lines;
-  if (batch.valid > 0 && share <= max) return undefined;
+  if (!quarantineExceeded(batch, max)) return undefined;
   const reasons = countsText(batch.quarantineReasons ?? {});
   const where = `${config.outputDir}/${runId}/steps/${stepResultName.quarantine(batch.step)}`;
   const what =

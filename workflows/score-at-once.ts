@@ -4,8 +4,8 @@ import { PATCHES } from './patches';
 import type { StepSource } from './step-inbox';
 
 /**
- * Whether the run's steps are scored at once: prepared, judged and checkpointed by local
- * activities inside the workflow task that takes them, instead of three task-queue activities
+ * Whether the run's steps are scored at once: prepared, judged and checkpointed by one local
+ * activity inside the workflow task that takes them, instead of three task-queue activities
  * and their workflow tasks (~300 ms a step on a small machine, docs/performance.md).
  *
  * Only for a judge that answers at once (the offline heuristic: no network, no quota), so a
@@ -21,6 +21,6 @@ export function scoresAtOnce(config: RunConfig): boolean {
  * Whether this step is one to score at once: numbered from trainer requests (explicit steps keep
  * their course, judged ahead), and small enough that its rewards are answered inline.
  */
-export function scoredAtOnce(config: RunConfig, source: StepSource): boolean {
+export function scoredAtOnce(config: RunConfig, source: StepSource): source is Extract<StepSource, { assembleFrom: string[] }> {
   return 'assembleFrom' in source && source.inline && scoresAtOnce(config);
 }

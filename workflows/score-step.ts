@@ -7,9 +7,9 @@ import type { ReviewItemRef } from '../src/review/review-item';
 import type { ChunkResult } from '../src/steps/judge-chunk';
 import type { StepSummary } from '../src/contract/step-summary';
 import type { BatchInfo } from '../src/steps/prepare-batch';
-import { runActivities, stepActivities } from './activity-policies';
-import { MAX_REQUEST_ROLLOUTS } from '../src/contract/trainer-requests';
+import { runActivities } from './activity-policies';
 import { scoredAtOnce } from './score-at-once';
+import { MAX_REQUEST_ROLLOUTS } from '../src/contract/trainer-requests';
 import { boundedAll } from '../src/util/bounded-all';
 import { currentExecution } from './execution';
 import { PATCHES } from './patches';
@@ -76,23 +76,27 @@ export async function scoreStep(
   judged?: Promise<JudgedStep | RefusedStep>,
 ): Promise<StepOutcome | RefusedStep> {
   // A step judged ahead was not scored at once (nothing is judged ahead when steps are).
-  const atOnce = judged === undefined && scoredAtOnce(config, source);
-  const outcome = await (judged ?? judgeStep(config, runId, step, source, watch, atOnce));
+  if (judged === undefined && scoredAtOnce(config, source)) return scoreAtOnce(config, runId, step, source, watch);
+  const outcome = await (judged ?? judgeStep(config, runId, step, source, watch));
   if ('refused' in outcome) return outcome;
   const { batch, reviewSeed } = outcome;
-  const review = config.review;
-  const periodic = review.everySteps > 0 && (step - config.firstStep + 1) % review.everySteps === 0;
   return checkpointJudged(config, runId, step, batch, watch, {
     returnRewards: source.inline,
-    review: {
-      samples: periodic ? review.samples : 0,
-      lowConfidenceMargin: review.lowConfidenceMargin,
-      maxFlagged: review.maxFlaggedPerStep,
-      seed: reviewSeed,
-    },
-    // Kept for a re-judge (rejudgeRun) unless the run says otherwise.
-    input: { file: batch.source, keep: config.rollouts.type !== 'updates' || config.rollouts.keepInput !== false },
-  }, undefined, atOnce);
+    review: reviewPolicy(config, step, reviewSeed),
+    input: { file: batch.source, keep: keepsInput(config) },
+  });
+}
+
+/** Which of the step's rewards go to people: a sample every `everySteps` steps, and the low-confidence ones. */
+function reviewPolicy(config: RunConfig, step: number, seed: number): Parameters<typeof activities.checkpointStep>[0]['review'] {
+  const review = config.review;
+  const periodic = review.everySteps > 0 && (step - config.firstStep + 1) % review.everySteps === 0;
+  return { samples: periodic ? review.samples : 0, lowConfidenceMargin: review.lowConfidenceMargin, maxFlagged: review.maxFlaggedPerStep, seed };
+}
+
+/** Whether a step's staged input is kept once checkpointed: for a re-judge (rejudgeRun), unless the run says otherwise. */
+function keepsInput(config: RunConfig): boolean {
+  return config.rollouts.type !== 'updates' || config.rollouts.keepInput !== false;
 }
 
 /**
@@ -107,22 +111,21 @@ export async function checkpointJudged(
   watch: StepWatch,
   options: Pick<Parameters<typeof activities.checkpointStep>[0], 'returnRewards' | 'review' | 'input'>,
   cacheOutputDir?: string,
-  atOnce = false,
 ): Promise<StepOutcome> {
   const checkpoint = () =>
-    stepActivities(config, atOnce).checkpointStep({
+    runActivities(config).checkpointStep({
       ...whereOf(config, runId, step),
       chunkCount: batch.chunkCount,
       batch: batch.key,
       quarantined: batch.quarantined,
-      price: config.judge.provider === 'offline-heuristic' ? undefined : config.prices[config.judge.model],
+      price: judgePrice(config),
       ...options,
     });
 
   for (let round = 1; ; round++) {
     if (round > 1) {
       watch.judging(batch.chunkCount, batch.valid);
-      await scoreAllChunks(config, runId, step, batch, watch, cacheOutputDir, atOnce);
+      await scoreAllChunks(config, runId, step, batch, watch, cacheOutputDir);
     }
     watch.checkpointing();
     try {
@@ -152,10 +155,8 @@ export async function judgeStep(
   step: number,
   source: StepSource,
   watch: StepWatch,
-  atOnce = false,
 ): Promise<JudgedStep | RefusedStep> {
-  const { awaitRollouts } = runActivities(config);
-  const { prepareStep } = stepActivities(config, atOnce);
+  const { awaitRollouts, prepareStep } = runActivities(config);
   let rollouts: { file: string } | { assembleFrom: string[] };
   if ('assembleFrom' in source) rollouts = { assembleFrom: source.assembleFrom };
   else if (config.rollouts.type !== 'directory') rollouts = { file: source.file };
@@ -164,16 +165,7 @@ export async function judgeStep(
     rollouts = { file: await awaitRollouts({ directory: source.file, step, waitTimeoutSeconds: config.rollouts.waitTimeoutSeconds }) };
   }
   watch.preparing();
-  const batch = await prepareStep({
-    ...whereOf(config, runId, step),
-    ...rollouts,
-    // Scored at once, a chunk costs a local activity and judging takes no time: one chunk a step.
-    chunkSize: atOnce ? Math.max(config.chunkSize, MAX_REQUEST_ROLLOUTS) : config.chunkSize,
-    maxChunks: config.maxChunksPerStep,
-    groupForPreference: config.judge.mode === 'preference',
-    scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
-    ...(config.canary && { canary: { file: config.canary.file, perStep: config.canary.perStep } }),
-  });
+  const batch = await prepareStep(prepareInput(config, runId, step, rollouts));
   const refused = quarantineGuard(config, runId, batch);
   // Histories recorded before this guard scored such steps; they must replay as they ran.
   if (refused && patched(PATCHES.quarantineGuard.id)) return { refused };
@@ -181,15 +173,63 @@ export async function judgeStep(
   // The workflow's deterministic random: the same review sample on every replay.
   const reviewSeed = Math.floor(Math.random() * 2 ** 31);
   watch.judging(batch.chunkCount, batch.valid);
-  await scoreAllChunks(config, runId, step, batch, watch, undefined, atOnce);
+  await scoreAllChunks(config, runId, step, batch, watch);
   return { batch, reviewSeed };
 }
 
+/** What preparing the step needs: where its rollouts are, how it is cut and what scores it. */
+function prepareInput(config: RunConfig, runId: string, step: number, rollouts: { file: string } | { assembleFrom: string[] }) {
+  return {
+    ...whereOf(config, runId, step),
+    ...rollouts,
+    chunkSize: config.chunkSize,
+    maxChunks: config.maxChunksPerStep,
+    groupForPreference: config.judge.mode === 'preference',
+    scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
+    ...(config.canary && { canary: { file: config.canary.file, perStep: config.canary.perStep } }),
+  };
+}
+
+/**
+ * A step of requests scored at once (score-at-once.ts): one local activity prepares it, judges
+ * it in one chunk (judging takes no time, a chunk costs a pass over files) and checkpoints it,
+ * in the workflow task that took the step; its watch hears each part once it is done.
+ */
+async function scoreAtOnce(
+  config: RunConfig,
+  runId: string,
+  step: number,
+  source: Extract<StepSource, { assembleFrom: string[] }>,
+  watch: StepWatch,
+): Promise<StepOutcome | RefusedStep> {
+  // The workflow's deterministic random: the same review sample on every replay.
+  const reviewSeed = Math.floor(Math.random() * 2 ** 31);
+  const where = whereOf(config, runId, step);
+  watch.preparing();
+  const { batch, chunks, checkpoint } = await runActivities(config).scoreStepAtOnce({
+    prepare: { ...prepareInput(config, runId, step, { assembleFrom: source.assembleFrom }), chunkSize: Math.max(config.chunkSize, MAX_REQUEST_ROLLOUTS) },
+    chunks: { ...where, judge: config.judge, rewards: config.rewards, fallback: config.fallback, cache: config.cache },
+    checkpoint: { ...where, price: judgePrice(config), returnRewards: source.inline, review: reviewPolicy(config, step, reviewSeed), keepInput: keepsInput(config) },
+    maxQuarantineShare: config.quarantine.maxShare,
+  });
+  // Not judged: more of it quarantined than the run allows (the activity reads the same share).
+  if (!checkpoint) return { refused: quarantineGuard(config, runId, batch) ?? `step ${step}: not checkpointed` };
+  watch.judging(batch.chunkCount, batch.valid);
+  for (const chunk of chunks) watch.chunkDone(chunk);
+  watch.checkpointing();
+  return { summary: checkpoint.entry.summary, file: checkpoint.file, rewards: checkpoint.rewards, reviewItems: checkpoint.reviewItems, reviewFile: checkpoint.reviewFile };
+}
+
+/** What the judge's tokens cost, for the step's summary: none for the offline judge. */
+function judgePrice(config: RunConfig) {
+  return config.judge.provider === 'offline-heuristic' ? undefined : config.prices[config.judge.model];
+}
+
 /** Judges every chunk of a prepared step, `maxChunksInFlight` at once; `cacheOutputDir` names another folder's judge cache (a version uses its run's). */
-export function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo, watch: StepWatch, cacheOutputDir?: string, atOnce = false) {
+export function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo, watch: StepWatch, cacheOutputDir?: string) {
   const where = whereOf(config, runId, step);
   return boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
-    stepActivities(config, atOnce)
+    runActivities(config)
       .scoreChunk({
         ...where,
         chunk,

@@ -20,6 +20,19 @@ function updateReplies(events: HistoryEvent[]): RequestStatuses[] {
     .map((p) => payloadConverter.fromPayload<RequestStatuses>(p as never));
 }
 
+/** The type of each local activity the run completed, from core's markers. */
+function localActivities(events: HistoryEvent[]): string[] {
+  return events
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_local_activity')
+    .map((m) => (JSON.parse(Buffer.from(m!.details!.data!.payloads![0]!.data!).toString('utf8')) as { activity_type: string }).activity_type);
+}
+
+/** Steps the run checkpointed, by the Update replies that name a step. */
+function stepsAnswered(events: HistoryEvent[]): number {
+  return new Set(updateReplies(events).flatMap((r) => r.statuses.map((s) => (s.state === 'answered' ? s.step : undefined)).filter((x) => x !== undefined))).size;
+}
+
 // Issue 19: with a judge that answers at once, a step of requests still paid three task-queue
 // activities and their workflow tasks (~300 ms), and the caller then polled for its answer.
 describe('steps scored at once (offline judge, requests)', () => {
@@ -47,6 +60,8 @@ describe('steps scored at once (offline judge, requests)', () => {
         const events = await historyOf(client, runId);
         const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
         expect(scheduled.filter((name) => STEP_ACTIVITIES.includes(name!))).toEqual([]);
+        // One local activity per step did it all, in the task that took the step.
+        expect(localActivities(events).filter((t) => t === 'scoreStepAtOnce')).toHaveLength(stepsAnswered(events));
         // Every reply to a first sending carries its rewards (the caller asked for nothing afterwards).
         const statuses = updateReplies(events).flatMap((r) => r.statuses);
         expect(statuses.length).toBeGreaterThanOrEqual(11);
