@@ -12,3 +12,4 @@ export { prepareValidation } from './prepare-validation';
 export { validateUnit } from './validate-unit';
 export { measureValidation } from './measure-validation';
 export { scoreStepAtOnce } from './score-step-at-once';
+export { paceSharedQueue } from './pace-shared-queue';

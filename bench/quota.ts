@@ -55,6 +55,20 @@ const BIG = envNumber('BENCH_QUOTA_BIG', 4);
 const WINDOW_S = envNumber('BENCH_QUOTA_WINDOW_S', 5);
 const CHUNK_SIZE = process.env.BENCH_QUOTA_CHUNK_SIZE ? envNumber('BENCH_QUOTA_CHUNK_SIZE', 64) : undefined;
 const CHUNKS_IN_FLIGHT = process.env.BENCH_QUOTA_CHUNKS_IN_FLIGHT ? envNumber('BENCH_QUOTA_CHUNKS_IN_FLIGHT', 8) : undefined;
+/**
+ * `shared` (the default): every run's judge.sharedQuota names one queue, which each worker also
+ * polls (ARBITER_JUDGE_TASK_QUEUES); Temporal paces it at the quota and shares it by run
+ * (fairness keys, weights from BENCH_QUOTA_WEIGHTS). `per-process`: each process paces alone,
+ * as before issue 21.
+ */
+const MODE = process.env.BENCH_QUOTA_MODE === 'per-process' ? 'per-process' : 'shared';
+const CALLS_PER_TASK = envNumber("BENCH_QUOTA_CALLS_PER_TASK", 4);
+/** Comma-separated weight per run (default all 1): `4,1,1` gives the first run four shares. */
+const WEIGHTS = (process.env.BENCH_QUOTA_WEIGHTS ?? '').split(',').filter(Boolean).map(Number);
+const weightOf = (k: number) => WEIGHTS[k] ?? 1;
+const JUDGE_QUEUE = 'bench-quota-judge';
+/** The server's fairness (Server 1.29: off unless enabled) and one partition, so the queue's rate and fairness are one. */
+const FAIRNESS_CONFIG = ['matching.enableFairness=true', 'matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'];
 const QUOTA_RPS = 50;
 const BURST = 10;
 const LATENCY_MS = 200;
@@ -121,7 +135,7 @@ async function main(): Promise<Record<string, unknown>> {
   });
   // Before the workers exist: their Bedrock judges read the AWS variables they inherit.
   const restoreEnv = useFakeBedrockEnv(fake.url);
-  const server = await benchServer();
+  const server = await benchServer(MODE === 'shared' ? FAIRNESS_CONFIG : []);
   const taskQueue = 'bench-quota';
   const workers: ReturnType<typeof spawnWorker>[] = [];
   let connection: Connection | undefined;
@@ -132,7 +146,9 @@ async function main(): Promise<Record<string, unknown>> {
     const totalCalls = tags.reduce((sum, _, k) => sum + perStep(k) * STEPS, 0);
     note(`${RUNS} runs × ${STEPS} steps (run ${tagOf(0)}: ${perStep(0)} rollouts per step, the others ${ROLLOUTS}) = ${totalCalls} judge calls; starting ${WORKERS} worker processes`);
     const started = Date.now();
-    for (let i = 0; i < WORKERS; i++) workers.push(spawnWorker({ TEMPORAL_ADDRESS: server.address, ARBITER_TASK_QUEUE: taskQueue }));
+    for (let i = 0; i < WORKERS; i++) {
+      workers.push(spawnWorker({ TEMPORAL_ADDRESS: server.address, ARBITER_TASK_QUEUE: taskQueue, ...(MODE === 'shared' && { ARBITER_JUDGE_TASK_QUEUES: JUDGE_QUEUE }) }));
+    }
     await Promise.all(workers.map((w) => w.ready));
     note(`${WORKERS} workers polling in ${Date.now() - started} ms`);
     connection = await Connection.connect({ address: server.address });
@@ -143,7 +159,10 @@ async function main(): Promise<Record<string, unknown>> {
       runId: `${tagOf(k)}-${stamp}`,
       steps: STEPS,
       rollouts: { type: 'directory', path: join(dir, tagOf(k)) },
-      judge: benchBedrockJudge({ requestsPerMinute: QUOTA_RPS * 60, maxInFlight: 32 }),
+      judge: {
+        ...benchBedrockJudge({ requestsPerMinute: QUOTA_RPS * 60, maxInFlight: 32 }),
+        ...(MODE === 'shared' && { sharedQuota: { taskQueue: JUDGE_QUEUE, weight: weightOf(k), callsPerTask: CALLS_PER_TASK } }),
+      },
       ...(CHUNK_SIZE !== undefined && { chunkSize: CHUNK_SIZE }),
       ...(CHUNKS_IN_FLIGHT !== undefined && { maxChunksInFlight: CHUNKS_IN_FLIGHT }),
       // Every rollout a real call to the fake.
@@ -182,7 +201,10 @@ async function main(): Promise<Record<string, unknown>> {
     const shareOf = (c: { counts: Record<string, number>; total: number }) =>
       Object.fromEntries(tags.map((t) => [t, c.total ? round(c.counts[t]! / c.total, 3) : null]));
     const activeShares = shareOf(active);
-    const deviation = Object.fromEntries(tags.map((t) => [t, active.total ? round((active.counts[t]! / active.total) * RUNS - 1, 3) : null]));
+    // Each run's fair share: its weight over all weights (the per-process mode has no weights: 1/M).
+    const weightSum = tags.reduce((sum, _, k) => sum + (MODE === 'shared' ? weightOf(k) : 1), 0);
+    const fairOf = (k: number) => (MODE === 'shared' ? weightOf(k) : 1) / weightSum;
+    const deviation = Object.fromEntries(tags.map((t, k) => [t, active.total ? round(active.counts[t]! / active.total / fairOf(k) - 1, 3) : null]));
     const windows: Record<string, unknown>[] = [];
     for (let from = first; from <= last; from += WINDOW_S * 1000) {
       const c = countIn(oks, tags, from, from + WINDOW_S * 1000);
@@ -204,6 +226,8 @@ async function main(): Promise<Record<string, unknown>> {
     );
     return {
       bench: 'quota',
+      mode: MODE,
+      ...(MODE === 'shared' && { calls_per_task: CALLS_PER_TASK, weights: tags.map((_, k) => weightOf(k)) }),
       workers: WORKERS,
       runs: RUNS,
       steps: STEPS,

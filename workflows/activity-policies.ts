@@ -1,6 +1,7 @@
-import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
+import { fairnessKeyOf, sharedQuotaOf } from '../src/config/shared-quota';
 import { BATCH_REFUSAL_FAILURES, NON_RETRYABLE_FAILURES } from '../src/contract/failure-types';
 
 /**
@@ -41,11 +42,14 @@ export function runActivities(config: RunConfig) {
     heartbeatTimeout,
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   });
-  // Judging a chunk: as long as the run's scoring policy allows, retried as it says.
+  // Judging a chunk: as long as the run's scoring policy allows, retried as it says; on a shared
+  // account, on its queue, where Temporal paces all runs' chunks and shares them out by weight.
+  const shared = sharedQuotaOf(config.judge);
   const judging = proxyActivities<typeof activities>({
     startToCloseTimeout: s.startToCloseSeconds * 1000,
     heartbeatTimeout,
     retry: scoringRetry,
+    ...(shared && { taskQueue: shared.taskQueue, priority: { fairnessKey: fairnessKeyOf(workflowInfo().workflowId), fairnessWeight: shared.weight } }),
   });
   // Recording trainer requests in the run's ledger (one batch file, milliseconds), beside the
   // workflow as a local activity: no round trip through the task queue before a request can be
@@ -74,6 +78,8 @@ export function runActivities(config: RunConfig) {
     scoreChunk: judging.scoreChunk,
     checkpointStep: files.checkpointStep,
     finalizeRun: files.finalizeRun,
+    /** Sets the shared judge queue's rate from the run's quota (judge.sharedQuota), at each execution's start. */
+    paceSharedQueue: files.paceSharedQueue,
     /** The ledger's local activity, for requests admitted in the background (`admit-requests-in-background`). */
     admitRequestsBeside: beside.admitRequests,
     /** A step scored at once (score-at-once.ts): prepared, judged and checkpointed beside the workflow, in the task that took it. */

@@ -1,10 +1,12 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { judgeLabel } from '../src/config/judge-config';
+import { chunkingOf } from '../src/config/shared-quota';
 import { parseRejudgeInput, parseVersionConfig, type RejudgeInput } from '../src/config/rejudge-config';
 import type { MissingLine } from '../src/contract/manifest';
 import type { StepSummary } from '../src/contract/step-summary';
 import { runActivities } from './activity-policies';
 import { configQuery, progressQuery } from './definitions';
+import { paceSharedQueue } from './shared-queue';
 import { currentExecution } from './execution';
 import { countStep, progressAt, stepAt, watchStep, type RunProgress } from './progress';
 import { checkpointJudged, finalizeRun, scoreAllChunks } from './score-step';
@@ -44,6 +46,7 @@ export async function rejudgeRun(input: RejudgeInput): Promise<RejudgeResult> {
   showStatus(progress);
 
   const acts = runActivities(config);
+  await paceSharedQueue(config);
   const plan = await acts.planRejudge({ request, execution: currentExecution() });
   config = { ...config, outputDir: plan.versionsDir };
   const missing = [...plan.missing];
@@ -65,8 +68,7 @@ export async function rejudgeRun(input: RejudgeInput): Promise<RejudgeResult> {
       version: request.version,
       execution: currentExecution(),
       step,
-      chunkSize: config.chunkSize,
-      maxChunks: config.maxChunksPerStep,
+      ...chunkingOf(config),
       groupForPreference: config.judge.mode === 'preference',
       scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
       ...(config.canary && { canary: { file: config.canary.file, perStep: config.canary.perStep } }),

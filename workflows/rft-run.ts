@@ -40,6 +40,7 @@ import { RunState, type CarriedState, type StepSource } from './run-state';
 import { finalizeRun, scoreStep, type RefusedStep, type StepOutcome } from './score-step';
 import { judgeRefusal, stepFailure } from './step-failure';
 import { PATCHES } from './patches';
+import { paceSharedQueue } from './shared-queue';
 
 export type { CarriedState } from './run-state';
 
@@ -76,6 +77,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
 
   showStatus(run.progress);
   try {
+    await paceSharedQueue(config);
     while (run.hasStepsLeft) {
       // A paused run pays for nothing: a step judged ahead stops (its finished chunks are kept).
       if (run.progress.status === 'paused') ahead.abandon();

@@ -1,6 +1,7 @@
 import { patched } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
+import { chunkingOf } from '../src/config/shared-quota';
 import type { BriefReward } from '../src/contract/reward-record';
 import { stepReadyName } from '../src/contract/step-file-names';
 import type { ReviewItemRef } from '../src/review/review-item';
@@ -182,8 +183,7 @@ function prepareInput(config: RunConfig, runId: string, step: number, rollouts: 
   return {
     ...whereOf(config, runId, step),
     ...rollouts,
-    chunkSize: config.chunkSize,
-    maxChunks: config.maxChunksPerStep,
+    ...chunkingOf(config),
     groupForPreference: config.judge.mode === 'preference',
     scoring: { judge: config.judge, rewards: config.rewards, fallback: config.fallback },
     ...(config.canary && { canary: { file: config.canary.file, perStep: config.canary.perStep } }),

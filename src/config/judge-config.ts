@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { RubricSchema } from './rubric';
+import { SharedQuotaSchema } from './shared-quota';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RECOVERY, DEFAULT_REQUEST_TIMEOUT_MS } from '../call-policy/judge-call-policy';
 
-/** Calls per minute and tokens per minute the provider grants this run (per worker process). */
+/**
+ * Calls per minute and tokens per minute the provider grants this run, per worker process; with
+ * `judge.sharedQuota`, `requestsPerMinute` is the whole account's, paced by Temporal for every process.
+ */
 export const QuotaSchema = z
   .object({
     requestsPerMinute: z.number().positive().default(600),
@@ -57,6 +61,12 @@ const llmFields = {
   /** Tries of one call on throttling, 5xx and timeouts, with full-jitter backoff between them. */
   maxAttempts: z.number().int().min(1).max(20).default(DEFAULT_MAX_ATTEMPTS),
   quota: QuotaSchema,
+  /**
+   * The provider account shared with other worker processes and runs: chunks go to this task
+   * queue, which Temporal paces at `quota.requestsPerMinute` for all of them and divides between
+   * runs by weight (src/config/shared-quota.ts). Absent: each worker process paces on its own.
+   */
+  sharedQuota: SharedQuotaSchema.optional(),
   /**
    * A second chance within the step for samples whose judgement failed on something passing
    * (throttling, timeouts, 5xx): after `coolDownSeconds` they are judged again, through the

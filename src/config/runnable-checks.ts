@@ -6,7 +6,7 @@ import { priceFor } from './known-prices';
 /** The parsed fields these checks look at (a structural slice of RunConfig, to avoid an import cycle). */
 interface Checked {
   steps: number;
-  judge: { provider: string; model?: string; mode: string; requestTimeoutMs?: number; maxAttempts?: number };
+  judge: { provider: string; model?: string; mode: string; requestTimeoutMs?: number; maxAttempts?: number; sharedQuota?: unknown };
   scoring: { startToCloseSeconds: number; heartbeatSeconds: number };
   review: { everySteps: number; samples: number; lowConfidenceMargin: number; maxFlaggedPerStep: number; agreementFloor?: number };
   prices: Record<string, unknown>;
@@ -44,6 +44,12 @@ export function checkRunnable(c: Checked, ctx: z.RefinementCtx): void {
           `scoring.startToCloseSeconds (${startToCloseSeconds} s): a slow call's retries would be cut off with the whole chunk`,
       );
     }
+  }
+
+  // A shared queue's rate counts tasks of a known number of calls; a preference chunk's calls
+  // depend on its groups' pairs, so the queue could not be paced in calls.
+  if (llm && c.judge.sharedQuota !== undefined && c.judge.mode === 'preference') {
+    issue(['judge', 'sharedQuota'], 'rubric mode only: a preference chunk makes as many calls as its groups have pairs, which the shared queue cannot count');
   }
 
   const r = c.review;

@@ -20,6 +20,8 @@ export const FAILURES = {
   RolloutsIncomplete: { retry: false, run: 'refuses', http: [422, 'step_refused'] },
   WorkerSettingsRefusal: { retry: false, run: 'refuses', http: [403, 'not_allowed'] },
   StepRefused: { retry: false, run: 'refuses', http: [422, 'step_refused'] },
+  /** judge.sharedQuota on a Temporal server without task-queue rate limits (UpdateTaskQueueConfig, Server 1.28+). */
+  SharedQuotaUnsupported: { retry: false, run: 'ends', http: [500, 'shared_quota_unsupported'] },
   // ---- what a run's Updates answer (validators and handlers) ----
   /** The request is malformed: a field named in the message. */
   InvalidRequest: { retry: false, run: 'none', http: [422, 'invalid_request'] },

@@ -42,14 +42,18 @@ export function governedChatModel(config: LlmJudgeConfig): GovernedChatModel {
     models.set(modelId, model);
   }
   const quota = config.quota;
-  const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}|${quota.burst?.requests ?? ''}|${quota.burst?.tokens ?? ''}`;
+  // On a shared account Temporal hands this process chunks at the account's pace, and the other
+  // processes theirs at the same moments: a chunk's calls go one at a time at the account's
+  // rate, not in a burst, so that chunks started together across processes do not arrive together.
+  const burst = quota.burst ?? (config.sharedQuota ? { requests: 1 } : undefined);
+  const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}|${burst?.requests ?? ''}|${burst?.tokens ?? ''}`;
   let limiter = limiters.get(limiterId);
   if (!limiter) {
     limiter = new QuotaLimiter({
       requestsPerMinute: quota.requestsPerMinute,
       tokensPerMinute: quota.tokensPerMinute,
       maxInFlight: quota.maxInFlight,
-      burst: quota.burst,
+      burst,
     });
     limiters.set(limiterId, limiter);
   }

@@ -12,6 +12,11 @@ export interface TemporalSettings {
   address: string;
   namespace: string;
   taskQueue: string;
+  /**
+   * Shared judge queues (judge.sharedQuota.taskQueue of the runs) this worker also judges chunks
+   * from: ARBITER_JUDGE_TASK_QUEUES, comma-separated.
+   */
+  judgeTaskQueues: string[];
 }
 
 /** What a command line may override, as the Temporal CLI's own flags do. */
@@ -39,6 +44,10 @@ export function temporalSettings(overrides: SettingsOverrides = {}, env: NodeJS.
     address,
     namespace: overrides.namespace ?? loaded.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: env.ARBITER_TASK_QUEUE ?? 'arbiter',
+    judgeTaskQueues: (env.ARBITER_JUDGE_TASK_QUEUES ?? '')
+      .split(',')
+      .map((q) => q.trim())
+      .filter((q) => q !== ''),
   };
 }
 

@@ -27,10 +27,29 @@ export function createArbiterWorker(options: ArbiterWorkerOptions): Promise<Work
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...activityOptions(options),
+  });
+}
+
+/**
+ * A worker of a shared judge queue (judge.sharedQuota): chunks of any run on the account, at the
+ * rate Temporal lets through for every such worker together; no workflows.
+ */
+export function createJudgeQueueWorker(options: Omit<ArbiterWorkerOptions, 'workflowBundle'>): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue,
+    ...activityOptions(options),
+  });
+}
+
+function activityOptions(options: Omit<ArbiterWorkerOptions, 'workflowBundle'>) {
+  return {
     activities: activitiesWith(options.settings ?? workerSettingsFromEnv()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 16,
     interceptors: { activity: [keepAlive, ...(options.activityInterceptors ?? [])] },
-  });
+  };
 }
 
 /** The activities, with the activities that read files or call judges bound to this worker's settings. */

@@ -1,7 +1,7 @@
 import { connectClient, connectWorker, temporalSettings, type TemporalSettings } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { bundleWorkflowsInChild } from './bundle-workflows';
-import { createArbiterWorker } from './create-worker';
+import { createArbiterWorker, createJudgeQueueWorker } from './create-worker';
 import { installMetricsRuntime, metricsAddressFromEnv } from './metrics';
 
 /** `npm run worker`: serve the `arbiter` task queue until interrupted. */
@@ -16,9 +16,12 @@ async function main(): Promise<void> {
     await registerSearchAttributes(settings);
     const codePath = await bundleWorkflowsInChild();
     const worker = await createArbiterWorker({ connection, namespace, taskQueue, workflowBundle: { codePath } });
+    const judgeWorkers = await Promise.all(settings.judgeTaskQueues.map((queue) => createJudgeQueueWorker({ connection, namespace, taskQueue: queue })));
     if (metricsAddress) console.log(`arbiter worker: Prometheus metrics on http://${metricsAddress}/metrics`);
     console.log(`arbiter worker: polling task queue "${taskQueue}" on ${address} (namespace ${namespace})`);
-    await worker.run();
+    for (const queue of settings.judgeTaskQueues) console.log(`arbiter worker: judging chunks from shared queue "${queue}"`);
+    // SIGINT/SIGTERM shut every worker of the process down; each run() then returns.
+    await Promise.all([worker.run(), ...judgeWorkers.map((w) => w.run())]);
   } finally {
     await connection.close();
   }

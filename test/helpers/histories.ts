@@ -12,9 +12,10 @@ export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.u
  * (as `temporal workflow show --output json` prints it), where the replay test keeps checking
  * that today's workflow code still replays it. A history already there is kept, never recorded
  * over: it stands for the runs that older code left running. To record what new code does,
- * give the recording a new name. `runId` picks one execution of a chain (default: the latest).
+ * give the recording a new name. `runId` picks one execution of a chain (default: the latest);
+ * `address`, a dev server of the test's own (default: the suite's).
  */
-export async function maybeRecordHistory(name: string, workflowId: string, runId?: string): Promise<void> {
+export async function maybeRecordHistory(name: string, workflowId: string, runId?: string, address = inject('temporalAddress')): Promise<void> {
   if (process.env.ARBITER_RECORD_HISTORIES !== '1') return;
   const file = join(HISTORIES_DIR, `${name}.json`);
   if (await access(file).then(() => true, () => false)) {
@@ -23,7 +24,7 @@ export async function maybeRecordHistory(name: string, workflowId: string, runId
   }
   const { stdout } = await promisify(execFile)(
     inject('temporalCliPath'),
-    ['workflow', 'show', '--address', inject('temporalAddress'), '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'],
+    ['workflow', 'show', '--address', address, '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'],
     { maxBuffer: 256 * 1024 * 1024 },
   );
   await mkdir(HISTORIES_DIR, { recursive: true });
