@@ -1,22 +1,26 @@
 /**
- * One account, many processes and runs (issue 21, "Measure first"): `npm run bench:quota`.
+ * One account, many processes and runs (issue 21): `npm run bench:quota`.
  *
  * N Arbiter worker processes (`node --import tsx src/worker/main.ts`, as `npm run worker`
  * deploys them) poll ONE task queue; M runs are started at once with the Temporal client, each
  * fed by a directory of step files written up front (every step ready), each judging with
  * `provider: bedrock` on the ONE fake Bedrock account (test/support/fake-bedrock.ts: 50 req/s
  * as a token bucket with a burst of 10, 200 ms per call; beyond it 429 ThrottlingException).
- * Each run's `judge.quota` is the account quota (3000/min), as users configure it today, so each
- * worker process's limiter (src/judges/model-registry.ts, one per process and model) believes it
- * owns the whole quota. The first run's steps are BENCH_QUOTA_BIG times larger than the others',
- * to show whether a run with more work crowds the others out.
+ * Each run's `judge.quota` is the account quota (3000/min). In the default `shared` mode each
+ * run's judge.sharedQuota names one judge queue that every process also polls: Temporal paces
+ * it and shares it between runs by weight, and each process paces its calls at its part of the
+ * account (docs/deploying.md, "One account, many workers and runs"). In `per-process` mode, as
+ * before that, each worker process's limiter (src/judges/model-registry.ts, one per process and
+ * model) believes it owns the whole quota. The first run's steps are BENCH_QUOTA_BIG times
+ * larger than the others', to show whether a run with more work crowds the others out.
  *
  * Calls are attributed to runs by the rollout text the fake sees: each response starts with
  * `[<run tag> s<step>-r<i>]`. Every request (throttled or not) is seen by the fake's fault hook,
  * every successful one by its responder, each with the time it arrived.
  *
  * One JSON line on stdout; progress on stderr. Nothing asserts. The issue's goal: aggregate
- * ≥ 0.95 of the quota, ≤ 2 % of calls throttled, each run within ±20 % of its fair share (1/M).
+ * ≥ 0.95 of the quota, ≤ 2 % of calls throttled, each run within ±20 % of its fair share (its
+ * weight over all weights; 1/M without weights).
  *
  *   all_active    the span where every run was being judged (from the last run's first
  *                 successful call to the first run's last one): of_quota, each run's share of
@@ -27,10 +31,12 @@
  *
  * Knobs (environment): BENCH_QUOTA_WORKERS=4  BENCH_QUOTA_RUNS=3  BENCH_QUOTA_STEPS=3
  *   BENCH_QUOTA_ROLLOUTS=40 (per step of an ordinary run)  BENCH_QUOTA_BIG=4 (the first run's factor)
- *   BENCH_QUOTA_SCALE=1 (multiplies the rollouts per step: 8 gives steps of 320 and 1,280)
+ *   BENCH_QUOTA_SCALE=8 (multiplies the rollouts per step: steps of 320 and 1,280; 1 gives a
+ *   quick look in ~40 s, too short for shares: a small run's step boundaries are much of it)
  *   BENCH_QUOTA_CHUNK_SIZE, BENCH_QUOTA_CHUNKS_IN_FLIGHT (the run's; default the config's defaults)
- *   BENCH_QUOTA_WINDOW_S=5
- * The defaults are sized for CI: 720 calls, about a minute with the processes' start.
+ *   BENCH_QUOTA_WINDOW_S=5  BENCH_QUOTA_DUMP=<file> (every call's arrival, as JSON)
+ *   BENCH_QUOTA_MODE=shared|per-process  BENCH_QUOTA_CALLS_PER_TASK=4  BENCH_QUOTA_WEIGHTS=1,1,1
+ * The defaults: 5,760 calls, about two and a half minutes with the processes' start.
  */
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,7 +55,7 @@ import { rolloutOf } from './step-files';
 const WORKERS = envNumber('BENCH_QUOTA_WORKERS', 4);
 const RUNS = envNumber('BENCH_QUOTA_RUNS', 3);
 const STEPS = envNumber('BENCH_QUOTA_STEPS', 3);
-const SCALE = envNumber('BENCH_QUOTA_SCALE', 1);
+const SCALE = envNumber('BENCH_QUOTA_SCALE', 8);
 const ROLLOUTS = Math.round(envNumber('BENCH_QUOTA_ROLLOUTS', 40) * SCALE);
 const BIG = envNumber('BENCH_QUOTA_BIG', 4);
 const WINDOW_S = envNumber('BENCH_QUOTA_WINDOW_S', 5);
@@ -151,6 +157,9 @@ async function main(): Promise<Record<string, unknown>> {
     }
     await Promise.all(workers.map((w) => w.ready));
     note(`${WORKERS} workers polling in ${Date.now() - started} ms`);
+    // Each process counts the judge queue's pollers every 5 s (src/worker/watch-judge-queues.ts):
+    // a fleet that has just started has not seen all of itself yet, as a long-running one has.
+    if (MODE === 'shared') await new Promise((r) => setTimeout(r, 6000));
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
 
@@ -211,6 +220,11 @@ async function main(): Promise<Record<string, unknown>> {
       windows.push({ at_s: round((from - first) / 1000, 0), of_quota: ofQuota(c.total, Math.min(WINDOW_S * 1000, last - from)), ...shareOf(c) });
     }
     for (const w of windows) note(`window ${JSON.stringify(w)}`);
+    // Every call's arrival (ms from the first), for a closer look at where the 429s fall.
+    if (process.env.BENCH_QUOTA_DUMP) {
+      const rel = (events: Event[]) => events.map((e) => ({ t: round(e.t - first, 1), run: e.run }));
+      await writeFile(process.env.BENCH_QUOTA_DUMP, JSON.stringify({ requests: rel(requests), oks: rel(oks) }));
+    }
     const perRun = Object.fromEntries(
       tags.map((t, k) => {
         const reqs = byRun(requests, t).length;

@@ -1,7 +1,7 @@
 import { patched } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RunConfig } from '../src/config/run-config';
-import { chunkingOf } from '../src/config/shared-quota';
+import { chunkingOf, chunksInFlightOf } from '../src/config/shared-quota';
 import type { BriefReward } from '../src/contract/reward-record';
 import { stepReadyName } from '../src/contract/step-file-names';
 import type { ReviewItemRef } from '../src/review/review-item';
@@ -225,10 +225,10 @@ function judgePrice(config: RunConfig) {
   return config.judge.provider === 'offline-heuristic' ? undefined : config.prices[config.judge.model];
 }
 
-/** Judges every chunk of a prepared step, `maxChunksInFlight` at once; `cacheOutputDir` names another folder's judge cache (a version uses its run's). */
+/** Judges every chunk of a prepared step, `maxChunksInFlight` at once (on a shared queue, at least 32); `cacheOutputDir` names another folder's judge cache (a version uses its run's). */
 export function scoreAllChunks(config: RunConfig, runId: string, step: number, batch: BatchInfo, watch: StepWatch, cacheOutputDir?: string) {
   const where = whereOf(config, runId, step);
-  return boundedAll(batch.chunkCount, config.maxChunksInFlight, (chunk) =>
+  return boundedAll(batch.chunkCount, chunksInFlightOf(config), (chunk) =>
     runActivities(config)
       .scoreChunk({
         ...where,

@@ -96,15 +96,19 @@ interface Waiter {
 const EPSILON = 1e-9;
 
 export class QuotaLimiter {
-  private readonly maxRpm: number;
-  private readonly maxTpm: number | undefined;
+  /** The configured budgets times `share` (see setShare): the ceilings the adaptive rate works under. */
+  private maxRpm: number;
+  private maxTpm: number | undefined;
+  private readonly configuredRpm: number;
+  private readonly configuredTpm: number | undefined;
+  private share = 1;
   private readonly maxInFlight: number;
   private readonly burstRequests: number;
   private readonly burstTokens: number;
   private readonly decreaseFactor: number;
   private readonly cooldownMs: number;
-  private readonly minRpm: number;
-  private readonly increaseRpm: number;
+  private readonly minFraction: number;
+  private readonly increaseFraction: number;
   private readonly intervalMs: number;
   private readonly clock: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -137,15 +141,15 @@ export class QuotaLimiter {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
       throw new RangeError(`maxInFlight must be an integer >= 1, got ${maxInFlight}`);
     }
-    this.maxRpm = requestsPerMinute;
-    this.maxTpm = tokensPerMinute;
+    this.maxRpm = this.configuredRpm = requestsPerMinute;
+    this.maxTpm = this.configuredTpm = tokensPerMinute;
     this.maxInFlight = maxInFlight;
     this.burstRequests = Math.max(1, options.burst?.requests ?? Math.ceil(requestsPerMinute / 600));
     this.burstTokens = Math.max(1, options.burst?.tokens ?? Math.ceil((tokensPerMinute ?? 0) / 60));
     this.decreaseFactor = fraction('decrease.factor', options.decrease?.factor ?? 0.7);
     this.cooldownMs = options.decrease?.cooldownMs ?? 2000;
-    this.minRpm = requestsPerMinute * fraction('decrease.minFraction', options.decrease?.minFraction ?? 0.02);
-    this.increaseRpm = requestsPerMinute * (options.increase?.fraction ?? 0.05);
+    this.minFraction = fraction('decrease.minFraction', options.decrease?.minFraction ?? 0.02);
+    this.increaseFraction = options.increase?.fraction ?? 0.05;
     this.intervalMs = options.increase?.intervalMs ?? 2_000;
     this.clock = options.clock ?? (() => performance.now());
     this.sleep = options.sleep ?? ((ms, signal) => timersSleep(ms, undefined, { signal }));
@@ -191,6 +195,23 @@ export class QuotaLimiter {
     });
   }
 
+  /**
+   * This process's share of the configured budgets, when several processes pace one account
+   * (judge.sharedQuota: 1 / the processes polling its queue). The adaptive rate keeps its place
+   * under the new ceiling; the bursts, a fraction of a second of the rate, shrink with it.
+   */
+  setShare(share: number): void {
+    if (!Number.isFinite(share) || share <= 0) throw new RangeError(`share must be > 0, got ${share}`);
+    if (share === this.share) return;
+    this.refill(this.clock());
+    const place = this.fractionOfMax();
+    this.share = share;
+    this.maxRpm = this.configuredRpm * share;
+    this.maxTpm = this.configuredTpm === undefined ? undefined : this.configuredTpm * share;
+    this.setRate(this.maxRpm * place);
+    this.pump();
+  }
+
   snapshot(): QuotaSnapshot {
     this.refill(this.clock());
     return {
@@ -205,6 +226,14 @@ export class QuotaLimiter {
       availableRequests: this.requestLevel,
       availableTokens: this.maxTpm === undefined ? undefined : this.tokenLevel,
     };
+  }
+
+  private get minRpm(): number {
+    return this.maxRpm * this.minFraction;
+  }
+
+  private get increaseRpm(): number {
+    return this.maxRpm * this.increaseFraction;
   }
 
   private fractionOfMax(): number {

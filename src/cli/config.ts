@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { RunConfigSchema, type RunConfig } from '../config/run-config';
+import { chunkingOf, chunksInFlightOf, sharedQueueTasksPerSecond, sharedQuotaOf } from '../config/shared-quota';
 import { loadRunConfig } from './load-config';
 import { PRICES_SOURCE, priceFor } from '../config/known-prices';
 import { promptCachePlan, type TokenPrice } from '../config/prompt-cache-support';
@@ -70,7 +71,7 @@ function settingsSummary(c: RunConfig): string {
     ['steps', `${c.steps}, from step ${c.firstStep}`],
     ['rollouts', rollouts],
     ['judge', judge],
-    ['chunks', `${c.chunkSize} rollouts per activity, ${c.maxChunksInFlight} in flight per step`],
+    ['chunks', chunksLine(c)],
     ['fallback', `${c.fallback.policy}${c.fallback.policy === 'neutral' ? ` ${c.fallback.neutralValue}` : ''}, pause above ${pct(c.fallback.maxRate)}`],
     ['review', review],
     ...(c.judge.provider === 'bedrock'
@@ -91,4 +92,13 @@ function priceLine(prices: Record<string, TokenPrice>, model: string): string {
   if (!price) return `none for ${model}: cost shows as 0 (add prices.${model} {inputPerMTok, outputPerMTok})`;
   const text = `$${price.inputPerMTok} input, $${price.outputPerMTok} output per million tokens`;
   return given ? `${text} (prices.${model})` : `${text}: list price, ${PRICES_SOURCE}; set prices.${model} to override`;
+}
+
+/** How a step is cut and judged: on a shared account, the queue, its pace and the run's weight. */
+function chunksLine(c: RunConfig): string {
+  const line = `${chunkingOf(c).chunkSize} rollouts per activity, ${chunksInFlightOf(c)} in flight per step`;
+  const shared = sharedQuotaOf(c.judge);
+  if (!shared || c.judge.provider === 'offline-heuristic') return line;
+  const pace = sharedQueueTasksPerSecond(shared, c.judge.quota.requestsPerMinute);
+  return `${line}, on the account's queue ${JSON.stringify(shared.taskQueue)} (weight ${shared.weight}; ${Math.round(pace * 100) / 100} chunks/s for all runs on it)`;
 }

@@ -3,6 +3,7 @@ import { BedrockChatModel } from './bedrock-chat';
 import type { ChatModel } from './chat-model';
 import { OpenAiChatModel } from './openai-chat';
 import { QuotaLimiter } from '../call-policy/quota-limiter';
+import { onProcessesChange, processesOn } from './queue-processes';
 import { GovernedChatModel } from './governed-chat';
 
 /**
@@ -18,6 +19,8 @@ export { promptCacheSupport, usePromptCache } from '../config/prompt-cache-suppo
  */
 const models = new Map<string, ChatModel>();
 const limiters = new Map<string, QuotaLimiter>();
+/** A process on a shared account may go this much faster than its even part of the quota. */
+const SHARE_HEADROOM = 1.5;
 
 function identity(config: LlmJudgeConfig): string {
   // The SDK reads AWS_ENDPOINT_URL_BEDROCK_RUNTIME when a client is made: it is part of who we talk to.
@@ -45,17 +48,28 @@ export function governedChatModel(config: LlmJudgeConfig): GovernedChatModel {
   // On a shared account Temporal hands this process chunks at the account's pace, and the other
   // processes theirs at the same moments: a chunk's calls go one at a time at the account's
   // rate, not in a burst, so that chunks started together across processes do not arrive together.
-  const burst = quota.burst ?? (config.sharedQuota ? { requests: 1 } : undefined);
-  const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}|${burst?.requests ?? ''}|${burst?.tokens ?? ''}`;
+  const shared = config.sharedQuota;
+  const burst = quota.burst ?? (shared ? { requests: 1 } : undefined);
+  const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}|${burst?.requests ?? ''}|${burst?.tokens ?? ''}|${shared?.taskQueue ?? ''}`;
   let limiter = limiters.get(limiterId);
   if (!limiter) {
-    limiter = new QuotaLimiter({
+    const made = new QuotaLimiter({
       requestsPerMinute: quota.requestsPerMinute,
       tokensPerMinute: quota.tokensPerMinute,
       maxInFlight: quota.maxInFlight,
       burst,
     });
-    limiters.set(limiterId, limiter);
+    if (shared) {
+      // This process's part of the account, with room to spare: Temporal does not hand every
+      // process the same number of chunks, and the queue's own pace is the one that holds.
+      const share = (processes: number) => Math.min(1, SHARE_HEADROOM / processes);
+      made.setShare(share(processesOn(shared.taskQueue)));
+      onProcessesChange((queue, processes) => {
+        if (queue === shared.taskQueue) made.setShare(share(processes));
+      });
+    }
+    limiters.set(limiterId, made);
+    limiter = made;
   }
   return new GovernedChatModel(model, { limiter, maxAttempts: config.maxAttempts });
 }

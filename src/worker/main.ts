@@ -3,6 +3,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { bundleWorkflowsInChild } from './bundle-workflows';
 import { createArbiterWorker, createJudgeQueueWorker } from './create-worker';
 import { installMetricsRuntime, metricsAddressFromEnv } from './metrics';
+import { watchJudgeQueues } from './watch-judge-queues';
 
 /** `npm run worker`: serve the `arbiter` task queue until interrupted. */
 async function main(): Promise<void> {
@@ -20,8 +21,14 @@ async function main(): Promise<void> {
     if (metricsAddress) console.log(`arbiter worker: Prometheus metrics on http://${metricsAddress}/metrics`);
     console.log(`arbiter worker: polling task queue "${taskQueue}" on ${address} (namespace ${namespace})`);
     for (const queue of settings.judgeTaskQueues) console.log(`arbiter worker: judging chunks from shared queue "${queue}"`);
+    // Each process paces its calls at its part of a shared account: how many processes poll it, Temporal says.
+    const stopWatching = watchJudgeQueues(connection, namespace, settings.judgeTaskQueues);
     // SIGINT/SIGTERM shut every worker of the process down; each run() then returns.
-    await Promise.all([worker.run(), ...judgeWorkers.map((w) => w.run())]);
+    try {
+      await Promise.all([worker.run(), ...judgeWorkers.map((w) => w.run())]);
+    } finally {
+      stopWatching();
+    }
   } finally {
     await connection.close();
   }

@@ -285,3 +285,39 @@ describe('QuotaLimiter admission', () => {
     );
   });
 });
+
+describe('QuotaLimiter share of a shared account (setShare)', () => {
+  it('paces at its share of the configured rate, and again at the whole when the share returns', async () => {
+    const clock = new FakeClock();
+    // 60/min, one at a time: a call a second alone, one every four seconds as one of four processes.
+    const l = limiter(clock, { requestsPerMinute: 60, burst: { requests: 1 } });
+    l.setShare(0.25);
+    expect(l.snapshot().configuredRequestsPerMinute).toBe(15);
+    const { granted } = acquireAll(l, Array(4).fill(0));
+    await settle();
+    expect(granted).toHaveLength(1);
+    await clock.advance(3999);
+    expect(granted).toHaveLength(1);
+    await clock.advance(1);
+    expect(granted).toHaveLength(2);
+    // Two processes left: every two seconds.
+    l.setShare(0.5);
+    await clock.advance(2000);
+    expect(granted).toHaveLength(3);
+    l.setShare(1);
+    await clock.advance(1000);
+    expect(granted).toHaveLength(4);
+  });
+
+  it('keeps an adaptive cut in place under a new share', async () => {
+    const clock = new FakeClock();
+    const l = limiter(clock, { requestsPerMinute: 600 });
+    const { permits } = acquireAll(l, [0]);
+    await settle();
+    permits[0]!.release({ outcome: 'throttled' });
+    expect(l.snapshot().effectiveRequestsPerMinute).toBeCloseTo(420, 6);
+    l.setShare(0.5);
+    expect(l.snapshot()).toMatchObject({ configuredRequestsPerMinute: 300 });
+    expect(l.snapshot().effectiveRequestsPerMinute).toBeCloseTo(210, 6);
+  });
+});

@@ -5,6 +5,19 @@ import { tempDir } from '../support/fixtures';
 import { arbiter } from './run-cli';
 
 describe('arbiter config validate', () => {
+  it('shows how a run on a shared account is cut, and the pace of its queue', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'run.yaml');
+    await writeFile(
+      file,
+      'steps: 1\nrollouts: {type: directory, path: r}\njudge:\n  provider: bedrock\n  model: m\n  rubric: {criteria: [{id: c, description: d}]}\n' +
+        '  quota: {requestsPerMinute: 3000}\n  sharedQuota: {taskQueue: acct-a, weight: 2, callsPerTask: 5, margin: 0}\n',
+    );
+    const { code, stdout } = await arbiter(['config', 'validate', file], {}, dir);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/chunks\s+5 rollouts per activity, 32 in flight per step, on the account's queue "acct-a" \(weight 2; 10 chunks\/s for all runs on it\)/);
+  });
+
   it('reads YAML and resolves relative paths against the config file, not the cwd', async () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'conf'));

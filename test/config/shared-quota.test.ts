@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../src/config/run-config';
-import { chunkingOf, fairnessKeyOf, sharedQueueTasksPerSecond } from '../../src/config/shared-quota';
+import { chunkingOf, chunksInFlightOf, fairnessKeyOf, sharedQueueTasksPerSecond } from '../../src/config/shared-quota';
 import { ConfigError } from '../../src/config/validation-error';
 
 const bedrock = (extra: Record<string, unknown>) => ({
@@ -17,6 +17,12 @@ describe('judge.sharedQuota', () => {
     expect(chunkingOf(config)).toEqual({ chunkSize: 4, maxChunks: Number.MAX_SAFE_INTEGER });
     // Without it, the run's own chunking.
     expect(chunkingOf(parseRunConfig(bedrock({})))).toEqual({ chunkSize: 64, maxChunks: 256 });
+  });
+
+  it('keeps at least 32 chunks of a step waiting on the shared queue, for its fairness to choose from', () => {
+    expect(chunksInFlightOf(parseRunConfig(bedrock({ sharedQuota: { taskQueue: 'q' } })))).toBe(32);
+    expect(chunksInFlightOf({ ...parseRunConfig(bedrock({ sharedQuota: { taskQueue: 'q' } })), maxChunksInFlight: 100 })).toBe(100);
+    expect(chunksInFlightOf(parseRunConfig(bedrock({})))).toBe(8);
   });
 
   it('paces the queue at the account rate less the margin, in tasks', () => {

@@ -14,6 +14,8 @@ import { TEST_MODEL, userText } from '../support/fake-bedrock-env';
 import { tempDir } from '../support/fixtures';
 import { fakeBedrockPerFile } from '../helpers/fake-bedrock-per-file';
 import { testWorkerSettings } from '../helpers/worker-settings';
+import { processesOn } from '../../src/judges/queue-processes';
+import { watchJudgeQueues } from '../../src/worker/watch-judge-queues';
 import { killChildren, spawnWorker } from '../helpers/processes';
 import { maybeRecordHistory } from '../helpers/histories';
 import { rftRun } from '../../workflows/rft-run';
@@ -86,6 +88,8 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
       });
       await other.ready;
       const judges = [judge];
+      // What each process paces its own calls by: the queue's pollers, as Temporal reports them.
+      const stopWatching = watchJudgeQueues(nativeConnection, 'default', [judgeQueue], 500);
       fake.reset();
       arrivals.length = 0;
       const stamp = Date.now();
@@ -119,6 +123,9 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
         ...judges.map((j) => j.run()),
       ]);
 
+      // Both processes counted while they judged: each paced its calls at half the account and more.
+      expect(processesOn(judgeQueue)).toBe(2);
+      stopWatching();
       // Every rollout judged once, by the judge workers (the run's own queue has no chunk).
       expect(arrivals.filter((a) => a.run === 'runA')).toHaveLength(ROLLOUTS);
       expect(arrivals.filter((a) => a.run === 'runB')).toHaveLength(ROLLOUTS);
