@@ -19,9 +19,9 @@ export interface PaceSharedQueueInput {
  * Sets the shared judge queue's rate limit in Temporal's matching service (UpdateTaskQueueConfig):
  * from then on every worker process polling the queue, wherever it runs, receives chunks at
  * most at this rate in total. Setting the value it already has changes nothing, so each
- * execution of each run sets it again at its start.
+ * execution of each run sets it again at its start. Returns how many pollers the queue had.
  */
-export async function paceSharedQueue(input: PaceSharedQueueInput): Promise<{ tasksPerSecond: number }> {
+export async function paceSharedQueue(input: PaceSharedQueueInput): Promise<{ tasksPerSecond: number; pollers: number }> {
   const ctx = Context.current();
   try {
     await ctx.client.workflowService.updateTaskQueueConfig({
@@ -43,5 +43,17 @@ export async function paceSharedQueue(input: PaceSharedQueueInput): Promise<{ ta
     }
     throw err;
   }
-  return { tasksPerSecond: input.tasksPerSecond };
+  // Chunks on a queue nobody polls wait for ever, and the run shows only "judging": say where to look.
+  const { pollers } = await ctx.client.workflowService.describeTaskQueue({
+    namespace: ctx.info.workflowNamespace,
+    taskQueue: { name: input.taskQueue },
+    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  if (!pollers?.length) {
+    ctx.log.warn(
+      `judge.sharedQuota: no worker polls task queue ${JSON.stringify(input.taskQueue)} yet; the run's chunks wait there ` +
+        `until one does (start workers with ARBITER_JUDGE_TASK_QUEUES=${input.taskQueue})`,
+    );
+  }
+  return { tasksPerSecond: input.tasksPerSecond, pollers: pollers?.length ?? 0 };
 }

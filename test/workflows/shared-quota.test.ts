@@ -18,6 +18,8 @@ import { processesOn } from '../../src/judges/queue-processes';
 import { watchJudgeQueues } from '../../src/worker/watch-judge-queues';
 import { killChildren, spawnWorker } from '../helpers/processes';
 import { maybeRecordHistory } from '../helpers/histories';
+import { readRunRecords } from '../helpers/run-records';
+import { waitFor } from '../helpers/wait-for';
 import { rftRun } from '../../workflows/rft-run';
 
 // Issue 21: runs on one provider account share its quota through one Temporal task queue, paced
@@ -184,6 +186,75 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
       await killChildren();
       await connection.close();
       await nativeConnection.close().catch(() => {}); // still held if a worker failed to start
+    }
+  }, 120_000);
+
+  it('lose nothing when a judge process is killed mid-chunk: its chunks are judged again by another', async () => {
+    const dir = await tempDir();
+    const judgeQueue = `judge-${randomUUID()}`;
+    const taskQueue = `runs-${randomUUID()}`;
+    const runId = `shared-crash-${Date.now()}`;
+    await writeTaggedStep(join(dir, 'runA'), 'runA');
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection });
+    const settings = testWorkerSettings();
+    try {
+      fake.reset();
+      arrivals.length = 0;
+      // At first only a worker process judges for the account.
+      const doomed = spawnWorker({
+        TEMPORAL_ADDRESS: server.address,
+        ARBITER_TASK_QUEUE: `idle-${randomUUID()}`,
+        ARBITER_JUDGE_TASK_QUEUES: judgeQueue,
+        ARBITER_ALLOWED_ROLLOUT_DIRS: dir,
+        ARBITER_ALLOWED_OUTPUT_DIRS: dir,
+      });
+      await doomed.ready;
+      const workflowWorker = await createArbiterWorker({ connection: nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, settings });
+      await workflowWorker.runUntil(async () => {
+        const handle = await client.workflow.start(rftRun, {
+          taskQueue,
+          workflowId: runId,
+          args: [{
+            runId,
+            steps: 1,
+            rollouts: { type: 'directory', path: join(dir, 'runA') },
+            judge: {
+              provider: 'bedrock',
+              model: TEST_MODEL,
+              rubric: { criteria: [{ id: 'answers', description: 'Answers the question' }] },
+              quota: { requestsPerMinute: REQUESTS_PER_MINUTE, maxInFlight: 32 },
+              sharedQuota: { taskQueue: judgeQueue, callsPerTask: CALLS_PER_TASK },
+            },
+            // A dead worker's chunks are handed on after two silent seconds.
+            scoring: { heartbeatSeconds: 2 },
+            cache: false,
+            outputDir: join(dir, 'out'),
+          }],
+        });
+        // Killed while it judges (the queue paces it at 20 calls/s: 80 calls take four seconds).
+        await waitFor(async () => arrivals.length, (n) => n >= 20);
+        await doomed.kill();
+        const judge = await createJudgeQueueWorker({ connection: nativeConnection, taskQueue: judgeQueue, settings });
+        await judge.runUntil(handle.result());
+      });
+
+      const history = await client.workflow.getHandle(runId).fetchHistory();
+      const retried = (history.events ?? []).filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
+      const { manifest, records } = await readRunRecords(join(dir, 'out', runId));
+      console.log(`shared quota, judge killed: ${retried.length} chunk attempts retried, ${arrivals.length} calls for ${ROLLOUTS} rollouts`);
+      // The killed process held chunks, and they were judged again elsewhere.
+      expect(retried.length).toBeGreaterThan(0);
+      // Every rollout rewarded once, by the judge, none by fallback.
+      expect(manifest[0]!.summary).toMatchObject({ count: ROLLOUTS, scored: ROLLOUTS, fallback: 0 });
+      expect(new Set(records.map((r) => r.id)).size).toBe(ROLLOUTS);
+      // A retried chunk judges only what its dead attempt left unjudged... or at most its own calls again.
+      expect(arrivals.length).toBeLessThanOrEqual(ROLLOUTS + retried.length * CALLS_PER_TASK);
+    } finally {
+      await killChildren();
+      await connection.close();
+      await nativeConnection.close().catch(() => {});
     }
   }, 120_000);
 });
