@@ -61,6 +61,17 @@ async function writeTaggedStep(dir: string, tag: string): Promise<void> {
   await writeFile(stepReadyFile(dir, 1), `${ROLLOUTS}\n`);
 }
 
+/** `npm run worker` judging for the account (its own queue idle), allowed the test's folders. */
+function spawnJudgeProcess(judgeQueue: string, dir: string) {
+  return spawnWorker({
+    TEMPORAL_ADDRESS: server.address,
+    ARBITER_TASK_QUEUE: `idle-${randomUUID()}`,
+    ARBITER_JUDGE_TASK_QUEUES: judgeQueue,
+    ARBITER_ALLOWED_ROLLOUT_DIRS: dir,
+    ARBITER_ALLOWED_OUTPUT_DIRS: dir,
+  });
+}
+
 describe('runs sharing one judge account (judge.sharedQuota)', () => {
   it('are paced together by the queue and served by weight: 3:1 while both are judged', async () => {
     const dir = await tempDir();
@@ -81,13 +92,7 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
       // Two judges of the account, as two machines would have: one here, one a worker process
       // (`npm run worker` with ARBITER_JUDGE_TASK_QUEUES) whose own queue has nothing to do.
       const judge = await createJudgeQueueWorker({ connection: nativeConnection, taskQueue: judgeQueue, settings });
-      const other = spawnWorker({
-        TEMPORAL_ADDRESS: server.address,
-        ARBITER_TASK_QUEUE: `idle-${randomUUID()}`,
-        ARBITER_JUDGE_TASK_QUEUES: judgeQueue,
-        ARBITER_ALLOWED_ROLLOUT_DIRS: dir,
-        ARBITER_ALLOWED_OUTPUT_DIRS: dir,
-      });
+      const other = spawnJudgeProcess(judgeQueue, dir);
       await other.ready;
       const judges = [judge];
       // What each process paces its own calls by: the queue's pollers, as Temporal reports them.
@@ -203,13 +208,7 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
       fake.reset();
       arrivals.length = 0;
       // At first only a worker process judges for the account.
-      const doomed = spawnWorker({
-        TEMPORAL_ADDRESS: server.address,
-        ARBITER_TASK_QUEUE: `idle-${randomUUID()}`,
-        ARBITER_JUDGE_TASK_QUEUES: judgeQueue,
-        ARBITER_ALLOWED_ROLLOUT_DIRS: dir,
-        ARBITER_ALLOWED_OUTPUT_DIRS: dir,
-      });
+      const doomed = spawnJudgeProcess(judgeQueue, dir);
       await doomed.ready;
       const workflowWorker = await createArbiterWorker({ connection: nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, settings });
       await workflowWorker.runUntil(async () => {
