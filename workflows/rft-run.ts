@@ -76,8 +76,9 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
   const ahead = new JudgeAhead(run);
 
   showStatus(run.progress);
+  // The account queue's pace this execution set (judge.sharedQuota), set again if a reconfigure changes it.
+  let paced: string | undefined;
   try {
-    await paceSharedQueue(config);
     while (run.hasStepsLeft) {
       // A paused run pays for nothing: a step judged ahead stops (its finished chunks are kept).
       if (run.progress.status === 'paused') ahead.abandon();
@@ -89,6 +90,7 @@ export async function rftRun(input: RunConfigInput, carried?: CarriedState): Pro
         continue;
       }
 
+      paced = await paceSharedQueue(run.config, paced);
       const step = run.nextStep;
       const source = await run.rolloutsOf(step);
       if (!source) break; // cancelled while waiting for the trainer

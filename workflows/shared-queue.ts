@@ -5,15 +5,21 @@ import { runActivities } from './activity-policies';
 /**
  * A run that shares its judge account (judge.sharedQuota) sets the account queue's rate before
  * its first chunk: Temporal then paces every worker process's chunks on that queue together.
- * Each execution sets it again (a continue-as-new, a re-judge), to the same value.
+ * Each execution sets it again (a continue-as-new, a re-judge), to the same value, and a run
+ * reconfigured onto another account or quota sets it before its next step. Returns what it
+ * paced (`paced`, unchanged: nothing to do).
  */
-export async function paceSharedQueue(config: RunConfig): Promise<void> {
+export async function paceSharedQueue(config: RunConfig, paced?: string): Promise<string | undefined> {
   const shared = sharedQuotaOf(config.judge);
-  if (!shared || config.judge.provider === 'offline-heuristic') return;
+  if (!shared || config.judge.provider === 'offline-heuristic') return undefined;
   const rpm = config.judge.quota.requestsPerMinute;
+  const tasksPerSecond = sharedQueueTasksPerSecond(shared, rpm);
+  const pace = `${shared.taskQueue} ${tasksPerSecond}`;
+  if (pace === paced) return paced;
   await runActivities(config).paceSharedQueue({
     taskQueue: shared.taskQueue,
-    tasksPerSecond: sharedQueueTasksPerSecond(shared, rpm),
+    tasksPerSecond,
     reason: `arbiter: ${rpm} judge requests/min in chunks of ${shared.callsPerTask}`,
   });
+  return pace;
 }

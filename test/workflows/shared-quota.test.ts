@@ -21,6 +21,7 @@ import { maybeRecordHistory } from '../helpers/histories';
 import { readRunRecords } from '../helpers/run-records';
 import { waitFor } from '../helpers/wait-for';
 import { rftRun } from '../../workflows/rft-run';
+import { progressQuery, reconfigureUpdate } from '../../workflows/definitions';
 
 // Issue 21: runs on one provider account share its quota through one Temporal task queue, paced
 // by the matching service for every worker and divided between runs by fairness key and weight.
@@ -52,14 +53,34 @@ const ROLLOUTS = 80;
 const REQUESTS_PER_MINUTE = 1200; // 20 calls/s for the whole account
 const CALLS_PER_TASK = 2; // so the queue lets 10 chunks a second through
 
-async function writeTaggedStep(dir: string, tag: string): Promise<void> {
+async function writeTaggedStep(dir: string, tag: string, step = 1): Promise<void> {
   await mkdir(dir, { recursive: true });
   const lines = Array.from({ length: ROLLOUTS }, (_, i) =>
-    JSON.stringify({ id: `${tag}-${i}`, prompt: `Question ${i}?`, response: `[${tag} ${i}] An answer to question ${i}.` }),
+    JSON.stringify({ id: `${tag}-${step}-${i}`, prompt: `Question ${i}?`, response: `[${tag} ${i}] An answer to question ${i}.` }),
   );
-  await writeFile(stepRolloutFile(dir, 1), lines.join('\n') + '\n');
-  await writeFile(stepReadyFile(dir, 1), `${ROLLOUTS}\n`);
+  await writeFile(stepRolloutFile(dir, step), lines.join('\n') + '\n');
+  await writeFile(stepReadyFile(dir, step), `${ROLLOUTS}\n`);
 }
+
+/** The queue's rate limit in tasks per second, as the server reports it. */
+async function queueRate(connection: Connection, queue: string) {
+  const { TaskQueueType } = proto.temporal.api.enums.v1;
+  const described = await connection.workflowService.describeTaskQueue({
+    namespace: 'default',
+    taskQueue: { name: queue },
+    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    reportConfig: true,
+  });
+  return described.config?.queueRateLimit?.rateLimit?.requestsPerSecond;
+}
+
+const judgeOf = (sharedQuota?: { taskQueue: string; callsPerTask?: number; margin?: number }) => ({
+  provider: 'bedrock' as const,
+  model: TEST_MODEL,
+  rubric: { criteria: [{ id: 'answers', description: 'Answers the question' }] },
+  quota: { requestsPerMinute: REQUESTS_PER_MINUTE, maxInFlight: 32 },
+  ...(sharedQuota && { sharedQuota }),
+});
 
 /** `npm run worker` judging for the account (its own queue idle), allowed the test's folders. */
 function spawnJudgeProcess(judgeQueue: string, dir: string) {
@@ -139,14 +160,7 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
 
       // The queue's rate, set by the runs from their quota: requests per second less the default
       // 3 % margin, in tasks of calls per task (a float32 on the wire).
-      const { TaskQueueType } = proto.temporal.api.enums.v1;
-      const described = await connection.workflowService.describeTaskQueue({
-        namespace: 'default',
-        taskQueue: { name: judgeQueue },
-        taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-        reportConfig: true,
-      });
-      expect(described.config?.queueRateLimit?.rateLimit?.requestsPerSecond).toBeCloseTo((REQUESTS_PER_MINUTE / 60) * 0.97 / CALLS_PER_TASK, 4);
+      expect(await queueRate(connection, judgeQueue)).toBeCloseTo((REQUESTS_PER_MINUTE / 60) * 0.97 / CALLS_PER_TASK, 4);
 
       // Each chunk was scheduled on the account's queue with the run's fairness key and weight.
       const starters: (string | null | undefined)[] = [];
@@ -252,6 +266,50 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
       expect(arrivals.length).toBeLessThanOrEqual(ROLLOUTS + retried.length * CALLS_PER_TASK);
     } finally {
       await killChildren();
+      await connection.close();
+      await nativeConnection.close().catch(() => {});
+    }
+  }, 120_000);
+
+  it('a run reconfigured onto the account paces its queue before its next step', async () => {
+    const dir = await tempDir();
+    const judgeQueue = `judge-${randomUUID()}`;
+    const taskQueue = `runs-${randomUUID()}`;
+    const runId = `shared-reconfigured-${Date.now()}`;
+    await writeTaggedStep(join(dir, 'runA'), 'runA', 1);
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection });
+    const settings = testWorkerSettings();
+    try {
+      const workflowWorker = await createArbiterWorker({ connection: nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, settings });
+      const judge = await createJudgeQueueWorker({ connection: nativeConnection, taskQueue: judgeQueue, settings });
+      await Promise.all([
+        workflowWorker.runUntil(async () => {
+          const handle = await client.workflow.start(rftRun, {
+            taskQueue,
+            workflowId: runId,
+            args: [{ runId, steps: 3, rollouts: { type: 'directory', path: join(dir, 'runA') }, judge: judgeOf(), cache: false, outputDir: join(dir, 'out') }],
+          });
+          await waitFor(() => handle.query(progressQuery), (p) => p.stepsDone === 1);
+          // Step 2 is in progress (waiting for its file): it keeps its judge, step 3 takes the new one.
+          const reply = await handle.executeUpdate(reconfigureUpdate, { args: [{ judge: judgeOf({ taskQueue: judgeQueue, callsPerTask: 5, margin: 0 }) }] });
+          expect(reply.message).toMatch(/from step 3/);
+          await writeTaggedStep(join(dir, 'runA'), 'runA', 2);
+          await writeTaggedStep(join(dir, 'runA'), 'runA', 3);
+          await handle.result();
+          await judge.shutdown();
+        }),
+        judge.run(),
+      ]);
+      const events = (await client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+      const queues = events
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scoreChunk')
+        .map((e) => e.activityTaskScheduledEventAttributes!.taskQueue?.name);
+      // Steps 1 and 2 (64 a chunk) on the run's queue, step 3 (5 a chunk) on the account's.
+      expect(queues).toEqual([...Array(4).fill(taskQueue), ...Array(ROLLOUTS / 5).fill(judgeQueue)]);
+      expect(await queueRate(connection, judgeQueue)).toBeCloseTo(REQUESTS_PER_MINUTE / 60 / 5, 4);
+    } finally {
       await connection.close();
       await nativeConnection.close().catch(() => {});
     }
