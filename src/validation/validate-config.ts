@@ -52,6 +52,14 @@ export const ValidationInputSchema = z
         judges.forEach((j, i) => {
           if (seen.has(j.name)) ctx.addIssue({ code: 'custom', message: `duplicate judge name "${j.name}"`, path: [i, 'name'] });
           seen.add(j.name);
+          // Said, not silently dropped: a validation's calls are paced by each worker process alone.
+          if (j.judge.provider !== 'offline-heuristic' && j.judge.sharedQuota) {
+            ctx.addIssue({
+              code: 'custom',
+              message: 'not used by judge validation, whose calls each worker process paces alone: remove it here (set quota.requestsPerMinute to what the account can spare)',
+              path: [i, 'judge', 'sharedQuota'],
+            });
+          }
         });
       }),
     /** Times each item is judged, for self-consistency (the first pass serves every other metric). */
