@@ -26,7 +26,7 @@ export async function paceSharedQueue(input: PaceSharedQueueInput): Promise<{ ta
   try {
     await ctx.client.workflowService.updateTaskQueueConfig({
       namespace: ctx.info.workflowNamespace,
-      identity: `arbiter run ${ctx.info.workflowExecution?.workflowId ?? "?"}`,
+      identity: `arbiter run ${ctx.info.workflowExecution?.workflowId ?? ''}`,
       taskQueue: input.taskQueue,
       taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
       updateQueueRateLimit: { rateLimit: { requestsPerSecond: input.tasksPerSecond }, reason: input.reason },

@@ -46,8 +46,8 @@ export function governedChatModel(config: LlmJudgeConfig): GovernedChatModel {
   }
   const quota = config.quota;
   // On a shared account Temporal hands this process chunks at the account's pace, and the other
-  // processes theirs at the same moments: a chunk's calls go one at a time at the account's
-  // rate, not in a burst, so that chunks started together across processes do not arrive together.
+  // processes theirs at the same moments: a chunk's calls leave one at a time at this process's
+  // pace, not in a burst, so that chunks started together across processes do not arrive together.
   const shared = config.sharedQuota;
   const burst = quota.burst ?? (shared ? { requests: 1 } : undefined);
   const limiterId = `${id}|${quota.requestsPerMinute}|${quota.tokensPerMinute ?? ''}|${quota.maxInFlight}|${burst?.requests ?? ''}|${burst?.tokens ?? ''}|${shared?.taskQueue ?? ''}`;
