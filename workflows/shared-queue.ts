@@ -1,5 +1,5 @@
 import type { RunConfig } from '../src/config/run-config';
-import { sharedQuotaOf, sharedQueueTasksPerSecond } from '../src/config/shared-quota';
+import { sharedPaceOf } from '../src/config/shared-quota';
 import { runActivities } from './activity-policies';
 
 /**
@@ -10,16 +10,15 @@ import { runActivities } from './activity-policies';
  * paced (`paced`, unchanged: nothing to do).
  */
 export async function paceSharedQueue(config: RunConfig, paced?: string): Promise<string | undefined> {
-  const shared = sharedQuotaOf(config.judge);
-  if (!shared || config.judge.provider === 'offline-heuristic') return undefined;
-  const rpm = config.judge.quota.requestsPerMinute;
-  const tasksPerSecond = sharedQueueTasksPerSecond(shared, rpm);
+  const account = sharedPaceOf(config.judge);
+  if (!account) return undefined;
+  const { shared, requestsPerMinute, tasksPerSecond } = account;
   const pace = `${shared.taskQueue} ${tasksPerSecond}`;
   if (pace === paced) return paced;
   await runActivities(config).paceSharedQueue({
     taskQueue: shared.taskQueue,
     tasksPerSecond,
-    reason: `arbiter: ${rpm} judge requests/min in chunks of ${shared.callsPerTask}`,
+    reason: `arbiter: ${requestsPerMinute} judge requests/min in chunks of ${shared.callsPerTask}`,
   });
   return pace;
 }

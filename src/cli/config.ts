@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { RunConfigSchema, type RunConfig } from '../config/run-config';
-import { chunkingOf, chunksInFlightOf, sharedQueueTasksPerSecond, sharedQuotaOf } from '../config/shared-quota';
+import { chunkingOf, chunksInFlightOf, sharedPaceOf } from '../config/shared-quota';
 import { loadRunConfig } from './load-config';
 import { PRICES_SOURCE, priceFor } from '../config/known-prices';
 import { promptCachePlan, type TokenPrice } from '../config/prompt-cache-support';
@@ -97,8 +97,8 @@ function priceLine(prices: Record<string, TokenPrice>, model: string): string {
 /** How a step is cut and judged: on a shared account, the queue, its pace and the run's weight. */
 function chunksLine(c: RunConfig): string {
   const line = `${chunkingOf(c).chunkSize} rollouts per activity, ${chunksInFlightOf(c)} in flight per step`;
-  const shared = sharedQuotaOf(c.judge);
-  if (!shared || c.judge.provider === 'offline-heuristic') return line;
-  const pace = sharedQueueTasksPerSecond(shared, c.judge.quota.requestsPerMinute);
-  return `${line}, on the account's queue ${JSON.stringify(shared.taskQueue)} (weight ${shared.weight}; ${Math.round(pace * 100) / 100} chunks/s for all runs on it)`;
+  const account = sharedPaceOf(c.judge);
+  if (!account) return line;
+  const { shared, tasksPerSecond } = account;
+  return `${line}, on the account's queue ${JSON.stringify(shared.taskQueue)} (weight ${shared.weight}; ${Math.round(tasksPerSecond * 100) / 100} chunks/s for all runs on it)`;
 }

@@ -68,6 +68,14 @@ export function sharedQueueTasksPerSecond(shared: SharedQuota, requestsPerMinute
   return (requestsPerMinute / 60) * (1 - shared.margin) / shared.callsPerTask;
 }
 
+/** A shared judge's queue and the pace the run sets it to; undefined when the judge shares nothing. */
+export function sharedPaceOf(judge: QuotaJudge): { shared: SharedQuota; requestsPerMinute: number; tasksPerSecond: number } | undefined {
+  const shared = sharedQuotaOf(judge);
+  if (!shared || !judge.quota) return undefined;
+  const { requestsPerMinute } = judge.quota;
+  return { shared, requestsPerMinute, tasksPerSecond: sharedQueueTasksPerSecond(shared, requestsPerMinute) };
+}
+
 /**
  * Temporal's fairness key for a workflow: at most 64 bytes. Ids that fit are used as they are
  * (readable in the Web UI); longer ones keep their first 55 characters and an FNV-1a hash of

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { stepReadyFile, stepRolloutFile } from '../../src/contract/run-layout';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server/start-dev-server';
@@ -74,7 +74,7 @@ async function queueRate(connection: Connection, queue: string) {
   return described.config?.queueRateLimit?.rateLimit?.requestsPerSecond;
 }
 
-const judgeOf = (sharedQuota?: { taskQueue: string; callsPerTask?: number; margin?: number }) => ({
+const judgeOf = (sharedQuota?: { taskQueue: string; weight?: number; callsPerTask?: number; margin?: number }) => ({
   provider: 'bedrock' as const,
   model: TEST_MODEL,
   rubric: { criteria: [{ id: 'answers', description: 'Answers the question' }] },
@@ -93,23 +93,52 @@ function spawnJudgeProcess(judgeQueue: string, dir: string) {
   });
 }
 
+interface Account {
+  dir: string;
+  /** The account's judge queue, and the runs' own. */
+  judgeQueue: string;
+  taskQueue: string;
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  settings: ReturnType<typeof testWorkerSettings>;
+  workflowWorker(): Promise<Worker>;
+}
+
+/** Runs `body` with fresh queues and connections to this file's server; kills worker processes and closes all after. */
+async function onAccount(body: (account: Account) => Promise<void>): Promise<void> {
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const settings = testWorkerSettings();
+  const taskQueue = `runs-${randomUUID()}`;
+  try {
+    await body({
+      dir: await tempDir(),
+      judgeQueue: `judge-${randomUUID()}`,
+      taskQueue,
+      client: new Client({ connection }),
+      connection,
+      nativeConnection,
+      settings,
+      workflowWorker: () => createArbiterWorker({ connection: nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, settings }),
+    });
+  } finally {
+    await killChildren();
+    await connection.close();
+    await nativeConnection.close().catch(() => {}); // still held if a worker failed to start
+  }
+}
+
 describe('runs sharing one judge account (judge.sharedQuota)', () => {
-  it('are paced together by the queue and served by weight: 3:1 while both are judged', async () => {
-    const dir = await tempDir();
-    const judgeQueue = `judge-${randomUUID()}`;
-    const taskQueue = `runs-${randomUUID()}`;
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection });
-    const settings = testWorkerSettings();
-    try {
+  it('are paced together by the queue and served by weight: 3:1 while both are judged', () =>
+    onAccount(async ({ dir, judgeQueue, taskQueue, client, connection, nativeConnection, settings, workflowWorker: makeWorkflowWorker }) => {
       const runs = await Promise.all(
         (['runA', 'runB'] as const).map(async (tag) => {
           await writeTaggedStep(join(dir, tag), tag);
           return tag;
         }),
       );
-      const workflowWorker = await createArbiterWorker({ connection: nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, settings });
+      const workflowWorker = await makeWorkflowWorker();
       // Two judges of the account, as two machines would have: one here, one a worker process
       // (`npm run worker` with ARBITER_JUDGE_TASK_QUEUES) whose own queue has nothing to do.
       const judge = await createJudgeQueueWorker({ connection: nativeConnection, taskQueue: judgeQueue, settings });
@@ -134,13 +163,7 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
                   runId: ids[tag],
                   steps: 1,
                   rollouts: { type: 'directory', path: join(dir, tag) },
-                  judge: {
-                    provider: 'bedrock',
-                    model: TEST_MODEL,
-                    rubric: { criteria: [{ id: 'answers', description: 'Answers the question' }] },
-                    quota: { requestsPerMinute: REQUESTS_PER_MINUTE, maxInFlight: 32 },
-                    sharedQuota: { taskQueue: judgeQueue, weight: weights[tag], callsPerTask: CALLS_PER_TASK },
-                  },
+                  judge: judgeOf({ taskQueue: judgeQueue, weight: weights[tag], callsPerTask: CALLS_PER_TASK }),
                   cache: false,
                   outputDir: join(dir, 'out'),
                 }],
@@ -201,30 +224,18 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
       console.log(`shared quota: ${arrivals.length} calls over ${spanS.toFixed(1)} s; run A's share while both ran ${shareA.toFixed(3)} (fair 0.75) of ${during.length} calls`);
       expect(shareA).toBeGreaterThan(0.6);
       expect(shareA).toBeLessThan(0.9);
-    } finally {
-      await killChildren();
-      await connection.close();
-      await nativeConnection.close().catch(() => {}); // still held if a worker failed to start
-    }
-  }, 120_000);
+    }), 120_000);
 
-  it('lose nothing when a judge process is killed mid-chunk: its chunks are judged again by another', async () => {
-    const dir = await tempDir();
-    const judgeQueue = `judge-${randomUUID()}`;
-    const taskQueue = `runs-${randomUUID()}`;
-    const runId = `shared-crash-${Date.now()}`;
-    await writeTaggedStep(join(dir, 'runA'), 'runA');
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection });
-    const settings = testWorkerSettings();
-    try {
+  it('lose nothing when a judge process is killed mid-chunk: its chunks are judged again by another', () =>
+    onAccount(async ({ dir, judgeQueue, taskQueue, client, nativeConnection, settings, workflowWorker: makeWorkflowWorker }) => {
+      const runId = `shared-crash-${Date.now()}`;
+      await writeTaggedStep(join(dir, 'runA'), 'runA');
       fake.reset();
       arrivals.length = 0;
       // At first only a worker process judges for the account.
       const doomed = spawnJudgeProcess(judgeQueue, dir);
       await doomed.ready;
-      const workflowWorker = await createArbiterWorker({ connection: nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, settings });
+      const workflowWorker = await makeWorkflowWorker();
       await workflowWorker.runUntil(async () => {
         const handle = await client.workflow.start(rftRun, {
           taskQueue,
@@ -233,13 +244,7 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
             runId,
             steps: 1,
             rollouts: { type: 'directory', path: join(dir, 'runA') },
-            judge: {
-              provider: 'bedrock',
-              model: TEST_MODEL,
-              rubric: { criteria: [{ id: 'answers', description: 'Answers the question' }] },
-              quota: { requestsPerMinute: REQUESTS_PER_MINUTE, maxInFlight: 32 },
-              sharedQuota: { taskQueue: judgeQueue, callsPerTask: CALLS_PER_TASK },
-            },
+            judge: judgeOf({ taskQueue: judgeQueue, callsPerTask: CALLS_PER_TASK }),
             // A dead worker's chunks are handed on after two silent seconds.
             scoring: { heartbeatSeconds: 2 },
             cache: false,
@@ -264,25 +269,13 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
       expect(new Set(records.map((r) => r.id)).size).toBe(ROLLOUTS);
       // A retried chunk judges only what its dead attempt left unjudged... or at most its own calls again.
       expect(arrivals.length).toBeLessThanOrEqual(ROLLOUTS + retried.length * CALLS_PER_TASK);
-    } finally {
-      await killChildren();
-      await connection.close();
-      await nativeConnection.close().catch(() => {});
-    }
-  }, 120_000);
+    }), 120_000);
 
-  it('a run reconfigured onto the account paces its queue before its next step', async () => {
-    const dir = await tempDir();
-    const judgeQueue = `judge-${randomUUID()}`;
-    const taskQueue = `runs-${randomUUID()}`;
-    const runId = `shared-reconfigured-${Date.now()}`;
-    await writeTaggedStep(join(dir, 'runA'), 'runA', 1);
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection });
-    const settings = testWorkerSettings();
-    try {
-      const workflowWorker = await createArbiterWorker({ connection: nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, settings });
+  it('a run reconfigured onto the account paces its queue before its next step', () =>
+    onAccount(async ({ dir, judgeQueue, taskQueue, client, connection, nativeConnection, settings, workflowWorker: makeWorkflowWorker }) => {
+      const runId = `shared-reconfigured-${Date.now()}`;
+      await writeTaggedStep(join(dir, 'runA'), 'runA', 1);
+      const workflowWorker = await makeWorkflowWorker();
       const judge = await createJudgeQueueWorker({ connection: nativeConnection, taskQueue: judgeQueue, settings });
       await Promise.all([
         workflowWorker.runUntil(async () => {
@@ -309,9 +302,5 @@ describe('runs sharing one judge account (judge.sharedQuota)', () => {
       // Steps 1 and 2 (64 a chunk) on the run's queue, step 3 (5 a chunk) on the account's.
       expect(queues).toEqual([...Array(4).fill(taskQueue), ...Array(ROLLOUTS / 5).fill(judgeQueue)]);
       expect(await queueRate(connection, judgeQueue)).toBeCloseTo(REQUESTS_PER_MINUTE / 60 / 5, 4);
-    } finally {
-      await connection.close();
-      await nativeConnection.close().catch(() => {});
-    }
-  }, 120_000);
+    }), 120_000);
 });
