@@ -15,11 +15,15 @@ export const MAX_LINE_BYTES = 1024 * 1024;
  * becoming U+FFFD (what readline does), and an oversized line is skipped without being held
  * in memory. `start`/`end` (inclusive) read a byte range, as chunk references do.
  */
-export async function* readLines(
+export function readLines(
   path: string,
   options: { maxLineBytes?: number; start?: number; end?: number } = {},
 ): AsyncGenerator<RawLine> {
-  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  return linesOf(createReadStream(path, { start: options.start, end: options.end }), options.maxLineBytes);
+}
+
+/** The lines of a byte stream (a file's, an S3 object's), as `readLines` reports them. */
+export async function* linesOf(chunks: AsyncIterable<Uint8Array>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RawLine> {
   let parts: Buffer[] = [];
   let size = 0;
   let tooLong = false;
@@ -53,8 +57,8 @@ export async function* readLines(
     parts.push(piece);
   };
 
-  for await (const chunk of createReadStream(path, { start: options.start, end: options.end })) {
-    const buf = chunk as Buffer;
+  for await (const chunk of chunks) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let from = 0;
     for (let nl = buf.indexOf(0x0a, from); nl !== -1; nl = buf.indexOf(0x0a, from)) {
       append(buf.subarray(from, nl));
