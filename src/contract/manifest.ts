@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import type { StepSummary } from '../contract/step-summary';
-import { appendDurably } from '../io/append-durably';
-import { writeFileAtomic } from '../io/atomic-write';
-import { readTextIfExists } from '../io/read-if-exists';
+import { storeFor } from '../storage/stores';
 import type { RunLayout } from './run-layout';
 import type { Execution } from './run-owner';
 
@@ -76,7 +74,7 @@ export async function readManifest(path: string): Promise<ManifestLine[]> {
 
 /** The manifest's lines; `torn` when a crash cut its last append short (that line never counted). */
 export async function readManifestFile(path: string): Promise<{ lines: ManifestEntry[]; torn: boolean }> {
-  const text = await readTextIfExists(path);
+  const text = await storeFor(path).readText(path);
   if (text === undefined) return { lines: [], torn: false };
   const torn = text.length > 0 && !text.endsWith('\n');
   const whole = torn ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
@@ -104,7 +102,7 @@ export async function recordStepLine(path: string, current: { lines: ManifestEnt
   if (!current.torn && (last === undefined || 'version' in last || (lastStep !== undefined && lastStep < entry.step))) {
     // The usual case, a step after the last one: append, rather than rewrite the whole manifest
     // every step (a 1,000-step run would write it 1,000 times over).
-    await appendDurably(path, JSON.stringify(entry) + '\n');
+    await storeFor(path).append(path, JSON.stringify(entry) + '\n');
   } else {
     const others = current.lines.filter((m) => stepOf(m) !== entry.step);
     await writeManifest(path, [...others, entry]);
@@ -147,5 +145,5 @@ async function writeManifest(path: string, lines: ManifestEntry[]): Promise<void
   const header = lines.filter((l): l is VersionLine => 'version' in l);
   const steps = lines.filter((l) => stepOf(l) !== undefined).sort((a, b) => stepOf(a)! - stepOf(b)!);
   const end = lines.filter((l): l is RunEndLine => 'end' in l);
-  await writeFileAtomic(path, [...header, ...steps, ...end].map((l) => JSON.stringify(l) + '\n').join(''));
+  await storeFor(path).write(path, [...header, ...steps, ...end].map((l) => JSON.stringify(l) + '\n').join(''));
 }

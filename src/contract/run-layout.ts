@@ -1,7 +1,10 @@
-import { join } from 'node:path';
+import { joinLocation as join } from '../storage/location';
 import { stepInboxName, stepNumber, stepReadyName, stepResultName, stepRolloutName } from './step-file-names';
 
-/** Where a run's files live. Every path of the on-disk contract is spelled here and only here. */
+/**
+ * Where a run's files live: a folder or an `s3://bucket/prefix` (src/storage/location.ts). Every
+ * path of the on-disk contract is spelled here and only here.
+ */
 export class RunLayout {
   constructor(readonly runDir: string) {}
 

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { createFilesExclusive } from '../io/atomic-batch';
+import { storeFor } from '../storage/stores';
 import type { RunLayout } from './run-layout';
 
 /**
@@ -30,20 +29,18 @@ export function describeExecution(e: Execution): string {
 
 /**
  * Claims the run folder for `execution`, or checks that it already has it. The owner file
- * appears whole or not at all (written aside, fsynced, then hard-linked into place, which fails
- * if the name exists), so two executions racing for one folder cannot both win.
+ * appears whole or not at all and is created only where there is none (`Store.create`: a hard
+ * link on a filesystem, `If-None-Match: *` on S3), so two executions racing for one folder cannot
+ * both win.
  */
 export async function claimRunDir(layout: RunLayout, execution: Execution, now = new Date()): Promise<void> {
   // Every activity of a run calls this: once the folder is claimed, a read is all it costs.
-  const existing = await readOwner(layout.owner).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (existing) return checkHolder(layout, existing, execution);
+  const store = storeFor(layout.owner);
+  const existing = await store.readText(layout.owner);
+  if (existing !== undefined) return checkHolder(layout, parseOwner(layout.owner, existing), execution);
   const owner: OwnerFile = { ...execution, claimedAt: now.toISOString() };
-  const [created] = await createFilesExclusive([{ path: layout.owner, data: JSON.stringify(owner) + '\n' }]);
-  if (created) return;
-  checkHolder(layout, await readOwner(layout.owner), execution);
+  if (await store.create(layout.owner, JSON.stringify(owner) + '\n')) return;
+  checkHolder(layout, parseOwner(layout.owner, (await store.readText(layout.owner)) ?? ''), execution);
 }
 
 function checkHolder(layout: RunLayout, holder: OwnerFile, execution: Execution): void {
@@ -54,8 +51,7 @@ function checkHolder(layout: RunLayout, holder: OwnerFile, execution: Execution)
   );
 }
 
-async function readOwner(path: string): Promise<OwnerFile> {
-  const text = await readFile(path, 'utf8');
+function parseOwner(path: string, text: string): OwnerFile {
   try {
     const owner = JSON.parse(text) as Partial<OwnerFile>;
     if (typeof owner.workflowId === 'string' && typeof owner.firstRunId === 'string') {

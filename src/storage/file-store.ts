@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { appendDurably } from '../io/append-durably';
@@ -16,6 +17,10 @@ import type { FileToWrite, JsonlWriter, Store, StoredFileInfo } from './store';
 export class FileStore implements Store {
   readText(location: string): Promise<string | undefined> {
     return readTextIfExists(location);
+  }
+
+  bytes(location: string, options: { start?: number; end?: number } = {}): AsyncIterable<Uint8Array> {
+    return createReadStream(location, { start: options.start, end: options.end });
   }
 
   readLines(location: string, options?: { maxLineBytes?: number; start?: number; end?: number }) {

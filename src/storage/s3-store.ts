@@ -54,7 +54,7 @@ export class S3Store implements Store {
     return (await this.readVersioned(location))?.text;
   }
 
-  async *readLines(location: string, options: { maxLineBytes?: number; start?: number; end?: number } = {}): AsyncGenerator<RawLine> {
+  async *bytes(location: string, options: { start?: number; end?: number } = {}): AsyncGenerator<Uint8Array> {
     const { bucket, key } = parseS3Location(location);
     const range = options.start !== undefined || options.end !== undefined ? `bytes=${options.start ?? 0}-${options.end ?? ''}` : undefined;
     let body: Readable;
@@ -66,7 +66,11 @@ export class S3Store implements Store {
       if (isStatus(err, 416)) return; // a range past the end of an empty object
       throw err;
     }
-    yield* linesOf(body, options.maxLineBytes);
+    yield* body;
+  }
+
+  readLines(location: string, options: { maxLineBytes?: number; start?: number; end?: number } = {}): AsyncGenerator<RawLine> {
+    return linesOf(this.bytes(location, options), options.maxLineBytes);
   }
 
   async stat(location: string): Promise<StoredFileInfo | undefined> {

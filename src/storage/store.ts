@@ -23,6 +23,8 @@ export interface StoredFileInfo {
 export interface Store {
   /** The text, or undefined when there is no such file. */
   readText(location: string): Promise<string | undefined>;
+  /** The bytes, streamed; `start`/`end` inclusive byte range. A missing file throws an error whose `code` is 'ENOENT'. */
+  bytes(location: string, options?: { start?: number; end?: number }): AsyncIterable<Uint8Array>;
   /** Lines as raw bytes (invalid UTF-8 and oversized lines reported); `start`/`end` inclusive byte range. */
   readLines(location: string, options?: { maxLineBytes?: number; start?: number; end?: number }): AsyncGenerator<RawLine>;
   /** Size and modification time, or undefined when there is no such file. */
