@@ -1,7 +1,7 @@
-import { access, readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { stepReadyFile, stepRolloutFile } from '../src/contract/run-layout';
+import { nameOf } from '../src/storage/location';
+import { storeFor } from '../src/storage/stores';
 import { checkStepFile } from '../src/steps/step-readiness';
 import { checkRolloutDir, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
 
@@ -32,11 +32,8 @@ export async function awaitRollouts(input: AwaitRolloutsInput, settings: WorkerS
   const marker = stepReadyFile(input.directory, input.step);
   const deadline = Date.now() + input.waitTimeoutSeconds * 1000;
   for (;;) {
-    let stated: string;
-    try {
-      stated = await readFile(marker, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const stated = await storeFor(marker).readText(marker);
+    if (stated === undefined) {
       if (Date.now() > deadline) throw await notReady(file, marker, input.waitTimeoutSeconds);
       ctx.heartbeat({ waitingFor: marker });
       await ctx.sleep(POLL_MS);
@@ -50,13 +47,13 @@ export async function awaitRollouts(input: AwaitRolloutsInput, settings: WorkerS
 }
 
 async function notReady(file: string, marker: string, seconds: number): Promise<ApplicationFailure> {
-  const exists = await access(file).then(
-    () => true,
+  const exists = await storeFor(file).stat(file).then(
+    (info) => info !== undefined,
     () => false,
   );
   const hint = exists
-    ? `${basename(file)} is there but ${basename(marker)} is not: a trainer creates ${basename(marker)} once it has closed ${basename(file)}`
-    : `the trainer writes ${basename(file)}, closes it, then creates ${basename(marker)}`;
+    ? `${nameOf(file)} is there but ${nameOf(marker)} is not: a trainer creates ${nameOf(marker)} once it has closed ${nameOf(file)}`
+    : `the trainer writes ${nameOf(file)}, closes it, then creates ${nameOf(marker)}`;
   return ApplicationFailure.nonRetryable(
     `step not ready after ${seconds} s (rollouts.waitTimeoutSeconds): no ${marker}; ${hint}`,
     'RolloutsMissing',

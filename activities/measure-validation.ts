@@ -1,5 +1,4 @@
 import { OFFLINE_HEURISTIC_PROVIDER, offlineHeuristicModel } from '../src/judges/offline-heuristic';
-import { writeFileAtomic } from '../src/io/atomic-write';
 import type { AttackItem } from '../src/validation/attacks';
 import type { ValidationItem } from '../src/validation/dataset';
 import type { PreferenceRecord, RubricRecord } from '../src/validation/judged-record';
@@ -7,6 +6,7 @@ import { readJsonl, readUnitRecords } from '../src/validation/judge-unit';
 import { ValidationLayout } from '../src/validation/layout';
 import { buildReport, type JudgeRecords } from '../src/validation/measure/report';
 import { failedGateLines, formatSummary } from '../src/validation/summary';
+import { storeFor } from '../src/storage/stores';
 import type { ValidationConfig } from '../src/validation/validate-config';
 import type { WorkUnit } from '../src/validation/work-plan';
 import { allowedOutputDir } from './owned-run-dir';
@@ -64,7 +64,8 @@ export async function measureValidation(input: MeasureValidationInput): Promise<
   }
   const report = buildReport({ validationId: input.validationId, config, items, attacks, judges });
   const summary = formatSummary(report);
-  await writeFileAtomic(layout.report, JSON.stringify(report, null, 2) + '\n');
-  await writeFileAtomic(layout.summary, summary);
+  const store = storeFor(layout.dir);
+  await store.write(layout.report, JSON.stringify(report, null, 2) + '\n');
+  await store.write(layout.summary, summary);
   return { validationId: input.validationId, reportPath: layout.report, summaryPath: layout.summary, summary, passed: report.passed, failedGates: failedGateLines(report) };
 }

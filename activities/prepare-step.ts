@@ -1,5 +1,3 @@
-import { open } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RunConfig } from '../src/config/run-config';
 import { assembleStepFile } from '../src/contract/request-ledger';
@@ -41,7 +39,7 @@ export async function prepareStep(input: PrepareStepInput, settings: WorkerSetti
   return prepareInto(layout, input, settings, {
     file: () => (input.assembleFrom ? assembleStepFile(layout, input.assembleFrom, input.step) : Promise.resolve(input.file!)),
     // The run's inbox, where the worker stages inline rollouts itself.
-    readableDirs: [dirname(layout.inbox(input.step))],
+    readableDirs: [layout.inboxDir],
     what: `rollout file ${input.file ?? `of step ${input.step}'s requests`}`,
   });
 }
@@ -63,7 +61,7 @@ export async function prepareInto(
   const canaries = input.canary ? await stepCanaries(input.canary, input.step, input.scoring?.judge, settings) : undefined;
   try {
     const source = await checkRolloutFile(await from.file(), [...settings.allowedRolloutDirs, ...from.readableDirs]);
-    await refuseUnterminated(source);
+    await refuseUnterminated(source, from.what);
     return await prepareBatch({
       source,
       layout,
@@ -77,7 +75,7 @@ export async function prepareInto(
     });
   } catch (err) {
     if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ApplicationFailure.nonRetryable(`${from.what} not found`, 'RolloutsMissing');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(from.what);
     throw err;
   }
 }
@@ -106,14 +104,16 @@ async function stepCanaries(
   }
 }
 
+function notFound(what: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${what} not found`, 'RolloutsMissing');
+}
+
 /** A cut last line is a file still being written, not a bad line to quarantine: the whole step waits for the whole file. */
-async function refuseUnterminated(file: string): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    if (await endsWithNewline(handle)) return;
-  } finally {
-    await handle.close();
-  }
+async function refuseUnterminated(file: string, what: string): Promise<void> {
+  const terminated = await endsWithNewline(file);
+  // An object's location is checked without reading it (checkRolloutFile): this is the first look.
+  if (terminated === undefined) throw notFound(what);
+  if (terminated) return;
   throw ApplicationFailure.nonRetryable(
     `${file} ends without a newline: a file still being written? Every line, the last too, must end with "\\n"; send the step once the file is whole`,
     'RolloutsUnterminated',

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
-import { writeFileAtomic } from '../src/io/atomic-write';
+import { joinLocation } from '../src/storage/location';
+import { storeFor } from '../src/storage/stores';
 import { canonicalJson } from '../src/util/canonical-json';
 import { buildAttacks } from '../src/validation/attacks';
 import { DatasetError, readDataset, type ValidationItem } from '../src/validation/dataset';
@@ -36,12 +36,13 @@ export async function prepareValidation(input: PrepareValidationInput, settings:
     dataset = await checkRolloutFile(config.dataset, settings.allowedRolloutDirs);
   } catch (err) {
     if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ApplicationFailure.nonRetryable(`dataset ${config.dataset} not found`, 'DatasetError');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw datasetNotFound(config.dataset);
     throw err;
   }
-  const inputPath = `${layout.dir}/input.json`;
+  const store = storeFor(layout.dir);
+  const inputPath = joinLocation(layout.dir, 'input.json');
   const fingerprint = canonicalJson(config);
-  const earlier = await readFile(inputPath, 'utf8').catch(() => undefined);
+  const earlier = await store.readText(inputPath).catch(() => undefined);
   if (earlier !== undefined && earlier !== fingerprint) {
     throw ApplicationFailure.nonRetryable(`${layout.dir} holds another validation with other settings; pick another validation id`, 'ValidationDirTaken');
   }
@@ -50,15 +51,21 @@ export async function prepareValidation(input: PrepareValidationInput, settings:
     items = await readDataset(dataset);
   } catch (err) {
     if (err instanceof DatasetError) throw ApplicationFailure.nonRetryable(err.message, 'DatasetError');
+    // An object's location is checked without reading it (checkRolloutFile): this is the first look.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw datasetNotFound(config.dataset);
     throw err;
   }
   const attacks = buildAttacks(items, config.attackItems);
-  await writeFileAtomic(layout.items, items.map((i) => JSON.stringify(i) + '\n').join(''));
-  await writeFileAtomic(layout.attacks, attacks.map((a) => JSON.stringify(a) + '\n').join(''));
-  await writeFileAtomic(inputPath, fingerprint);
+  await store.write(layout.items, items.map((i) => JSON.stringify(i) + '\n').join(''));
+  await store.write(layout.attacks, attacks.map((a) => JSON.stringify(a) + '\n').join(''));
+  await store.write(inputPath, fingerprint);
   return {
     counts: { items: items.length, pairs: items.filter((i) => i.pair !== undefined).length, attacks: attacks.length },
     // Position bias is measured in the mode that has it: a rubric-mode judge is not asked for comparisons it would never make in a run.
     judges: config.judges.map((j) => ({ name: j.name, canCompare: j.judge.mode === 'preference' })),
   };
+}
+
+function datasetNotFound(dataset: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`dataset ${dataset} not found`, 'DatasetError');
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../io/atomic-write';
+import { storeFor } from '../storage/stores';
 import type { RunLayout } from './run-layout';
 
 /** The step's work folder holds another batch than the one this activity was sent to score. */
@@ -27,18 +26,18 @@ export function batchKey(batchSha256: string, scoring: unknown): string {
 
 /** The key prepareBatch wrote for the step; checked against `expected` when the caller has one. */
 export async function readBatchKey(layout: RunLayout, step: number, expected?: string): Promise<string> {
-  let key: string;
-  try {
-    key = (await readFile(layout.batchKey(step), 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  const path = layout.batchKey(step);
+  const text = await storeFor(path).readText(path);
+  if (text === undefined) {
     if (expected !== undefined) throw new BatchChanged(step, expected, undefined);
-    throw new Error(`step ${step} has no ${layout.batchKey(step)}: prepare the step (prepareBatch) first`);
+    throw new Error(`step ${step} has no ${path}: prepare the step (prepareBatch) first`);
   }
+  const key = text.trim();
   if (expected !== undefined && key !== expected) throw new BatchChanged(step, expected, key);
   return key;
 }
 
 export async function writeBatchKey(layout: RunLayout, step: number, key: string): Promise<void> {
-  await writeFileAtomic(layout.batchKey(step), key + '\n');
+  const path = layout.batchKey(step);
+  await storeFor(path).write(path, key + '\n');
 }

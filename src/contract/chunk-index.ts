@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseOrThrow } from '../config/validation-error';
-import { writeFileAtomic } from '../io/atomic-write';
+import { readStoredText } from '../storage/read-text';
+import { storeFor } from '../storage/stores';
 import type { RunLayout } from './run-layout';
 
 /** Byte range `[start, end]` (inclusive) of a chunk in the step's batch file, and its size. */
@@ -15,9 +15,10 @@ export function parseChunkIndex(text: string): ChunkRef[] {
 
 /** The chunks prepareBatch cut the step's batch into. */
 export async function readChunkIndex(layout: RunLayout, step: number): Promise<ChunkRef[]> {
-  return parseChunkIndex(await readFile(layout.chunkIndex(step), 'utf8'));
+  return parseChunkIndex(await readStoredText(layout.chunkIndex(step)));
 }
 
 export async function writeChunkIndex(layout: RunLayout, step: number, chunks: ChunkRef[]): Promise<void> {
-  await writeFileAtomic(layout.chunkIndex(step), JSON.stringify(chunks));
+  const path = layout.chunkIndex(step);
+  await storeFor(path).write(path, JSON.stringify(chunks));
 }

@@ -1,10 +1,11 @@
-import { appendFile } from 'node:fs/promises';
+import { storeFor } from '../storage/stores';
 
 /**
- * Appends lines to a file in batches: one write per `maxLines` lines or per `maxDelayMs`,
- * whichever comes first, instead of one open/write/close per line. Writes are serialised,
- * so lines never interleave. What is still pending at a crash is lost, which callers accept
- * only for work they can redo cheaply (judgements are in the judge cache by then).
+ * Appends lines to a file in batches: one append per `maxLines` lines or per `maxDelayMs`,
+ * whichever comes first, instead of one per line (each is an fsync on a filesystem, a read and
+ * a rewrite of the whole object on S3). Appends are serialised, so lines never interleave. What
+ * is still pending at a crash is lost, which callers accept only for work they can redo cheaply
+ * (judgements are in the judge cache by then).
  */
 export class BatchedAppender {
   private pending: string[] = [];
@@ -31,7 +32,7 @@ export class BatchedAppender {
     if (this.pending.length > 0) {
       const text = this.pending.join('');
       this.pending = [];
-      this.writing = this.writing.then(() => appendFile(this.path, text)).catch((err: unknown) => {
+      this.writing = this.writing.then(() => storeFor(this.path).append(this.path, text)).catch((err: unknown) => {
         this.failure = err;
       });
     }

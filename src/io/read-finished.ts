@@ -1,4 +1,4 @@
-import { readTextIfExists } from './read-if-exists';
+import { storeFor } from '../storage/stores';
 
 /**
  * What an earlier attempt appended to a partial-results file, by record id: none when the file is
@@ -7,7 +7,7 @@ import { readTextIfExists } from './read-if-exists';
  */
 export async function readFinished<T extends { id: string }>(path: string, parse: (value: unknown) => T): Promise<Map<string, T>> {
   const finished = new Map<string, T>();
-  const text = await readTextIfExists(path);
+  const text = await storeFor(path).readText(path);
   if (text === undefined) return finished;
   for (const line of text.split('\n')) {
     if (!line) continue;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describeZodIssues } from '../config/validation-error';
-import { readLines } from '../io/read-lines';
+import { storeFor } from '../storage/stores';
 import { hashSeed, seededRandom } from '../util/seeded-random';
 
 export const CanaryLabelSchema = z
@@ -50,7 +50,7 @@ export async function loadCanarySet(file: string, options: { criterionIds?: read
   const items: CanaryItem[] = [];
   const seen = new Set<string>();
   const known = options.criterionIds ? new Set(options.criterionIds) : undefined;
-  for await (const raw of readLines(file)) {
+  for await (const raw of storeFor(file).readLines(file)) {
     if (issues.length >= MAX_ISSUES) break;
     const at = `line ${raw.lineNumber}`;
     if ('error' in raw) {

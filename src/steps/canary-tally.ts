@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { RewardRecordSchema } from '../contract/reward-record';
 import type { RunLayout } from '../contract/run-layout';
 import type { CanarySummary } from '../contract/step-summary';
-import { writeFileAtomic } from '../io/atomic-write';
-import { readTextIfExists } from '../io/read-if-exists';
+import { storeFor } from '../storage/stores';
 import { cohensKappa } from '../stats/kappa';
 import { CanaryLabelSchema, goldPass, type CanaryLabel } from './canary-set';
 
@@ -12,12 +11,14 @@ export const CanaryIndexEntrySchema = z.object({ batchId: z.string(), id: z.stri
 export type CanaryIndexEntry = z.output<typeof CanaryIndexEntrySchema>;
 
 export async function writeCanaryIndex(layout: RunLayout, step: number, entries: CanaryIndexEntry[]): Promise<void> {
-  await writeFileAtomic(layout.canaryIndex(step), JSON.stringify(entries));
+  const path = layout.canaryIndex(step);
+  await storeFor(path).write(path, JSON.stringify(entries));
 }
 
 /** The step's canaries by batch id; empty when the step has none. */
 export async function readCanaryIndex(layout: RunLayout, step: number): Promise<Map<string, CanaryIndexEntry>> {
-  const text = await readTextIfExists(layout.canaryIndex(step));
+  const path = layout.canaryIndex(step);
+  const text = await storeFor(path).readText(path);
   if (text === undefined) return new Map();
   return new Map(z.array(CanaryIndexEntrySchema).parse(JSON.parse(text)).map((e) => [e.batchId, e]));
 }
@@ -94,7 +95,7 @@ export class CanaryTally {
 
   /** Writes each canary's gold and judged verdicts, for whoever wants to know which ones the judge got wrong. */
   async write(path: string): Promise<void> {
-    await writeFileAtomic(path, this.results.map((r) => JSON.stringify(r) + '\n').join(''));
+    await storeFor(path).write(path, this.results.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 }
 

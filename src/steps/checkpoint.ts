@@ -1,6 +1,5 @@
 import type { TokenPrice } from '../config/prompt-cache-support';
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { readBatchKey } from '../contract/batch-key';
 import { readChunkIndex } from '../contract/chunk-index';
@@ -8,12 +7,11 @@ import { readManifestFile, recordStepLine, type ManifestLine } from '../contract
 import { briefReward, RewardRecordSchema, type BriefReward, type RewardRecord } from '../contract/reward-record';
 import type { RunLayout } from '../contract/run-layout';
 import { describeExecution, RunDirTaken, sameExecution, type Execution } from '../contract/run-owner';
-import { writeFileAtomic } from '../io/atomic-write';
-import { AtomicJsonlWriter } from '../io/jsonl-writer';
-import { readLines } from '../io/read-lines';
 import { reviewItemRef, type ReviewItemRef } from '../review/review-item';
 import { readReviewItems, reviewItemsFor } from '../review/review-items-for';
 import { ReviewPicker, type ReviewPolicy } from '../review/review-picker';
+import { readStoredText } from '../storage/read-text';
+import { storeFor } from '../storage/stores';
 import { StepStats } from './step-summary';
 import { CanaryTally, ChunkRecordSchema, readCanaryIndex, type ChunkRecord } from './canary-tally';
 import { dropStagedInput, stepInputOf } from './stored-input';
@@ -39,7 +37,7 @@ export interface CheckpointResult {
 
 /**
  * Makes a step durable: joins the chunk results into `steps/NNNNNN.rewards.jsonl` and records
- * it in `manifest.jsonl` with its sha256, both by write-then-rename, after choosing the step's
+ * it in `manifest.jsonl` with its sha256, each seen whole or not at all, after choosing the step's
  * review items. Running it twice for a step leaves one artifact and one manifest line and
  * returns the same result, so retries and replays are harmless.
  */
@@ -60,6 +58,7 @@ export async function writeCheckpoint(args: {
   onWritten?: (entry: ManifestLine) => void;
 }): Promise<CheckpointResult> {
   const { layout, step } = args;
+  const store = storeFor(layout.runDir);
   const manifest = await readManifestFile(layout.manifest);
   const already = manifest.lines.find((m): m is ManifestLine => 'step' in m && m.step === step);
   const key = args.batch ?? (await readBatchKey(layout, step).catch(() => undefined));
@@ -85,7 +84,7 @@ export async function writeCheckpoint(args: {
 
   // Rewards are made from this batch only: the work folder must hold it.
   const workKey = await readBatchKey(layout, step, args.batch);
-  const out = new AtomicJsonlWriter(layout.rewards(step));
+  const out = store.jsonlWriter(layout.rewards(step));
   const hash = createHash('sha256');
   const stats = new StepStats();
   const picker = args.review ? new ReviewPicker(args.review) : undefined;
@@ -98,7 +97,7 @@ export async function writeCheckpoint(args: {
   const seen = new Set<string>();
   try {
     for (let chunk = 0; chunk < args.chunkCount; chunk++) {
-      for await (const line of readLines(layout.chunkRewards(step, chunk, workKey))) {
+      for await (const line of store.readLines(layout.chunkRewards(step, chunk, workKey))) {
         if ('error' in line) throw new Error(`chunk ${chunk} of step ${step} has a corrupt line ${line.lineNumber}`);
         if (!line.text) continue;
         let chunkRecord: ChunkRecord;
@@ -134,7 +133,7 @@ export async function writeCheckpoint(args: {
 
   if (tally) await tally.write(layout.canaryResults(step));
   const reviewItems = picker ? await reviewItemsFor(layout, step, picker) : [];
-  await writeFileAtomic(layout.review(step), JSON.stringify(reviewItems));
+  await store.write(layout.review(step), JSON.stringify(reviewItems));
   const entry: ManifestLine = {
     step,
     file: relative(layout.runDir, layout.rewards(step)),
@@ -159,11 +158,11 @@ export async function writeCheckpoint(args: {
 
 /** The batch copy and partial files are only scratch once the artifact is durable. */
 async function discardScratch(layout: RunLayout, step: number): Promise<void> {
-  await rm(layout.work(step), { recursive: true, force: true });
+  await storeFor(layout.runDir).removeTree(layout.work(step));
 }
 
 async function readRecords(path: string): Promise<RewardRecord[]> {
-  const text = await readFile(path, 'utf8');
+  const text = await readStoredText(path);
   return text
     .split('\n')
     .filter((l) => l)
@@ -171,9 +170,11 @@ async function readRecords(path: string): Promise<RewardRecord[]> {
 }
 
 async function sha256Of(path: string): Promise<string | undefined> {
+  const hash = createHash('sha256');
   try {
-    return createHash('sha256').update(await readFile(path)).digest('hex');
+    for await (const chunk of storeFor(path).bytes(path)) hash.update(chunk);
   } catch {
     return undefined;
   }
+  return hash.digest('hex');
 }

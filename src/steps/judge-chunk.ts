@@ -6,10 +6,8 @@ import type { RewardRecord } from '../contract/reward-record';
 import type { RunConfig } from '../config/run-config';
 import type { JudgeHandle } from '../judges/build-judge';
 import { JudgeAuthError } from '../judges/judge-auth-error';
-import { writeFileAtomic } from '../io/atomic-write';
 import { BatchedAppender } from '../io/batched-appender';
 import { readFinished } from '../io/read-finished';
-import { readLines } from '../io/read-lines';
 import { addUsage, type JudgeCost, type Judgement } from '../judges/judge';
 import { planPairs, winRates, type PreferenceOutcome } from '../judges/preference';
 import { rewardRecordFor, type JudgeVerdict } from '../rewards/reward-record-for';
@@ -18,6 +16,7 @@ import { readBatchKey } from '../contract/batch-key';
 import { groupKey } from './group-key';
 import { readChunkIndex } from '../contract/chunk-index';
 import { ChunkRecordSchema, readCanaryIndex, type ChunkRecord } from './canary-tally';
+import { storeFor } from '../storage/stores';
 
 export interface ChunkResult {
   chunk: number;
@@ -63,15 +62,16 @@ export async function judgeChunk(args: JudgeChunkArgs): Promise<ChunkResult> {
   if (!ref) throw new Error(`step ${step} has no chunk ${chunk}`);
   const [start, end, count] = ref;
 
+  const store = storeFor(layout.runDir);
   const partialPath = layout.chunkRewards(step, chunk, key);
   const finished = await readFinished(partialPath, (value) => ChunkRecordSchema.parse(value));
   // Rewrite what survived, dropping a line torn by a crash, before appending to it.
-  await writeFileAtomic(partialPath, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));
+  await store.write(partialPath, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));
 
   // Gold items mixed into the batch: judged like the rest, but fresh, and their verdicts kept.
   const canaries = await readCanaryIndex(layout, step);
   const todo: Rollout[] = [];
-  for await (const line of readLines(layout.batch(step), { start, end })) {
+  for await (const line of store.readLines(layout.batch(step), { start, end })) {
     if ('error' in line) throw new Error(`batch file of step ${step} is corrupt at chunk ${chunk}`);
     const rollout = RolloutSchema.parse(JSON.parse(line.text));
     if (!finished.has(rollout.id)) todo.push(rollout);

@@ -1,9 +1,7 @@
-import { rm } from 'node:fs/promises';
 import { RolloutSchema, storedRollout, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
-import { AtomicJsonlWriter } from '../io/jsonl-writer';
-import { readLines } from '../io/read-lines';
 import type { RunLayout } from '../contract/run-layout';
+import { storeFor } from '../storage/stores';
 import { batchKey, writeBatchKey } from '../contract/batch-key';
 import { writeChunkIndex, type ChunkRef } from '../contract/chunk-index';
 import { groupKey } from './group-key';
@@ -60,13 +58,14 @@ export async function prepareBatch(args: {
   canaries?: readonly CanaryItem[];
 }): Promise<BatchInfo> {
   const { source, layout, step } = args;
+  const store = storeFor(layout.runDir);
   // Until the new key is written, no chunk may take the folder's batch for the old one.
-  await rm(layout.batchKey(step), { force: true });
-  await rm(layout.canaryIndex(step), { force: true });
+  await store.remove(layout.batchKey(step));
+  await store.remove(layout.canaryIndex(step));
   // Gathering groups scattered through the file holds the step in memory.
   const groups = args.keepGroupsTogether ? new Map<string, Rollout[]>() : undefined;
-  const batch = new AtomicJsonlWriter(layout.batch(step));
-  const quarantine = new AtomicJsonlWriter(layout.quarantine(step));
+  const batch = store.jsonlWriter(layout.batch(step));
+  const quarantine = store.jsonlWriter(layout.quarantine(step));
   const seen = new Set<string>();
   let lines = 0;
   // Where each unit (a rollout, or a whole preference group) starts in the batch, and its size.
@@ -81,7 +80,7 @@ export async function prepareBatch(args: {
   };
 
   try {
-    for await (const raw of readLines(source, { maxLineBytes: args.maxLineBytes })) {
+    for await (const raw of storeFor(source).readLines(source, { maxLineBytes: args.maxLineBytes })) {
       if ('error' in raw) {
         lines++;
         const kind = raw.error === 'too-long' ? 'line too long' : 'invalid UTF-8';
@@ -145,7 +144,7 @@ export async function prepareBatch(args: {
   if (quarantine.lines > 0) await quarantine.commit();
   else {
     await quarantine.abort();
-    await rm(layout.quarantine(step), { force: true });
+    await store.remove(layout.quarantine(step));
   }
   const chunks = cutChunks(unitStarts, unitSizes, batch.bytes, effectiveChunkSize(seen.size + canaryIndex.length, args.chunkSize, args.maxChunks));
   await writeChunkIndex(layout, step, chunks);

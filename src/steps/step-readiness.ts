@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { nameOf } from '../storage/location';
+import { storeFor } from '../storage/stores';
 
 export interface StepFileProblem {
   type: 'RolloutsMissing' | 'RolloutsUnterminated' | 'RolloutsIncomplete';
@@ -13,25 +12,18 @@ export interface StepFileProblem {
  * input), and have as many lines as the marker states when it states a number.
  */
 export async function checkStepFile(file: string, marker: string, stated: string): Promise<StepFileProblem | undefined> {
-  const name = basename(file);
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    return { type: 'RolloutsMissing', message: `${basename(marker)} is there but ${file} is not: write the step file, then the marker` };
+  const name = nameOf(file);
+  const terminated = await endsWithNewline(file);
+  if (terminated === undefined) {
+    return { type: 'RolloutsMissing', message: `${nameOf(marker)} is there but ${file} is not: write the step file, then the marker` };
   }
-  try {
-    if (!(await endsWithNewline(handle))) {
-      return {
-        type: 'RolloutsUnterminated',
-        message:
-          `${name} ends without a newline: a trainer still writing? ${file} was marked ready by ${basename(marker)}, ` +
-          'but every line, the last too, must end with "\\n"; write the whole file, close it, then create the marker',
-      };
-    }
-  } finally {
-    await handle.close();
+  if (!terminated) {
+    return {
+      type: 'RolloutsUnterminated',
+      message:
+        `${name} ends without a newline: a trainer still writing? ${file} was marked ready by ${nameOf(marker)}, ` +
+        'but every line, the last too, must end with "\\n"; write the whole file, close it, then create the marker',
+    };
   }
   const expected = stated.trim();
   if (expected === '') return undefined;
@@ -42,26 +34,29 @@ export async function checkStepFile(file: string, marker: string, stated: string
   if (found !== Number(expected)) {
     return {
       type: 'RolloutsIncomplete',
-      message: `${basename(marker)} says ${expected} lines, ${name} has ${found}: ${file} is not the file the trainer finished`,
+      message: `${nameOf(marker)} says ${expected} lines, ${name} has ${found}: ${file} is not the file the trainer finished`,
     };
   }
   return undefined;
 }
 
-/** Whether an open file is empty or ends with "\n": a cut last line means its writer was not done. */
-export async function endsWithNewline(handle: FileHandle): Promise<boolean> {
-  const { size } = await handle.stat();
-  if (size === 0) return true;
-  const last = Buffer.alloc(1);
-  await handle.read(last, 0, 1, size - 1);
-  return last[0] === 0x0a;
+/**
+ * Whether a file is empty or ends with "\n" (a cut last line means its writer was not done);
+ * undefined when there is no such file. Only the last byte is read.
+ */
+export async function endsWithNewline(file: string): Promise<boolean | undefined> {
+  const store = storeFor(file);
+  const info = await store.stat(file);
+  if (info === undefined) return undefined;
+  if (info.size === 0) return true;
+  for await (const last of store.bytes(file, { start: info.size - 1, end: info.size - 1 })) return last[0] === 0x0a;
+  return false; // shorter than a moment ago: its writer is not done
 }
 
 async function countLines(file: string): Promise<number> {
   let n = 0;
-  for await (const chunk of createReadStream(file)) {
-    const buf = chunk as Buffer;
-    for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) n++;
+  for await (const chunk of storeFor(file).bytes(file)) {
+    for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) n++;
   }
   return n;
 }

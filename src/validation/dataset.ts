@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { describeZodIssues } from '../config/validation-error';
+import { readStoredText } from '../storage/read-text';
 
 /** Ordinal human scores are on this 1..5 scale; judge scores (0..1) are mapped onto it. */
 export const ORDINAL_CATEGORIES = [1, 2, 3, 4, 5];
@@ -77,7 +77,7 @@ export function parseDataset(text: string, name: string): ValidationItem[] {
 }
 
 export async function readDataset(path: string): Promise<ValidationItem[]> {
-  return parseDataset(await readFile(path, 'utf8'), path);
+  return parseDataset(await readStoredText(path), path);
 }
 
 export class DatasetError extends Error {

@@ -1,12 +1,12 @@
 import { setMaxListeners } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { Rollout } from '../config/rollout';
 import type { JudgeHandle } from '../judges/build-judge';
 import { BatchedAppender } from '../io/batched-appender';
-import { writeFileAtomic } from '../io/atomic-write';
 import { readFinished } from '../io/read-finished';
 import { JudgeAuthError } from '../judges/judge-auth-error';
+import { readStoredText } from '../storage/read-text';
+import { storeFor } from '../storage/stores';
 import type { AttackItem } from './attacks';
 import type { ValidationItem } from './dataset';
 import type { JudgedRecord, PreferenceRecord, RubricRecord } from './judged-record';
@@ -40,7 +40,7 @@ export async function judgeUnit(args: JudgeUnitArgs): Promise<UnitResult> {
   const { unit, layout } = args;
   const path = layout.unit(unit);
   const finished = await readJudged(path);
-  await writeFileAtomic(path, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));
+  await storeFor(path).write(path, [...finished.values()].map((r) => JSON.stringify(r) + '\n').join(''));
   const todo = (await unitRollouts(layout, unit)).filter((t) => !finished.has(t.id));
   const total = finished.size + todo.length;
   const resumed = finished.size;
@@ -136,7 +136,7 @@ async function compare(args: JudgeUnitArgs, id: string, a: Rollout, b: Rollout):
 }
 
 export async function readJsonl<T>(path: string): Promise<T[]> {
-  const text = await readFile(path, 'utf8');
+  const text = await readStoredText(path);
   return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
 }
 

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { joinLocation as join } from '../storage/location';
 import { unitFile, type WorkUnit } from './work-plan';
 
 /** The files of one validation, under `<outputDir>/<validationId>/`. */
