@@ -21,6 +21,7 @@ import { withConnectionOptions, type ConnectionFlags } from './connect';
 import { CliError, EXIT_INVALID } from './errors';
 import { rootMessage } from '../temporal/client-errors';
 import { readDocument } from './parse-document';
+import { isS3Location } from '../storage/location';
 
 /** Exit code when the validation ran but a judge failed a threshold: CI tells it from a crash. */
 export const EXIT_THRESHOLD = 3;
@@ -66,7 +67,7 @@ export async function loadValidationConfig(file: string, flags: ThresholdFlags &
   delete settings.$schema;
   for (const key of ['dataset', 'outputDir']) {
     const p = settings[key];
-    if (typeof p === 'string' && p !== '' && !isAbsolute(p)) settings[key] = resolve(baseDir, p);
+    if (typeof p === 'string' && p !== '' && !isAbsolute(p) && !isS3Location(p)) settings[key] = resolve(baseDir, p);
   }
   settings.outputDir ??= resolve('runs/validation');
   const thresholds = { ...((settings.thresholds as Record<string, unknown> | undefined) ?? {}) };

@@ -5,6 +5,7 @@ import { parseRunConfig, type RunConfig, type RunConfigInput } from '../config/r
 import { CanaryFileError, loadCanarySet } from '../steps/canary-set';
 import { CliError, EXIT_INVALID } from './errors';
 import { readDocument } from './parse-document';
+import { isS3Location } from '../storage/location';
 
 export interface LoadedConfig {
   file: string;
@@ -49,6 +50,8 @@ export async function loadRunConfig(file: string): Promise<LoadedConfig> {
 /** A bad canary line found now, not when the first step pauses on it; a file not here may be on the worker's machine. */
 async function checkCanaryFile(config: RunConfig): Promise<string[]> {
   if (!config.canary) return [];
+  // An object in S3 is read by the workers, with their credentials: this machine may have none.
+  if (isS3Location(config.canary.file)) return [];
   if (!existsSync(config.canary.file)) return [`warning: canary.file ${config.canary.file} does not exist here`];
   const judge = config.judge;
   await loadCanarySet(config.canary.file, { criterionIds: judge.provider === 'offline-heuristic' ? undefined : judge.rubric.criteria.map((c) => c.id) });
@@ -56,7 +59,7 @@ async function checkCanaryFile(config: RunConfig): Promise<string[]> {
 }
 
 export function resolvePaths(input: Record<string, unknown>, baseDir: string): Record<string, unknown> {
-  const absolute = (p: unknown) => (typeof p === 'string' && p !== '' && !isAbsolute(p) ? resolve(baseDir, p) : p);
+  const absolute = (p: unknown) => (typeof p === 'string' && p !== '' && !isAbsolute(p) && !isS3Location(p) ? resolve(baseDir, p) : p);
   const out = { ...input };
   const rollouts = input.rollouts;
   if (typeof rollouts === 'object' && rollouts !== null && 'path' in rollouts) {
@@ -75,7 +78,7 @@ export function resolvePaths(input: Record<string, unknown>, baseDir: string): R
  * it is most often a path written relative to some other directory than the config's.
  */
 function missingRollouts(config: RunConfig, written: Record<string, unknown>, baseDir: string): string[] {
-  if (config.rollouts.type !== 'directory' || existsSync(config.rollouts.path)) return [];
+  if (config.rollouts.type !== 'directory' || isS3Location(config.rollouts.path) || existsSync(config.rollouts.path)) return [];
   const original = (written.rollouts as { path?: unknown } | undefined)?.path;
   const relative = typeof original === 'string' && !isAbsolute(original);
   return [

@@ -17,6 +17,7 @@ import { CliError, EXIT_INVALID } from './errors';
 import { loadRunConfig, resolvePaths } from './load-config';
 import { readDocument } from './parse-document';
 import { watchRun } from './watch-run';
+import { resolveLocation } from '../storage/location';
 
 /** What a re-judge takes from a judge file: a run config's scoring sections. */
 const SCORING_KEYS = ['judge', 'rewards', 'fallback', 'cache', 'canary', 'chunkSize', 'maxChunksPerStep', 'maxChunksInFlight', 'scoring', 'prices'] as const;
@@ -122,9 +123,9 @@ async function runSource(t: Temporal, runWorkflowId: string, outputDir: string |
     if (outputDir === undefined) {
       throw new CliError(`cannot read run ${runWorkflowId}'s config (${rootMessage(err)}): give --output-dir, the run's outputDir as the workers see it`);
     }
-    return { runId: runWorkflowId, outputDir: resolve(outputDir) };
+    return { runId: runWorkflowId, outputDir: resolveLocation(outputDir) };
   }
-  return { runId: config.runId ?? runWorkflowId, outputDir: outputDir === undefined ? config.outputDir : resolve(outputDir), rollouts: config.rollouts };
+  return { runId: config.runId ?? runWorkflowId, outputDir: outputDir === undefined ? config.outputDir : resolveLocation(outputDir), rollouts: config.rollouts };
 }
 
 /** The input as the workflow will validate it, each bad field named with the file it came from. */

@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { posix, resolve, sep } from 'node:path';
+import { isS3Location, parseS3Location, s3Location } from '../storage/location';
 
 /**
  * What the worker's operator allows, whatever run configs and Updates ask for: a run config
@@ -12,9 +13,15 @@ export interface WorkerSettings {
    * A judge without `baseUrl` uses the worker's own OPENAI_BASE_URL and is always allowed.
    */
   allowedJudgeUrls: string[];
-  /** Folders rollout files may be read from (rollouts.path, submitRollouts paths), compared after realpath. */
+  /**
+   * Folders rollout files may be read from (rollouts.path, submitRollouts paths), compared after
+   * realpath; or `s3://bucket/prefix` for objects under that prefix (never by default).
+   */
   allowedRolloutDirs: string[];
-  /** Folders runs and validations may write into (their `outputDir`), compared after realpath. Absent: the working directory. */
+  /**
+   * Folders runs and validations may write into (their `outputDir`), compared after realpath, or
+   * `s3://bucket/prefix`. Absent: the working directory.
+   */
   allowedOutputDirs?: string[];
 }
 
@@ -29,15 +36,17 @@ export class WorkerSettingsRefusal extends Error {
 
 /**
  * The settings of a worker process: ARBITER_ALLOWED_JUDGE_URLS (comma-separated; default
- * `loopback`) plus OPENAI_BASE_URL when set, and ARBITER_ALLOWED_ROLLOUT_DIRS (comma-separated,
- * relative to the working directory; default the working directory).
+ * `loopback`) plus OPENAI_BASE_URL when set, and ARBITER_ALLOWED_ROLLOUT_DIRS and
+ * ARBITER_ALLOWED_OUTPUT_DIRS (comma-separated folders, relative to the working directory, or
+ * `s3://bucket/prefix`; default the working directory).
  */
 export function workerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): WorkerSettings {
   const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const judgeUrls = env[JUDGE_URLS_VAR] === undefined ? ['loopback'] : list(env[JUDGE_URLS_VAR]);
   const baseUrl = env.OPENAI_BASE_URL?.trim();
-  const dirs = env[ROLLOUT_DIRS_VAR] === undefined ? [cwd] : list(env[ROLLOUT_DIRS_VAR]).map((d) => resolve(cwd, d));
-  const outputDirs = env[OUTPUT_DIRS_VAR] === undefined ? [cwd] : list(env[OUTPUT_DIRS_VAR]).map((d) => resolve(cwd, d));
+  const place = (d: string) => (isS3Location(d) ? normalS3(d) : resolve(cwd, d));
+  const dirs = env[ROLLOUT_DIRS_VAR] === undefined ? [cwd] : list(env[ROLLOUT_DIRS_VAR]).map(place);
+  const outputDirs = env[OUTPUT_DIRS_VAR] === undefined ? [cwd] : list(env[OUTPUT_DIRS_VAR]).map(place);
   return { allowedJudgeUrls: baseUrl ? [...judgeUrls, baseUrl] : judgeUrls, allowedRolloutDirs: dirs, allowedOutputDirs: outputDirs };
 }
 
@@ -79,6 +88,12 @@ function urlMatches(url: URL, entry: string): boolean {
  * unless it lies inside one of the allowed folders. Returns the resolved path.
  */
 export async function checkRolloutFile(file: string, allowedDirs: string[]): Promise<string> {
+  if (isS3Location(file)) {
+    // An object key has no links to follow: the check is lexical, `..` resolved first.
+    const object = normalS3(file);
+    if (insideS3(object, allowedDirs)) return object;
+    throw new WorkerSettingsRefusal(refusal('rollout file', file, allowedDirs));
+  }
   const real = await realpath(file); // ENOENT is the caller's "not found"
   if (await insideAny(real, allowedDirs)) return real;
   throw new WorkerSettingsRefusal(refusal('rollout file', file, allowedDirs));
@@ -86,12 +101,17 @@ export async function checkRolloutFile(file: string, allowedDirs: string[]): Pro
 
 /** The early check of a rollout folder that may not exist yet: lexical, after resolving what exists. */
 export async function checkRolloutDir(dir: string, allowedDirs: string[]): Promise<void> {
+  if (isS3Location(dir)) {
+    if (!insideS3(normalS3(dir), allowedDirs)) throw new WorkerSettingsRefusal(refusal('rollout folder', dir, allowedDirs));
+    return;
+  }
   const real = await realpath(dir).catch(() => resolve(dir));
   if (!(await insideAny(real, allowedDirs))) throw new WorkerSettingsRefusal(refusal('rollout folder', dir, allowedDirs));
 }
 
 async function insideAny(real: string, allowedDirs: string[]): Promise<boolean> {
   for (const dir of allowedDirs) {
+    if (isS3Location(dir)) continue;
     const root = await realpath(dir).catch(() => resolve(dir));
     if (real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)) return true;
   }
@@ -103,12 +123,27 @@ async function insideAny(real: string, allowedDirs: string[]): Promise<boolean> 
  * exist yet) lies inside one of the folders this worker may write into.
  */
 export async function checkOutputDir(dir: string, allowedDirs: string[]): Promise<void> {
-  const real = await realpathOfExisting(resolve(dir));
-  if (await insideAny(real, allowedDirs)) return;
+  if (isS3Location(dir) ? insideS3(normalS3(dir), allowedDirs) : await insideAny(await realpathOfExisting(resolve(dir)), allowedDirs)) return;
   throw new WorkerSettingsRefusal(
     `outputDir ${dir} is outside the folders this worker writes into (${allowedDirs.join(', ') || 'none'}). ` +
       `To allow it, add it to ${OUTPUT_DIRS_VAR} in the worker's environment`,
   );
+}
+
+/** Whether an S3 location lies under an allowed `s3://bucket/prefix` (same bucket; the prefix ends at a `/`). */
+function insideS3(location: string, allowedDirs: string[]): boolean {
+  const { bucket, key } = parseS3Location(location);
+  return allowedDirs.some((dir) => {
+    if (!isS3Location(dir)) return false;
+    const allowed = parseS3Location(dir);
+    return allowed.bucket === bucket && (allowed.key === '' || key === allowed.key || key.startsWith(`${allowed.key}/`));
+  });
+}
+
+/** `s3://bucket/a/../b/` → `s3://bucket/b`: `..` and `.` segments and repeated or trailing slashes resolved. */
+function normalS3(location: string): string {
+  const { bucket, key } = parseS3Location(location);
+  return s3Location(bucket, posix.normalize(`/${key}`).slice(1).replace(/\/+$/, ''));
 }
 
 /** The real path of the longest existing prefix of `path`, with the rest appended (symlinks resolved where they exist). */

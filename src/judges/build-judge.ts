@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rollout } from '../config/rollout';
 import { trajectoryPair } from '../config/trajectory';
@@ -10,6 +11,7 @@ import { OfflineHeuristicJudge } from './offline-heuristic';
 import type { PreferenceOutcome } from './preference';
 import { rubricHash } from './rubric-hash';
 import { governedChatModel } from './model-registry';
+import { isS3Location, parseS3Location } from '../storage/location';
 
 type Cached<T> = T & { cached?: boolean };
 
@@ -116,8 +118,15 @@ export async function buildJudge(config: JudgeConfig, options: { cacheDir?: stri
   };
 }
 
-export function judgeCacheDir(outputDir: string): string {
-  return join(outputDir, '.judge-cache');
+/**
+ * Where a run's judge cache lives: `<outputDir>/.judge-cache`, an LMDB folder. A cache is not
+ * truth (a miss only costs a judge call again), and LMDB needs a local disk: for an outputDir in
+ * S3 each worker machine keeps its own, under ARBITER_JUDGE_CACHE_DIR (default: the temp folder).
+ */
+export function judgeCacheDir(outputDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (!isS3Location(outputDir)) return join(outputDir, '.judge-cache');
+  const { bucket, key } = parseS3Location(outputDir);
+  return join(env.ARBITER_JUDGE_CACHE_DIR || join(tmpdir(), 'arbiter-judge-cache'), bucket, ...key.split('/').filter((part) => part !== '' && part !== '.' && part !== '..'));
 }
 
 /** Two trajectories are compared by what differs: their shared turns become the prompt (trajectory.ts). */

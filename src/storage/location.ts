@@ -1,4 +1,4 @@
-import { join as joinPath, dirname as dirnamePath, basename as basenamePath } from 'node:path';
+import { join as joinPath, dirname as dirnamePath, basename as basenamePath, resolve as resolvePath } from 'node:path';
 
 /**
  * Where a run's file lives: a local path, or `s3://bucket/key` in any S3-compatible store.
@@ -48,4 +48,9 @@ export function nameOf(location: string): string {
   if (!isS3Location(location)) return basenamePath(location);
   const { key } = parseS3Location(location);
   return key.slice(key.lastIndexOf('/') + 1);
+}
+
+/** `path.resolve` for a path; an `s3://` location is already absolute. */
+export function resolveLocation(location: string): string {
+  return isS3Location(location) ? location : resolvePath(location);
 }

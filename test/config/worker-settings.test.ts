@@ -1,7 +1,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkJudgeUrl, checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../src/config/worker-settings';
+import { checkJudgeUrl, checkOutputDir, checkRolloutDir, checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal } from '../../src/config/worker-settings';
 import { tempDir } from '../support/fixtures';
 
 describe('worker settings from the environment', () => {
@@ -70,5 +70,43 @@ describe('checkRolloutFile', () => {
     await mkdir(`${allowedDir}-2`);
     await writeFile(join(`${allowedDir}-2`, 'x.jsonl'), '');
     await expect(checkRolloutFile(join(`${allowedDir}-2`, 'x.jsonl'), dirs)).rejects.toThrow(WorkerSettingsRefusal);
+  });
+});
+
+describe('S3 buckets and prefixes in the allowlists', () => {
+  const settings = workerSettingsFromEnv(
+    { ARBITER_ALLOWED_ROLLOUT_DIRS: 'data, s3://team-rollouts/rft/', ARBITER_ALLOWED_OUTPUT_DIRS: 's3://team-runs' },
+    '/srv/arbiter',
+  );
+
+  it('keeps s3:// entries as locations, not paths under the working directory', () => {
+    expect(settings.allowedRolloutDirs).toEqual(['/srv/arbiter/data', 's3://team-rollouts/rft']);
+    expect(settings.allowedOutputDirs).toEqual(['s3://team-runs/']);
+  });
+
+  it.each(['s3://team-rollouts/rft/step-000001.jsonl', 's3://team-rollouts/rft/a/b/step-000001.jsonl', 's3://team-rollouts/rft/x/../step-000001.jsonl'])(
+    'allows %s under the allowed prefix',
+    async (file) => {
+      expect(await checkRolloutFile(file, settings.allowedRolloutDirs)).toBe(file.replace('x/../', ''));
+    },
+  );
+
+  it.each([
+    's3://team-rollouts/rft2/step-000001.jsonl',
+    's3://team-rollouts/rft/../secrets/step-000001.jsonl',
+    's3://other-bucket/rft/step-000001.jsonl',
+    's3://team-rollouts/step-000001.jsonl',
+  ])('refuses %s, naming the setting', async (file) => {
+    await expect(checkRolloutFile(file, settings.allowedRolloutDirs)).rejects.toThrow(WorkerSettingsRefusal);
+    await expect(checkRolloutFile(file, settings.allowedRolloutDirs)).rejects.toThrow(/ARBITER_ALLOWED_ROLLOUT_DIRS/);
+  });
+
+  it('checks rollout folders and output folders the same way, and never lets a path entry allow a bucket', async () => {
+    await expect(checkRolloutDir('s3://team-rollouts/rft/run-7', settings.allowedRolloutDirs)).resolves.toBeUndefined();
+    await expect(checkRolloutDir('s3://team-rollouts/other', settings.allowedRolloutDirs)).rejects.toThrow(WorkerSettingsRefusal);
+    await expect(checkOutputDir('s3://team-runs/runs', settings.allowedOutputDirs!)).resolves.toBeUndefined();
+    await expect(checkOutputDir('s3://team-runs-2/runs', settings.allowedOutputDirs!)).rejects.toThrow(/ARBITER_ALLOWED_OUTPUT_DIRS/);
+    await expect(checkOutputDir('s3://team-runs/runs', ['/srv/arbiter'])).rejects.toThrow(WorkerSettingsRefusal);
+    await expect(checkOutputDir('/srv/arbiter/runs', ['s3://team-runs/'])).rejects.toThrow(WorkerSettingsRefusal);
   });
 });
