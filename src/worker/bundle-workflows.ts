@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const CHILD = fileURLToPath(new URL('./bundle-workflows-child.ts', import.meta.url));
+// Resolved from this file, not from the working directory (`--import tsx` would be): a worker may
+// run anywhere, e.g. in a folder of its own that shares nothing with the other workers.
+const TSX = import.meta.resolve('tsx');
 
 /**
  * Bundles the workflows in a short-lived child process and returns the bundle's path. Bundling
@@ -14,6 +17,6 @@ const CHILD = fileURLToPath(new URL('./bundle-workflows-child.ts', import.meta.u
  */
 export async function bundleWorkflowsInChild(): Promise<string> {
   const out = join(await mkdtemp(join(tmpdir(), 'arbiter-bundle-')), 'workflows.js');
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD, out], { maxBuffer: 64 * 1024 * 1024 });
+  await promisify(execFile)(process.execPath, ['--import', TSX, CHILD, out], { maxBuffer: 64 * 1024 * 1024 });
   return out;
 }

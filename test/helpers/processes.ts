@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import { untilServerAnswers } from '../../src/temporal/dev-server/start-dev-server';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
@@ -67,14 +68,17 @@ export async function killChildren(): Promise<void> {
 }
 
 /**
- * `npm run worker` without npm: `node --import tsx src/worker/main.ts` in the repository, so a
- * SIGKILL hits the worker itself (no wrapper process in between).
+ * `npm run worker` without npm: `node --import tsx src/worker/main.ts`, so a SIGKILL hits the
+ * worker itself (no wrapper process in between). It runs in the repository unless `cwd` names
+ * another working directory (a worker that shares no folder with the others).
  */
-export function spawnWorker(env: Record<string, string>): Child & { ready: Promise<void> } {
+export function spawnWorker(env: Record<string, string>, options: { cwd?: string } = {}): Child & { ready: Promise<void> } {
   // ARBITER_WORKER_NODE_ARGS: flags for the worker's node only (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
   const nodeArgs = process.env.ARBITER_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/worker/main.ts'], {
-    cwd: REPO,
+  // By file, not by package name: `--import tsx` is resolved from the working directory.
+  const tsx = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', tsx, join(REPO, 'src', 'worker', 'main.ts')], {
+    cwd: options.cwd ?? REPO,
     env: { ...process.env, ...TEST_WORKER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
