@@ -23,6 +23,8 @@ import { waitFor } from '../helpers/wait-for';
 import { testWorkerSettings } from '../helpers/worker-settings';
 import { rftRun } from '../../workflows/rft-run';
 import { CallsPerRollout } from '../support/calls-per-rollout';
+import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { joinLocation } from '../../src/storage/location';
 
 // The worker runs in this process: keep its warnings (connection trouble) for the report.
 const workerWarnings: string[] = [];
@@ -54,14 +56,18 @@ const MAX_IN_FLIGHT = 3;
  * the timing.
  */
 const OUTAGES = [
-  { name: 'long outage, chunks finish meanwhile', steps: 3, perStep: 40, chunkSize: 10, killAtCall: 15, downMs: 5000, retryAfterSeconds: 1 },
-  { name: 'short outage, chunks still running', steps: 2, perStep: 120, chunkSize: 60, killAtCall: 5, downMs: 3000, retryAfterSeconds: 0.1 },
+  { name: 'long outage, chunks finish meanwhile', steps: 3, perStep: 40, chunkSize: 10, killAtCall: 15, downMs: 5000, retryAfterSeconds: 1, s3: false },
+  { name: 'short outage, chunks still running', steps: 2, perStep: 120, chunkSize: 60, killAtCall: 5, downMs: 3000, retryAfterSeconds: 0.1, s3: false },
+  // The step files and the run folder in S3: the worker reads and writes nothing but the bucket.
+  { name: 'long outage, rollouts and run in S3', steps: 3, perStep: 40, chunkSize: 10, killAtCall: 15, downMs: 5000, retryAfterSeconds: 1, s3: true },
 ];
 
 const callsById = new CallsPerRollout();
 let onCall: (call: FakeCall) => void = () => {};
 let fake: FakeBedrock;
+let s3: S3Server;
 let restoreEnv: () => void;
+let undoS3Env: () => void;
 let server: Child | undefined;
 let dir: string;
 let port: number;
@@ -88,21 +94,30 @@ beforeAll(async () => {
   uiPort = await freePort();
   server = startServer();
   await waitForServer(`127.0.0.1:${port}`, 60_000, server);
-});
+  s3 = await startS3Server();
+  undoS3Env = s3.use();
+}, 200_000);
 
 afterAll(async () => {
   await killChildren();
   restoreEnv?.();
+  undoS3Env?.();
   await fake?.close();
+  await s3?.stop();
 });
 
 describe('server crash', () => {
-  it.each(OUTAGES)('the dev server SIGKILLed mid-step and restarted on the same database ($name): the run completes, every rollout once', async ({ name, steps, perStep, chunkSize, killAtCall, downMs, retryAfterSeconds }) => {
+  it.each(OUTAGES)('the dev server SIGKILLed mid-step and restarted on the same database ($name): the run completes, every rollout once', async ({ name, steps, perStep, chunkSize, killAtCall, downMs, retryAfterSeconds, s3: inS3 }) => {
     const started = Date.now();
     const address = `127.0.0.1:${port}`;
-    const runDir = await tempDir('arbiter-server-crash-run-');
-    const ids = await writeSteps(join(runDir, 'rollouts'), steps, perStep);
-    const outputDir = join(runDir, 'out');
+    const runDir = inS3 ? s3.location(`server-crash-${randomUUID()}`) : await tempDir('arbiter-server-crash-run-');
+    const rolloutsDir = joinLocation(runDir, 'rollouts');
+    const ids = await writeSteps(rolloutsDir, steps, perStep);
+    const outputDir = joinLocation(runDir, 'out');
+    // The worker runs in this process: where it may write comes from this process's environment.
+    const savedOutputDirs = process.env.ARBITER_ALLOWED_OUTPUT_DIRS;
+    if (inS3) process.env.ARBITER_ALLOWED_OUTPUT_DIRS = outputDir;
+    const settings = inS3 ? { ...testWorkerSettings(), allowedRolloutDirs: [rolloutsDir] } : testWorkerSettings();
     workerWarnings.length = 0;
     const taskQueue = `server-crash-${randomUUID()}`;
     fake.reset();
@@ -121,7 +136,7 @@ describe('server crash', () => {
         connection: nativeConnection,
         taskQueue,
         workflowBundle: { codePath: inject('workflowBundlePath') },
-        settings: testWorkerSettings(),
+        settings,
       });
       running = worker.run().catch((err: unknown) => {
         workerFailure = err;
@@ -136,7 +151,7 @@ describe('server crash', () => {
         args: [{
           runId: 'crashed',
           steps,
-          rollouts: { type: 'directory', path: join(runDir, 'rollouts') },
+          rollouts: { type: 'directory', path: rolloutsDir },
           outputDir,
           judge: { provider: 'bedrock', model: TEST_MODEL, rubric, quota: { maxInFlight: MAX_IN_FLIGHT, requestsPerMinute: 60_000 } },
           chunkSize,
@@ -186,7 +201,7 @@ describe('server crash', () => {
       expect(workerFailure).toBeUndefined();
       expect(result).toMatchObject({ status: 'completed', stepsDone: steps });
 
-      const { manifest, records } = await readRunRecords(join(outputDir, 'crashed'));
+      const { manifest, records } = await readRunRecords(joinLocation(outputDir, 'crashed'));
       expect(manifest.map((m) => m.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
       const seen = new Map<string, number>();
       for (const r of records) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
@@ -218,6 +233,8 @@ describe('server crash', () => {
       expect(duplicates).toBeLessThanOrEqual(chunkSize);
     } finally {
       onCall = () => {};
+      if (savedOutputDirs === undefined) delete process.env.ARBITER_ALLOWED_OUTPUT_DIRS;
+      else process.env.ARBITER_ALLOWED_OUTPUT_DIRS = savedOutputDirs;
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.race([running, new Promise((r) => setTimeout(r, 30_000))]);
       await clientConnection?.close();

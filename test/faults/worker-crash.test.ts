@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stepRolloutFile } from '../../src/contract/run-layout';
+import { joinLocation } from '../../src/storage/location';
 import { submitRolloutsUpdate } from '../../workflows/definitions';
 import { startFakeBedrock, type FakeBedrock, type FakeCall } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
@@ -11,6 +12,7 @@ import { killChildren, retriedActivities, spawnWorker, type Child } from '../hel
 import { readRunRecords } from '../helpers/run-records';
 import { rftRun } from '../../workflows/rft-run';
 import { CallsPerRollout } from '../support/calls-per-rollout';
+import { startS3Server, type S3Server } from '../helpers/s3-server';
 
 const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky for the customer' }] };
@@ -32,6 +34,8 @@ function countCall(call: FakeCall): void {
 }
 
 let fake: FakeBedrock;
+let s3: S3Server;
+let undoS3Env: () => void;
 let connection: Connection;
 let onCall: (call: FakeCall) => void = () => {};
 
@@ -47,24 +51,38 @@ beforeAll(async () => {
     },
   });
   connection = await Connection.connect({ address: inject('temporalAddress') });
-});
+  s3 = await startS3Server();
+  undoS3Env = s3.use();
+}, 200_000);
 
 afterAll(async () => {
   await killChildren();
   await connection?.close();
   await fake?.close();
+  undoS3Env?.();
+  await s3?.stop();
 });
 
 describe('worker crash', () => {
   // A run reading step files, a run fed by a trainer's submitRollouts updates (each update waits
-  // for its step's rewards across the crashes), and step files of trajectories (messages).
-  it.each(['directory', 'updates', 'trajectories'] as const)('a worker SIGKILLed three times mid-chunk (%s): the run completes, every rollout once, at most the in-flight calls paid twice', async (kind) => {
+  // for its step's rewards across the crashes), step files of trajectories (messages), and step
+  // files and run folder in S3 with each worker in an empty folder of its own (sharing nothing
+  // with the others but Temporal and the bucket).
+  it.each(['directory', 'updates', 'trajectories', 's3'] as const)('a worker SIGKILLed three times mid-chunk (%s): the run completes, every rollout once, at most the in-flight calls paid twice', async (kind) => {
     const mode = kind === 'updates' ? 'updates' : 'directory';
     const started = Date.now();
-    const dir = await tempDir('arbiter-worker-crash-');
-    const ids = await writeSteps(join(dir, 'rollouts'), STEPS, PER_STEP, 1, kind === 'trajectories');
-    const outputDir = join(dir, 'out');
+    const dir = kind === 's3' ? s3.location(`worker-crash-${randomUUID()}`) : await tempDir('arbiter-worker-crash-');
+    const rolloutsDir = joinLocation(dir, 'rollouts');
+    const ids = await writeSteps(rolloutsDir, STEPS, PER_STEP, 1, kind === 'trajectories');
+    const outputDir = joinLocation(dir, 'out');
     const taskQueue = `worker-crash-${randomUUID()}`;
+    const s3Env = kind === 's3' ? { ...(s3.env as Record<string, string>), ARBITER_ALLOWED_OUTPUT_DIRS: outputDir, ARBITER_ALLOWED_ROLLOUT_DIRS: rolloutsDir } : {};
+    const workerDirs: string[] = [];
+    const newWorker = async () => {
+      if (kind !== 's3') return spawnWorker(workerEnv);
+      workerDirs.push(await tempDir('arbiter-worker-crash-cwd-'));
+      return spawnWorker(workerEnv, { cwd: workerDirs.at(-1) });
+    };
     const workerEnv = {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       ARBITER_TASK_QUEUE: taskQueue,
@@ -72,12 +90,13 @@ describe('worker crash', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIDFAKEBEDROCKTEST',
       AWS_SECRET_ACCESS_KEY: 'fake-bedrock-test-secret',
+      ...s3Env,
     };
     fake.reset();
     callsById.clear();
     trajectoryCalls = 0;
 
-    let worker = spawnWorker(workerEnv);
+    let worker = await newWorker();
     const workers: Child[] = [worker];
     /** What the fake saw at each kill: the request that triggered it and the calls then in flight. */
     const kills: { atRequest: number; inFlight: number; atMs: number }[] = [];
@@ -108,7 +127,7 @@ describe('worker crash', () => {
         args: [{
           runId: 'crashed',
           steps: STEPS,
-          rollouts: mode === 'directory' ? { type: 'directory', path: join(dir, 'rollouts') } : { type: 'updates' },
+          rollouts: mode === 'directory' ? { type: 'directory', path: rolloutsDir } : { type: 'updates' },
           outputDir,
           judge: { provider: 'bedrock', model: TEST_MODEL, rubric, quota: { maxInFlight: MAX_IN_FLIGHT, requestsPerMinute: 60_000 } },
           chunkSize: CHUNK_SIZE,
@@ -124,7 +143,7 @@ describe('worker crash', () => {
       // The trainer of an updates-fed run sends each step by path and waits for its rewards.
       const trainer = async () => {
         for (let step = 1; step <= STEPS; step++) {
-          const reply = await handle.executeUpdate(submitRolloutsUpdate, { args: [{ step, path: stepRolloutFile(join(dir, 'rollouts'), step) }] });
+          const reply = await handle.executeUpdate(submitRolloutsUpdate, { args: [{ step, path: stepRolloutFile(rolloutsDir, step) }] });
           expect(reply.summary.count).toBe(PER_STEP);
         }
       };
@@ -135,7 +154,7 @@ describe('worker crash', () => {
         const exit = await worker.exited;
         expect(exit.signal).toBe('SIGKILL');
         const restart = Date.now();
-        worker = spawnWorker(workerEnv);
+        worker = await newWorker();
         workers.push(worker);
         await worker.ready;
         bootMs.push(Date.now() - restart);
@@ -149,8 +168,11 @@ describe('worker crash', () => {
       expect(kills).toHaveLength(3);
 
       // Every rollout id exactly once across the checkpointed artifacts; none a fallback.
-      const { manifest, records } = await readRunRecords(join(outputDir, 'crashed'));
+      const { manifest, records } = await readRunRecords(joinLocation(outputDir, 'crashed'));
       expect(manifest.map((m) => m.step)).toEqual([1, 2, 3]);
+      // On S3 the workers wrote nothing beside themselves: the bucket was all they shared.
+      for (const cwd of workerDirs) expect(await readdir(cwd)).toEqual([]);
+      expect(workerDirs).toHaveLength(kind === 's3' ? 4 : 0);
       const seen = new Map<string, number>();
       for (const r of records) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
       // Paid twice: judge calls beyond the first for a rollout, counted by rollout id and, as a
