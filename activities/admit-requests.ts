@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { readFile } from 'node:fs/promises';
 import { admitAll, type Admission, type ToAdmit } from '../src/contract/request-ledger';
 import type { Execution } from '../src/contract/run-owner';
 import type { TrainerRequest } from '../src/contract/trainer-requests';
 import { checkRolloutFile, workerSettingsFromEnv, WorkerSettingsRefusal, type WorkerSettings } from '../src/config/worker-settings';
+import { storeFor } from '../src/storage/stores';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface AdmitRequestsInput {
@@ -32,14 +32,15 @@ export async function admitRequests(input: AdmitRequestsInput, settings: WorkerS
 }
 
 async function readRequestFile(path: string, settings: WorkerSettings): Promise<unknown[]> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(await checkRolloutFile(path, settings.allowedRolloutDirs), 'utf8');
+    const file = await checkRolloutFile(path, settings.allowedRolloutDirs);
+    text = await storeFor(file).readText(file);
   } catch (err) {
     if (err instanceof WorkerSettingsRefusal) throw ApplicationFailure.nonRetryable(err.message, err.name);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ApplicationFailure.nonRetryable(`request file ${path} not found`, 'RolloutsMissing');
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  if (text === undefined) throw ApplicationFailure.nonRetryable(`request file ${path} not found`, 'RolloutsMissing');
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')

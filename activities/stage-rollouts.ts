@@ -1,6 +1,6 @@
 import type { Rollout } from '../src/config/rollout';
-import { writeFileAtomic } from '../src/io/atomic-write';
 import type { Execution } from '../src/contract/run-owner';
+import { storeFor } from '../src/storage/stores';
 import { ownedRunDir } from './owned-run-dir';
 
 export interface StageRolloutsInput {
@@ -17,6 +17,6 @@ export interface StageRolloutsInput {
 export async function stageRollouts(input: StageRolloutsInput): Promise<string> {
   const layout = await ownedRunDir(input.outputDir, input.runId, input.execution);
   const path = input.tag === undefined ? layout.inbox(input.step) : layout.inboxOf(input.step, input.tag.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80));
-  await writeFileAtomic(path, input.rollouts.map((r) => JSON.stringify(r) + '\n').join(''));
+  await storeFor(path).write(path, input.rollouts.map((r) => JSON.stringify(r) + '\n').join(''));
   return path;
 }

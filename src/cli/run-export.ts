@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import { resolve } from 'node:path';
 import { ORIGINAL_VERSION } from '../contract/reward-version';
 import { EXPORT_FORMATS, exportRun, type ExportFormat, type ExportSummary } from '../datasets/export-run';
-import { AtomicJsonlWriter } from '../io/jsonl-writer';
+import { resolveLocation } from '../storage/location';
+import { storeFor } from '../storage/stores';
 import { VersionNotFound } from '../versions/version-records';
 import { CliError, EXIT_INVALID } from './errors';
 import { numberOption, runFolder, withRunFolderOptions, type RunFolderFlags } from './run-folder';
@@ -34,7 +34,8 @@ export function addExportCommand(run: Command): void {
     const runDir = await runFolder(runArg, opts);
     const minMargin = numberOption(opts.minMargin, '--min-margin', (x) => x >= 0, 'a reward difference ≥ 0');
     const minReward = opts.minReward === undefined ? undefined : numberOption(opts.minReward, '--min-reward', () => true, 'a reward');
-    const file = opts.out === undefined ? undefined : new AtomicJsonlWriter(resolve(opts.out));
+    const out = opts.out === undefined ? undefined : resolveLocation(opts.out);
+    const file = out === undefined ? undefined : storeFor(out).jsonlWriter(out);
     const write = file ? (row: Record<string, unknown>) => file.write(row).then(() => undefined) : writeStdout;
     let last = Date.now();
     let summary: ExportSummary;
@@ -45,7 +46,7 @@ export function addExportCommand(run: Command): void {
         format: opts.format,
         minMargin,
         minReward,
-        rolloutsDir: opts.rollouts === undefined ? undefined : resolve(opts.rollouts),
+        rolloutsDir: opts.rollouts === undefined ? undefined : resolveLocation(opts.rollouts),
         write,
         onStep: ({ step, done, total, rows }) => {
           if (Date.now() - last < PROGRESS_MS) return;
@@ -59,7 +60,7 @@ export function addExportCommand(run: Command): void {
       if (err instanceof VersionNotFound) throw new CliError(err.message, EXIT_INVALID);
       throw err;
     }
-    for (const line of summaryLines(summary, opts.out)) console.error(line);
+    for (const line of summaryLines(summary, out)) console.error(line);
   });
 }
 
@@ -69,7 +70,7 @@ async function writeStdout(row: Record<string, unknown>): Promise<void> {
 
 /** What was written and everything left out, on stderr (stdout may be the dataset itself). */
 function summaryLines(s: ExportSummary, out: string | undefined): string[] {
-  const lines = [`export: ${s.rows} ${s.format} rows from ${s.steps} steps of version ${s.version}${out ? ` to ${resolve(out)}` : ''}${s.format === 'rewards' ? '' : s.conversational ? ' (conversational: message lists)' : ' (standard: strings)'}`];
+  const lines = [`export: ${s.rows} ${s.format} rows from ${s.steps} steps of version ${s.version}${out ? ` to ${out}` : ''}${s.format === 'rewards' ? '' : s.conversational ? ' (conversational: message lists)' : ' (standard: strings)'}`];
   for (const gone of s.goneSteps) lines.push(`export: step ${gone.step} left out: ${gone.why}`);
   if (s.missingRewardFiles.length) lines.push(`export: steps ${s.missingRewardFiles.join(', ')} left out: their rewards files are missing`);
   if (s.format !== 'rewards') {

@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RunLayout } from '../contract/run-layout';
+import { resolveLocation } from '../storage/location';
+import { storeFor } from '../storage/stores';
 import { CliError, EXIT_INVALID } from './errors';
 
 export interface RunFolderFlags {
@@ -15,12 +15,17 @@ export function withRunFolderOptions(command: Command): Command {
 
 /** `<run>` is a run folder (one holding manifest.jsonl), or a run id under --output-dir. */
 export async function runFolder(run: string, flags: RunFolderFlags): Promise<string> {
-  const isRunDir = (dir: string) => stat(new RunLayout(dir).manifest).then((s) => s.isFile(), () => false);
-  if (await isRunDir(resolve(run))) return resolve(run);
-  const underOutput = RunLayout.of(resolve(flags.outputDir), run).runDir;
+  const isRunDir = async (dir: string) => {
+    const manifest = new RunLayout(dir).manifest;
+    return (await storeFor(manifest).stat(manifest).catch(() => undefined)) !== undefined;
+  };
+  const given = resolveLocation(run);
+  if (await isRunDir(given)) return given;
+  const underOutput = RunLayout.of(resolveLocation(flags.outputDir), run).runDir;
   if (await isRunDir(underOutput)) return underOutput;
-  throw new CliError(`no run folder for ${run}: neither ${resolve(run)} nor ${underOutput} holds a manifest.jsonl (pass the folder, or --output-dir)`, EXIT_INVALID);
+  throw new CliError(`no run folder for ${run}: neither ${given} nor ${underOutput} holds a manifest.jsonl (pass the folder, or --output-dir)`, EXIT_INVALID);
 }
+
 
 /** A number option, checked where it is read so a typo is named. */
 export function numberOption(value: string, name: string, check: (x: number) => boolean, expected: string): number {

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Command } from 'commander';
@@ -19,6 +18,8 @@ import { CliError, EXIT_INVALID } from './errors';
 import { rootMessage } from '../temporal/client-errors';
 import { NoAnswerError, readRun } from './read-run';
 import { judgeLabel, judgeLabelForPeople } from '../config/judge-config';
+import { isS3Location, joinLocation, resolveLocation } from '../storage/location';
+import { storeFor } from '../storage/stores';
 
 const QUERY_MS = 5_000;
 
@@ -39,8 +40,8 @@ export function addReportCommand(run: Command): void {
           'is read from history), and its status, pause reason and human reviews are asked from Temporal.',
       ),
   ).action(async (workflowId: string, opts: ReportFlags) => {
-    const found = opts.dir !== undefined ? await fromFolder(workflowId, resolve(opts.dir)) : await withTemporal(opts, (t) => fromTemporal(t, workflowId)).catch(withDirHint);
-    const out = resolve(opts.out ?? join(found.runDir, 'report.html'));
+    const found = opts.dir !== undefined ? await fromFolder(workflowId, resolveLocation(opts.dir)) : await withTemporal(opts, (t) => fromTemporal(t, workflowId)).catch(withDirHint);
+    const out = resolveLocation(opts.out ?? joinLocation(found.runDir, 'report.html'));
     const written = await writeReport({ runDir: found.runDir, header: found.header, humanAgreement: found.agreement, notes: found.notes, out });
     const drawn = written.charts.filter((c) => c.svg !== undefined).length;
     const versions = written.versions.length ? `, versions against the original: ${written.versions.join(', ')}` : '';
@@ -68,8 +69,8 @@ async function fromFolder(workflowId: string, runDir: string): Promise<Found> {
 async function fromTemporal(t: Temporal, workflowId: string): Promise<Found> {
   const config = await runConfig(t, workflowId);
   const outputDir = config.outputDir;
-  const runDir = RunLayout.of(resolve(outputDir), config.runId ?? workflowId).runDir;
-  const { lines } = await requireManifest(runDir, isAbsolute(outputDir) ? undefined : outputDir);
+  const runDir = RunLayout.of(resolveLocation(outputDir), config.runId ?? workflowId).runDir;
+  const { lines } = await requireManifest(runDir, isAbsolute(outputDir) || isS3Location(outputDir) ? undefined : outputDir);
   const header = await runHeader(t, workflowId, config);
   // A closed run's result has no reason; its manifest's closing line does.
   header.reason ??= lines.find((l): l is RunEndLine => 'end' in l)?.end.reason;
@@ -181,14 +182,15 @@ function answersOf(read: ReviewRead): AnsweredItem[] {
 }
 
 async function requireManifest(runDir: string, relativeOutputDir?: string) {
-  const exists = await stat(runDir).then((s) => s.isDirectory(), () => false);
+  // A folder is there when something is stored in it (S3 has no folders of its own).
+  const exists = (await storeFor(runDir).list(runDir).catch(() => [])).length > 0;
   if (!exists) {
     const hint = relativeOutputDir
       ? ` (the run's outputDir "${relativeOutputDir}" is relative to the worker's working directory; run this from there or pass --dir <the run folder>)`
       : '';
     throw new CliError(`no run folder at ${runDir}${hint}`, EXIT_INVALID);
   }
-  return readManifestFile(join(runDir, 'manifest.jsonl'));
+  return readManifestFile(new RunLayout(runDir).manifest);
 }
 
 /** Without Temporal the report can still be made from the folder: say how. */

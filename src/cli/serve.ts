@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { RunConfigInput } from '../config/run-config';
 import { CHAT_TEMPLATES, type ChatTemplateName } from '../serve/chat-template';
@@ -8,6 +7,7 @@ import { DEFAULT_BATCHING } from '../serve/server';
 import { withConnectionOptions, withTemporal, type ConnectionFlags } from './connect';
 import { CliError, EXIT_INVALID } from './errors';
 import { loadRunConfig } from './load-config';
+import { resolveLocation } from '../storage/location';
 
 interface ServeFlags extends ConnectionFlags {
   port: string;
@@ -39,7 +39,7 @@ export function serveCommand(): Command {
       .addOption(new Option('--token <secret>', 'bearer token every request must carry (required beyond loopback)').env('ARBITER_SERVE_TOKEN'))
       .addOption(new Option('--task-queue <name>', 'task queue of the workers').env('ARBITER_TASK_QUEUE').default('arbiter'))
       .option('--run-config <file>', 'start runs not yet started with this config (runId = the URL\'s run id; rollouts must be {"type": "updates"})')
-      .option('--spill-dir <dir>', 'where batches over the inline limit are written; must be in the workers\' ARBITER_ALLOWED_ROLLOUT_DIRS', '.arbiter-serve')
+      .option('--spill-dir <dir>', 'where batches over the inline limit are written (a folder, or s3://bucket/prefix); must be in the workers\' ARBITER_ALLOWED_ROLLOUT_DIRS', '.arbiter-serve')
       .option('--batch-window-ms <n>', 'how long a request waits for others to share its Update to the run', String(DEFAULT_BATCHING.windowMs))
       .option('--answer-timeout-s <n>', 'longest a caller waits for its answer before a retryable 503 not_ready (set under the trainer\'s own timeout; a retry with the same key attaches)', String(DEFAULT_BATCHING.answerTimeoutMs / 1000))
       .option('--body-limit <bytes>', 'largest request body', String(DEFAULT_BODY_LIMIT))
@@ -72,7 +72,7 @@ export function serveCommand(): Command {
         client: t.client,
         taskQueue: opts.taskQueue,
         token: opts.token,
-        spillDir: resolve(opts.spillDir),
+        spillDir: resolveLocation(opts.spillDir),
         runTemplate,
         batching,
         bodyLimit,

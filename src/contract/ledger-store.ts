@@ -1,21 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Rollout } from '../config/rollout';
 import { eachAtMost } from '../io/atomic-batch';
-import { writeFileAtomic } from '../io/atomic-write';
 import { fsyncDir } from '../io/durable';
-import { readTextIfExists } from '../io/read-if-exists';
+import { isS3Location, joinLocation } from '../storage/location';
+import { storeFor } from '../storage/stores';
 import type { RunLayout } from './run-layout';
 
 /**
- * How the request ledger sits on disk. Requests admitted together share one batch file (their
- * records and staged rollouts, one line each, written and fsynced once); each key is claimed by a
- * symlink created exclusively (`symlink` fails if the name exists, so two executions, two
- * attempts or two services can never both claim a key), whose target names the content's hash and
- * the batch. A key's step is another symlink. A symlink's target lives in its inode: creating one
- * is one metadata operation, made durable for a whole batch by one fsync of the folder, where a
- * file per key cost a write, an fsync and a rename each (the service's throughput, issue 19).
+ * How the request ledger sits in the run folder. Requests admitted together share one batch file
+ * (their records and staged rollouts, one line each, written once); each key is claimed by a name
+ * created exclusively (two executions, two attempts or two services can never both claim a key),
+ * whose content names the content's hash and the batch. A key's step is another such name. On a
+ * filesystem these names are symlinks (`symlink` fails if the name exists; the target lives in
+ * the inode): creating one is one metadata operation, made durable for a whole batch by one fsync
+ * of the folder, where a file per key cost a write, an fsync and a rename each (the service's
+ * throughput, issue 19). In S3 they are small objects (see `claimsFor`).
  *
  * Ledgers written before batches (a `<keyId>.json` record and `<keyId>.rollouts.jsonl` per key)
  * are still read, so a run that began then keeps its answers.
@@ -58,18 +58,12 @@ export async function claimAll(layout: RunLayout, entries: readonly NewEntry[]):
     .update(entries.map((e) => `${e.keyId}\0${e.record.hash}`).join('\n'))
     .digest('hex')
     .slice(0, 24);
-  await writeFileAtomic(layout.requestBatch(name), entries.map((e) => JSON.stringify({ keyId: e.keyId, record: e.record, rollouts: e.rollouts } satisfies BatchLine) + '\n').join(''));
-  const claimed = await eachAtMost(entries, async (e) => {
-    try {
-      await symlink(`${e.record.hash.slice(0, CLAIM_HASH_CHARS)}.${name}`, layout.requestClaim(e.keyId));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw err;
-    }
-  });
-  await fsyncDir(layout.requestsDir);
-  return claimed;
+  const batch = layout.requestBatch(name);
+  await storeFor(batch).write(batch, entries.map((e) => JSON.stringify({ keyId: e.keyId, record: e.record, rollouts: e.rollouts } satisfies BatchLine) + '\n').join(''));
+  return claimsFor(layout.requestsDir).create(
+    layout.requestsDir,
+    entries.map((e) => ({ path: layout.requestClaim(e.keyId), target: `${e.record.hash.slice(0, CLAIM_HASH_CHARS)}.${name}` })),
+  );
 }
 
 const MARKER = 'ledger-batches';
@@ -84,11 +78,11 @@ export function mayHoldFormerKeys(layout: RunLayout): Promise<boolean> {
   let known = formats.get(layout.requestsDir);
   if (!known) {
     known = (async () => {
-      const marker = join(layout.requestsDir, MARKER);
-      if ((await readTextIfExists(marker)) !== undefined) return false;
-      const fresh = (await mkdir(layout.requestsDir, { recursive: true }).catch(() => undefined)) !== undefined;
-      if (!fresh) return true;
-      await writeFileAtomic(marker, 'requests are kept in batches/ and claimed by symlinks (src/contract/ledger-store.ts)\n');
+      const marker = joinLocation(layout.requestsDir, MARKER);
+      const store = storeFor(marker);
+      if ((await store.readText(marker)) !== undefined) return false;
+      if (!(await claimsFor(layout.requestsDir).begin(layout.requestsDir))) return true;
+      await store.write(marker, 'requests are kept in batches/ and claimed by <keyId>.claim (src/contract/ledger-store.ts)\n');
       return false;
     })();
     formats.set(layout.requestsDir, known);
@@ -111,43 +105,31 @@ export interface LedgerEntry {
  * record from before batches when the key has no claim.
  */
 export async function readEntry(layout: RunLayout, keyId: string, cache: BatchCache = new Map(), options: { withStep?: boolean; former?: boolean } = {}): Promise<LedgerEntry | undefined> {
-  const target = await readLinkIfExists(layout.requestClaim(keyId));
+  const claims = claimsFor(layout.requestsDir);
+  const target = await claims.read(layout.requestClaim(keyId));
   if (target === undefined) return options.former === false ? undefined : readFormerEntry(layout, keyId);
   const batch = target.slice(CLAIM_HASH_CHARS + 1);
   const line = (await batchOf(layout, batch, cache)).get(keyId);
   if (!line) throw new Error(`request ${keyId}: its claim names batch ${batch}, which does not hold it (${layout.requestsDir})`);
-  const step = options.withStep === false ? undefined : await readLinkIfExists(layout.requestPlacement(keyId));
+  const step = options.withStep === false ? undefined : await claims.read(layout.requestPlacement(keyId));
   return { record: { ...line.record, ...(step !== undefined ? { step: Number(step) } : {}) }, rollouts: async () => line.rollouts, former: false };
 }
 
 /** Records that each key's rollouts went into `step` (idempotent; a request placed again moves). */
 export async function placeAll(layout: RunLayout, entries: readonly { keyId: string; former: boolean }[], step: number): Promise<void> {
-  const target = String(step);
-  await eachAtMost(entries, async ({ keyId, former }) => {
-    if (former) return placeFormer(layout, keyId, step);
-    const path = layout.requestPlacement(keyId);
-    try {
-      await symlink(target, path);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if ((await readLinkIfExists(path)) === target) return;
-    // Placed before in another step: replaced whole, never missing in between.
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await symlink(target, tmp);
-    await rename(tmp, path).catch(async (err) => {
-      await unlink(tmp).catch(() => {});
-      throw err;
-    });
-  });
-  await fsyncDir(layout.requestsDir);
+  await eachAtMost(
+    entries.filter((e) => e.former),
+    ({ keyId }) => placeFormer(layout, keyId, step),
+  );
+  const placements = entries.filter((e) => !e.former).map(({ keyId }) => ({ path: layout.requestPlacement(keyId), target: String(step) }));
+  await claimsFor(layout.requestsDir).set(layout.requestsDir, placements);
 }
 
 function batchOf(layout: RunLayout, name: string, cache: BatchCache): Promise<Map<string, BatchLine>> {
   let lines = cache.get(name);
   if (!lines) {
-    lines = readTextIfExists(layout.requestBatch(name)).then((text) => {
+    const file = layout.requestBatch(name);
+    lines = storeFor(file).readText(file).then((text) => {
       if (text === undefined) throw new Error(`request batch ${name} is missing from ${layout.requestsDir}`);
       const byKey = new Map<string, BatchLine>();
       for (const l of text.split('\n')) {
@@ -162,30 +144,118 @@ function batchOf(layout: RunLayout, name: string, cache: BatchCache): Promise<Ma
   return lines;
 }
 
-async function readLinkIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readlink(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+// ---- claims and placements, where the run folder lives ----
+
+/** A name created or set with `target` as its whole content: a key's claim, or its placement. */
+interface Claim {
+  path: string;
+  target: string;
 }
+
+interface Claims {
+  /** Creates each name unless it exists: true where this call created it (one winner however many race). Durable on return. */
+  create(folder: string, claims: readonly Claim[]): Promise<boolean[]>;
+  /** The name's target, or undefined when there is no such name. */
+  read(path: string): Promise<string | undefined>;
+  /** Sets each name to its target, whether it existed or not, never missing in between. Durable on return. */
+  set(folder: string, claims: readonly Claim[]): Promise<void>;
+  /** Whether the ledger's folder is new: nothing was written into it before (see mayHoldFormerKeys). */
+  begin(folder: string): Promise<boolean>;
+}
+
+/** Symlinks on a filesystem (the format of every run on disk), objects in S3. */
+function claimsFor(folder: string): Claims {
+  return isS3Location(folder) ? objectClaims : symlinkClaims;
+}
+
+const symlinkClaims: Claims = {
+  async create(folder, claims) {
+    const created = await eachAtMost(claims, async ({ path, target }) => {
+      try {
+        await symlink(target, path);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      }
+    });
+    await fsyncDir(folder);
+    return created;
+  },
+  async read(path) {
+    try {
+      return await readlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  },
+  async set(folder, claims) {
+    await eachAtMost(claims, async ({ path, target }) => {
+      try {
+        await symlink(target, path);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      if ((await symlinkClaims.read(path)) === target) return;
+      // Placed before in another step: replaced whole, never missing in between.
+      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+      await symlink(target, tmp);
+      await rename(tmp, path).catch(async (err) => {
+        await unlink(tmp).catch(() => {});
+        throw err;
+      });
+    });
+    await fsyncDir(folder);
+  },
+  async begin(folder) {
+    // mkdir -p answers the first folder it made, undefined when the folder was there.
+    return (await mkdir(folder, { recursive: true }).catch(() => undefined)) !== undefined;
+  },
+};
+
+/**
+ * In S3 a claim is an object whose body is what the symlink's target would be. What each write
+ * relies on:
+ *
+ * - create: a PUT with `If-None-Match: *` (Store.create), which S3 answers 412 when the key
+ *   exists, so of any number of racers on any number of machines one claims a key, as symlink()
+ *   lets one. A claim is never replaced nor deleted, so its content is the winner's for good.
+ *   A PUT that landed but whose answer was lost meets its own object on the SDK's retry (412):
+ *   the key is then found claimed with this call's content, as an attempt after a crash finds it.
+ * - set (a placement): a plain PUT, which replaces the body atomically: a reader sees the earlier
+ *   step or the new one, never no placement, as the filesystem's rename over the name promises.
+ *   A placement is not a claim: placing again moves it, and the last write is the step.
+ * - nothing is deleted: the filesystem's only unlink is of a move's temp symlink, which S3 has no
+ *   need of.
+ * - begin: S3 has no folders; a ledger is new when nothing is stored under it. Two racers may both
+ *   find it new: both then write the same marker, and neither wrote a key before batches.
+ */
+const objectClaims: Claims = {
+  create: (folder, claims) => storeFor(folder).createMany(claims.map(({ path, target }) => ({ path, data: target }))),
+  read: (path) => storeFor(path).readText(path),
+  set: (folder, claims) => storeFor(folder).writeMany(claims.map(({ path, target }) => ({ path, data: target }))),
+  begin: async (folder) => (await storeFor(folder).list(folder)).length === 0,
+};
 
 // ---- ledgers written before batches ----
 
 async function readFormerEntry(layout: RunLayout, keyId: string): Promise<LedgerEntry | undefined> {
-  const text = await readTextIfExists(layout.requestRecord(keyId));
+  const store = storeFor(layout.requestsDir);
+  const text = await store.readText(layout.requestRecord(keyId));
   if (text === undefined) return undefined;
   return {
     former: true,
     record: JSON.parse(text) as LedgerRecord,
-    rollouts: async () => ((await readTextIfExists(layout.requestRollouts(keyId))) ?? '').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Rollout),
+    rollouts: async () => ((await store.readText(layout.requestRollouts(keyId))) ?? '').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Rollout),
   };
 }
 
 async function placeFormer(layout: RunLayout, keyId: string, step: number): Promise<void> {
-  const text = await readTextIfExists(layout.requestRecord(keyId));
+  const store = storeFor(layout.requestsDir);
+  const text = await store.readText(layout.requestRecord(keyId));
   if (text === undefined) throw new Error(`request ${keyId} has no ledger record in ${layout.requestsDir}`);
   const record = JSON.parse(text) as LedgerRecord;
-  if (record.step !== step) await writeFileAtomic(layout.requestRecord(keyId), JSON.stringify({ ...record, step }));
+  if (record.step !== step) await store.write(layout.requestRecord(keyId), JSON.stringify({ ...record, step }));
 }

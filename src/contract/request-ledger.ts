@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { access } from 'node:fs/promises';
 import { RolloutSchema, storedRollout, type Rollout } from '../config/rollout';
 import { describeZodIssues } from '../config/validation-error';
 import { eachAtMost } from '../io/atomic-batch';
-import { writeFileAtomic } from '../io/atomic-write';
 import { MAX_LINE_BYTES } from '../io/read-lines';
+import { storeFor } from '../storage/stores';
 import { canonicalJson } from '../util/canonical-json';
 import { claimAll, mayHoldFormerKeys, placeAll, readEntry, type BatchCache, type LedgerEntry, type LedgerRecord, type NewEntry } from './ledger-store';
 import type { RunLayout } from './run-layout';
@@ -74,16 +73,16 @@ export interface ToAdmit {
 }
 
 /**
- * Records requests in the ledger, or finds them there, all at once (the disk's fsyncs overlap;
- * each folder is fsynced once). Idempotent: an attempt that crashed after creating a record finds
- * it with the same hash and carries on. The caller sends each key once per call.
+ * Records requests in the ledger, or finds them there, all at once (the writes overlap; on a
+ * filesystem each folder is fsynced once). Idempotent: an attempt that crashed after creating a
+ * record finds it with the same hash and carries on. The caller sends each key once per call.
  */
 export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Promise<Admission[]> {
   // Retries after a restart come in batches of one step's requests: its rewards file is read once.
   const rewardsFiles = new Map<string, Promise<RewardRecord[] | undefined>>();
   const rewardsOf = (file: string) => rewardsFiles.get(file) ?? rewardsFiles.set(file, readRewardsFile(file)).get(file)!;
   const batches: BatchCache = new Map();
-  // A key is claimed by creating its symlink: only lookups, and keys a ledger from before batches
+  // A key is claimed by creating its claim: only lookups, and keys a ledger from before batches
   // may hold, are looked up first (a claim that exists is found when creating it fails).
   const former = await mayHoldFormerKeys(layout);
   const found = await eachAtMost(items, ({ request, lookupOnly }) => (lookupOnly || former ? readEntry(layout, keyIdOf(request.key), batches, { former }) : Promise.resolve(undefined)));
@@ -161,14 +160,14 @@ export async function assembleStepFile(layout: RunLayout, keyIds: readonly strin
     return { keyId, former: entry.former, lines: (await entry.rollouts()).map((r) => JSON.stringify(r) + '\n').join('') };
   });
   const file = layout.requestsInbox(step);
-  await writeFileAtomic(file, entries.map((e) => e.lines).join(''));
+  await storeFor(file).write(file, entries.map((e) => e.lines).join(''));
   await placeAll(layout, entries, step);
   return file;
 }
 
 async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
+  return storeFor(file).stat(file).then(
+    (info) => info !== undefined,
     () => false,
   );
 }

@@ -1,5 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { joinLocation } from '../storage/location';
+import { storeFor } from '../storage/stores';
 import { RunLayout, versionDir } from './run-layout';
 
 export { versionDir };
@@ -23,17 +23,11 @@ export function rewardSource(runDir: string, version: string = ORIGINAL_VERSION)
 
 /** The versions the run has besides the original: folders under versions/ holding a manifest, by name. */
 export async function listVersions(runDir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(join(runDir, 'versions'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const store = storeFor(runDir);
   const kept: string[] = [];
-  for (const name of names.sort()) {
+  for (const name of await store.list(joinLocation(runDir, 'versions'))) {
     const manifest = new RunLayout(versionDir(runDir, name)).manifest;
-    if (await stat(manifest).then((s) => s.isFile(), () => false)) kept.push(name);
+    if ((await store.stat(manifest).catch(() => undefined)) !== undefined) kept.push(name);
   }
   return kept;
 }

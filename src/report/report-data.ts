@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { joinLocation as join } from '../storage/location';
 import { readManifestFile, type ManifestLine, type RunEndLine } from '../contract/manifest';
 import type { StepSummary } from '../contract/step-summary';
 import { readStepFacts, type LengthPoint, type StepFacts } from './step-facts';

@@ -1,4 +1,4 @@
-import { readLines } from '../io/read-lines';
+import { storeFor } from '../storage/stores';
 import { hashSeed, seededRandom } from '../util/seeded-random';
 import { nearestRankQuantile } from '../stats/quantile';
 
@@ -49,7 +49,7 @@ export async function readStepFacts(path: string, step: number, maxPoints: numbe
   let records = 0;
   let judge: StepFacts['judge'];
   let unreadable = 0;
-  for await (const line of readLines(path)) {
+  for await (const line of storeFor(path).readLines(path)) {
     if ('error' in line) {
       unreadable++;
       continue;

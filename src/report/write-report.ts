@@ -1,8 +1,8 @@
-import { writeFileAtomic } from '../io/atomic-write';
 import { reportCharts } from './charts';
 import { readReportData, type RunHeader, type StepAgreement } from './report-data';
 import { reportHtml, type RenderedChart } from './report-html';
 import { renderSvg } from './render-svg';
+import { storeFor } from '../storage/stores';
 import { versionSections } from './version-sections';
 
 /** Reads the run's folder, renders every chart to SVG and writes the page; returns its size and charts. */
@@ -23,6 +23,6 @@ export async function writeReport(args: {
   }
   const versions = await versionSections(args.runDir);
   const html = reportHtml(data, charts, args.now ?? new Date(), versions);
-  await writeFileAtomic(args.out, html);
+  await storeFor(args.out).write(args.out, html);
   return { bytes: Buffer.byteLength(html), charts, steps: data.steps.length, versions: versions.map((v) => v.diff.b) };
 }

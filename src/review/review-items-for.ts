@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { RolloutSchema } from '../config/rollout';
 import type { RunLayout } from '../contract/run-layout';
-import { readLines } from '../io/read-lines';
+import { storeFor } from '../storage/stores';
 import { EXCERPT_CHARS, excerpt, type ReviewItem } from './review-item';
 import type { ReviewPicker } from './review-picker';
 import { reviewTurns } from './review-turns';
@@ -11,7 +10,8 @@ export async function reviewItemsFor(layout: RunLayout, step: number, picker: Re
   const picks = new Map(picker.picks().map((p) => [p.record.id, p]));
   if (picks.size === 0) return [];
   const items: ReviewItem[] = [];
-  for await (const line of readLines(layout.batch(step))) {
+  const batch = layout.batch(step);
+  for await (const line of storeFor(batch).readLines(batch)) {
     if (!('text' in line) || !line.text) continue;
     const rollout = RolloutSchema.parse(JSON.parse(line.text));
     const pick = picks.get(rollout.id);
@@ -44,7 +44,8 @@ export async function reviewItemsFor(layout: RunLayout, step: number, picker: Re
 /** A step's review items as checkpointed; none when the file is missing or unreadable. */
 export async function readReviewItems(path: string): Promise<ReviewItem[]> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as ReviewItem[];
+    const text = await storeFor(path).readText(path);
+    return text === undefined ? [] : (JSON.parse(text) as ReviewItem[]);
   } catch {
     return [];
   }

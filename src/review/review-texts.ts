@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { storeFor } from '../storage/stores';
 import type { ReviewItem, ReviewItemRef, ReviewItemTexts } from './review-item';
 
 type Shown = ReviewItemRef & Partial<ReviewItemTexts>;
@@ -15,10 +15,11 @@ export async function withReviewTexts<T extends Shown>(
   if (file === undefined || items.every((i) => i.response !== undefined)) return { items, missing: undefined };
   let stored: ReviewItem[];
   try {
-    stored = JSON.parse(await readFile(file, 'utf8')) as ReviewItem[];
+    const text = await storeFor(file).readText(file);
+    if (text === undefined) return { items, missing: cannotRead(file, 'ENOENT') };
+    stored = JSON.parse(text) as ReviewItem[];
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    return { items, missing: `the texts are in ${file} on the workers' filesystem, which cannot be read here (${why})` };
+    return { items, missing: cannotRead(file, (err as NodeJS.ErrnoException).code ?? (err as Error).message) };
   }
   const byId = new Map(stored.map((s) => [s.itemId, s]));
   return {
@@ -29,4 +30,8 @@ export async function withReviewTexts<T extends Shown>(
     }),
     missing: undefined,
   };
+}
+
+function cannotRead(file: string, why: string): string {
+  return `the texts are in ${file} on the workers' filesystem, which cannot be read here (${why})`;
 }

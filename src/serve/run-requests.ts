@@ -1,6 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -13,6 +11,8 @@ import { rftRun } from '../../workflows/rft-run';
 import { RecentSamples } from '../stats/recent-samples';
 import { HttpError, httpErrorOf } from './http-error';
 import { stepNumber } from '../contract/step-file-names';
+import { joinLocation } from '../storage/location';
+import { storeFor } from '../storage/stores';
 
 /** One reward as the service hands it out: the number, whether to trust it, and why. */
 export interface ServedReward {
@@ -126,11 +126,9 @@ export class RunRequests {
     const base = { key, hash, ...(pin !== undefined ? { step: pin } : {}) };
     if (sent.length <= MAX_REQUEST_ROLLOUTS && Buffer.byteLength(JSON.stringify(sent)) <= MAX_UPDATE_BYTES) return { ...base, rollouts: sent };
     // A large request travels as a file named for its content: a retry writes the same file.
-    const dir = join(this.options.spillDir, this.runId);
-    await mkdir(dir, { recursive: true });
     const name = pin !== undefined ? `step-${stepNumber(pin)}-${hash.slice(0, 12)}` : `request-${keyIdOf(key)}-${hash.slice(0, 12)}`;
-    const path = join(dir, `${name}.jsonl`);
-    await writeFile(path, sent.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const path = joinLocation(this.options.spillDir, this.runId, `${name}.jsonl`);
+    await storeFor(path).write(path, sent.map((r) => JSON.stringify(r)).join('\n') + '\n');
     return { ...base, path };
   }
 

@@ -1,10 +1,9 @@
-import { readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { RolloutSchema, type Rollout } from '../config/rollout';
 import type { RewardRecord } from '../contract/reward-record';
 import { RunLayout, stepRolloutFile } from '../contract/run-layout';
 import { stepInboxName } from '../contract/step-file-names';
-import { readLines } from '../io/read-lines';
+import { joinLocation, parentOf } from '../storage/location';
+import { storeFor } from '../storage/stores';
 
 /** A rollout's texts as the run stored them, and where: the file and its line. */
 export interface StoredRollout {
@@ -23,17 +22,14 @@ export async function storedRolloutFiles(runDir: string, step: number, rolloutsD
   const layout = new RunLayout(runDir);
   const files: string[] = [];
   if (rolloutsDir !== undefined) files.push(stepRolloutFile(rolloutsDir, step));
-  const inbox = dirname(layout.inbox(step));
-  const names = await readdir(inbox).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [] as string[];
-    throw err;
-  });
+  const inbox = parentOf(layout.inbox(step));
+  const names = await storeFor(inbox).list(inbox);
   // A tagged submission is `step-NNNNNN.<tag>.jsonl`: the untagged name without its extension, then a dot.
   const whole = stepInboxName.submitted(step);
   const tagged = whole.replace(/\.jsonl$/, '.');
-  for (const name of names.sort()) {
+  for (const name of names) {
     if (name === whole || name === stepInboxName.requests(step) || (name.startsWith(tagged) && name.endsWith('.jsonl'))) {
-      files.push(join(inbox, name));
+      files.push(joinLocation(inbox, name));
     }
   }
   const present: string[] = [];
@@ -45,7 +41,7 @@ export async function storedRolloutFiles(runDir: string, step: number, rolloutsD
 export async function readStoredRollouts(files: readonly string[]): Promise<Map<string, StoredRollout>> {
   const byId = new Map<string, StoredRollout>();
   for (const file of files) {
-    for await (const raw of readLines(file)) {
+    for await (const raw of storeFor(file).readLines(file)) {
       if ('error' in raw || raw.text.trim() === '') continue;
       let json: unknown;
       try {
@@ -73,11 +69,5 @@ export function judgedTexts(record: RewardRecord, stored: ReadonlyMap<string, St
 }
 
 async function readable(file: string): Promise<boolean> {
-  return stat(file).then(
-    (s) => s.isFile(),
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return false;
-      throw err;
-    },
-  );
+  return (await storeFor(file).stat(file)) !== undefined;
 }

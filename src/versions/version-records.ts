@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { joinLocation as join } from '../storage/location';
 import { readManifestFile, type ManifestLine } from '../contract/manifest';
 import type { RewardRecord } from '../contract/reward-record';
 import { readRewardsFile } from '../contract/rewards-file';

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -101,4 +102,25 @@ function answers(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * One S3 server for the test file: started before its tests (this process's AWS settings pointed
+ * at it meanwhile), stopped after them. Returns the server, to be read inside tests.
+ */
+export function useS3Server(): () => S3Server {
+  let server: S3Server | undefined;
+  let undoEnv: (() => void) | undefined;
+  beforeAll(async () => {
+    server = await startS3Server();
+    undoEnv = server.use();
+  }, 200_000);
+  afterAll(async () => {
+    undoEnv?.();
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('the S3 server is not started yet: read it inside a test');
+    return server;
+  };
 }

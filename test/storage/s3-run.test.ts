@@ -2,33 +2,26 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readManifest } from '../../src/contract/manifest';
 import { RunLayout } from '../../src/contract/run-layout';
 import { joinLocation } from '../../src/storage/location';
 import { storeFor } from '../../src/storage/stores';
 import { killChildren, spawnWorker } from '../helpers/processes';
-import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { useS3Server } from '../helpers/s3-server';
 import { tempDir, writeSteps } from '../support/fixtures';
 
 const run = promisify(execFile);
 
-let server: S3Server;
-let undoEnv: () => void;
-
-beforeAll(async () => {
-  server = await startS3Server();
-  undoEnv = server.use();
-}, 200_000);
+const s3 = useS3Server();
 
 afterAll(async () => {
   await killChildren();
-  undoEnv?.();
-  await server?.stop();
 });
 
 describe('a run whose rollouts and output live in S3', () => {
   it('started by the plain Temporal CLI, judged by a worker that shares no folder with anyone, completes with every rollout scored once', async () => {
+    const server = s3();
     const id = randomUUID().slice(0, 8);
     const rollouts = server.location(`trainer/${id}`);
     const outputDir = server.location('runs');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../src/config/run-config';
 import { readManifest } from '../../src/contract/manifest';
 import { RunLayout, stepReadyFile, stepRolloutFile } from '../../src/contract/run-layout';
@@ -11,24 +11,13 @@ import { prepareBatch } from '../../src/steps/prepare-batch';
 import { checkStepFile, endsWithNewline } from '../../src/steps/step-readiness';
 import { findStoredInput } from '../../src/steps/stored-input';
 import { handleOf } from '../helpers/judge-handle';
-import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { useS3Server } from '../helpers/s3-server';
 import { rollout } from '../support/fixtures';
 
-let server: S3Server;
-let undoEnv: () => void;
-
-beforeAll(async () => {
-  server = await startS3Server();
-  undoEnv = server.use();
-}, 200_000);
-
-afterAll(async () => {
-  undoEnv?.();
-  await server?.stop();
-});
+const s3 = useS3Server();
 
 let n = 0;
-const place = () => server.location(`steps-${++n}`);
+const place = () => s3().location(`steps-${++n}`);
 const lines = (ids: string[]) => ids.map((id) => JSON.stringify(rollout(id)) + '\n').join('');
 
 describe('a trainer\'s step file in S3', () => {

@@ -9,28 +9,23 @@ import { joinLocation } from '../../src/storage/location';
 import { S3Store } from '../../src/storage/s3-store';
 import { s3ClientSettings, storeFor } from '../../src/storage/stores';
 import type { Store } from '../../src/storage/store';
-import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { useS3Server } from '../helpers/s3-server';
 
-let server: S3Server;
-let undoEnv: () => void;
+const s3 = useS3Server();
 let dir: string;
 
 beforeAll(async () => {
-  server = await startS3Server();
-  undoEnv = server.use();
   dir = await mkdtemp(join(tmpdir(), 'arbiter-store-'));
-}, 200_000);
+});
 
 afterAll(async () => {
-  undoEnv?.();
-  await server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 let n = 0;
 const kinds: Array<[string, () => { store: Store; root: string }]> = [
   ['filesystem', () => ({ store: new FileStore(), root: join(dir, `t${++n}`) })],
-  ['S3', () => ({ store: storeFor(server.location(`t${++n}`)), root: server.location(`t${n}`) })],
+  ['S3', () => ({ store: storeFor(s3().location(`t${++n}`)), root: s3().location(`t${n}`) })],
 ];
 
 describe.each(kinds)('the %s store', (_kind, make) => {
@@ -135,7 +130,7 @@ describe('the S3 store', () => {
       },
     });
     const store = new S3Store(client);
-    const file = server.location('lost-answer/manifest.jsonl');
+    const file = s3().location('lost-answer/manifest.jsonl');
     await store.append(file, 'step 1\n');
     dropNext = true;
     await store.append(file, 'step 2\n');
@@ -144,10 +139,10 @@ describe('the S3 store', () => {
   });
 
   it('keeps what it wrote across a restart of the server', async () => {
-    const store = storeFor(server.location('restart/x'));
-    await store.write(server.location('restart/owner.json'), '{"workflowId":"w"}\n');
-    await server.restart();
-    expect(await store.readText(server.location('restart/owner.json'))).toBe('{"workflowId":"w"}\n');
+    const store = storeFor(s3().location('restart/x'));
+    await store.write(s3().location('restart/owner.json'), '{"workflowId":"w"}\n');
+    await s3().restart();
+    expect(await store.readText(s3().location('restart/owner.json'))).toBe('{"workflowId":"w"}\n');
   });
 
   it('takes path-style addressing and a default region only for a custom endpoint', () => {
