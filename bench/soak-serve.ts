@@ -7,11 +7,14 @@
  * the audit (test/soak/serve-soak.ts). Prints one line per round on stderr and a JSON summary.
  *
  *   SOAK_ROUNDS (5)  SOAK_CLIENTS (32)  SOAK_REQUESTS (20 per client)  SOAK_KILLS (3)  SOAK_RESTARTS (3)
+ *   SOAK_S3=1: the run folder and spill folder in a real S3 server (scripts/s3-server), each
+ *   worker in an empty folder of its own
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runServeSoak, type SoakReport } from '../test/soak/serve-soak';
+import { startS3Server, type S3Server } from '../test/helpers/s3-server';
 import { benchServer, envNumber, note, runBench } from './harness';
 
 const ROUNDS = envNumber('SOAK_ROUNDS', 5);
@@ -19,17 +22,21 @@ const CLIENTS = envNumber('SOAK_CLIENTS', 32);
 const REQUESTS = envNumber('SOAK_REQUESTS', 20);
 const KILLS = envNumber('SOAK_KILLS', 3);
 const RESTARTS = envNumber('SOAK_RESTARTS', 3);
+const ON_S3 = process.env.SOAK_S3 === '1';
 
 runBench(async () => {
   const server = await benchServer();
+  const s3: S3Server | undefined = ON_S3 ? await startS3Server() : undefined;
+  const undoS3Env = s3?.use();
   const reports: SoakReport[] = [];
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      const dir = await mkdtemp(join(tmpdir(), 'arbiter-soak-'));
+      const dir = s3 ? s3.location(`soak-round-${round}`) : await mkdtemp(join(tmpdir(), 'arbiter-soak-'));
       try {
         const report = await runServeSoak({
           temporalAddress: server.address,
           dir,
+          s3Env: s3?.env as Record<string, string> | undefined,
           clients: CLIENTS,
           requestsPerClient: REQUESTS,
           batchClients: 8,
@@ -48,10 +55,12 @@ runBench(async () => {
         const { problems, ...figures } = report;
         note(`round ${round}: ${JSON.stringify(figures)}${problems.length ? `\n  PROBLEMS:\n  ${problems.join('\n  ')}` : ''}`);
       } finally {
-        await rm(dir, { recursive: true, force: true });
+        if (!s3) await rm(dir, { recursive: true, force: true });
       }
     }
   } finally {
+    undoS3Env?.();
+    await s3?.stop();
     await server.stop();
   }
   const sum = (f: (r: SoakReport) => number) => reports.reduce((n, r) => n + f(r), 0);

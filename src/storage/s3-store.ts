@@ -103,7 +103,8 @@ export class S3Store implements Store {
 
   async write(location: string, data: string | Uint8Array): Promise<void> {
     const { bucket, key } = parseS3Location(location);
-    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data }));
+    // The length given: the SDK cannot tell an empty body from a stream of unknown length and warns.
+    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: Buffer.byteLength(data) }));
   }
 
   async writeMany(files: readonly FileToWrite[]): Promise<void> {

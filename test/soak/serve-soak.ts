@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
@@ -9,6 +10,9 @@ import { readManifest } from '../../src/contract/manifest';
 import { RunLayout } from '../../src/contract/run-layout';
 import type { RewardRecord } from '../../src/contract/reward-record';
 import { MAX_LINE_BYTES } from '../../src/io/read-lines';
+import { joinLocation } from '../../src/storage/location';
+import { readStoredText } from '../../src/storage/read-text';
+import { storeFor } from '../../src/storage/stores';
 import { buildServer } from '../../src/serve/server';
 import { requestKey } from '../../src/serve/wire-shapes';
 import { pauseUpdate, progressQuery, resumeUpdate } from '../../workflows/definitions';
@@ -26,7 +30,14 @@ import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
  */
 export interface SoakOptions {
   temporalAddress: string;
+  /** Where the run folder and the services' spill folder go: a folder, or `s3://bucket/prefix`. */
   dir: string;
+  /**
+   * With `dir` in S3: the environment that reaches the bucket. Each worker process then runs in an
+   * empty folder of its own, which the audit checks is still empty: workers and services share
+   * nothing but Temporal and the bucket.
+   */
+  s3Env?: Record<string, string>;
   /** Closed-loop one-sample clients (OpenRLHF's agent.py shape). */
   clients: number;
   requestsPerClient: number;
@@ -94,6 +105,7 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
     },
   });
   const taskQueue = `soak-${randomUUID()}`;
+  const outputDir = joinLocation(o.dir, 'out');
   const workerEnv = {
     TEMPORAL_ADDRESS: o.temporalAddress,
     ARBITER_TASK_QUEUE: taskQueue,
@@ -102,13 +114,19 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDFAKEBEDROCKTEST',
     AWS_SECRET_ACCESS_KEY: 'fake-bedrock-test-secret',
+    ...(o.s3Env ? { ...o.s3Env, ARBITER_ALLOWED_OUTPUT_DIRS: outputDir } : {}),
   };
-  let worker: Child & { ready: Promise<void> } = spawnWorker(workerEnv);
+  const workerDirs: string[] = [];
+  const newWorker = async () => {
+    if (!o.s3Env) return spawnWorker(workerEnv);
+    workerDirs.push(await mkdtemp(join(tmpdir(), 'arbiter-soak-worker-')));
+    return spawnWorker(workerEnv, { cwd: workerDirs.at(-1) });
+  };
+  let worker: Child & { ready: Promise<void> } = await newWorker();
   await worker.ready;
   const connection = await Connection.connect({ address: o.temporalAddress });
   const client = new Client({ connection });
   const runId = `soak-${Date.now()}`;
-  const outputDir = join(o.dir, 'out');
   const runTemplate = {
     steps: 100_000,
     rollouts: { type: 'updates' as const },
@@ -120,7 +138,7 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
 
   // Two services on one run, as behind a load balancer; A is restarted now and then.
   const service = async () => {
-    const app = buildServer({ client, taskQueue, spillDir: join(o.dir, 'spill'), runTemplate, batching: { answerTimeoutMs: 60_000 } });
+    const app = buildServer({ client, taskQueue, spillDir: joinLocation(o.dir, 'spill'), runTemplate, batching: { answerTimeoutMs: 60_000 } });
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
   };
@@ -249,7 +267,7 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
         kills++;
         log(`worker SIGKILLed (${kills})`);
         await sleep(300);
-        worker = spawnWorker(workerEnv);
+        worker = await newWorker();
         await worker.ready;
       } else {
         try {
@@ -275,13 +293,17 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
   // ---- the audit ----
   const layout = RunLayout.of(outputDir, runId);
   const records = new Map<string, RewardRecord[]>();
-  const stepsDir = join(layout.runDir, 'steps');
-  for (const f of (await readdir(stepsDir)).filter((n) => n.endsWith('.rewards.jsonl'))) {
-    for (const line of (await readFile(join(stepsDir, f), 'utf8')).split('\n')) {
+  const stepsDir = joinLocation(layout.runDir, 'steps');
+  for (const f of (await storeFor(stepsDir).list(stepsDir)).filter((n) => n.endsWith('.rewards.jsonl'))) {
+    for (const line of (await readStoredText(joinLocation(stepsDir, f))).split('\n')) {
       if (!line.trim()) continue;
       const r = JSON.parse(line) as RewardRecord;
       records.set(r.id, [...(records.get(r.id) ?? []), r]);
     }
+  }
+  for (const cwd of workerDirs) {
+    const left = await readdir(cwd);
+    if (left.length > 0) problems.push(`a worker wrote beside itself (${cwd}): ${left.join(', ')}`);
   }
   for (const [id, list] of records) if (list.length !== 1) problems.push(`rollout ${id} has ${list.length} rewards in the run's files`);
   let rollouts = 0;

@@ -1,4 +1,4 @@
-import { storeFor } from '../storage/stores';
+import { storeFor } from './stores';
 
 /**
  * Appends lines to a file in batches: one append per `maxLines` lines or per `maxDelayMs`,

@@ -1,4 +1,4 @@
-import { storeFor } from '../storage/stores';
+import { storeFor } from './stores';
 
 /**
  * What an earlier attempt appended to a partial-results file, by record id: none when the file is
