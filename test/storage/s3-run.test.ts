@@ -74,5 +74,15 @@ describe('a run whose rollouts and output live in S3', () => {
     // Scratch space is cleaned up in the bucket, and nothing at all was written beside the worker.
     expect(await storeFor(layout.runDir).list(joinLocation(layout.runDir, 'work'))).toEqual([]);
     expect(await readdir(workerDir)).toEqual([]);
+
+    // The run report reads the run in the bucket and is written beside it there, from anywhere.
+    const report = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', 'report', workflowId, '--dir', layout.runDir], {
+      env: { ...process.env, ...(server.env as Record<string, string>) },
+    });
+    expect(report.stdout).toContain(`wrote ${joinLocation(layout.runDir, 'report.html')}`);
+    expect(report.stdout).toContain('3 steps');
+    const html = await storeFor(layout.runDir).readText(joinLocation(layout.runDir, 'report.html'));
+    expect(html).toContain('<html');
+    expect(html).toContain(workflowId);
   });
 });
