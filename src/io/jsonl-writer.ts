@@ -54,7 +54,18 @@ export class AtomicJsonlWriter {
   }
 
   async abort(): Promise<void> {
-    this.stream?.destroy();
+    await closed(this.stream);
     await rm(this.tmp, { force: true });
   }
+}
+
+/**
+ * Destroys a write stream and waits until its file is closed. A stream destroyed while its file
+ * is still opening opens it first: removing the file before then leaves it behind once it opens.
+ */
+export async function closed(stream: WriteStream | undefined): Promise<void> {
+  if (!stream || stream.closed) return;
+  const done = once(stream, 'close').catch(() => undefined);
+  stream.destroy();
+  await done;
 }

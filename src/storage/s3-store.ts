@@ -15,6 +15,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { closed } from '../io/jsonl-writer';
 import { linesOf, type RawLine } from '../io/read-lines';
 import { boundedAll } from '../util/bounded-all';
 import { parseS3Location } from './location';
@@ -239,7 +240,7 @@ class S3JsonlWriter implements JsonlWriter {
   }
 
   async abort(): Promise<void> {
-    this.stream?.destroy();
+    await closed(this.stream);
     await this.cleanUp();
   }
 
