@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises';
+import { link, mkdir, readFile, readlink, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Rollout } from '../config/rollout';
 import { eachAtMost } from '../io/atomic-batch';
 import { fsyncDir } from '../io/durable';
 import { isS3Location, joinLocation } from '../storage/location';
+import { claimMemoOf, type ClaimMemo } from './claim-memo';
 import { storeFor } from '../storage/stores';
 import type { RunLayout } from './run-layout';
 
@@ -11,14 +13,15 @@ import type { RunLayout } from './run-layout';
  * How the request ledger sits in the run folder. Requests admitted together share one batch file
  * (their records and staged rollouts, one line each, written once); each key is claimed by a name
  * created exclusively (two executions, two attempts or two services can never both claim a key),
- * whose content names the content's hash and the batch. A key's step is another such name. On a
- * filesystem these names are symlinks (`symlink` fails if the name exists; the target lives in
- * the inode): creating one is one metadata operation, made durable for a whole batch by one fsync
- * of the folder, where a file per key cost a write, an fsync and a rename each (the service's
- * throughput, issue 19). In S3 they are small objects (see `claimsFor`).
+ * whose content names the batch. A key's step is another such name. On a filesystem these names
+ * are hard links to one small file per batch or step (`link` fails if the name exists): creating
+ * one adds a directory entry and no inode, and one fsync of the folder makes a whole batch
+ * durable. A file per key cost a write, an fsync and a rename each; a symlink per key (the format
+ * before) an inode each, and allocating inodes was most of the worker's CPU at a few hundred
+ * requests a second (issue 19, docs/performance.md). In S3 they are small objects (see `claimsFor`).
  *
- * Ledgers written before batches (a `<keyId>.json` record and `<keyId>.rollouts.jsonl` per key)
- * are still read, so a run that began then keeps its answers.
+ * Ledgers written before keep being read: symlink claims and placements (their target is the
+ * content), and from before batches a `<keyId>.json` record and `<keyId>.rollouts.jsonl` per key.
  */
 export interface LedgerRecord {
   key: string;
@@ -41,18 +44,31 @@ export interface NewEntry {
   rollouts: Rollout[];
 }
 
-/** Batch files read during one call: a batch holds many keys, read it once. */
-export type BatchCache = Map<string, Promise<Map<string, BatchLine>>>;
+/** What one call reads of a ledger: each batch file once (a batch holds many keys), and the claims this process knows. */
+export interface LedgerReads {
+  batches: Map<string, Promise<Map<string, BatchLine>>>;
+  memo?: Promise<ClaimMemo | undefined>;
+}
 
-/** Hash prefix and batch name in a claim's target: short enough for the inode (under 60 bytes). */
-const CLAIM_HASH_CHARS = 32;
+export function ledgerReads(): LedgerReads {
+  return { batches: new Map() };
+}
+
+function memoOf(layout: RunLayout, reads: LedgerReads): Promise<ClaimMemo | undefined> {
+  return (reads.memo ??= claimMemoOf(layout.requestsDir));
+}
+
+/** A claim's content is its batch's name; claims written as symlinks named `<hash prefix>.<batch>`. */
+function batchNamed(claim: string): string {
+  return claim.slice(claim.lastIndexOf('.') + 1);
+}
 
 /**
  * Writes the entries' batch file (durable before any claim names it), then claims each key.
  * Returns, per entry, whether this call claimed it (false: the key was claimed already; the
  * batch then holds a line no claim names, which nothing reads).
  */
-export async function claimAll(layout: RunLayout, entries: readonly NewEntry[]): Promise<boolean[]> {
+export async function claimAll(layout: RunLayout, entries: readonly NewEntry[], reads: LedgerReads = ledgerReads()): Promise<boolean[]> {
   if (entries.length === 0) return [];
   const name = createHash('sha256')
     .update(entries.map((e) => `${e.keyId}\0${e.record.hash}`).join('\n'))
@@ -60,10 +76,13 @@ export async function claimAll(layout: RunLayout, entries: readonly NewEntry[]):
     .slice(0, 24);
   const batch = layout.requestBatch(name);
   await storeFor(batch).write(batch, entries.map((e) => JSON.stringify({ keyId: e.keyId, record: e.record, rollouts: e.rollouts } satisfies BatchLine) + '\n').join(''));
-  return claimsFor(layout.requestsDir).create(
+  const claimed = await claimsFor(layout.requestsDir).create(
     layout.requestsDir,
-    entries.map((e) => ({ path: layout.requestClaim(e.keyId), target: `${e.record.hash.slice(0, CLAIM_HASH_CHARS)}.${name}` })),
+    entries.map((e) => ({ path: layout.requestClaim(e.keyId), target: name })),
   );
+  const memo = await memoOf(layout, reads);
+  entries.forEach((e, i) => claimed[i] && memo?.set(e.keyId, name));
+  return claimed;
 }
 
 const MARKER = 'ledger-batches';
@@ -104,12 +123,14 @@ export interface LedgerEntry {
  * `former: false` (the ledger holds only batches, see mayHoldFormerKeys) skips looking for a
  * record from before batches when the key has no claim.
  */
-export async function readEntry(layout: RunLayout, keyId: string, cache: BatchCache = new Map(), options: { withStep?: boolean; former?: boolean } = {}): Promise<LedgerEntry | undefined> {
+export async function readEntry(layout: RunLayout, keyId: string, reads: LedgerReads = ledgerReads(), options: { withStep?: boolean; former?: boolean } = {}): Promise<LedgerEntry | undefined> {
   const claims = claimsFor(layout.requestsDir);
-  const target = await claims.read(layout.requestClaim(keyId));
+  const memo = await memoOf(layout, reads);
+  const target = memo?.get(keyId) ?? (await claims.read(layout.requestClaim(keyId)));
   if (target === undefined) return options.former === false ? undefined : readFormerEntry(layout, keyId);
-  const batch = target.slice(CLAIM_HASH_CHARS + 1);
-  const line = (await batchOf(layout, batch, cache)).get(keyId);
+  memo?.set(keyId, target);
+  const batch = batchNamed(target);
+  const line = (await batchOf(layout, batch, reads)).get(keyId);
   if (!line) throw new Error(`request ${keyId}: its claim names batch ${batch}, which does not hold it (${layout.requestsDir})`);
   const step = options.withStep === false ? undefined : await claims.read(layout.requestPlacement(keyId));
   return { record: { ...line.record, ...(step !== undefined ? { step: Number(step) } : {}) }, rollouts: async () => line.rollouts, former: false };
@@ -125,7 +146,8 @@ export async function placeAll(layout: RunLayout, entries: readonly { keyId: str
   await claimsFor(layout.requestsDir).set(layout.requestsDir, placements);
 }
 
-function batchOf(layout: RunLayout, name: string, cache: BatchCache): Promise<Map<string, BatchLine>> {
+function batchOf(layout: RunLayout, name: string, reads: LedgerReads): Promise<Map<string, BatchLine>> {
+  const cache = reads.batches;
   let lines = cache.get(name);
   if (!lines) {
     const file = layout.requestBatch(name);
@@ -163,16 +185,22 @@ interface Claims {
   begin(folder: string): Promise<boolean>;
 }
 
-/** Symlinks on a filesystem (the format of every run on disk), objects in S3. */
+/** Hard links on a filesystem, objects in S3. */
 function claimsFor(folder: string): Claims {
-  return isS3Location(folder) ? objectClaims : symlinkClaims;
+  return isS3Location(folder) ? objectClaims : linkClaims;
 }
 
-const symlinkClaims: Claims = {
+/**
+ * On a filesystem a claim or placement is a hard link to `targets/<content>`, a file holding its
+ * content, written once per batch or step: the names of a batch share one inode. Claims from
+ * before are symlinks whose target is the content: read, and replaced by a link when placed again.
+ */
+const linkClaims: Claims = {
   async create(folder, claims) {
+    const sources = await targetFiles(folder, claims);
     const created = await eachAtMost(claims, async ({ path, target }) => {
       try {
-        await symlink(target, path);
+        await linkTo(sources, target, path);
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -186,22 +214,31 @@ const symlinkClaims: Claims = {
     try {
       return await readlink(path);
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      // EINVAL: not a symlink, so a link to its content's file.
+      if (code !== 'EINVAL') throw err;
+    }
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
   },
   async set(folder, claims) {
+    const sources = await targetFiles(folder, claims);
     await eachAtMost(claims, async ({ path, target }) => {
       try {
-        await symlink(target, path);
+        await linkTo(sources, target, path);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      if ((await symlinkClaims.read(path)) === target) return;
+      if ((await linkClaims.read(path)) === target) return;
       // Placed before in another step: replaced whole, never missing in between.
       const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      await symlink(target, tmp);
+      await linkTo(sources, target, tmp);
       await rename(tmp, path).catch(async (err) => {
         await unlink(tmp).catch(() => {});
         throw err;
@@ -215,19 +252,49 @@ const symlinkClaims: Claims = {
   },
 };
 
+/** Each distinct content's file under `<folder>/targets/`, written (durably, whole) unless it holds that content already. */
+async function targetFiles(folder: string, claims: readonly Claim[]): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const { target } of claims) files.set(target, join(folder, 'targets', target));
+  await eachAtMost([...files], async ([target, file]) => {
+    const held = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (held !== target) await storeFor(file).write(file, target);
+  });
+  return files;
+}
+
 /**
- * In S3 a claim is an object whose body is what the symlink's target would be. What each write
+ * Links `path` to its content's file. A file takes at most 65,000 links on ext4 (EMLINK): past
+ * that the content gets a fresh file of its own for the names that follow.
+ */
+async function linkTo(sources: Map<string, string>, target: string, path: string): Promise<void> {
+  try {
+    await link(sources.get(target)!, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EMLINK') throw err;
+    const fresh = join(dirname(sources.get(target)!), `${target}.${randomBytes(6).toString('hex')}`);
+    await storeFor(fresh).write(fresh, target);
+    sources.set(target, fresh);
+    await link(fresh, path);
+  }
+}
+
+/**
+ * In S3 a claim is an object whose body is its content (on a filesystem, its linked file's). What each write
  * relies on:
  *
  * - create: a PUT with `If-None-Match: *` (Store.create), which S3 answers 412 when the key
- *   exists, so of any number of racers on any number of machines one claims a key, as symlink()
+ *   exists, so of any number of racers on any number of machines one claims a key, as link()
  *   lets one. A claim is never replaced nor deleted, so its content is the winner's for good.
  *   A PUT that landed but whose answer was lost meets its own object on the SDK's retry (412):
  *   the key is then found claimed with this call's content, as an attempt after a crash finds it.
  * - set (a placement): a plain PUT, which replaces the body atomically: a reader sees the earlier
  *   step or the new one, never no placement, as the filesystem's rename over the name promises.
  *   A placement is not a claim: placing again moves it, and the last write is the step.
- * - nothing is deleted: the filesystem's only unlink is of a move's temp symlink, which S3 has no
+ * - nothing is deleted: the filesystem's only unlink is of a move's temp link, which S3 has no
  *   need of.
  * - begin: S3 has no folders; a ledger is new when nothing is stored under it. Two racers may both
  *   find it new: both then write the same marker, and neither wrote a key before batches.

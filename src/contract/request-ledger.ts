@@ -5,7 +5,7 @@ import { eachAtMost } from '../io/atomic-batch';
 import { MAX_LINE_BYTES } from '../io/read-lines';
 import { storeFor } from '../storage/stores';
 import { canonicalJson } from '../util/canonical-json';
-import { claimAll, mayHoldFormerKeys, placeAll, readEntry, type BatchCache, type LedgerEntry, type LedgerRecord, type NewEntry } from './ledger-store';
+import { claimAll, mayHoldFormerKeys, placeAll, readEntry, ledgerReads, type LedgerEntry, type LedgerRecord, type NewEntry } from './ledger-store';
 import type { RunLayout } from './run-layout';
 import { briefReward, type BriefReward, type RewardRecord } from './reward-record';
 import { readRewardsFile } from './rewards-file';
@@ -81,11 +81,11 @@ export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Pr
   // Retries after a restart come in batches of one step's requests: its rewards file is read once.
   const rewardsFiles = new Map<string, Promise<RewardRecord[] | undefined>>();
   const rewardsOf = (file: string) => rewardsFiles.get(file) ?? rewardsFiles.set(file, readRewardsFile(file)).get(file)!;
-  const batches: BatchCache = new Map();
+  const reads = ledgerReads();
   // A key is claimed by creating its claim: only lookups, and keys a ledger from before batches
   // may hold, are looked up first (a claim that exists is found when creating it fails).
   const former = await mayHoldFormerKeys(layout);
-  const found = await eachAtMost(items, ({ request, lookupOnly }) => (lookupOnly || former ? readEntry(layout, keyIdOf(request.key), batches, { former }) : Promise.resolve(undefined)));
+  const found = await eachAtMost(items, ({ request, lookupOnly }) => (lookupOnly || former ? readEntry(layout, keyIdOf(request.key), reads, { former }) : Promise.resolve(undefined)));
   const fresh: { i: number; entry: NewEntry }[] = [];
   const admissions = await eachAtMost(items, async ({ request, rollouts, lookupOnly }, i): Promise<Admission | undefined> => {
     const keyId = keyIdOf(request.key);
@@ -96,7 +96,7 @@ export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Pr
     fresh.push({ i, entry: { keyId, rollouts: valid, record: { key: request.key, hash: request.hash, pinned: request.step !== undefined, count: valid.length, refused } } });
     return undefined;
   });
-  const claimed = await claimAll(layout, fresh.map((f) => f.entry));
+  const claimed = await claimAll(layout, fresh.map((f) => f.entry), reads);
   await eachAtMost(fresh, async ({ i, entry }, j) => {
     const { keyId, record } = entry;
     if (claimed[j]) {
@@ -104,7 +104,7 @@ export async function admitAll(layout: RunLayout, items: readonly ToAdmit[]): Pr
       return;
     }
     // Another attempt claimed it between our look and our claim.
-    const other = await readEntry(layout, keyId, batches);
+    const other = await readEntry(layout, keyId, reads);
     if (!other) throw new Error(`request ${keyId}: its claim exists and cannot be read in ${layout.requestsDir}`);
     admissions[i] = await known(layout, keyId, other, record.hash, rewardsOf);
   });
@@ -153,9 +153,9 @@ async function known(
 
 /** Writes the step's rollout file from the requests the run placed in it, and records where each went; returns the file. Idempotent. */
 export async function assembleStepFile(layout: RunLayout, keyIds: readonly string[], step: number): Promise<string> {
-  const batches: BatchCache = new Map();
+  const reads = ledgerReads();
   const entries = await eachAtMost(keyIds, async (keyId) => {
-    const entry = await readEntry(layout, keyId, batches, { withStep: false });
+    const entry = await readEntry(layout, keyId, reads, { withStep: false });
     if (!entry) throw new Error(`request ${keyId} has no ledger record in ${layout.requestsDir}`);
     return { keyId, former: entry.former, lines: (await entry.rollouts()).map((r) => JSON.stringify(r) + '\n').join('') };
   });

@@ -45,11 +45,11 @@ export class RunLayout {
   get requestsDir(): string {
     return join(this.runDir, 'requests');
   }
-  /** A key's claim: a symlink whose target names the content's hash and the batch that holds its record. */
+  /** A key's claim: a hard link to a file naming the batch that holds its record (before: a symlink whose target named the content's hash and the batch). */
   requestClaim(keyId: string): string {
     return join(this.requestsDir, `${keyId}.claim`);
   }
-  /** The step a key's rollouts went into: a symlink whose target is the step number. */
+  /** The step a key's rollouts went into: a hard link to a file holding the step number (before: a symlink to it). */
   requestPlacement(keyId: string): string {
     return join(this.requestsDir, `${keyId}.step`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimAll, mayHoldFormerKeys, readEntry } from '../../src/contract/ledger-store';
+import { claimAll, ledgerReads, mayHoldFormerKeys, readEntry } from '../../src/contract/ledger-store';
 import { admitAll, assembleStepFile, contentHash, keyIdOf, type ToAdmit } from '../../src/contract/request-ledger';
 import { RunLayout } from '../../src/contract/run-layout';
 import { joinLocation } from '../../src/storage/location';
@@ -30,7 +30,7 @@ describe('the request ledger in S3 (claims are objects created with If-None-Matc
       const [[a], [b]] = await Promise.all([claimAll(layout, [mine]), claimAll(layout, [theirs])]);
       expect([a, b].sort()).toEqual([false, true]);
       const winner = a ? mine : theirs;
-      const found = await readEntry(layout, keyIdOf(key), new Map(), { former: false });
+      const found = await readEntry(layout, keyIdOf(key), ledgerReads(), { former: false });
       expect(found!.record).toMatchObject({ key, hash: winner.record.hash, count: winner.rollouts.length });
       expect(await found!.rollouts()).toEqual(winner.rollouts);
     }
