@@ -2,11 +2,12 @@
  * Reward service benchmark: `npm run bench:serve`.
  *
  * `arbiter serve` (src/serve/) in this process, over a dev server of the benchmark's own and an
- * Arbiter worker in this process. Clients send OpenRLHF remote-RM requests of ONE sample each
+ * Arbiter worker in a process of its own (see below). Clients send OpenRLHF remote-RM requests of ONE sample each
  * (`{"query": [prompt + response], "prompts": [prompt], "labels": [reference]}`, as OpenRLHF's
- * remote RM calls do per sample) to `POST /openrlhf/:runId` with node's `fetch` (undici), a
- * fixed number of them at once, each sending its next request when its answer is back. The
- * service merges concurrent requests into steps of one run (submitRollouts Updates).
+ * remote RM calls do per sample) to `POST /openrlhf/:runId` over kept-alive node:http
+ * connections (bench/http-post.ts), a fixed number of them at once, each sending its next
+ * request when its answer is back. The service merges concurrent requests into steps of one run
+ * (submitRequests Updates).
  *
  *  offline   the zero-latency offline judge. Measured in the same run against the judge called
  *            directly, no Temporal, no HTTP, on the same rollouts:
@@ -30,6 +31,8 @@
  *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
  *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS (the service's default)
  *   BENCH_SERVE_WORKER=process|inline  BENCH_SERVE_HISTORY_OUT=<file> (every execution of the offline run's history, as JSON)
+ *   BENCH_SERVE_CLIENT=http|fetch (the clients' HTTP library: node:http, kept alive, by default; undici's fetch as before)
+ *   BENCH_SERVE_DYNAMIC_CONFIG=<key=value,...> (the dev server's dynamic config, e.g. limit.historySize.suggestContinueAsNew=200000000: no continue-as-new)
  *
  * Each request's time is split on stderr: until the run recorded it (the Update) and then until
  * its answer was known (its step), as the service measured them (RunRequests.phases).
@@ -62,6 +65,7 @@ import { benchBedrockJudge } from './chunk-slots';
 import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker, withWorkerProcess } from './harness';
 import type { Client } from '@temporalio/client';
 import { rolloutOf, writeStepFile } from './step-files';
+import { postJson } from './http-post';
 import { historyMix, quotaUse, stepTimeline } from './step-timeline';
 import { localActivityPhases } from './history-timings';
 
@@ -73,6 +77,8 @@ const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
 const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', DEFAULT_BATCHING.windowMs);
 /** `process` (default): the worker in a process of its own, as deployed; `inline`: in this one. */
 const WORKER = process.env.BENCH_SERVE_WORKER === 'inline' ? 'inline' : 'process';
+/** The clients' HTTP library: `http` (node:http, kept-alive connections) or `fetch` (undici, as before December 2026). */
+const HTTP_CLIENT = process.env.BENCH_SERVE_CLIENT === 'fetch' ? 'fetch' : 'http';
 const QUOTA_RPS = 50;
 const LATENCY_MS = 200;
 const STEP = 1;
@@ -119,17 +125,20 @@ async function closedLoop(count: number, clients: number, call: (i: number) => P
   return { seconds: (performance.now() - began) / 1000, latencies };
 }
 
+/** One request by the clients' HTTP library: node:http (default, bench/http-post.ts) or undici's fetch (BENCH_SERVE_CLIENT=fetch). */
+async function post(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  if (HTTP_CLIENT === 'http') return postJson(url, body);
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, json: await response.json() };
+}
+
 /** Posts OpenRLHF requests for rollouts [from, from + count) to the run; every answer must be one number. */
 function serviceLoad(url: string, runId: string, from: number, count: number, clients = CLIENTS): Promise<Load> {
   return closedLoop(count, clients, async (i) => {
-    const response = await fetch(`${url}/openrlhf/${runId}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(openRlhfRequest(from + i)),
-    });
-    const body = (await response.json()) as { rewards?: unknown[] };
-    if (response.status !== 200 || body.rewards?.length !== 1 || typeof body.rewards[0] !== 'number') {
-      throw new Error(`request ${from + i}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+    const { status, json } = await post(`${url}/openrlhf/${runId}`, openRlhfRequest(from + i));
+    const body = json as { rewards?: unknown[] };
+    if (status !== 200 || body.rewards?.length !== 1 || typeof body.rewards[0] !== 'number') {
+      throw new Error(`request ${from + i}: HTTP ${status} ${JSON.stringify(body).slice(0, 300)}`);
     }
   });
 }
@@ -216,7 +225,7 @@ async function main(): Promise<Record<string, unknown>> {
       `${CLIENTS} concurrent judge calls p50 ${directP50.toFixed(3)} ms p99 ${directP99.toFixed(3)} ms`,
   );
 
-  const server = await benchServer();
+  const server = await benchServer(process.env.BENCH_SERVE_DYNAMIC_CONFIG ? process.env.BENCH_SERVE_DYNAMIC_CONFIG.split(",") : []);
   try {
     const taskQueue = 'bench-serve';
     const withWorker = <T>(body: (client: Client) => Promise<T>) =>
@@ -297,6 +306,7 @@ async function main(): Promise<Record<string, unknown>> {
             steps: offlineSteps,
             rollouts_per_step: round(REQUESTS / offlineSteps, 1),
             batch_window_ms: WINDOW_MS,
+            http_client: HTTP_CLIENT,
           },
           bedrock: {
             requests: BEDROCK_REQUESTS,
