@@ -20,7 +20,8 @@
  *  bedrock   judge `provider: bedrock` on the fake Bedrock (test/support/fake-bedrock.ts) at a
  *            quota of 50 req/s, 200 ms per call, via AWS_ENDPOINT_URL_BEDROCK_RUNTIME, as
  *            bench/judge.ts; the run's judge.quota is the account quota (3000/min). Throughput
- *            is reported as a share of the quota (`of_quota`, ideally near 1); nothing asserts.
+ *            is reported as a share of the quota (`of_quota`, ideally near 1; `steady_of_quota` leaves
+ *            out the first and last 2 s of calls, where the closed loop ramps up and drains); nothing asserts.
  *
  * Clients and service share this process; the worker runs in a process of its own, as
  * `npm run worker` deploys it (BENCH_SERVE_WORKER=inline: in this process too). All share the
@@ -316,6 +317,8 @@ async function main(): Promise<Record<string, unknown>> {
             seconds: round(bedrock.seconds, 2),
             rps: round(bedrockRps, 2),
             of_quota: round(bedrockRps / QUOTA_RPS, 3),
+            // The judge's calls per second between the ramp and the drain (2 s left out at each end), as a share of the quota.
+            steady_of_quota: use.steady_of_quota,
             p50_ms: round(percentile(bedrock.latencies, 50), 1),
             p99_ms: round(percentile(bedrock.latencies, 99), 1),
             steps: bedrockSteps,

@@ -141,10 +141,14 @@ export function quotaUse(callTimesMs: number[], requestsPerSecond: number, idleG
   }
   const perSecond = new Array<number>(Math.floor(span / 1000) + 1).fill(0);
   for (const t of times) perSecond[Math.floor((t - times[0]!) / 1000)]!++;
+  // The closed loop's ramp (all clients start at once) and drain (fewer clients than the quota
+  // needs once most are done) left out: the calls from 2 s after the first to 2 s before the last.
+  const steady = times.filter((t) => t >= times[0]! + 2000 && t < times.at(-1)! - 2000).length;
   return {
     lost_share: Math.round((1 - times.length / ((requestsPerSecond * span) / 1000 + 1)) * 1000) / 1000,
     idle_ms: Math.round(idle),
     per_second: perSecond,
+    steady_of_quota: span > 6000 ? Math.round((steady / ((requestsPerSecond * (span - 4000)) / 1000)) * 1000) / 1000 : null,
   };
 }
 
