@@ -11,6 +11,8 @@ const BUSY_WORKFLOW = temporal.api.enums.v1.ResourceExhaustedCause.RESOURCE_EXHA
 const RESOURCE_EXHAUSTED_FAILURE = 'temporal.api.errordetails.v1.ResourceExhaustedFailure';
 /** The first wait after a busy workflow, ms, growing ×1.7 per attempt up to a second. */
 const BUSY_FIRST_MS = 50;
+/** Attempts at a busy workflow: ~40 s of waits in all, as long as the SDK keeps at one (nine retries). */
+const BUSY_MAX_ATTEMPTS = 45;
 
 /**
  * The SDK's client retries, but for a workflow busy closing. An Update sent while the run
@@ -18,15 +20,21 @@ const BUSY_FIRST_MS = 50;
  * ErrWorkflowClosing), and the SDK waits a second before the first retry, as it does for a rate
  * limit: the trainers whose requests were in that Update waited about two seconds (bench:serve's
  * p99, issue 19). The next execution takes Updates a few tens of ms later, so such a refusal is
- * retried after 50 ms, growing ×1.7. Decided by the cause in the status's details, not by its
- * message; every other status keeps the SDK's delays and decisions.
+ * retried after 50 ms, growing ×1.7 to a second, for as long in all (~40 s) as the SDK would
+ * have kept at it. Decided by the cause in the status's details, not by its message; every other
+ * status keeps the SDK's delays and decisions.
  */
 export function busyWorkflowRetryInterceptor() {
+  return makeGrpcRetryInterceptor(busyWorkflowRetryOptions());
+}
+
+/** The interceptor's decisions: busy workflows soon and for ~40 s, everything else as the SDK decides. */
+export function busyWorkflowRetryOptions(): GrpcRetryOptions {
   const defaults = defaultGrpcRetryOptions();
-  return makeGrpcRetryInterceptor({
-    retryableDecider: defaults.retryableDecider,
+  return {
+    retryableDecider: (attempt, status) => (isBusyWorkflow(status) ? attempt < BUSY_MAX_ATTEMPTS : defaults.retryableDecider(attempt, status)),
     delayFunction: (attempt, status) => (isBusyWorkflow(status) ? busyDelayMs(attempt) : defaults.delayFunction(attempt, status)),
-  });
+  };
 }
 
 /** The wait before retry `attempt` (from 1) of a call refused by a busy workflow: ±20 %, as the SDK jitters. */
