@@ -13,7 +13,6 @@ import { startDevServer, type DevServer } from '../src/temporal/dev-server/start
 import { createArbiterWorker, type ArbiterWorkerOptions } from '../src/worker/create-worker';
 import { workerSettingsFromEnv } from '../src/config/worker-settings';
 import { spawnWorker } from '../test/helpers/processes';
-import { busyWorkflowRetryInterceptor } from '../src/temporal/busy-workflow-retry';
 
 const T0 = Date.now();
 
@@ -93,8 +92,7 @@ export async function withWorkerProcess<T>(server: DevServer, taskQueue: string,
  * pass gRPC's default 4 MiB per message (temporalio/features#487), so their client takes 64 MiB.
  */
 function benchConnectionOptions(address: string) {
-  // The service's retries as `arbiter serve` makes them (src/temporal/connection.ts).
-  return { address, channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 }, interceptors: [busyWorkflowRetryInterceptor()] };
+  return { address, channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 } };
 }
 
 const INNER = 'ARBITER_BENCH_INNER';

@@ -1,7 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import { busyWorkflowRetryInterceptor } from './busy-workflow-retry';
 
 /** Where a fresh clone finds Temporal: the local dev server (`npm run server`). */
 export const DEFAULT_ADDRESS = 'localhost:7233';
@@ -52,9 +51,9 @@ export function temporalSettings(overrides: SettingsOverrides = {}, env: NodeJS.
   };
 }
 
-/** A client connection (CLI, demo, `arbiter serve`, search-attribute registration); a busy workflow's refusals are retried soon (busy-workflow-retry.ts). */
+/** A client connection (CLI, demo, search-attribute registration). */
 export function connectClient(settings: TemporalSettings, connectTimeout?: string): Promise<Connection> {
-  return Connection.connect({ interceptors: [busyWorkflowRetryInterceptor()], ...settings.connectionOptions, ...(connectTimeout ? { connectTimeout } : {}) });
+  return Connection.connect({ ...settings.connectionOptions, ...(connectTimeout ? { connectTimeout } : {}) });
 }
 
 /** A worker connection. */
