@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, readlink, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, readlink, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Rollout } from '../config/rollout';
 import { eachAtMost } from '../io/atomic-batch';
 import { fsyncDir } from '../io/durable';
+import { readTextIfExists } from '../io/read-if-exists';
 import { isS3Location, joinLocation } from '../storage/location';
 import { claimMemoOf, type ClaimMemo } from './claim-memo';
 import { storeFor } from '../storage/stores';
@@ -219,12 +220,7 @@ const linkClaims: Claims = {
       // EINVAL: not a symlink, so a link to its content's file.
       if (code !== 'EINVAL') throw err;
     }
-    try {
-      return await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    return readTextIfExists(path);
   },
   async set(folder, claims) {
     const sources = await targetFiles(folder, claims);
@@ -257,11 +253,7 @@ async function targetFiles(folder: string, claims: readonly Claim[]): Promise<Ma
   const files = new Map<string, string>();
   for (const { target } of claims) files.set(target, join(folder, 'targets', target));
   await eachAtMost([...files], async ([target, file]) => {
-    const held = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (held !== target) await storeFor(file).write(file, target);
+    if ((await readTextIfExists(file)) !== target) await storeFor(file).write(file, target);
   });
   return files;
 }
