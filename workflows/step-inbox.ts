@@ -31,8 +31,13 @@ export const MAX_ASSEMBLED_ROLLOUTS = 512;
 const ANSWERED_STEPS_KEPT = 4;
 const STEPLESS_ANSWERS_KEPT = 10_000;
 
-/** Inline rollouts an Update may carry into history (256 KiB); more travel as a file. */
+/** Inline rollouts a `submitRollouts` Update may carry into history (256 KiB); more travel as a file. */
 export const MAX_INLINE_SUBMISSION_BYTES = 256 * 1024;
+/**
+ * Inline requests a `submitRequests` Update may carry (512 KiB, where Temporal starts warning of
+ * large payloads): the service sends every waiting caller's request in one Update per round.
+ */
+export const MAX_INLINE_REQUESTS_BYTES = 512 * 1024;
 
 /** A request the run accepted and has not answered yet: what continue-as-new carries. */
 export interface CarriedRequest {
@@ -203,7 +208,7 @@ export class StepInbox {
     if (!parsed.success) throw failure('InvalidRequest', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     this.refuseWhileRollingOver(': send the requests again in a moment');
     const bytes = JSON.stringify(parsed.data).length;
-    if (bytes > MAX_INLINE_SUBMISSION_BYTES) throw failure('InvalidRequest', `requests of ${bytes} bytes inline, over ${MAX_INLINE_SUBMISSION_BYTES}: send large requests by path`);
+    if (bytes > MAX_INLINE_REQUESTS_BYTES) throw failure('InvalidRequest', `requests of ${bytes} bytes inline, over ${MAX_INLINE_REQUESTS_BYTES}: send large requests by path`);
     for (const r of parsed.data.requests) {
       if (r.step === undefined) continue;
       const entry = this.requests.get(r.key);

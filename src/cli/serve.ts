@@ -40,7 +40,7 @@ export function serveCommand(): Command {
       .addOption(new Option('--task-queue <name>', 'task queue of the workers').env('ARBITER_TASK_QUEUE').default('arbiter'))
       .option('--run-config <file>', 'start runs not yet started with this config (runId = the URL\'s run id; rollouts must be {"type": "updates"})')
       .option('--spill-dir <dir>', 'where batches over the inline limit are written (a folder, or s3://bucket/prefix); must be in the workers\' ARBITER_ALLOWED_ROLLOUT_DIRS', '.arbiter-serve')
-      .option('--batch-window-ms <n>', 'how long a request waits for others to share its Update to the run', String(DEFAULT_BATCHING.windowMs))
+      .option('--batch-window-ms <n>', 'how long a round of requests waits for others to join its Update to the run (rounds go one at a time per run)', String(DEFAULT_BATCHING.windowMs))
       .option('--answer-timeout-s <n>', 'longest a caller waits for its answer before a retryable 503 not_ready (set under the trainer\'s own timeout; a retry with the same key attaches)', String(DEFAULT_BATCHING.answerTimeoutMs / 1000))
       .option('--body-limit <bytes>', 'largest request body', String(DEFAULT_BODY_LIMIT))
       .addOption(

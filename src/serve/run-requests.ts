@@ -10,6 +10,7 @@ import { requestStatusQuery, submitRequestsUpdate } from '../../workflows/defini
 import { rftRun } from '../../workflows/rft-run';
 import { RecentSamples } from '../stats/recent-samples';
 import { HttpError, httpErrorOf } from './http-error';
+import { UpdateRounds } from './update-rounds';
 import { stepNumber } from '../contract/step-file-names';
 import { joinLocation } from '../storage/location';
 import { storeFor } from '../storage/stores';
@@ -43,11 +44,11 @@ export interface RequestOptions {
   runTemplate?: RunConfigInput;
   /** How long a caller waits for its answer before hearing `not_ready` (retry with the same key: it attaches). */
   answerTimeoutMs: number;
-  /** How long the first request of an Update waits for others to join it. */
+  /** How long the first request of a round waits for others to join it (update-rounds.ts). */
   windowMs: number;
   /** How often waiting requests ask the run where they stand. */
   pollMs: number;
-  /** Updates in flight per run (Temporal admits 10 per workflow at once). */
+  /** Updates in flight per run, only reached when a round outgrows one Update (Temporal admits 10 per workflow at once). */
   maxInFlight: number;
   /** Reads a rewards file the run names, for requests too large to be answered inline. */
   readRewards: (file: string) => Promise<RewardRecord[] | undefined>;
@@ -55,10 +56,17 @@ export interface RequestOptions {
 
 export const DEFAULT_REQUEST_TIMING = { answerTimeoutMs: 170_000, windowMs: 10, pollMs: 50, maxInFlight: 4 };
 
-/** Under the run's own limit (256 KiB of inline requests per Update), with room for the envelope. */
-const MAX_UPDATE_BYTES = 200 * 1024;
+/**
+ * An Update's requests, in bytes: under the run's own limit (MAX_INLINE_REQUESTS_BYTES, 512 KiB)
+ * with room for the envelope, and under the 512 KiB at which Temporal warns of a large payload.
+ */
+const MAX_UPDATE_BYTES = 480 * 1024;
+const MAX_UPDATE_REQUESTS = 1000;
+/** A request larger than this travels as a file (its path in the Update), not inline. */
+const MAX_INLINE_REQUEST_BYTES = 200 * 1024;
 
 interface Pending {
+  key: string;
   request: TrainerRequest;
   deadline: number;
   bytes: number;
@@ -74,9 +82,7 @@ interface Pending {
  * run does not know a request (a fresh execution after continue-as-new, a lost Update).
  */
 export class RunRequests {
-  private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight = 0;
+  private readonly rounds: UpdateRounds<Pending>;
   private readonly waiting = new Map<string, { resolve: (s: RequestStatus) => void }[]>();
   private polling = false;
   /** Updates this service sent (for tests and logs). */
@@ -90,7 +96,10 @@ export class RunRequests {
   constructor(
     private readonly runId: string,
     private readonly options: RequestOptions,
-  ) {}
+  ) {
+    const { windowMs, maxInFlight } = options;
+    this.rounds = new UpdateRounds({ windowMs, maxInFlight, maxBytes: MAX_UPDATE_BYTES, maxCount: MAX_UPDATE_REQUESTS }, (batch) => this.send(batch));
+  }
 
   /**
    * The rewards of `rollouts` under `key`, answered by the run. `pin` sends them as that step,
@@ -124,7 +133,7 @@ export class RunRequests {
     const hash = contentHash(rollouts);
     const sent = refuseAtEdge(rollouts);
     const base = { key, hash, ...(pin !== undefined ? { step: pin } : {}) };
-    if (sent.length <= MAX_REQUEST_ROLLOUTS && Buffer.byteLength(JSON.stringify(sent)) <= MAX_UPDATE_BYTES) return { ...base, rollouts: sent };
+    if (sent.length <= MAX_REQUEST_ROLLOUTS && Buffer.byteLength(JSON.stringify(sent)) <= MAX_INLINE_REQUEST_BYTES) return { ...base, rollouts: sent };
     // A large request travels as a file named for its content: a retry writes the same file.
     const name = pin !== undefined ? `step-${stepNumber(pin)}-${hash.slice(0, 12)}` : `request-${keyIdOf(key)}-${hash.slice(0, 12)}`;
     const path = joinLocation(this.options.spillDir, this.runId, `${name}.jsonl`);
@@ -173,44 +182,18 @@ export class RunRequests {
     };
   }
 
-  // ---- Updates: requests batched, a few in flight ----
+  // ---- Updates: requests grouped in rounds (update-rounds.ts) ----
 
   private admit(request: TrainerRequest, deadline: number): Promise<RequestStatus> {
     return new Promise((resolve, reject) => {
-      const bytes = Buffer.byteLength(JSON.stringify(request));
+      const pending = { key: request.key, request, deadline, bytes: Buffer.byteLength(JSON.stringify(request)), resolve, reject };
       // A pinned request goes alone: a refusal of its step must not refuse other callers' requests.
-      if (request.step !== undefined) return void this.send([{ request, deadline, bytes, resolve, reject }]);
-      this.queue.push({ request, deadline, bytes, resolve, reject });
-      if (this.queue.reduce((n, p) => n + p.bytes, 0) >= MAX_UPDATE_BYTES) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+      if (request.step !== undefined) this.rounds.alone([pending]);
+      else this.rounds.add(pending);
     });
   }
 
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
-      const batch: Pending[] = [];
-      const keys = new Set<string>();
-      let bytes = 0;
-      for (let i = 0; i < this.queue.length && batch.length < 1000; ) {
-        const p = this.queue[i]!;
-        // One key per Update: a second sending of a key waits for the next one.
-        if (keys.has(p.request.key) || (batch.length > 0 && bytes + p.bytes > MAX_UPDATE_BYTES)) {
-          i++;
-          continue;
-        }
-        batch.push(p);
-        keys.add(p.request.key);
-        bytes += p.bytes;
-        this.queue.splice(i, 1);
-      }
-      void this.send(batch);
-    }
-  }
-
   private async send(batch: Pending[]): Promise<void> {
-    this.inFlight++;
     try {
       const statuses = await this.execute(
         batch.map((p) => p.request),
@@ -219,9 +202,6 @@ export class RunRequests {
       for (const [i, p] of batch.entries()) p.resolve(statuses[i]!);
     } catch (err) {
       for (const p of batch) p.reject(err);
-    } finally {
-      this.inFlight--;
-      if (this.queue.length > 0) this.flush();
     }
   }
 
