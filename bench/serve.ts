@@ -23,7 +23,8 @@
  *            is reported as a share of the quota (`of_quota`, ideally near 1; `steady_of_quota` leaves
  *            out the first and last 2 s of calls, where the closed loop ramps up and drains); nothing asserts.
  *
- * Clients and service share this process; the worker runs in a process of its own, as
+ * The service and its clients (bench/serve-clients.ts) run in this process (BENCH_SERVE_CLIENTS_IN=thread:
+ * the clients in a thread of their own), the worker in a process of its own, as
  * `npm run worker` deploys it (BENCH_SERVE_WORKER=inline: in this process too). All share the
  * machine's cores with the dev server: the latencies include that contention.
  *
@@ -33,6 +34,8 @@
  *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS (the service's default)
  *   BENCH_SERVE_WORKER=process|inline  BENCH_SERVE_HISTORY_OUT=<file> (every execution of the offline run's history, as JSON)
  *   BENCH_SERVE_CLIENT=http|fetch (the clients' HTTP library: node:http, kept alive, by default; undici's fetch as before)
+ *   BENCH_SERVE_CLIENTS_IN=service|thread (the clients on the service's event loop, by default, or in a thread of their own)
+ *   BENCH_SERVE_MAX_IN_FLIGHT (the service's Updates in flight per run when a round outgrows one Update; its default)
  *   BENCH_SERVE_DYNAMIC_CONFIG=<key=value,...> (the dev server's dynamic config, e.g. limit.historySize.suggestContinueAsNew=200000000: no continue-as-new)
  *
  * Each request's time is split on stderr: until the run recorded it (the Update) and then until
@@ -66,7 +69,8 @@ import { benchBedrockJudge } from './chunk-slots';
 import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchWorker, withWorkerProcess } from './harness';
 import type { Client } from '@temporalio/client';
 import { rolloutOf, writeStepFile } from './step-files';
-import { postJson } from './http-post';
+import { closedLoop, type Load } from './closed-loop';
+import { clientLoad, clientLoadInThread } from './serve-clients';
 import { historyMix, quotaUse, stepTimeline } from './step-timeline';
 import { localActivityPhases } from './history-timings';
 
@@ -76,10 +80,16 @@ const BEDROCK_REQUESTS = envNumber('BENCH_SERVE_BEDROCK_REQUESTS', 1000);
 const BEDROCK_CLIENTS = envNumber('BENCH_SERVE_BEDROCK_CLIENTS', CLIENTS);
 const WARMUP = envNumber('BENCH_SERVE_WARMUP', 256);
 const WINDOW_MS = envNumber('BENCH_SERVE_BATCH_WINDOW_MS', DEFAULT_BATCHING.windowMs);
+const MAX_IN_FLIGHT = envNumber('BENCH_SERVE_MAX_IN_FLIGHT', DEFAULT_BATCHING.maxInFlight);
 /** `process` (default): the worker in a process of its own, as deployed; `inline`: in this one. */
 const WORKER = process.env.BENCH_SERVE_WORKER === 'inline' ? 'inline' : 'process';
 /** The clients' HTTP library: `http` (node:http, kept-alive connections) or `fetch` (undici, as before December 2026). */
 const HTTP_CLIENT = process.env.BENCH_SERVE_CLIENT === 'fetch' ? 'fetch' : 'http';
+/**
+ * Where the clients run: on the service's event loop (default), or in a thread of their own
+ * (`thread`). Measured both ways at 256 clients: no difference beyond the noise (docs/performance.md).
+ */
+const CLIENTS_IN = process.env.BENCH_SERVE_CLIENTS_IN === 'thread' ? 'thread' : 'service';
 const QUOTA_RPS = 50;
 const LATENCY_MS = 200;
 const STEP = 1;
@@ -97,51 +107,10 @@ function phasesOf(requests: RunRequests): Record<'recorded' | 'answered', string
   return { recorded: at(requests.phases.recorded), answered: at(requests.phases.answered) };
 }
 
-/** OpenRLHF's single-sample remote RM request for rollout `i` of the benchmark's rollouts. */
-function openRlhfRequest(i: number) {
-  const r = rolloutOf(STEP, i);
-  return { query: [r.prompt + r.response], prompts: [r.prompt], labels: [r.reference] };
-}
-
-interface Load {
-  seconds: number;
-  latencies: number[];
-}
-
-/** `clients` concurrent callers share `count` calls, each making its next call once its last returned. */
-async function closedLoop(count: number, clients: number, call: (i: number) => Promise<void>): Promise<Load> {
-  let next = 0;
-  const latencies: number[] = [];
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(clients, count) }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t0 = performance.now();
-        await call(i);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  return { seconds: (performance.now() - began) / 1000, latencies };
-}
-
-/** One request by the clients' HTTP library: node:http (default, bench/http-post.ts) or undici's fetch (BENCH_SERVE_CLIENT=fetch). */
-async function post(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  if (HTTP_CLIENT === 'http') return postJson(url, body);
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, json: await response.json() };
-}
-
-/** Posts OpenRLHF requests for rollouts [from, from + count) to the run; every answer must be one number. */
+/** Posts OpenRLHF requests for rollouts [from, from + count) to the run, from the clients' own thread (bench/serve-clients.ts) or this one. */
 function serviceLoad(url: string, runId: string, from: number, count: number, clients = CLIENTS): Promise<Load> {
-  return closedLoop(count, clients, async (i) => {
-    const { status, json } = await post(`${url}/openrlhf/${runId}`, openRlhfRequest(from + i));
-    const body = json as { rewards?: unknown[] };
-    if (status !== 200 || body.rewards?.length !== 1 || typeof body.rewards[0] !== 'number') {
-      throw new Error(`request ${from + i}: HTTP ${status} ${JSON.stringify(body).slice(0, 300)}`);
-    }
-  });
+  const load = { url, runId, from, count, clients, http: HTTP_CLIENT } as const;
+  return CLIENTS_IN === 'thread' ? clientLoadInThread(load) : clientLoad(load);
 }
 
 /** The same rollouts as one step through Arbiter's chunk code, no Temporal, no HTTP (as bench/overhead.ts's `steps`). */
@@ -232,7 +201,7 @@ async function main(): Promise<Record<string, unknown>> {
     const withWorker = <T>(body: (client: Client) => Promise<T>) =>
       WORKER === 'inline' ? withBenchWorker(server, { taskQueue, allowedRolloutDirs: [tmpdir()] }, body) : withWorkerProcess(server, taskQueue, body);
     return await withWorker(async (client) => {
-      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS } });
+      const app = buildServer({ client, taskQueue, spillDir: join(dir, 'spill'), batching: { windowMs: WINDOW_MS, maxInFlight: MAX_IN_FLIGHT } });
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       const createRun = async (config: RunConfigInput & { runId: string }) => {
@@ -307,7 +276,9 @@ async function main(): Promise<Record<string, unknown>> {
             steps: offlineSteps,
             rollouts_per_step: round(REQUESTS / offlineSteps, 1),
             batch_window_ms: WINDOW_MS,
+            max_in_flight: MAX_IN_FLIGHT,
             http_client: HTTP_CLIENT,
+            clients_in: CLIENTS_IN,
           },
           bedrock: {
             requests: BEDROCK_REQUESTS,
