@@ -2,6 +2,7 @@ import type { RunConfig } from '../src/config/run-config';
 import { judgeCacheDir } from '../src/judges/build-judge';
 import type { Execution } from '../src/contract/run-owner';
 import { judgeChunk, type ChunkResult } from '../src/steps/judge-chunk';
+import { inCallOrder } from '../src/call-policy/call-order';
 import { workerSettingsFromEnv, type WorkerSettings } from '../src/config/worker-settings';
 import { finalFailure, ownedRunDir } from './owned-run-dir';
 import { refuseUnallowedJudgeUrl, withJudgeActivity } from './with-judge';
@@ -30,7 +31,8 @@ export async function scoreChunk(input: ScoreChunkInput, settings: WorkerSetting
     input.judge,
     { cacheDir: input.cache ? judgeCacheDir(input.cacheOutputDir ?? input.outputDir) : undefined },
     (judge, onProgress, signal) =>
-      judgeChunk({
+      // A run answers its steps in order: its earlier step's calls go first (call-order.ts).
+      inCallOrder({ group: `${input.outputDir}\0${input.runId}`, rank: input.step }, () => judgeChunk({
         layout,
         runId: input.runId,
         step: input.step,
@@ -41,7 +43,7 @@ export async function scoreChunk(input: ScoreChunkInput, settings: WorkerSetting
         fallback: input.fallback,
         signal,
         onProgress,
-      }),
+      })),
     finalFailure,
   );
 }

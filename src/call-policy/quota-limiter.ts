@@ -1,5 +1,6 @@
 import { setTimeout as timersSleep } from 'node:timers/promises';
 import { onAbort } from '../util/abort-fanout';
+import { currentCallOrder, type CallOrder } from './call-order';
 
 /**
  * Shared limiter for judge calls against one provider quota (requests and tokens per minute).
@@ -87,6 +88,7 @@ export interface QuotaSnapshot {
 interface Waiter {
   tokens: number;
   enqueuedAt: number;
+  order: CallOrder | undefined;
   resolve(permit: QuotaPermit): void;
   reject(reason: unknown): void;
   detach(): void;
@@ -165,7 +167,9 @@ export class QuotaLimiter {
   /**
    * Waits, first come first served, for a request slot, `estimatedTokens` of token budget and
    * an in-flight slot. A call estimated above the token burst waits for a full bucket and
-   * then takes the bucket into debt, so it is delayed, never starved.
+   * then takes the bucket into debt, so it is delayed, never starved. When the oldest waiting
+   * call has a call order (call-order.ts), the call of its group with the lowest rank goes in
+   * its place (the oldest of those).
    */
   acquire(estimatedTokens = 0, signal?: AbortSignal): Promise<QuotaPermit> {
     if (!Number.isFinite(estimatedTokens) || estimatedTokens < 0) {
@@ -184,6 +188,7 @@ export class QuotaLimiter {
       const waiter: Waiter = {
         tokens: estimatedTokens,
         enqueuedAt: this.clock(),
+        order: currentCallOrder(),
         resolve,
         reject,
         detach: () => stopWaiting(),
@@ -287,12 +292,12 @@ export class QuotaLimiter {
     const now = this.clock();
     this.refill(now);
 
-    let head = this.queue[0];
+    let head = this.next();
     while (head && this.admissible(head)) {
-      this.queue.shift();
+      this.take(head);
       head.detach();
       head.resolve(this.admit(head, now));
-      head = this.queue[0];
+      head = this.next();
     }
     // Blocked on in-flight: only a release can help, and release pumps.
     if (!head || this.inFlight >= this.maxInFlight) return;
@@ -302,6 +307,27 @@ export class QuotaLimiter {
     const tokenWait =
       tpm === undefined ? 0 : Math.max(0, this.tokensNeeded(head) - this.tokenLevel) / (tpm / 60_000);
     this.schedule(Math.max(1, Math.ceil(Math.max(requestWait, tokenWait))));
+  }
+
+  /** The call to admit next: the oldest, or the first of its group's lowest rank. */
+  private next(): Waiter | undefined {
+    const oldest = this.queue[0];
+    const group = oldest?.order?.group;
+    if (group === undefined) return oldest;
+    let first = oldest!;
+    for (const w of this.queue) if (w.order?.group === group && w.order.rank < first.order!.rank) first = w;
+    return first;
+  }
+
+  /**
+   * Takes `waiter` out of the queue. One that goes in the oldest call's place leaves that call
+   * its own place: a group's calls change order among themselves, never with other groups'
+   * (a group sending lower ranks all the time cannot hold its oldest call at the head forever).
+   */
+  private take(waiter: Waiter): void {
+    const index = this.queue.indexOf(waiter);
+    if (index > 0) this.queue[index] = this.queue[0]!;
+    this.queue.shift();
   }
 
   private schedule(ms: number): void {

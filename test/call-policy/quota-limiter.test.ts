@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QuotaLimiter, type QuotaLimiterOptions, type QuotaPermit } from '../../src/call-policy/quota-limiter';
 import { FakeClock, settle } from './fake-clock';
+import { inCallOrder } from '../../src/call-policy/call-order';
 
 /** Most tests reason about a burst of 10 requests (one second at 600/min): it is set explicitly. */
 function limiter(clock: FakeClock, options: Partial<QuotaLimiterOptions> = {}): QuotaLimiter {
@@ -319,5 +320,54 @@ describe('QuotaLimiter share of a shared account (setShare)', () => {
     l.setShare(0.5);
     expect(l.snapshot()).toMatchObject({ configuredRequestsPerMinute: 300 });
     expect(l.snapshot().effectiveRequestsPerMinute).toBeCloseTo(210, 6);
+  });
+});
+
+// Issue 19: a run answers its steps in order, and the calls of steps judged ahead went first as
+// often as not: the run's first step, half its callers, finished last and the judge then idled.
+describe('QuotaLimiter call order', () => {
+  /** Acquires a permit per label (`A3`: group A, rank 3; `-x`: no order), recording each label when granted. */
+  function acquireLabelled(l: QuotaLimiter, labels: string[], granted: string[]): void {
+    for (const label of labels) {
+      const acquire = () => l.acquire(0).then(() => void granted.push(label));
+      if (label.startsWith('-')) void acquire();
+      else void inCallOrder({ group: label[0]!, rank: Number(label.slice(1)) }, acquire);
+    }
+  }
+
+  /** One call a second, one at a time. */
+  const slowLimiter = (clock: FakeClock) => limiter(clock, { requestsPerMinute: 60, burst: { requests: 1 } });
+
+  it("admits a group's lowest rank first, in the places of the group's calls, and other groups in their order", async () => {
+    const clock = new FakeClock();
+    const granted: string[] = [];
+    acquireLabelled(slowLimiter(clock), ['-first', 'A3', 'A1', 'B0', 'A2', 'B1'], granted);
+    await settle();
+    expect(granted).toEqual(['-first']);
+    await clock.advance(5000);
+    // A's calls took the places A's calls had (the first, second and fourth waiting), lowest rank first.
+    expect(granted).toEqual(['-first', 'A1', 'A2', 'B0', 'A3', 'B1']);
+  });
+
+  it('never holds another group back while one keeps sending lower ranks', async () => {
+    const clock = new FakeClock();
+    const l = slowLimiter(clock);
+    const granted: string[] = [];
+    acquireLabelled(l, ['-first', 'A9', 'B0'], granted);
+    for (let rank = 5; rank > 0; rank--) {
+      await clock.advance(500);
+      acquireLabelled(l, [`A${rank}`], granted);
+      await clock.advance(500);
+    }
+    // B0 waited behind one call of A's: one of A's goes first, then B0, whatever A sent after it.
+    expect(granted.slice(0, 3)).toEqual(['-first', 'A5', 'B0']);
+  });
+
+  it('keeps arrival order for calls without an order', async () => {
+    const clock = new FakeClock();
+    const granted: string[] = [];
+    acquireLabelled(slowLimiter(clock), ['-0', '-1', 'A5', '-3', 'A1'], granted);
+    await clock.advance(5000);
+    expect(granted).toEqual(['-0', '-1', 'A1', '-3', 'A5']);
   });
 });
