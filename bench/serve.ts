@@ -33,6 +33,7 @@
  *   BENCH_SERVE_BEDROCK_CLIENTS (default: BENCH_SERVE_CLIENTS)
  *   BENCH_SERVE_WARMUP=256 (offline requests before measuring)  BENCH_SERVE_BATCH_WINDOW_MS (the service's default)
  *   BENCH_SERVE_WORKER=process|inline  BENCH_SERVE_HISTORY_OUT=<file> (every execution of the offline run's history, as JSON)
+ *   BENCH_SERVE_BEDROCK_HISTORY_OUT=<file> (the Bedrock run's latest history, as JSON)
  *   BENCH_SERVE_CLIENT=http|fetch (the clients' HTTP library: node:http, kept alive, by default; undici's fetch as before)
  *   BENCH_SERVE_CLIENTS_IN=service|thread (the clients on the service's event loop, by default, or in a thread of their own)
  *   BENCH_SERVE_MAX_IN_FLIGHT (the service's Updates in flight per run when a round outgrows one Update; its default)
@@ -71,7 +72,7 @@ import type { Client } from '@temporalio/client';
 import { rolloutOf, writeStepFile } from './step-files';
 import { closedLoop, type Load } from './closed-loop';
 import { clientLoad, clientLoadInThread } from './serve-clients';
-import { historyMix, quotaUse, stepTimeline } from './step-timeline';
+import { firstSteps, historyMix, quotaUse, stepTimeline } from './step-timeline';
 import { localActivityPhases } from './history-timings';
 
 const REQUESTS = envNumber('BENCH_SERVE_REQUESTS', 2000);
@@ -250,7 +251,15 @@ async function main(): Promise<Record<string, unknown>> {
         const bedrockPhases = phasesOf(app.batcher(bedrockId));
         note(`bedrock: per request, p50/p99 ms: until recorded by the run ${bedrockPhases.recorded}, then until answered ${bedrockPhases.answered}`);
         const use = quotaUse(callTimes, QUOTA_RPS);
-        const timeline = stepTimeline(await historyOf(client, bedrockId));
+        const bedrockHistory = await historyOf(client, bedrockId);
+        if (process.env.BENCH_SERVE_BEDROCK_HISTORY_OUT) {
+          (await import('node:fs')).writeFileSync(process.env.BENCH_SERVE_BEDROCK_HISTORY_OUT, JSON.stringify(bedrockHistory));
+        }
+        const timeline = stepTimeline(bedrockHistory);
+        // The judge's gaps over 200 ms, on the history's clock (both are this machine's wall clock).
+        const sorted = [...callTimes].sort((a, b) => a - b);
+        const idle = sorted.slice(1).flatMap((t, i) => (t - sorted[i]! > 200 ? [[`judge idle ${Math.round(t - sorted[i]!)} ms from`, performance.timeOrigin + sorted[i]!] as const] : []));
+        note(`bedrock: the first steps, ms from the run's start: ${firstSteps(bedrockHistory, 8, idle)}`);
         note(
           `bedrock: quota unused ${(use.lost_share * 100).toFixed(1)}% of the calls' span, ${use.idle_ms} ms in gaps over 200 ms; ` +
             `calls per second ${use.per_second.join(' ')}; per step (latest history): ${JSON.stringify(timeline)}`,

@@ -4,7 +4,7 @@
  * is lost whenever the judge has nothing to do.
  */
 import type { HistoryEvent } from '../test/support/run-chain';
-import { eventId, eventMs } from './history-timings';
+import { eventId, eventKind, eventMs } from './history-timings';
 
 /**
  * Milliseconds from the step's start to each mark: an explicit step starts when its
@@ -55,6 +55,53 @@ const mean = (xs: number[]) => (xs.length ? Math.round((xs.reduce((a, b) => a + 
 
 /** Each step's marks from a run's history: activities are told their step in their input. */
 export function stepTimeline(events: HistoryEvent[]): StepTimeline {
+  const whole = stepMarks(events).filter(
+    (m) => m.accepted !== undefined && m.prepareScheduled !== undefined && m.chunksDone !== undefined && m.checkpointDone !== undefined,
+  );
+  const phase = (f: (m: Required<StepMarks>) => number) => mean(whole.map((m) => f(m as Required<StepMarks>)));
+  const gaps: number[] = [];
+  for (let i = 1; i < whole.length; i++) gaps.push(whole[i]!.chunksScheduled! - whole[i - 1]!.chunksDone!);
+  return {
+    steps: whole.length,
+    mean_ms: {
+      accepted_to_prepare: phase((m) => m.prepareScheduled - m.accepted),
+      prepare: phase((m) => m.prepareDone - m.prepareScheduled),
+      prepare_to_chunks: phase((m) => m.chunksScheduled - m.prepareDone),
+      chunks: phase((m) => m.chunksDone - m.chunksScheduled),
+      chunks_to_checkpoint: phase((m) => m.checkpointScheduled - m.chunksDone),
+      checkpoint: phase((m) => m.checkpointDone - m.checkpointScheduled),
+      // Requests fed steps have no update to finish: their callers learn the answer from the run.
+      checkpoint_to_update_done: phase((m) => (m.updateDone ?? m.checkpointDone) - m.checkpointDone),
+    },
+    chunk_gap_ms: mean(gaps),
+    overlapped_steps: gaps.filter((g) => g < 0).length,
+  };
+}
+
+/**
+ * The run's first `count` steps as marks in ms from its first event (prepare scheduled, chunks
+ * scheduled and done, checkpoint done), with the other commands of that span (a review started,
+ * a search attribute set) and any `marks` given in wall-clock ms (the judge's idle gaps): where
+ * the judge waited while the closed loop ramped up.
+ */
+export function firstSteps(events: HistoryEvent[], count: number, marks: (readonly [label: string, wallMs: number])[] = []): string {
+  const t0 = events.length > 0 ? eventMs(events[0]!) : 0;
+  const ms = (t: number | undefined) => (t === undefined ? '-' : String(Math.round(t - t0)));
+  const steps = stepMarks(events).slice(0, count);
+  const end = steps.at(-1)?.checkpointDone ?? Infinity;
+  const others = events
+    .filter((e) => eventMs(e) <= end)
+    .map((e) => [eventKind(e), eventMs(e)] as const)
+    .filter(([kind]) => /^(startChild|childWorkflow|upsert|signalExternal|timerStarted|workflowPropertiesModified)/.test(kind));
+  return [
+    ...steps.map((m) => `step ${m.step}: prepare ${ms(m.prepareScheduled)}, chunks ${ms(m.chunksScheduled)}-${ms(m.chunksDone)}, checkpoint done ${ms(m.checkpointDone)}`),
+    ...others.map(([kind, t]) => `${kind} ${ms(t)}`),
+    ...marks.filter(([, t]) => t <= end).map(([label, t]) => `${label} ${ms(t)}`),
+  ].join('; ');
+}
+
+/** Each step's marks from a run's history, in step order. */
+function stepMarks(events: HistoryEvent[]): StepMarks[] {
   const marks = new Map<number, StepMarks>();
   const at = (step: number) => marks.get(step) ?? marks.set(step, { step }).get(step)!;
   const scheduled = new Map<number, { type: string; step: number }>();
@@ -101,27 +148,7 @@ export function stepTimeline(events: HistoryEvent[]): StepTimeline {
   }
   // Since `assemble-in-prepare`, a request-fed step starts with its prepareStep.
   for (const m of marks.values()) m.accepted ??= m.prepareScheduled;
-  const whole = [...marks.values()]
-    .filter((m) => m.accepted !== undefined && m.prepareScheduled !== undefined && m.chunksDone !== undefined && m.checkpointDone !== undefined)
-    .sort((a, b) => a.step - b.step);
-  const phase = (f: (m: Required<StepMarks>) => number) => mean(whole.map((m) => f(m as Required<StepMarks>)));
-  const gaps: number[] = [];
-  for (let i = 1; i < whole.length; i++) gaps.push(whole[i]!.chunksScheduled! - whole[i - 1]!.chunksDone!);
-  return {
-    steps: whole.length,
-    mean_ms: {
-      accepted_to_prepare: phase((m) => m.prepareScheduled - m.accepted),
-      prepare: phase((m) => m.prepareDone - m.prepareScheduled),
-      prepare_to_chunks: phase((m) => m.chunksScheduled - m.prepareDone),
-      chunks: phase((m) => m.chunksDone - m.chunksScheduled),
-      chunks_to_checkpoint: phase((m) => m.checkpointScheduled - m.chunksDone),
-      checkpoint: phase((m) => m.checkpointDone - m.checkpointScheduled),
-      // Requests fed steps have no update to finish: their callers learn the answer from the run.
-      checkpoint_to_update_done: phase((m) => (m.updateDone ?? m.checkpointDone) - m.checkpointDone),
-    },
-    chunk_gap_ms: mean(gaps),
-    overlapped_steps: gaps.filter((g) => g < 0).length,
-  };
+  return [...marks.values()].sort((a, b) => a.step - b.step);
 }
 
 /**

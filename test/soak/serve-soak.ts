@@ -176,9 +176,13 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
     if (random() >= o.duplicateShare) return post(path, body, headers);
     duplicatesSent++;
     const [a, b] = await Promise.all([post(path, body, headers), post(path, body, headers)]);
-    // Which of the two the run judged and which attached to it may differ (`replayed`); nothing else.
-    const same = (x: { body: any }) => JSON.stringify(Array.isArray(x.body) ? x.body : { ...x.body, replayed: undefined });
-    if (same(a) !== same(b)) problems.push(`a duplicate of ${path} was answered differently: ${JSON.stringify(a.body).slice(0, 300)} vs ${JSON.stringify(b.body).slice(0, 300)}`);
+    // Which of the two the run judged and which attached to it may differ (`replayed`), and the
+    // step's summary is best effort (null when the run could not be asked, as while its worker is
+    // killed: src/serve/server.ts); nothing else.
+    const bothSummaries = !Array.isArray(a.body) && !Array.isArray(b.body) && a.body?.summary != null && b.body?.summary != null;
+    const same = (x: { body: any }) =>
+      JSON.stringify(Array.isArray(x.body) ? x.body : { ...x.body, replayed: undefined, ...(bothSummaries ? {} : { summary: undefined }) });
+    if (same(a) !== same(b)) problems.push(`a duplicate of ${path} was answered differently: ${whereDifferent(same(a), same(b))}`);
     return a;
   };
   const sample = (good: boolean) => {
@@ -366,4 +370,12 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
   await connection.close();
   await fake.close();
   return report;
+}
+
+/** Two texts around where they first differ, so a report shows what differed and not only how each began. */
+function whereDifferent(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  const around = (s: string) => `…${s.slice(Math.max(0, i - 120), i + 180)}…`;
+  return `at character ${i}: ${around(a)} vs ${around(b)}`;
 }
