@@ -33,6 +33,7 @@ export class UpdateRounds<T extends Waiting> {
   private queue: T[] = [];
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Updates of rounds in flight (those sent `alone` are not: a round never waits for them). */
   private inFlight = 0;
 
   constructor(
@@ -48,9 +49,12 @@ export class UpdateRounds<T extends Waiting> {
     if (this.inFlight === 0) this.timer ??= setTimeout(() => this.flush(true), this.options.windowMs);
   }
 
-  /** Sends `batch` as one Update now, outside any round (a request that must go alone). */
+  /**
+   * Sends `batch` as one Update now, outside any round (a request that must go alone): rounds
+   * neither wait for it nor count it.
+   */
   alone(batch: T[]): void {
-    void this.dispatch(batch);
+    void this.send(batch);
   }
 
   /** Sends what waits: every Update that is full, and the rest too when `partial` and nothing is in flight. */
@@ -101,7 +105,7 @@ export class UpdateRounds<T extends Waiting> {
     }
   }
 
-  /** Updates in flight now (for tests and logs). */
+  /** Updates of rounds in flight now (for tests and logs). */
   get sending(): number {
     return this.inFlight;
   }

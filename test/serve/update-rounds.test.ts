@@ -86,12 +86,17 @@ describe('Updates to a run, a round at a time', () => {
     expect(sent).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f']]);
   });
 
-  it('sends a request that must go alone at once, whatever is in flight', async () => {
-    const { sent, add, rounds } = harness();
+  it('sends a request that must go alone at once, and no round waits for it', async () => {
+    const { sent, add, rounds, answer } = harness();
     add('a');
     await sleep(20);
     rounds.alone([{ key: 'pinned', bytes: 10 }]);
     expect(sent).toEqual([['a'], ['pinned']]);
-    expect(rounds.sending).toBe(2);
+    await answer();
+    // `pinned` is still in flight: the next round goes all the same.
+    add('b');
+    await sleep(20);
+    expect(sent).toEqual([['a'], ['pinned'], ['b']]);
+    expect(rounds.sending).toBe(1);
   });
 });
