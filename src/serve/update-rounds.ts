@@ -46,7 +46,15 @@ export class UpdateRounds<T extends Waiting> {
     this.queue.push(item);
     this.queuedBytes += item.bytes;
     if (this.queuedBytes >= this.options.maxBytes || this.queue.length >= this.options.maxCount) this.flush(false);
-    if (this.inFlight === 0) this.timer ??= setTimeout(() => this.flush(true), this.options.windowMs);
+    if (this.inFlight === 0) this.startWindow();
+  }
+
+  /** The round's window: it runs from the first request waiting, whatever is sent meanwhile. */
+  private startWindow(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.flush(true);
+    }, this.options.windowMs);
   }
 
   /**
@@ -59,8 +67,6 @@ export class UpdateRounds<T extends Waiting> {
 
   /** Sends what waits: every Update that is full, and the rest too when `partial` and nothing is in flight. */
   private flush(partial: boolean): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
     while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
       const { batch, rest, full } = this.take();
       if (!full && !(partial && this.inFlight === 0)) break;
@@ -100,7 +106,7 @@ export class UpdateRounds<T extends Waiting> {
       this.inFlight--;
       if (this.queue.length > 0) {
         this.flush(false);
-        if (this.inFlight === 0) this.timer ??= setTimeout(() => this.flush(true), this.options.windowMs);
+        if (this.inFlight === 0) this.startWindow();
       }
     }
   }

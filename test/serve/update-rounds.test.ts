@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { UpdateRounds } from '../../src/serve/update-rounds';
 
 interface Item {
@@ -98,5 +98,21 @@ describe('Updates to a run, a round at a time', () => {
     await sleep(20);
     expect(sent).toEqual([['a'], ['pinned'], ['b']]);
     expect(rounds.sending).toBe(1);
+  });
+
+  it('keeps the window from the first request when later ones fill no Update', async () => {
+    vi.useFakeTimers();
+    try {
+      const { sent, add } = harness({ windowMs: 10, maxCount: 2 });
+      // Two requests under one key: the queue holds an Update's count, yet no full Update.
+      add('a', 'a');
+      vi.advanceTimersByTime(6);
+      add('a');
+      vi.advanceTimersByTime(5);
+      // The window closed 10 ms after the first request, however many came since.
+      expect(sent).toEqual([['a']]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
