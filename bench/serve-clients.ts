@@ -20,7 +20,8 @@ export interface ClientLoad {
   http: 'http' | 'fetch';
 }
 
-const STEP = 1;
+/** The step number the benchmark's rollouts carry (bench/step-files.ts), here and in the direct calls they are compared with. */
+export const STEP = 1;
 
 /** OpenRLHF's single-sample remote RM request for rollout `i` of the benchmark's rollouts. */
 export function openRlhfRequest(i: number) {

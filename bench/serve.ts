@@ -71,7 +71,7 @@ import { benchServer, envNumber, note, quietRuntime, round, runBench, withBenchW
 import type { Client } from '@temporalio/client';
 import { rolloutOf, writeStepFile } from './step-files';
 import { closedLoop, type Load } from './closed-loop';
-import { clientLoad, clientLoadInThread } from './serve-clients';
+import { clientLoad, clientLoadInThread, STEP } from './serve-clients';
 import { firstSteps, historyMix, quotaUse, stepTimeline } from './step-timeline';
 import { localActivityPhases } from './history-timings';
 
@@ -93,7 +93,6 @@ const HTTP_CLIENT = process.env.BENCH_SERVE_CLIENT === 'fetch' ? 'fetch' : 'http
 const CLIENTS_IN = process.env.BENCH_SERVE_CLIENTS_IN === 'thread' ? 'thread' : 'service';
 const QUOTA_RPS = 50;
 const LATENCY_MS = 200;
-const STEP = 1;
 
 /** Nearest-rank percentile. */
 function percentile(xs: number[], p: number): number {
@@ -256,9 +255,8 @@ async function main(): Promise<Record<string, unknown>> {
           (await import('node:fs')).writeFileSync(process.env.BENCH_SERVE_BEDROCK_HISTORY_OUT, JSON.stringify(bedrockHistory));
         }
         const timeline = stepTimeline(bedrockHistory);
-        // The judge's gaps over 200 ms, on the history's clock (both are this machine's wall clock).
-        const sorted = [...callTimes].sort((a, b) => a - b);
-        const idle = sorted.slice(1).flatMap((t, i) => (t - sorted[i]! > 200 ? [[`judge idle ${Math.round(t - sorted[i]!)} ms from`, performance.timeOrigin + sorted[i]!] as const] : []));
+        // The judge's gaps on the history's clock (both are this machine's wall clock).
+        const idle = use.idle_gaps.map(([at, ms]) => [`judge idle ${ms} ms from`, performance.timeOrigin + at] as const);
         note(`bedrock: the first steps, ms from the run's start: ${firstSteps(bedrockHistory, 8, idle)}`);
         note(
           `bedrock: quota unused ${(use.lost_share * 100).toFixed(1)}% of the calls' span, ${use.idle_ms} ms in gaps over 200 ms; ` +

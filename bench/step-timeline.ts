@@ -155,16 +155,20 @@ function stepMarks(events: HistoryEvent[]): StepMarks[] {
  * How much of the quota the judge's calls left unused, from when each call reached the judge:
  * `lost_share` is 1 - calls / (rate x span from the first call to the last); `idle_ms` sums the
  * gaps between consecutive calls longer than `idleGapMs` (stretches with nothing to judge, as
- * opposed to the limiter's own pacing), and `per_second` counts the calls in each second.
+ * opposed to the limiter's own pacing) and `idle_gaps` lists them, and `per_second` counts the
+ * calls in each second.
  */
 export function quotaUse(callTimesMs: number[], requestsPerSecond: number, idleGapMs = 200) {
   const times = [...callTimesMs].sort((a, b) => a - b);
-  if (times.length < 2) return { lost_share: 0, idle_ms: 0, per_second: [times.length] };
+  if (times.length < 2) return { lost_share: 0, idle_ms: 0, idle_gaps: [], per_second: [times.length] };
   const span = times.at(-1)! - times[0]!;
   let idle = 0;
+  const gaps: [at: number, ms: number][] = [];
   for (let i = 1; i < times.length; i++) {
     const gap = times[i]! - times[i - 1]!;
-    if (gap > idleGapMs) idle += gap - 1000 / requestsPerSecond;
+    if (gap <= idleGapMs) continue;
+    idle += gap - 1000 / requestsPerSecond;
+    gaps.push([times[i - 1]!, Math.round(gap)]);
   }
   const perSecond = new Array<number>(Math.floor(span / 1000) + 1).fill(0);
   for (const t of times) perSecond[Math.floor((t - times[0]!) / 1000)]!++;
@@ -174,6 +178,8 @@ export function quotaUse(callTimesMs: number[], requestsPerSecond: number, idleG
   return {
     lost_share: Math.round((1 - times.length / ((requestsPerSecond * span) / 1000 + 1)) * 1000) / 1000,
     idle_ms: Math.round(idle),
+    /** Each gap over `idleGapMs`: when it began (the clock of `callTimesMs`) and how long it was. */
+    idle_gaps: gaps,
     per_second: perSecond,
     steady_of_quota: span > 6000 ? Math.round((steady / ((requestsPerSecond * (span - 4000)) / 1000)) * 1000) / 1000 : null,
   };
