@@ -74,6 +74,7 @@ import { closedLoop, type Load } from './closed-loop';
 import { clientLoad, clientLoadInThread, STEP } from './serve-clients';
 import { firstSteps, historyMix, quotaUse, stepTimeline } from './step-timeline';
 import { localActivityPhases } from './history-timings';
+import { cpuMsOf, descendantPid, devServerPid } from './proc-stats';
 
 const REQUESTS = envNumber('BENCH_SERVE_REQUESTS', 2000);
 const CLIENTS = envNumber('BENCH_SERVE_CLIENTS', 64);
@@ -105,6 +106,29 @@ function percentile(xs: number[], p: number): number {
 function phasesOf(requests: RunRequests): Record<'recorded' | 'answered', string> {
   const at = (s: RecentSamples) => `${s.quantile(0.5).toFixed(0)}/${s.quantile(0.99).toFixed(0)}`;
   return { recorded: at(requests.phases.recorded), answered: at(requests.phases.answered) };
+}
+
+/**
+ * CPU time so far of the processes that serve a request: this one (the service, and the clients
+ * unless in a thread of their own: a thread is in its process), the worker's and the dev server's.
+ * Less noisy than a rate on a shared machine, and what bounds the rate once the cores are busy.
+ * Undefined where /proc is not there.
+ */
+function cpuNow(address: string): { service: number; worker: number; server: number } | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const worker = descendantPid('src/worker/main.ts');
+  const server = devServerPid(address);
+  if (worker === undefined || server === undefined) return undefined;
+  return { service: cpuMsOf(process.pid), worker: cpuMsOf(worker), server: cpuMsOf(server) };
+}
+
+function cpuPerRequest(before: ReturnType<typeof cpuNow>, after: ReturnType<typeof cpuNow>, requests: number) {
+  if (!before || !after) return undefined;
+  const per = (k: keyof typeof before) => round((after[k] - before[k]) / requests, 3);
+  const service = per('service');
+  const worker = per('worker');
+  const server = per('server');
+  return { service, worker, server, total: round(service + worker + server, 3) };
 }
 
 /** Posts OpenRLHF requests for rollouts [from, from + count) to the run, from the clients' own thread (bench/serve-clients.ts) or this one. */
@@ -218,13 +242,16 @@ async function main(): Promise<Record<string, unknown>> {
 
         const offlineId = `serve-offline-${stamp}`;
         await createRun(offlineRun(offlineId));
+        const cpuBefore = cpuNow(server.address);
         const offline = await serviceLoad(url, offlineId, 0, REQUESTS);
+        const cpu = cpuPerRequest(cpuBefore, cpuNow(server.address), REQUESTS);
         const offlineSteps = (await client.workflow.getHandle(offlineId).query(progressQuery)).stepsDone;
         const p50 = percentile(offline.latencies, 50);
         const p99 = percentile(offline.latencies, 99);
         note(`offline: ${REQUESTS} requests, ${CLIENTS} clients, ${offline.seconds.toFixed(2)} s, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${offlineSteps} steps`);
         const offlinePhases = phasesOf(app.batcher(offlineId));
         note(`offline: per request, p50/p99 ms: until recorded by the run ${offlinePhases.recorded}, then until answered ${offlinePhases.answered}`);
+        if (cpu) note(`offline: CPU per request, ms: ${JSON.stringify(cpu)} (the service's process holds its clients too)`);
         const offlineHistory = await historyOf(client, offlineId);
         // Every execution of the run (it continues as new when its history grows), oldest first.
         const executions: HistoryEvent[][] = [];
@@ -286,6 +313,7 @@ async function main(): Promise<Record<string, unknown>> {
             max_in_flight: MAX_IN_FLIGHT,
             http_client: HTTP_CLIENT,
             clients_in: CLIENTS_IN,
+            ...(cpu ? { cpu_ms_per_request: cpu } : {}),
           },
           bedrock: {
             requests: BEDROCK_REQUESTS,
