@@ -13,6 +13,7 @@ import { startDevServer, type DevServer } from '../src/temporal/dev-server/start
 import { createArbiterWorker, type ArbiterWorkerOptions } from '../src/worker/create-worker';
 import { workerSettingsFromEnv } from '../src/config/worker-settings';
 import { spawnWorker } from '../test/helpers/processes';
+import { arbiterDataConverter } from '../src/temporal/payload-compression';
 
 const T0 = Date.now();
 
@@ -58,7 +59,7 @@ export async function withBenchWorker<T>(
       connection: nativeConnection,
       settings: { ...workerSettingsFromEnv(), allowedRolloutDirs },
     });
-    return await worker.runUntil(body(new Client({ connection })));
+    return await worker.runUntil(body(new Client({ connection, dataConverter: arbiterDataConverter })));
   } finally {
     await connection.close();
     await nativeConnection.close();
@@ -76,7 +77,7 @@ export async function withWorkerProcess<T>(server: DevServer, taskQueue: string,
   const connection = await Connection.connect(benchConnectionOptions(server.address));
   try {
     await worker.ready;
-    return await body(new Client({ connection }));
+    return await body(new Client({ connection, dataConverter: arbiterDataConverter }));
   } finally {
     await connection.close();
     // Shut down as an operator would (SIGTERM: the worker drains), so flags such as --cpu-prof

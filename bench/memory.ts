@@ -41,6 +41,7 @@ import { benchServer, note, quietRuntime, round, runBench } from './harness';
 import { eventMs } from './history-timings';
 import { memoryOf } from './proc-stats';
 import { writeStepFile } from './step-files';
+import { arbiterDataConverter } from '../src/temporal/payload-compression';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 100_000);
@@ -145,7 +146,7 @@ async function main(): Promise<Record<string, unknown>> {
   const server = await benchServer();
   const connection = await Connection.connect({ address: server.address });
   try {
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: arbiterDataConverter });
     const first = await measure(client, server.address, dir, headline, bundlePath);
     const others = [];
     for (const v of variants) {

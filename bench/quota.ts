@@ -51,6 +51,7 @@ import { spawnWorker } from '../test/helpers/processes';
 import { benchBedrockJudge } from './chunk-slots';
 import { benchServer, envNumber, note, quietRuntime, round, runBench } from './harness';
 import { rolloutOf } from './step-files';
+import { arbiterDataConverter } from '../src/temporal/payload-compression';
 
 const WORKERS = envNumber('BENCH_QUOTA_WORKERS', 4);
 const RUNS = envNumber('BENCH_QUOTA_RUNS', 3);
@@ -161,7 +162,7 @@ async function main(): Promise<Record<string, unknown>> {
     // a fleet that has just started has not seen all of itself yet, as a long-running one has.
     if (MODE === 'shared') await new Promise((r) => setTimeout(r, 6000));
     connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: arbiterDataConverter });
 
     const stamp = Date.now();
     const runConfig = (k: number): RunConfigInput & { runId: string } => ({

@@ -5,6 +5,8 @@
  */
 import type { HistoryEvent } from '../test/support/run-chain';
 import { eventId, eventKind, eventMs } from './history-timings';
+import type { Payload } from '@temporalio/common';
+import { decompressed } from '../src/temporal/payload-compression';
 
 /**
  * Milliseconds from the step's start to each mark: an explicit step starts when its
@@ -42,7 +44,8 @@ export interface StepTimeline {
   overlapped_steps: number;
 }
 
-function decode(payload: { data?: Uint8Array | null } | null | undefined): unknown {
+function decode(raw: Payload | null | undefined): unknown {
+  const payload = raw ? decompressed(raw) : undefined;
   if (!payload?.data) return undefined;
   try {
     return JSON.parse(Buffer.from(payload.data).toString('utf8'));

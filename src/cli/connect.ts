@@ -4,6 +4,7 @@ import { connectClient, temporalSettings } from '../temporal/connection';
 import { CliError } from './errors';
 import { isUnreachable, rootMessage } from '../temporal/client-errors';
 import { uiBaseUrl } from '../temporal/web-ui-link';
+import { arbiterDataConverter } from '../temporal/payload-compression';
 
 export interface ConnectionFlags {
   address?: string;
@@ -48,7 +49,7 @@ export async function withTemporal<T>(flags: ConnectionFlags, body: (t: Temporal
     throw unreachable(err);
   }
   try {
-    const client = new Client({ connection, namespace });
+    const client = new Client({ connection, namespace, dataConverter: arbiterDataConverter });
     return await body({ client, connection, address, namespace, uiBase: uiBaseUrl(address) });
   } catch (err) {
     if (!(err instanceof CliError) && isUnreachable(err)) throw unreachable(err);

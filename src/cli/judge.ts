@@ -22,6 +22,7 @@ import { CliError, EXIT_INVALID } from './errors';
 import { rootMessage } from '../temporal/client-errors';
 import { readDocument } from './parse-document';
 import { isS3Location } from '../storage/location';
+import { arbiterDataConverter } from '../temporal/payload-compression';
 
 /** Exit code when the validation ran but a judge failed a threshold: CI tells it from a crash. */
 export const EXIT_THRESHOLD = 3;
@@ -102,7 +103,7 @@ async function runValidation(config: ValidationConfig, opts: ConnectionFlags & {
   let worker: Worker | undefined;
   let nativeConnection;
   try {
-    const client = new Client({ connection, namespace: settings.namespace });
+    const client = new Client({ connection, namespace: settings.namespace, dataConverter: arbiterDataConverter });
     if (!(await hasWorker(client, settings.namespace, opts.taskQueue))) {
       nativeConnection = await connectWorker(settings);
       const env = workerSettingsFromEnv();

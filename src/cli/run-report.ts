@@ -20,6 +20,7 @@ import { NoAnswerError, readRun } from './read-run';
 import { judgeLabel, judgeLabelForPeople } from '../config/judge-config';
 import { isS3Location, joinLocation, resolveLocation } from '../storage/location';
 import { storeFor } from '../storage/stores';
+import { decompressed } from '../temporal/payload-compression';
 
 const QUERY_MS = 5_000;
 
@@ -94,7 +95,7 @@ async function runConfig(t: Temporal, workflowId: string): Promise<RunConfig> {
     maximumPageSize: 1,
   });
   const payloads = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-  const [input, carried] = payloads.map((p) => defaultPayloadConverter.fromPayload(p)) as [unknown, { config?: RunConfig } | undefined];
+  const [input, carried] = payloads.map((p) => defaultPayloadConverter.fromPayload(decompressed(p))) as [unknown, { config?: RunConfig } | undefined];
   if (carried?.config) return carried.config;
   const parsed = RunConfigSchema.safeParse(input);
   if (!parsed.success) throw new CliError(`run ${workflowId}: its start input is not a run config; pass the run folder with --dir`);

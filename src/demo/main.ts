@@ -14,6 +14,7 @@ import { progressQuery } from '../../workflows/definitions';
 import type { RunProgress } from '../../workflows/progress';
 import { rftRun } from '../../workflows/rft-run';
 import { judgeLabel } from '../config/judge-config';
+import { arbiterDataConverter } from '../temporal/payload-compression';
 
 const EXAMPLE = 'examples/contracts/run.json';
 
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   try {
     const added = await ensureSearchAttributes(connection, env.namespace);
     if (added.length) console.log(`registered search attributes: ${added.join(', ')}`);
-    const client = new Client({ connection, namespace: env.namespace });
+    const client = new Client({ connection, namespace: env.namespace, dataConverter: arbiterDataConverter });
     const config = parseRunConfig(JSON.parse(await readFile(EXAMPLE, 'utf8')));
     const workflowId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     const worker = await createArbiterWorker({ connection: nativeConnection, namespace: env.namespace, taskQueue: env.taskQueue });

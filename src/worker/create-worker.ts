@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import * as activities from '../../activities';
 import { keepAlive } from './keep-alive';
+import { arbiterDataConverter } from '../temporal/payload-compression';
 import { workerSettingsFromEnv, type WorkerSettings } from '../config/worker-settings';
 import { WORKFLOWS_PATH } from './workflows-path';
 
@@ -26,6 +27,7 @@ export function createArbiterWorker(options: ArbiterWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
+    dataConverter: arbiterDataConverter,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...activityOptions(options),
   });
@@ -40,6 +42,7 @@ export function createJudgeQueueWorker(options: Omit<ArbiterWorkerOptions, 'work
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
+    dataConverter: arbiterDataConverter,
     ...activityOptions(options),
   });
 }

@@ -14,6 +14,7 @@ import { hashTree } from '../helpers/tree-hash';
 import { rejudgeRun } from '../../workflows/rejudge-run';
 import { rftRun } from '../../workflows/rft-run';
 import { CallsPerRollout } from '../support/calls-per-rollout';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 const STEPS = 2;
 const PER_STEP = 40;
@@ -48,7 +49,7 @@ describe('re-judge under worker crashes', () => {
     let worker = spawnWorker(workerEnv);
     const workers: Child[] = [worker];
     const connection = await Connection.connect({ address: inject('temporalAddress') });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: arbiterDataConverter });
     const workflowId = `rejudge-crash-${Date.now()}`;
     let finished = false;
     try {

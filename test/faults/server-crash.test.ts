@@ -25,6 +25,7 @@ import { rftRun } from '../../workflows/rft-run';
 import { CallsPerRollout } from '../support/calls-per-rollout';
 import { startS3Server, type S3Server } from '../helpers/s3-server';
 import { joinLocation } from '../../src/storage/location';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 // The worker runs in this process: keep its warnings (connection trouble) for the report.
 const workerWarnings: string[] = [];
@@ -143,7 +144,7 @@ describe('server crash', () => {
       });
 
       clientConnection = await Connection.connect({ address });
-      const client = new Client({ connection: clientConnection });
+      const client = new Client({ connection: clientConnection, dataConverter: arbiterDataConverter });
       const workflowId = `server-crash-${Date.now()}`;
       const handle = await client.workflow.start(rftRun, {
         taskQueue,

@@ -13,6 +13,7 @@ import { readRunRecords } from '../helpers/run-records';
 import { rftRun } from '../../workflows/rft-run';
 import { CallsPerRollout } from '../support/calls-per-rollout';
 import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 const GOOD = 'leaving no continuity'; // in the fixtures' good answers only
 const rubric = { criteria: [{ id: 'flags_risk', description: 'Says whether the clause is risky for the customer' }] };
@@ -114,7 +115,7 @@ describe('worker crash', () => {
       killed[next]!();
     };
 
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: arbiterDataConverter });
     const workflowId = `worker-crash-${Date.now()}`;
     let finished = false;
     try {

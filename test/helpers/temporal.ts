@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { createArbiterWorker } from '../../src/worker/create-worker';
 import type { WorkerSettings } from '../../src/config/worker-settings';
 import { testWorkerSettings } from './worker-settings';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
 if (!(globalThis as { arbiterRuntimeInstalled?: boolean }).arbiterRuntimeInstalled) {
@@ -38,7 +39,7 @@ export async function withWorker<T>(
       activityInterceptors: options.activityInterceptors,
       settings: options.settings ?? testWorkerSettings(),
     });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: arbiterDataConverter });
     return await worker.runUntil(body({ client, taskQueue, worker }));
   } finally {
     await connection.close();
@@ -49,7 +50,7 @@ export async function withWorker<T>(
 export async function clientOnly<T>(body: (client: Client) => Promise<T>): Promise<T> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   try {
-    return await body(new Client({ connection }));
+    return await body(new Client({ connection, dataConverter: arbiterDataConverter }));
   } finally {
     await connection.close();
   }

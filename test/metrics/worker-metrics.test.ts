@@ -12,6 +12,7 @@ import { startFakeBedrock, bedrockErrors, type FakeBedrock } from '../support/fa
 import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
 import { tempDir, writeSteps } from '../support/fixtures';
 import { killChildren, spawnWorker } from '../helpers/processes';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 /**
  * A real worker process with ARBITER_METRICS_ADDRESS set, judging a short Bedrock run against
@@ -96,7 +97,7 @@ describe('worker metrics', () => {
     const scrape = async () => parse(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
 
     const price = { inputPerMTok: 0.8, outputPerMTok: 4 };
-    const handle = await new Client({ connection }).workflow.start(rftRun, {
+    const handle = await new Client({ connection, dataConverter: arbiterDataConverter }).workflow.start(rftRun, {
       taskQueue,
       workflowId: `metrics-${randomUUID()}`,
       args: [{

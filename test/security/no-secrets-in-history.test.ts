@@ -13,6 +13,8 @@ import { TEST_WORKER_ENV } from '../helpers/worker-settings';
 import { waitFor } from '../helpers/wait-for';
 import { runReviewQuery } from '../../workflows/run-review';
 import { rftRun } from '../../workflows/rft-run';
+import { arbiterDataConverter, decompressed, isCompressed } from '../../src/temporal/payload-compression';
+import type { Payload } from '@temporalio/common';
 
 const SECRET_KEY = `wJalrXUtnFEMI/K7MDENG/${randomUUID()}`;
 const ACCESS_KEY = 'AKIAARBITERTESTKEY01';
@@ -30,13 +32,18 @@ afterAll(async () => {
   await fake.close();
 });
 
-/** Every string in a history: payload bytes decoded, so nothing hides in base64 or protobuf. */
+/** Every string in a history: payload bytes decoded, so nothing hides in base64, protobuf or compression. */
 function strings(value: unknown, out: string[] = []): string[] {
+  if (isPayload(value) && isCompressed(value)) return strings(decompressed(value), out);
   if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
   else if (typeof value === 'string') out.push(value);
   else if (Array.isArray(value)) for (const v of value) strings(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) strings(v, out);
   return out;
+}
+
+function isPayload(value: unknown): value is Payload {
+  return typeof value === 'object' && value !== null && 'metadata' in value && 'data' in value;
 }
 
 describe('security', () => {
@@ -73,7 +80,7 @@ describe('security', () => {
 
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {
-      const client = new Client({ connection });
+      const client = new Client({ connection, dataConverter: arbiterDataConverter });
       const handle = await client.workflow.start(rftRun, {
         taskQueue,
         workflowId: `security-${Date.now()}`,

@@ -9,6 +9,7 @@ import { maybeRecordHistory } from '../helpers/histories';
 import { withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
 import { rollout, tempDir } from '../support/fixtures';
+import { decompressed } from '../../src/temporal/payload-compression';
 
 const STEP_ACTIVITIES = ['prepareStep', 'scoreChunk', 'checkpointStep'];
 
@@ -17,7 +18,7 @@ function updateReplies(events: HistoryEvent[]): RequestStatuses[] {
   return events
     .map((e) => e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success?.payloads?.[0])
     .filter((p) => p !== undefined)
-    .map((p) => payloadConverter.fromPayload<RequestStatuses>(p as never));
+    .map((p) => payloadConverter.fromPayload<RequestStatuses>(decompressed(p as never)));
 }
 
 /** The type of each local activity the run completed, from core's markers. */

@@ -11,6 +11,7 @@ import { withWorker } from '../helpers/temporal';
 import { tempDir } from '../support/fixtures';
 import { startFakeBedrock } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, useFakeBedrockEnv } from '../support/fake-bedrock-env';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 const TRAIN = fileURLToPath(new URL('../../examples/trainer/train.py', import.meta.url));
 
@@ -143,7 +144,7 @@ describe('examples/trainer/train.py while its worker is SIGKILLed', () => {
     const taskQueue = `trainer-crash-${Date.now()}`;
     const workerEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), ARBITER_TASK_QUEUE: taskQueue };
     const connection = await Connection.connect({ address: inject('temporalAddress') });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: arbiterDataConverter });
     let worker = spawnWorker(workerEnv);
     const workers: Child[] = [worker];
     const runId = `trainer-crash-${Date.now()}`;

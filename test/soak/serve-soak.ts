@@ -19,6 +19,7 @@ import { pauseUpdate, progressQuery, resumeUpdate } from '../../workflows/defini
 import { spawnWorker, type Child } from '../helpers/processes';
 import { startFakeBedrock, type FakeCall } from '../support/fake-bedrock';
 import { markerJudge, TEST_MODEL, userText } from '../support/fake-bedrock-env';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 /**
  * The service path under the load trainers put on it (issue 16): closed-loop one-sample clients
@@ -125,7 +126,7 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
   let worker: Child & { ready: Promise<void> } = await newWorker();
   await worker.ready;
   const connection = await Connection.connect({ address: o.temporalAddress });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: arbiterDataConverter });
   const runId = `soak-${Date.now()}`;
   const runTemplate = {
     steps: 100_000,

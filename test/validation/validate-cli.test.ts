@@ -14,6 +14,7 @@ import { clientOnly, withWorker } from '../helpers/temporal';
 import { arbiter } from '../cli/run-cli';
 import { FIRST_TASK_SECONDS } from '../../src/cli/judge';
 import { writeDataset } from './harness';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 const env = () => ({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_UI_URL: inject('temporalUiUrl') });
 
@@ -86,7 +87,7 @@ describe('arbiter judge validate', () => {
     // A worker of an Arbiter from before judge validation (runs and reviews only) polls the queue.
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     try {
-      const older = await Worker.create({ connection, taskQueue, workflowsPath: fileURLToPath(new URL('./workflows-without-validation.ts', import.meta.url)) });
+      const older = await Worker.create({ connection, taskQueue, dataConverter: arbiterDataConverter, workflowsPath: fileURLToPath(new URL('./workflows-without-validation.ts', import.meta.url)) });
       const started = Date.now();
       const result = await older.runUntil(arbiter(['judge', 'validate', file, '--id', id, '--task-queue', taskQueue], env()));
       expect(Date.now() - started).toBeLessThan(30_000);

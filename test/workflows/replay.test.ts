@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { PATCHES } from '../../workflows/patches';
 import { HISTORIES_DIR } from '../helpers/histories';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 const WORKFLOWS_DIR = fileURLToPath(new URL('../../workflows', import.meta.url));
 
@@ -20,7 +21,7 @@ describe('replay of recorded run histories', () => {
       files.map(async (file) => JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as { workflowId: string; history: unknown }),
     );
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: arbiterDataConverter }, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);

@@ -15,6 +15,7 @@ import { chainHistoryLengths } from '../support/run-chain';
 import { waitFor } from '../helpers/wait-for';
 import { testWorkerSettings } from '../helpers/worker-settings';
 import { rftRun } from '../../workflows/rft-run';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 describe('human review', () => {
   it("sends samples to the run's review workflow every K steps and tracks judge-human agreement", async () => {
@@ -115,7 +116,7 @@ describe('continue-as-new', () => {
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     try {
       const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: 'suggested', workflowBundle: { codePath: inject('workflowBundlePath') }, settings: testWorkerSettings() });
-      const client = new Client({ connection });
+      const client = new Client({ connection, dataConverter: arbiterDataConverter });
       const workflowId = `suggested-${Date.now()}`;
       const handle = await client.workflow.start(rftRun, {
         taskQueue: 'suggested',

@@ -22,6 +22,7 @@ import { readRunRecords } from '../helpers/run-records';
 import { waitFor } from '../helpers/wait-for';
 import { rftRun } from '../../workflows/rft-run';
 import { progressQuery, reconfigureUpdate } from '../../workflows/definitions';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 
 // Issue 21: runs on one provider account share its quota through one Temporal task queue, paced
 // by the matching service for every worker and divided between runs by fairness key and weight.
@@ -116,7 +117,7 @@ async function onAccount(body: (account: Account) => Promise<void>): Promise<voi
       dir: await tempDir(),
       judgeQueue: `judge-${randomUUID()}`,
       taskQueue,
-      client: new Client({ connection }),
+      client: new Client({ connection, dataConverter: arbiterDataConverter }),
       connection,
       nativeConnection,
       settings,
