@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { StepSummary } from '../contract/step-summary';
+import { readGrownLines } from '../io/grown-file';
+import { isS3Location } from '../storage/location';
 import { storeFor } from '../storage/stores';
 import type { RunLayout } from './run-layout';
 import type { Execution } from './run-owner';
@@ -72,8 +74,17 @@ export async function readManifest(path: string): Promise<ManifestLine[]> {
   return (await readManifestFile(path)).lines.filter((l): l is ManifestLine => 'step' in l);
 }
 
-/** The manifest's lines; `torn` when a crash cut its last append short (that line never counted). */
+/**
+ * The manifest's lines; `torn` when a crash cut its last append short (that line never counted).
+ * On a filesystem only the lines appended since this process last read it are parsed
+ * (io/grown-file.ts): every checkpoint reads the manifest. The lines are shared: read-only.
+ */
 export async function readManifestFile(path: string): Promise<{ lines: ManifestEntry[]; torn: boolean }> {
+  const parse = (line: string, i: number) => parseManifestLine(path, line, i);
+  if (!isS3Location(path)) {
+    const read = await readGrownLines(path, parse);
+    return read ? { lines: read.items, torn: read.torn } : { lines: [], torn: false };
+  }
   const text = await storeFor(path).readText(path);
   if (text === undefined) return { lines: [], torn: false };
   const torn = text.length > 0 && !text.endsWith('\n');
@@ -81,18 +92,21 @@ export async function readManifestFile(path: string): Promise<{ lines: ManifestE
   const lines = whole
     .split('\n')
     .filter((l) => l.trim())
-    .map((l, i) => {
-      const json = JSON.parse(l) as unknown;
-      if (typeof json === 'object' && json !== null) {
-        if ('end' in json) return json as RunEndLine;
-        if ('version' in json) return json as VersionLine;
-        if ('missing' in json) return json as MissingLine;
-      }
-      const parsed = ManifestLineSchema.safeParse(json);
-      if (!parsed.success) throw new Error(`${path}:${i + 1}: not a manifest line`);
-      return parsed.data;
-    });
+    .map(parse);
   return { lines, torn };
+}
+
+/** One manifest line, parsed (`i`: its position, for the error). */
+export function parseManifestLine(path: string, line: string, i: number): ManifestEntry {
+  const json = JSON.parse(line) as unknown;
+  if (typeof json === 'object' && json !== null) {
+    if ('end' in json) return json as RunEndLine;
+    if ('version' in json) return json as VersionLine;
+    if ('missing' in json) return json as MissingLine;
+  }
+  const parsed = ManifestLineSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${path}:${i + 1}: not a manifest line`);
+  return parsed.data;
 }
 
 /** Records a step's line, given the manifest as read before the step's artifact was written. */
