@@ -4,7 +4,7 @@
  * (src/io/grown-file.ts: only the line the last step appended is parsed). A synthetic manifest
  * of BENCH_STEPS lines (default 1,000 and 10,000), a step line appended before each of
  * BENCH_READS reads (default 50), as checkpoints do. No Temporal needed.
- * `npx tsx bench/manifest-read.ts`
+ * `npm run bench:manifest`
  */
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
