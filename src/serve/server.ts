@@ -12,6 +12,7 @@ import { novaRoutes } from './routes/nova';
 import { openRlhfRoutes } from './routes/openrlhf';
 import type { ServeContext } from './serve-context';
 import { DEFAULT_CHAT_TEMPLATE, type ChatTemplateSettings } from './chat-template';
+import { stepSummaries } from './step-summaries';
 
 /** How the service batches Updates and waits for answers. */
 export type BatchingOptions = typeof DEFAULT_REQUEST_TIMING;
@@ -119,11 +120,7 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
   registerReviewRoutes(app, options.client);
 
   /** The step's summary, if the run still holds it (its last 20 steps). */
-  const stepSummary = (runId: string, step: number) =>
-    options.client.workflow
-      .getHandle(runId)
-      .query<unknown, [number]>('stepSummary', step)
-      .catch(() => null);
+  const stepSummary = stepSummaries(options.client);
 
   // Each trainer shape is a plugin over the same context: the run's answers, never the service's.
   const ctx: ServeContext = {

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Client } from '@temporalio/client';
 import { progressQuery } from '../../workflows/definitions';
+import { arbiterDataConverter } from '../../src/temporal/payload-compression';
 import { withService } from '../helpers/serve';
 import { withWorker } from '../helpers/temporal';
 import { rollout, tempDir } from '../support/fixtures';
@@ -126,4 +128,33 @@ describe('arbiter serve, native API', () => {
       });
     });
   });
+
+  // A query per caller for its step's summary was a query per request (256 a round at 256 callers).
+  it('asks the run for a step’s summary once, however many callers the step answers', async () => {
+    const dir = await tempDir();
+    await withWorker(async ({ client, taskQueue }) => {
+      const queries: string[] = [];
+      const counting = new Client({
+        connection: client.connection,
+        dataConverter: arbiterDataConverter,
+        interceptors: { workflow: [{ query: (input, next) => (queries.push(input.queryType), next(input)) }] },
+      });
+      await withService({ client: counting, taskQueue, spillDir: join(dir, 'spill') }, async (svc) => {
+        const runId = `serve-summaries-${Date.now()}`;
+        expect((await svc.post('/v1/runs', runConfig(runId, join(dir, 'out')))).status).toBe(201);
+        const answers = await Promise.all(
+          Array.from({ length: 24 }, (_, i) => svc.post(`/v1/runs/${runId}/rewards`, { rollouts: [rollout(`r${i}`)], requestId: `summaries-${i}` })),
+        );
+        const steps = new Set<number>();
+        for (const a of answers) {
+          expect(a.status).toBe(200);
+          expect(a.body.summary).toMatchObject({ step: a.body.step });
+          steps.add(a.body.step);
+        }
+        expect(queries.filter((q) => q === 'stepSummary')).toHaveLength(steps.size);
+        await counting.workflow.getHandle(runId).terminate('test over');
+      });
+    });
+  });
 });
+
