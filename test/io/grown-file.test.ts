@@ -1,4 +1,4 @@
-import { appendFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readGrownLines } from '../../src/io/grown-file';
@@ -48,6 +48,18 @@ describe('a file read as it grows', () => {
     expect((await readGrownLines(file, p.parse))!.items.map((i) => i.line)).toEqual(['a', 'B', 'c']);
     await truncate(file, 2);
     expect((await readGrownLines(file, p.parse))!.items.map((i) => i.line)).toEqual(['a']);
+    // Deleted and written again, longer, and (ext4 hands a freed inode out again) with the inode
+    // the old one had: only its birth time and first bytes tell it from the file read before.
+    const again = join(dir, 'again.jsonl');
+    await writeFile(again, 'a\n');
+    expect((await readGrownLines(again, p.parse))!.items.map((i) => i.line)).toEqual(['a']);
+    const { ino } = await stat(again);
+    for (let i = 0; i < 20; i++) {
+      await unlink(again);
+      await writeFile(again, 'x\ny\nz\n');
+      if ((await stat(again)).ino === ino) break;
+    }
+    expect((await readGrownLines(again, p.parse))!.items.map((i) => i.line)).toEqual(['x', 'y', 'z']);
     expect(await readGrownLines(join(dir, 'none'), p.parse)).toBeUndefined();
   });
 
