@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
  */
 import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectSafely } from '../src/temporal/closed-connection';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server/start-dev-server';
 import { createArbiterWorker, type ArbiterWorkerOptions } from '../src/worker/create-worker';
@@ -50,7 +51,7 @@ export async function withBenchWorker<T>(
   options: Omit<ArbiterWorkerOptions, 'connection' | 'settings'> & { allowedRolloutDirs: string[] },
   body: (client: Client) => Promise<T>,
 ): Promise<T> {
-  const connection = await Connection.connect(benchConnectionOptions(server.address));
+  const connection = await connectSafely(benchConnectionOptions(server.address));
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   try {
     const { allowedRolloutDirs, ...workerOptions } = options;
@@ -74,7 +75,7 @@ export async function withBenchWorker<T>(
  */
 export async function withWorkerProcess<T>(server: DevServer, taskQueue: string, body: (client: Client) => Promise<T>): Promise<T> {
   const worker = spawnWorker({ TEMPORAL_ADDRESS: server.address, ARBITER_TASK_QUEUE: taskQueue });
-  const connection = await Connection.connect(benchConnectionOptions(server.address));
+  const connection = await connectSafely(benchConnectionOptions(server.address));
   try {
     await worker.ready;
     return await body(new Client({ connection, dataConverter: arbiterDataConverter }));

@@ -31,7 +31,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectSafely } from '../src/temporal/closed-connection';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { RunConfigInput } from '../src/config/run-config';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker';
@@ -144,7 +145,7 @@ async function main(): Promise<Record<string, unknown>> {
   }
 
   const server = await benchServer();
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await connectSafely({ address: server.address });
   try {
     const client = new Client({ connection, dataConverter: arbiterDataConverter });
     const first = await measure(client, server.address, dir, headline, bundlePath);

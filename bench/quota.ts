@@ -42,6 +42,7 @@ import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { connectSafely } from '../src/temporal/closed-connection';
 import type { RunConfigInput } from '../src/config/run-config';
 import { stepReadyFile, stepRolloutFile } from '../src/contract/run-layout';
 import { rftRun } from '../workflows/rft-run';
@@ -161,7 +162,7 @@ async function main(): Promise<Record<string, unknown>> {
     // Each process counts the judge queue's pollers every 5 s (src/worker/watch-judge-queues.ts):
     // a fleet that has just started has not seen all of itself yet, as a long-running one has.
     if (MODE === 'shared') await new Promise((r) => setTimeout(r, 6000));
-    connection = await Connection.connect({ address: server.address });
+    connection = await connectSafely({ address: server.address });
     const client = new Client({ connection, dataConverter: arbiterDataConverter });
 
     const stamp = Date.now();

@@ -1,6 +1,7 @@
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { connectSafely } from './closed-connection';
 
 /** Where a fresh clone finds Temporal: the local dev server (`npm run server`). */
 export const DEFAULT_ADDRESS = 'localhost:7233';
@@ -51,9 +52,9 @@ export function temporalSettings(overrides: SettingsOverrides = {}, env: NodeJS.
   };
 }
 
-/** A client connection (CLI, demo, search-attribute registration). */
+/** A client connection (CLI, service, demo, search-attribute registration); closing it never throws from a retry timer. */
 export function connectClient(settings: TemporalSettings, connectTimeout?: string): Promise<Connection> {
-  return Connection.connect({ ...settings.connectionOptions, ...(connectTimeout ? { connectTimeout } : {}) });
+  return connectSafely({ ...settings.connectionOptions, ...(connectTimeout ? { connectTimeout } : {}) });
 }
 
 /** A worker connection. */

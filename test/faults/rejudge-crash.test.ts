@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { RunLayout } from '../../src/contract/run-layout';
 import type { FakeCall } from '../support/fake-bedrock';
@@ -48,7 +49,7 @@ describe('re-judge under worker crashes', () => {
     const workerEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), ARBITER_TASK_QUEUE: taskQueue };
     let worker = spawnWorker(workerEnv);
     const workers: Child[] = [worker];
-    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    const connection = await connectSafely({ address: inject('temporalAddress') });
     const client = new Client({ connection, dataConverter: arbiterDataConverter });
     const workflowId = `rejudge-crash-${Date.now()}`;
     let finished = false;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { DefaultLogger, NativeConnection, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RewardRecord } from '../../src/contract/reward-record';
@@ -143,7 +144,7 @@ describe('server crash', () => {
         workerFailure = err;
       });
 
-      clientConnection = await Connection.connect({ address });
+      clientConnection = await connectSafely({ address });
       const client = new Client({ connection: clientConnection, dataConverter: arbiterDataConverter });
       const workflowId = `server-crash-${Date.now()}`;
       const handle = await client.workflow.start(rftRun, {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stepRolloutFile } from '../../src/contract/run-layout';
 import { joinLocation } from '../../src/storage/location';
@@ -51,7 +52,7 @@ beforeAll(async () => {
       return judge(call);
     },
   });
-  connection = await Connection.connect({ address: inject('temporalAddress') });
+  connection = await connectSafely({ address: inject('temporalAddress') });
   s3 = await startS3Server();
   undoS3Env = s3.use();
 }, 200_000);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { DefaultLogger, NativeConnection, Runtime, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createArbiterWorker } from '../../src/worker/create-worker';
@@ -29,7 +30,7 @@ export async function withWorker<T>(
 ): Promise<T> {
   const address = inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
-  const connection = await Connection.connect({ address });
+  const connection = await connectSafely({ address });
   const taskQueue = `test-${randomUUID()}`;
   try {
     const worker = await createArbiterWorker({
@@ -48,7 +49,7 @@ export async function withWorker<T>(
 }
 
 export async function clientOnly<T>(body: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const connection = await connectSafely({ address: inject('temporalAddress') });
   try {
     return await body(new Client({ connection, dataConverter: arbiterDataConverter }));
   } finally {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readManifest } from '../../src/contract/manifest';
 import { RunLayout, stepRolloutFile } from '../../src/contract/run-layout';
@@ -36,7 +37,7 @@ beforeAll(async () => {
     respond: markerJudge(GOOD),
     faults: (call) => (userText(call).includes(REFUSED) ? bedrockErrors.validation : undefined),
   });
-  connection = await Connection.connect({ address: inject('temporalAddress') });
+  connection = await connectSafely({ address: inject('temporalAddress') });
 });
 
 afterAll(async () => {

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stepRolloutFile } from '../../src/contract/run-layout';
 import { startFakeBedrock, type FakeBedrock } from '../support/fake-bedrock';
@@ -78,7 +79,7 @@ describe('security', () => {
     worker.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
     worker.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
 
-    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    const connection = await connectSafely({ address: inject('temporalAddress') });
     try {
       const client = new Client({ connection, dataConverter: arbiterDataConverter });
       const handle = await client.workflow.start(rftRun, {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { killChildren, spawnWorker, type Child } from '../helpers/processes';
 import { installPythonForTests, PYTHON, runFile } from '../helpers/python';
@@ -143,7 +144,7 @@ describe('examples/trainer/train.py while its worker is SIGKILLed', () => {
     const outputDir = join(dir, 'out');
     const taskQueue = `trainer-crash-${Date.now()}`;
     const workerEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), ARBITER_TASK_QUEUE: taskQueue };
-    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    const connection = await connectSafely({ address: inject('temporalAddress') });
     const client = new Client({ connection, dataConverter: arbiterDataConverter });
     let worker = spawnWorker(workerEnv);
     const workers: Child[] = [worker];

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { keyIdOf } from '../../src/contract/request-ledger';
 import { readManifest } from '../../src/contract/manifest';
 import { RunLayout } from '../../src/contract/run-layout';
@@ -125,7 +126,7 @@ export async function runServeSoak(o: SoakOptions): Promise<SoakReport> {
   };
   let worker: Child & { ready: Promise<void> } = await newWorker();
   await worker.ready;
-  const connection = await Connection.connect({ address: o.temporalAddress });
+  const connection = await connectSafely({ address: o.temporalAddress });
   const client = new Client({ connection, dataConverter: arbiterDataConverter });
   const runId = `soak-${Date.now()}`;
   const runTemplate = {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { msToTs } from '@temporalio/common/lib/time';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { temporalSettings } from '../../src/temporal/connection';
@@ -54,7 +54,7 @@ describe('connection settings (the Temporal CLI profile and variables, through @
   it('a worker process and the arbiter CLI reach the dev server through a profile file alone', async () => {
     const address = inject('temporalAddress');
     const namespace = `arbiter-profile-${Date.now()}`;
-    const admin = await Connection.connect({ address });
+    const admin = await connectSafely({ address });
     try {
       await admin.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
     } finally {

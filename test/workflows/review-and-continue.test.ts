@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { NativeConnection } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import { startDevServer } from '../../src/temporal/dev-server/start-dev-server';
@@ -112,7 +113,7 @@ describe('continue-as-new', () => {
     const dir = await tempDir();
     await writeSteps(join(dir, 'rollouts'), 4, 4);
     const server = await startDevServer({ dynamicConfig: ['limit.historyCount.suggestContinueAsNew=15'] });
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await connectSafely({ address: server.address });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     try {
       const worker = await createArbiterWorker({ connection: nativeConnection, taskQueue: 'suggested', workflowBundle: { codePath: inject('workflowBundlePath') }, settings: testWorkerSettings() });

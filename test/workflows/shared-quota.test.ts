@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
+import { connectSafely } from '../../src/temporal/closed-connection';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { stepReadyFile, stepRolloutFile } from '../../src/contract/run-layout';
@@ -109,7 +110,7 @@ interface Account {
 /** Runs `body` with fresh queues and connections to this file's server; kills worker processes and closes all after. */
 async function onAccount(body: (account: Account) => Promise<void>): Promise<void> {
   const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await connectSafely({ address: server.address });
   const settings = testWorkerSettings();
   const taskQueue = `runs-${randomUUID()}`;
   try {

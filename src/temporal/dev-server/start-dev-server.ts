@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Connection } from '@temporalio/client';
+import { connectSafely } from '../closed-connection';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../../workflows/search-attributes';
@@ -97,7 +97,7 @@ export async function untilServerAnswers(address: string, timeoutMs: number, gon
     const why = gone();
     if (why) throw new Error(why);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: '1s' });
+      const connection = await connectSafely({ address, connectTimeout: '1s' });
       try {
         await connection.workflowService.getSystemInfo({});
         return;
