@@ -57,7 +57,10 @@ export async function readGrownLines<T>(path: string, parse: (line: string, inde
     }
     known.delete(path);
     const size = from + whole;
-    known.set(path, { identity, head: await headOf(file, Math.min(size, HEAD_BYTES)), size, items });
+    // The head compared above stays right while it was already whole; else it is read again, longer.
+    const headLength = Math.min(size, HEAD_BYTES);
+    const head = same && before.head.length === headLength ? before.head : await headOf(file, headLength);
+    known.set(path, { identity, head, size, items });
     if (known.size > MAX_FILES) known.delete(known.keys().next().value!);
     return { items: [...items], torn: whole < read };
   } finally {
