@@ -85,6 +85,7 @@ export class RunRequests {
   private readonly rounds: UpdateRounds<Pending>;
   private readonly waiting = new Map<string, { resolve: (s: RequestStatus) => void }[]>();
   private polling = false;
+  private closing = false;
   /** Updates this service sent (for tests and logs). */
   updates = 0;
   /**
@@ -122,6 +123,9 @@ export class RunRequests {
         return this.answerOf(status, keyId, rollouts, pin !== undefined, replayed);
       }
       if (status.state === 'conflict') throw new HttpError(409, 'idempotency_key_reused', status.message);
+      if (this.closing) {
+        throw new HttpError(503, 'service_stopping', 'this service is stopping: the run has the request; send it again with the same key (to another service, or to this one once it is back) to get its answer', { retryable: true });
+      }
       if (Date.now() >= deadline) {
         throw new HttpError(503, 'not_ready', `not answered within ${this.options.answerTimeoutMs} ms: the run has the request; send it again with the same key to get its answer`, { retryable: true });
       }
@@ -242,11 +246,22 @@ export class RunRequests {
     });
   }
 
+  /**
+   * The service is stopping: every caller waiting for its answer hears a retryable
+   * `service_stopping` now rather than at its answer timeout, and nothing asks the run any more.
+   * Its request is the run's already; a retry with the same key attaches, wherever it goes.
+   */
+  close(): void {
+    this.closing = true;
+    for (const key of [...this.waiting.keys()]) this.settle(key, { key, state: 'accepted' });
+  }
+
   // ---- where waiting requests stand ----
 
   /** Resolves when the request's status is other than `accepted`, or at the deadline. */
   private next(key: string, deadline: number): Promise<RequestStatus> {
     return new Promise((resolve) => {
+      if (this.closing) return resolve({ key, state: 'accepted' });
       const list = this.waiting.get(key) ?? [];
       list.push({ resolve });
       this.waiting.set(key, list);
@@ -268,7 +283,7 @@ export class RunRequests {
     if (this.polling) return;
     this.polling = true;
     try {
-      while (this.waiting.size > 0) {
+      while (this.waiting.size > 0 && !this.closing) {
         await sleep(this.options.pollMs);
         const keys = [...this.waiting.keys()];
         try {

@@ -117,6 +117,12 @@ export function buildServer(options: ServeOptions): FastifyInstance & { batcher(
     }
   });
 
+  // Before Fastify waits for the requests in flight: callers waiting for a run's answer hear a
+  // retryable 503 at once, so a restart takes moments, not the answer timeout (170 s by default).
+  app.addHook('preClose', async () => {
+    for (const b of batchers.values()) b.close();
+  });
+
   registerReviewRoutes(app, options.client);
 
   /** The step's summary, if the run still holds it (its last 20 steps). */
