@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { codecServerCommand } from './codec-server';
 import { configCommand } from './config';
 import { CliError } from './errors';
 import { rootMessage } from '../temporal/client-errors';
@@ -18,7 +19,8 @@ export function program(): Command {
     .addCommand(reviewCommand())
     .addCommand(configCommand())
     .addCommand(setupCommand())
-    .addCommand(serveCommand());
+    .addCommand(serveCommand())
+    .addCommand(codecServerCommand());
 }
 
 // `arbiter ... | head` closes the pipe early: that is the reader being done, not a failure.

@@ -14,6 +14,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** `KEY=VALUE` dynamic config, e.g. `limit.historyCount.suggestContinueAsNew=50`. */
   dynamicConfig?: string[];
+  /** A codec server the Web UI asks to show compressed payloads (`arbiter codec-server`). */
+  uiCodecEndpoint?: string;
   log?: (line: string) => void;
 }
 
@@ -43,7 +45,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const uiPort = options.uiPort ?? (await freePort());
   const address = `127.0.0.1:${port}`;
   const uiUrl = `http://127.0.0.1:${uiPort}`;
-  const extraArgs = (options.dynamicConfig ?? []).flatMap((kv) => ['--dynamic-config-value', kv]);
+  const extraArgs = [
+    ...(options.dynamicConfig ?? []).flatMap((kv) => ['--dynamic-config-value', kv]),
+    ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+  ];
   if (executable.type === 'cached-download') {
     const env = await TestWorkflowEnvironment.createLocal({
       server: { executable, ip: '127.0.0.1', port, ui: true, uiPort, dbFilename: options.dbFilename, searchAttributes: ARBITER_SEARCH_ATTRIBUTES, extraArgs },
