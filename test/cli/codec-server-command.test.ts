@@ -35,7 +35,7 @@ describe('arbiter codec-server', () => {
         body: JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from(compressed!.metadata!.encoding!).toString('base64') }, data: Buffer.from(compressed!.data!).toString('base64') }] }),
       });
       const [decoded] = ((await res.json()) as { payloads: { data: string }[] }).payloads;
-      expect(JSON.parse(Buffer.from(decoded.data, 'base64').toString())).toEqual(big);
+      expect(JSON.parse(Buffer.from(decoded!.data, 'base64').toString())).toEqual(big);
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
