@@ -22,7 +22,7 @@ describe('arbiter codec-server', () => {
     try {
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      while (!out.includes('listening')) {
+      while (!out.includes('--codec-endpoint')) {
         if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
