@@ -21,10 +21,12 @@ export function codecServerCommand(): Command {
     .action(async (opts: CodecServerFlags) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port ${opts.port}: expected an integer in [0, 65535]`, EXIT_INVALID);
-      const origins = opts.uiOrigin ?? DEFAULT_UI_ORIGINS;
-      for (const origin of origins) {
-        if (!isOrigin(origin)) throw new CliError(`--ui-origin ${origin}: expected an origin such as http://localhost:8233 (scheme, host, port; no path)`, EXIT_INVALID);
-      }
+      // As a browser sends it (no trailing slash, default ports left out), or it never matches.
+      const origins = (opts.uiOrigin ?? DEFAULT_UI_ORIGINS).map((origin) => {
+        const normal = originOf(origin);
+        if (!normal) throw new CliError(`--ui-origin ${origin}: expected an origin such as http://localhost:8233 (scheme, host, port; no path)`, EXIT_INVALID);
+        return normal;
+      });
       const app = await buildCodecServer({ origins });
       const address = await app.listen({ port, host: opts.host });
       console.log(`arbiter codec-server listening on ${address} for the Web UI at ${origins.join(', ')}`);
@@ -38,11 +40,12 @@ export function codecServerCommand(): Command {
     });
 }
 
-function isOrigin(text: string): boolean {
+function originOf(text: string): string | undefined {
   try {
     const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text.replace(/\/$/, '');
+    const whole = (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && (url.pathname === '/' || url.pathname === '');
+    return whole ? url.origin : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

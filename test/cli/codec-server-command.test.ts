@@ -18,7 +18,9 @@ describe('arbiter codec-server', () => {
 
   it('serves /decode until SIGTERM, then exits 0', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [LAUNCHER, 'codec-server', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ui = 'http://127.0.0.1:18233';
+    // Given with a trailing slash, the origin is still matched as a browser sends it.
+    const child = spawn(process.execPath, [LAUNCHER, 'codec-server', '--port', String(port), '--ui-origin', `${ui}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -29,6 +31,8 @@ describe('arbiter codec-server', () => {
       expect(out).toContain(`--ui-codec-endpoint http://127.0.0.1:${port}`);
       const big = { text: 'The supplier is liable for direct damages only. '.repeat(1000) };
       const [compressed] = await new ZlibPayloadCodec().encode([defaultPayloadConverter.toPayload(big)]);
+      const preflight = await fetch(`http://127.0.0.1:${port}/decode`, { method: 'OPTIONS', headers: { origin: ui, 'access-control-request-method': 'POST' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(ui);
       const res = await fetch(`http://127.0.0.1:${port}/decode`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
