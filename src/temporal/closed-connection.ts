@@ -1,5 +1,6 @@
 import { InterceptingCall, Metadata, status, type Interceptor, type NextCall } from '@grpc/grpc-js';
 import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { rootMessage } from './client-errors';
 
 /**
  * The SDK's own retries, with a call that finds the connection closed ending as CANCELLED
@@ -28,7 +29,7 @@ const endsWhenClosed: Interceptor = (options, nextCall) => {
   } catch (err) {
     // grpc-js throws here only for a channel shut down (or arguments the SDK never passes).
     const unary = !options.method_definition?.responseStream;
-    return new InterceptingCall(endedCall(`call not made: ${err instanceof Error ? err.message : String(err)}`, unary));
+    return new InterceptingCall(endedCall(`call not made: ${rootMessage(err)}`, unary));
   }
 };
 

@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ZlibPayloadCodec } from './payload-compression';
+import { rootMessage } from './client-errors';
 
 /** Where the Web UI is served by default: the dev server (`npm run server`, 8233) and docker-compose.yml (8080). */
 export const DEFAULT_UI_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233', 'http://localhost:8080', 'http://127.0.0.1:8080'];
@@ -99,7 +100,7 @@ async function decodeEach(codec: PayloadCodec, payloads: Payload[]): Promise<Pay
     try {
       out.push(...(await codec.decode([payload])));
     } catch (err) {
-      throw new PayloadError(`payloads[${i}] cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
+      throw new PayloadError(`payloads[${i}] cannot be decoded: ${rootMessage(err)}`);
     }
   }
   return out;
